@@ -1,0 +1,44 @@
+# emoscope: `make` builds, `make demo` runs the main job, `make test` runs every test.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
+SMOKE_FUZZ_SECONDS ?= 5
+
+.PHONY: all build deps models demo test test-unit test-asan fuzz fuzz-smoke bench clean
+
+all: build
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMO_WERROR=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@echo "built $(BUILD)/emoscope"
+
+deps:
+	@scripts/install-deps.sh
+
+models:
+	@scripts/install-models.sh
+
+demo: deps models build
+	@scripts/demo.sh $(BUILD)/emoscope
+
+test: deps models build
+	@scripts/run-tests.sh
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
+
+fuzz-smoke:
+	@FUZZ_SECONDS=$(SMOKE_FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
+
+bench: build models
+	$(BUILD)/emoscope bench
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,53 @@
+/**
+ * @file io.h
+ * Model files (paths, checksums) and result writers.
+ */
+#ifndef EMOSCOPE_IO_H
+#define EMOSCOPE_IO_H
+
+#include <stddef.h>
+
+#include <emoscope/core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A model file emoscope knows about. */
+typedef struct EmoModelFile {
+    const char *name;      /**< short name used in settings (e.g. "mini_xception") */
+    const char *file;      /**< file name in the models folder */
+    const char *sha256;    /**< expected checksum (lowercase hex); NULL: not pinned */
+    const char *role;      /**< "face detector", "emotion", ... */
+    int optional;          /**< 1: absent is fine (user-supplied weights) */
+} EmoModelFile;
+
+/** Built-in model files, terminated by name == NULL. */
+const EmoModelFile *emo_model_files(void);
+/** The entry named name (or whose file name is name), or NULL. */
+const EmoModelFile *emo_model_file_find(const char *name);
+
+/**
+ * The models folder: dir_setting when not empty, else $EMOSCOPE_MODELS_DIR,
+ * else fallback. Writes at most n bytes into out.
+ */
+void emo_models_dir(char *out, size_t n, const char *dir_setting, const char *fallback);
+
+/** SHA256 of a file as 64 lowercase hex characters plus NUL. */
+int emo_sha256_file(const char *path, char hex[65]);
+
+typedef enum EmoModelStatus {
+    EMO_MODEL_OK = 0,
+    EMO_MODEL_MISSING,
+    EMO_MODEL_CORRUPT,     /**< checksum differs */
+    EMO_MODEL_UNREADABLE,
+} EmoModelStatus;
+
+/** Checks one model file in dir; path receives the full path. */
+EmoModelStatus emo_model_check(const EmoModelFile *m, const char *dir, char *path, size_t n);
+const char *emo_model_status_name(EmoModelStatus s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,407 @@
+#define _POSIX_C_SOURCE 200809L
+#include <emoscope/config.h>
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define OFF(f) offsetof(EmoConfig, f)
+#define SZ(f) sizeof(((EmoConfig *)0)->f)
+#define I(sec, fld, unit, def, lo, hi, help) { #sec, #fld, EMO_SETTING_INT, OFF(sec.fld), 0, unit, def, lo, hi, help, 0 }
+#define D(sec, fld, unit, def, lo, hi, help) { #sec, #fld, EMO_SETTING_DOUBLE, OFF(sec.fld), 0, unit, def, lo, hi, help, 0 }
+#define B(sec, fld, def, help) { #sec, #fld, EMO_SETTING_BOOL, OFF(sec.fld), 0, "bool", def, 0, 1, help, 0 }
+#define S(sec, fld, def, help) { #sec, #fld, EMO_SETTING_STRING, OFF(sec.fld), SZ(sec.fld), "text", def, 0, 0, help, 0 }
+
+static const EmoSettingDesc table[] = {
+    S(general, log_level, "info", "error, warn, info or debug"),
+    I(general, threads, "threads", "1", 0, 64, "analysis threads (XNNPACK pool); 0 = all cores"),
+    S(general, models_dir, "", "model folder; empty = the one `make models` installed"),
+    S(general, output_dir, "out", "folder for results, video, chart, screenshots"),
+
+    S(video, source, "", "file, /dev/videoN, rtsp/http URL, image, folder or pattern; empty = first camera, else the sample clip"),
+    I(video, width, "px", "1920", 16, 16384, "frame width asked of a camera"),
+    I(video, height, "px", "1080", 16, 16384, "frame height asked of a camera"),
+    D(video, fps, "frames/s", "60", 1, 1000, "frame rate asked of a camera"),
+    S(video, input_format, "mjpeg", "camera pixel format preferred"),
+    S(video, live, "auto", "auto, yes or no: live sources drop the oldest frame when analysis falls behind"),
+    I(video, queue_size, "frames", "4", 1, 256, "frames buffered between capture and analysis"),
+    I(video, max_frames, "frames", "0", 0, 2147483647, "stop after this many frames; 0 = all"),
+    B(video, loop, "false", "restart a file source at its end"),
+    B(video, reconnect, "false", "reopen a live source that stops or is unplugged"),
+    D(video, reconnect_delay, "s", "1.0", 0, 3600, "wait between reconnection attempts"),
+    D(video, image_fps, "frames/s", "1", 0.001, 1000, "frame rate given to still images and image folders"),
+
+    D(face, min_detection_confidence, "probability", "0.5", 0, 1, "BlazeFace score needed to accept a face"),
+    D(face, min_presence, "probability", "0.5", 0, 1, "face-mesh presence needed to keep tracking a face"),
+    I(face, max_faces, "faces", "4", 1, 64, "faces tracked at once"),
+    I(face, detect_interval, "frames", "30", 0, 1000000, "detector runs at least this often to find new faces; 0 = only when a face is lost"),
+    D(face, nms_iou, "IoU", "0.3", 0, 1, "overlap above which detections are merged"),
+    D(face, crop_scale, "x box", "1.5", 1, 4, "face-mesh crop size relative to the face box"),
+    I(face, aligned_size, "px", "96", 32, 512, "side of the normalised face used for optical flow"),
+
+    D(emotion, interval, "s", "0", 0, 3600, "time between emotion analyses of a face; 0 = every frame"),
+    S(emotion, models, "mini_xception,big_xception", "comma-separated models in the ensemble (also model.NAME sections)"),
+    S(emotion, fusion, "mean", "mean (weighted arithmetic) or geometric (weighted log-linear)"),
+    B(emotion, flip_tta, "false", "average each model over the face and its mirror image"),
+    D(emotion, ema_alpha, "weight", "0.3", 0.001, 1, "EMA weight of the newest probabilities"),
+    I(emotion, sg_window, "samples", "15", 3, 1001, "Savitzky-Golay window (odd)"),
+    I(emotion, sg_order, "degree", "2", 0, 10, "Savitzky-Golay polynomial order (< window)"),
+    D(emotion, history_seconds, "s", "10", 1, 3600, "history kept for graphs"),
+    D(emotion, weight_mini_xception, "weight", "1", 0, 1000, "fusion weight of the FER2013 mini-Xception"),
+    D(emotion, weight_big_xception, "weight", "1", 0, 1000, "fusion weight of the FER2013 big-Xception"),
+    D(emotion, weight_kdef_xception, "weight", "1", 0, 1000, "fusion weight of the KDEF mini-Xception (off by default)"),
+    D(emotion, weight_deepface, "weight", "1", 0, 1000, "fusion weight of the DeepFace emotion CNN"),
+
+    B(api, enabled, "false", "use the online emotion API"),
+    S(api, url, "", "endpoint receiving POSTed face crops"),
+    { "api", "key", EMO_SETTING_STRING, OFF(api.key), SZ(api.key), "text", "", 0, 0,
+      "API key (prefer key_env); never printed or written", 1 },
+    S(api, key_env, "EMOSCOPE_API_KEY", "environment variable holding the API key"),
+    S(api, key_header, "X-API-Key", "HTTP header carrying the key"),
+    S(api, format, "json", "json (base64 image in a JSON body) or multipart"),
+    S(api, image, "jpeg", "jpeg or png"),
+    D(api, interval, "s", "0.3", 0, 3600, "time between requests"),
+    D(api, timeout, "s", "2", 0.01, 600, "time before a request is abandoned"),
+    D(api, weight, "weight", "1", 0, 1000, "fusion weight of the API"),
+    B(api, verify_tls, "true", "verify TLS certificates"),
+
+    B(motion, enabled, "true", "micro-expression analysis"),
+    D(motion, threshold, "px/frame", "3.0", 0, 1000, "mean flow magnitude in a region, in pixels of the normalised face per analysed frame pair"),
+    I(motion, frame_gap, "frames", "1", 1, 100, "flow between frames t-k and t"),
+    D(motion, min_duration, "s", "0.04", 0, 60, "shortest micro-expression"),
+    D(motion, max_duration, "s", "0.5", 0, 60, "longest micro-expression; longer ones are macro-expressions"),
+    B(motion, compensate, "true", "remove rigid head motion before measuring"),
+    I(motion, levels, "levels", "3", 1, 8, "Farneback pyramid levels"),
+    D(motion, pyr_scale, "ratio", "0.5", 0.1, 0.9, "Farneback pyramid scale"),
+    I(motion, winsize, "px", "15", 3, 101, "Farneback averaging window"),
+    I(motion, iterations, "iterations", "3", 1, 50, "Farneback iterations per level"),
+    I(motion, poly_n, "px", "5", 5, 7, "Farneback polynomial neighbourhood (5 or 7)"),
+    D(motion, poly_sigma, "px", "1.1", 0.1, 10, "Farneback polynomial Gaussian sigma"),
+
+    B(render, overlay, "true", "draw the overlay"),
+    B(render, mesh, "true", "draw the face mesh"),
+    B(render, model_bars, "false", "draw per-model probability bars"),
+    B(render, graph, "true", "draw the history graph"),
+    D(render, graph_seconds, "s", "10", 1, 3600, "time span of the history graph"),
+    S(render, branding, "emoscope", "branding line"),
+
+    B(audio, enabled, "true", "sound cues"),
+    D(audio, threshold, "probability", "0.6", 0, 1, "smoothed probability an emotion needs to cue"),
+    D(audio, cooldown, "s", "3", 0, 3600, "minimum time between two cues of one emotion"),
+    D(audio, volume, "gain", "0.5", 0, 1, "cue volume"),
+    S(audio, sound_angry, "", "WAV file; empty = built-in cue"),
+    S(audio, sound_disgust, "", "WAV file; empty = built-in cue"),
+    S(audio, sound_fear, "", "WAV file; empty = built-in cue"),
+    S(audio, sound_happy, "", "WAV file; empty = built-in cue"),
+    S(audio, sound_sad, "", "WAV file; empty = built-in cue"),
+    S(audio, sound_surprise, "", "WAV file; empty = built-in cue"),
+    S(audio, sound_neutral, "", "WAV file; empty = built-in cue"),
+
+    B(output, jsonl, "true", "write results.jsonl"),
+    B(output, csv, "true", "write results.csv"),
+    B(output, video, "true", "write the annotated video"),
+    B(output, landmarks, "false", "include the 468 landmarks in the results"),
+    B(output, chart, "true", "write the timeline chart (PNG and SVG)"),
+    S(output, video_codec, "libx264", "FFmpeg encoder for the annotated video"),
+    I(output, video_crf, "crf", "23", 0, 51, "encoder quality (lower is better)"),
+
+    { NULL, NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, 0 },
+};
+
+struct EmoExtraSection {
+    char name[128];
+    int n;
+    char (*keys)[64];
+    char (*values)[EMO_PATH_MAX];
+};
+
+const EmoSettingDesc *emo_config_table(void)
+{
+    return table;
+}
+
+static const EmoSettingDesc *find(const char *section, const char *key)
+{
+    for (const EmoSettingDesc *d = table; d->section; d++)
+        if (!strcasecmp(d->section, section) && !strcasecmp(d->key, key))
+            return d;
+    return NULL;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "0", "false", "no", "off" };
+    for (int i = 0; i < 4; i++) {
+        if (!strcasecmp(v, yes[i])) {
+            *out = 1;
+            return 0;
+        }
+        if (!strcasecmp(v, no[i])) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return EMO_EINVAL;
+}
+
+static int apply(EmoConfig *cfg, const EmoSettingDesc *d, const char *v, const EmoLogger *lg)
+{
+    char *field = (char *)cfg + d->offset;
+    char *end = NULL;
+    switch (d->type) {
+    case EMO_SETTING_INT: {
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (errno || end == v || *end || n < d->min || n > d->max) {
+            emo_log(lg, EMO_LOG_ERROR, "setting %s.%s: '%s' is not an integer in [%g, %g] (%s)",
+                    d->section, d->key, v, d->min, d->max, d->unit);
+            return EMO_EINVAL;
+        }
+        *(int *)field = (int)n;
+        return 0;
+    }
+    case EMO_SETTING_DOUBLE: {
+        errno = 0;
+        double x = strtod(v, &end);
+        if (errno || end == v || *end || !isfinite(x) || x < d->min || x > d->max) {
+            emo_log(lg, EMO_LOG_ERROR, "setting %s.%s: '%s' is not a number in [%g, %g] (%s)",
+                    d->section, d->key, v, d->min, d->max, d->unit);
+            return EMO_EINVAL;
+        }
+        *(double *)field = x;
+        return 0;
+    }
+    case EMO_SETTING_BOOL:
+        if (parse_bool(v, (int *)field)) {
+            emo_log(lg, EMO_LOG_ERROR, "setting %s.%s: '%s' is not true/false", d->section, d->key, v);
+            return EMO_EINVAL;
+        }
+        return 0;
+    case EMO_SETTING_STRING:
+        if (strlen(v) >= d->size) {
+            emo_log(lg, EMO_LOG_ERROR, "setting %s.%s: value longer than %zu bytes", d->section, d->key,
+                    d->size - 1);
+            return EMO_EINVAL;
+        }
+        memcpy(field, v, strlen(v) + 1);
+        return 0;
+    }
+    return EMO_EINTERNAL;
+}
+
+void emo_config_defaults(EmoConfig *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (const EmoSettingDesc *d = table; d->section; d++) {
+        int err = apply(cfg, d, d->def, NULL);
+        (void)err; /* the built-in table is checked by the unit tests */
+    }
+}
+
+static EmoExtraSection *extra_get(EmoConfig *cfg, const char *name, int create)
+{
+    for (int i = 0; i < cfg->n_extra_; i++)
+        if (!strcasecmp(cfg->extra_[i].name, name))
+            return &cfg->extra_[i];
+    if (!create || strlen(name) >= sizeof(cfg->extra_[0].name) || cfg->n_extra_ >= 64)
+        return NULL;
+    EmoExtraSection *n = realloc(cfg->extra_, sizeof(*n) * (size_t)(cfg->n_extra_ + 1));
+    if (!n)
+        return NULL;
+    cfg->extra_ = n;
+    EmoExtraSection *s = &n[cfg->n_extra_++];
+    memset(s, 0, sizeof(*s));
+    memcpy(s->name, name, strlen(name) + 1);
+    return s;
+}
+
+int emo_config_set_value(EmoConfig *cfg, const char *section, const char *key, const char *value,
+                         const EmoLogger *lg)
+{
+    if (!strncasecmp(section, "model.", 6)) {
+        EmoExtraSection *s = extra_get(cfg, section, 1);
+        if (!s || strlen(key) >= 64 || strlen(value) >= EMO_PATH_MAX || s->n >= 64) {
+            emo_log(lg, EMO_LOG_ERROR, "section [%s]: too many or too long entries", section);
+            return EMO_EINVAL;
+        }
+        for (int i = 0; i < s->n; i++) {
+            if (!strcasecmp(s->keys[i], key)) {
+                memcpy(s->values[i], value, strlen(value) + 1);
+                return 0;
+            }
+        }
+        void *k = realloc(s->keys, sizeof(*s->keys) * (size_t)(s->n + 1));
+        if (!k)
+            return EMO_ENOMEM;
+        s->keys = k;
+        void *v = realloc(s->values, sizeof(*s->values) * (size_t)(s->n + 1));
+        if (!v)
+            return EMO_ENOMEM;
+        s->values = v;
+        memcpy(s->keys[s->n], key, strlen(key) + 1);
+        memcpy(s->values[s->n], value, strlen(value) + 1);
+        s->n++;
+        return 0;
+    }
+    const EmoSettingDesc *d = find(section, key);
+    if (!d) {
+        emo_log(lg, EMO_LOG_ERROR, "unknown setting %s.%s (see `emoscope config --dump`)", section, key);
+        return EMO_EINVAL;
+    }
+    return apply(cfg, d, value, lg);
+}
+
+int emo_config_set(EmoConfig *cfg, const char *assignment, const EmoLogger *lg)
+{
+    const char *dot = strchr(assignment, '.');
+    const char *eq = strchr(assignment, '=');
+    /* model.NAME.key=value: the section is everything up to the last dot before '='. */
+    if (eq) {
+        for (const char *p = eq; p > assignment; p--)
+            if (*p == '.') {
+                dot = p;
+                break;
+            }
+    }
+    if (!dot || !eq || dot > eq || dot == assignment || dot + 1 == eq) {
+        emo_log(lg, EMO_LOG_ERROR, "override '%s' is not section.key=value", assignment);
+        return EMO_EINVAL;
+    }
+    char section[128], key[64];
+    size_t sl = (size_t)(dot - assignment), kl = (size_t)(eq - dot - 1);
+    if (sl >= sizeof(section) || kl >= sizeof(key)) {
+        emo_log(lg, EMO_LOG_ERROR, "override '%s': name too long", assignment);
+        return EMO_EINVAL;
+    }
+    memcpy(section, assignment, sl);
+    section[sl] = 0;
+    memcpy(key, dot + 1, kl);
+    key[kl] = 0;
+    return emo_config_set_value(cfg, section, key, eq + 1, lg);
+}
+
+typedef struct LoadCtx {
+    EmoConfig *cfg;
+    const EmoLogger *lg;
+    const char *path;
+    int err;
+} LoadCtx;
+
+static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
+{
+    LoadCtx *c = user;
+    if (!section[0]) {
+        emo_log(c->lg, EMO_LOG_ERROR, "%s: '%s' is outside any [section]", c->path, name);
+        c->err = EMO_EINVAL;
+        return 0;
+    }
+    int err = emo_config_set_value(c->cfg, section, name, value, c->lg);
+    if (err) {
+        c->err = err;
+        return 0;
+    }
+    return 1;
+}
+
+int emo_config_load(EmoConfig *cfg, const char *path, const EmoLogger *lg)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        emo_log(lg, EMO_LOG_ERROR, "cannot open config file %s: %s", path, strerror(errno));
+        return EMO_ENOENT;
+    }
+    LoadCtx c = { cfg, lg, path, 0 };
+    int line = ini_parse_file(f, on_ini_entry, &c);
+    fclose(f);
+    if (line != 0) {
+        if (line > 0)
+            emo_log(lg, EMO_LOG_ERROR, "%s:%d: invalid line in config file", path, line);
+        else
+            emo_log(lg, EMO_LOG_ERROR, "%s: cannot parse config file", path);
+        return c.err ? c.err : EMO_EINVAL;
+    }
+    return 0;
+}
+
+void emo_config_format(const EmoConfig *cfg, const EmoSettingDesc *d, char *buf, size_t n)
+{
+    const char *field = (const char *)cfg + d->offset;
+    switch (d->type) {
+    case EMO_SETTING_INT: snprintf(buf, n, "%d", *(const int *)field); break;
+    case EMO_SETTING_DOUBLE: snprintf(buf, n, "%g", *(const double *)field); break;
+    case EMO_SETTING_BOOL: snprintf(buf, n, "%s", *(const int *)field ? "true" : "false"); break;
+    case EMO_SETTING_STRING:
+        if (d->secret && field[0])
+            snprintf(buf, n, "***");
+        else
+            snprintf(buf, n, "%s", field);
+        break;
+    }
+}
+
+void emo_config_dump(const EmoConfig *cfg, FILE *out)
+{
+    const char *section = "";
+    char val[EMO_PATH_MAX + 8];
+    for (const EmoSettingDesc *d = emo_config_table(); d->section; d++) {
+        if (strcmp(section, d->section)) {
+            fprintf(out, "%s[%s]\n", section[0] ? "\n" : "", d->section);
+            section = d->section;
+        }
+        emo_config_format(cfg, d, val, sizeof(val));
+        fprintf(out, "; %s (%s, default: %s)\n%s = %s\n", d->help, d->unit, d->def[0] ? d->def : "empty",
+                d->key, val);
+    }
+    for (int i = 0; i < cfg->n_extra_; i++) {
+        fprintf(out, "\n[%s]\n", cfg->extra_[i].name);
+        for (int k = 0; k < cfg->extra_[i].n; k++)
+            fprintf(out, "%s = %s\n", cfg->extra_[i].keys[k], cfg->extra_[i].values[k]);
+    }
+}
+
+int emo_config_extra_count(const EmoConfig *cfg)
+{
+    return cfg->n_extra_;
+}
+
+const char *emo_config_extra_name(const EmoConfig *cfg, int i)
+{
+    return i >= 0 && i < cfg->n_extra_ ? cfg->extra_[i].name : NULL;
+}
+
+const char *emo_config_extra_get(const EmoConfig *cfg, int i, const char *key)
+{
+    if (i < 0 || i >= cfg->n_extra_)
+        return NULL;
+    for (int k = 0; k < cfg->extra_[i].n; k++)
+        if (!strcasecmp(cfg->extra_[i].keys[k], key))
+            return cfg->extra_[i].values[k];
+    return NULL;
+}
+
+void emo_config_clear(EmoConfig *cfg)
+{
+    for (int i = 0; i < cfg->n_extra_; i++) {
+        free(cfg->extra_[i].keys);
+        free(cfg->extra_[i].values);
+    }
+    free(cfg->extra_);
+    cfg->extra_ = NULL;
+    cfg->n_extra_ = 0;
+}
+
+const char *emo_config_api_key(const EmoConfig *cfg)
+{
+    if (cfg->api.key[0])
+        return cfg->api.key;
+    if (cfg->api.key_env[0]) {
+        const char *v = getenv(cfg->api.key_env);
+        if (v && v[0])
+            return v;
+    }
+    return NULL;
+}

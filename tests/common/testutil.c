@@ -1,0 +1,85 @@
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *checked(char *buf, const char *what)
+{
+    struct stat st;
+    if (stat(buf, &st) != 0) {
+        print_error("required %s not found: %s (run `make models`; shared data must be at ../shared)\n", what, buf);
+        fail_msg("missing test input %s", buf);
+    }
+    return buf;
+}
+
+const char *emo_test_shared(const char *rel)
+{
+    static char buf[4096];
+    const char *env = getenv("EMO_SHARED_DIR");
+    snprintf(buf, sizeof(buf), "%s/%s", env && env[0] ? env : EMO_TEST_SHARED_DIR, rel);
+    return checked(buf, "shared test data");
+}
+
+const char *emo_test_model(const char *file)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof(buf), "%s/%s", EMO_TEST_MODELS_DIR, file);
+    return checked(buf, "model file");
+}
+
+const char *emo_test_data(const char *rel)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof(buf), "%s/%s", EMO_TEST_DATA_DIR, rel);
+    return checked(buf, "sample data");
+}
+
+const char *emo_test_tmpdir(const char *tag)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof(buf), "%s/test-tmp/%s-%d", EMO_TEST_BUILD_DIR, tag, (int)getpid());
+    char cmd[8400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", buf, buf);
+    if (system(cmd) != 0)
+        fail_msg("cannot create %s", buf);
+    return buf;
+}
+
+void *emo_test_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+        fail_msg("cannot read %s", path);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+float *emo_test_read_f32(const char *path, size_t n)
+{
+    size_t size;
+    float *v = emo_test_read_file(path, &size);
+    if (size != n * sizeof(float))
+        fail_msg("%s: %zu bytes, expected %zu floats", path, size, n);
+    return v;
+}
+
+int emo_test_system(const char *cmd)
+{
+    int st = system(cmd);
+    if (st == -1)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

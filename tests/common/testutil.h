@@ -1,0 +1,31 @@
+/* Helpers shared by the cmocka tests. */
+#ifndef EMOSCOPE_TESTUTIL_H
+#define EMOSCOPE_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Path of rel under ../shared (the shared test data and models mirror).
+ * Fails the test loudly when the file is missing: data-driven tests never
+ * skip silently. Returns a static buffer (one per call site is not kept:
+ * copy it if you need two). */
+const char *emo_test_shared(const char *rel);
+/* Path of a file in the installed models folder; fails when missing. */
+const char *emo_test_model(const char *file);
+/* Path of rel under the installed data folder (sample clips); fails when missing. */
+const char *emo_test_data(const char *rel);
+/* A fresh empty temporary folder for the test's outputs. */
+const char *emo_test_tmpdir(const char *tag);
+
+/* Reads a whole file; *size receives its length. Fails the test on error. */
+void *emo_test_read_file(const char *path, size_t *size);
+/* Reads n float32 values from a raw little-endian file; fails if the size differs. */
+float *emo_test_read_f32(const char *path, size_t n);
+
+/* Runs a shell command, returns its exit status (or -1). Output goes to log_path if set. */
+int emo_test_system(const char *cmd);
+
+#endif

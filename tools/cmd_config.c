@@ -1,0 +1,26 @@
+/* emoscope config --dump: the effective settings, with units and defaults. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int emo_cmd_config(EmoCli *cli, int argc, char **argv)
+{
+    int dump = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dump")) {
+            dump = 1;
+        } else {
+            fprintf(stderr, "emoscope config: unknown option '%s'\n", argv[i]);
+            return EMO_EXIT_USAGE;
+        }
+    }
+    if (!dump) {
+        emo_cli_usage("config");
+        return EMO_EXIT_USAGE;
+    }
+    printf("; emoscope %s effective settings%s%s\n", emo_version(), cli->config_path ? " from " : "",
+           cli->config_path ? cli->config_path : "");
+    emo_config_dump(&cli->cfg, stdout);
+    return EMO_EXIT_OK;
+}
