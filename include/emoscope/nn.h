@@ -1,0 +1,72 @@
+/**
+ * @file nn.h
+ * Neural networks: load a model file (TFLite flatbuffer or Keras HDF5),
+ * query its tensors, run it on float32 NHWC data. Executed by XNNPACK;
+ * nothing outside src/nn sees XNNPACK.
+ *
+ * Threading: one EmoNnModel owns its input and output buffers and is not
+ * safe to run from several threads at once; open one per thread (weights
+ * are small) or serialise the calls. The thread count below is the size
+ * of the model's own worker pool.
+ */
+#ifndef EMOSCOPE_NN_H
+#define EMOSCOPE_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <emoscope/core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EMO_NN_MAX_RANK 4
+
+typedef struct EmoNnModel EmoNnModel;
+
+typedef struct EmoNnSettings {
+    int threads;               /**< worker threads; 1 = run on the calling thread; 0 = all cores */
+    const EmoLogger *log;      /**< NULL: default logger */
+} EmoNnSettings;
+
+typedef struct EmoNnTensorInfo {
+    const char *name;          /**< valid while the model is open */
+    int rank;
+    int shape[EMO_NN_MAX_RANK];/**< NHWC for images */
+    size_t count;              /**< number of float32 elements */
+} EmoNnTensorInfo;
+
+void emo_nn_default_settings(EmoNnSettings *s);
+
+/**
+ * Loads a model file; the format is detected from its content. On success
+ * *out owns everything; on failure *out is NULL and a message names the
+ * file and the problem (truncated, unsupported operator, ...).
+ */
+int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s);
+
+int emo_nn_num_inputs(const EmoNnModel *m);
+int emo_nn_num_outputs(const EmoNnModel *m);
+int emo_nn_input_info(const EmoNnModel *m, int i, EmoNnTensorInfo *info);
+int emo_nn_output_info(const EmoNnModel *m, int i, EmoNnTensorInfo *info);
+
+/** The model's input buffer i (count floats, NHWC): write it, then run. */
+float *emo_nn_input(EmoNnModel *m, int i);
+/** Output buffer i, valid until the next run or close. */
+const float *emo_nn_output(const EmoNnModel *m, int i);
+
+/** Runs the model on the current inputs. */
+int emo_nn_run(EmoNnModel *m);
+
+/** Multiply-adds of one inference. */
+uint64_t emo_nn_macs(const EmoNnModel *m);
+/** Human-readable summary (inputs, outputs, operator counts) into buf. */
+void emo_nn_describe(const EmoNnModel *m, char *buf, size_t n);
+
+void emo_nn_close(EmoNnModel **m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

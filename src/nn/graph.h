@@ -1,0 +1,105 @@
+/*
+ * The tensor graph every loader produces and every backend executes.
+ * Private to src/nn.
+ *
+ * Layouts (those of TFLite, so that loaders of other formats convert once
+ * at load time):
+ *   activations  NHWC, batch 1, float32
+ *   conv2d       weights [Cout][kh][kw][Cin], bias [Cout]
+ *   depthwise    weights [1][kh][kw][Cin*multiplier], bias [Cin*multiplier]
+ *   dense        weights [Cout][Cin], bias [Cout]
+ *   prelu        slope [C]
+ * Padding is explicit (loaders resolve TensorFlow SAME: extra row/column
+ * bottom/right). Every op carries an output clamp [act_min, act_max]
+ * (-inf, +inf when none): ReLU is [0, inf), ReLU6 [0, 6].
+ */
+#ifndef EMOSCOPE_NN_GRAPH_H
+#define EMOSCOPE_NN_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <emoscope/core.h>
+
+typedef enum EmoNnOp {
+    EMO_NN_CONV2D,
+    EMO_NN_DEPTHWISE_CONV2D,
+    EMO_NN_ADD,               /* in[0] + in[1], same shape */
+    EMO_NN_PRELU,             /* in[0], weights = slope tensor */
+    EMO_NN_CLAMP,             /* act_min/act_max only (ReLU, ReLU6) */
+    EMO_NN_MAX_POOL,
+    EMO_NN_AVG_POOL,          /* padding excluded from the average, as TensorFlow */
+    EMO_NN_GLOBAL_AVG_POOL,   /* NHWC -> [1,1,1,C] */
+    EMO_NN_PAD_CHANNELS,      /* zero channels: pad_before/pad_after on C */
+    EMO_NN_RESHAPE,           /* same data, new shape (NHWC flatten is a reshape) */
+    EMO_NN_DENSE,
+    EMO_NN_SOFTMAX,           /* over the last axis */
+    EMO_NN_CONCAT,            /* in[0..n) along `axis` */
+    EMO_NN_SIGMOID,
+} EmoNnOp;
+
+typedef struct EmoNnTensor {
+    char name[96];
+    int rank;
+    int shape[4];
+    float *data;              /* constants only (owned by the graph), else NULL */
+    int is_input, is_output;
+} EmoNnTensor;
+
+#define EMO_NN_MAX_NODE_INPUTS 8
+
+typedef struct EmoNnNode {
+    EmoNnOp op;
+    int inputs[EMO_NN_MAX_NODE_INPUTS];   /* activation tensors */
+    int n_inputs;
+    int output;
+    int weights, bias;        /* constant tensor ids, -1 if none */
+    int kernel_h, kernel_w;   /* conv and pool */
+    int stride_h, stride_w;
+    int dilation_h, dilation_w;
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int depth_multiplier;
+    int pad_before, pad_after;/* PAD_CHANNELS */
+    int axis;                 /* CONCAT, on the output's rank */
+    float act_min, act_max;
+} EmoNnNode;
+
+typedef struct EmoNnGraph {
+    EmoNnTensor *tensors;
+    int n_tensors, cap_tensors;
+    EmoNnNode *nodes;         /* in execution order */
+    int n_nodes, cap_nodes;
+    int inputs[8], n_inputs;
+    int outputs[8], n_outputs;
+    const EmoLogger *log;
+} EmoNnGraph;
+
+void emo__nn_graph_init(EmoNnGraph *g, const EmoLogger *log);
+void emo__nn_graph_free(EmoNnGraph *g);
+
+/* Adds a tensor; data (count floats) is copied when not NULL. Returns its
+ * id or a negative error. */
+int emo__nn_graph_add_tensor(EmoNnGraph *g, const char *name, int rank, const int *shape, const float *data);
+/* Adds a constant tensor taking ownership of data (malloc'ed). */
+int emo__nn_graph_add_const_owned(EmoNnGraph *g, const char *name, int rank, const int *shape, float *data);
+/* A node with every field defaulted (no weights, stride 1, no clamp). */
+void emo__nn_node_init(EmoNnNode *n, EmoNnOp op);
+/* Appends a node (copied). Returns its index or a negative error. */
+int emo__nn_graph_add_node(EmoNnGraph *g, const EmoNnNode *n);
+int emo__nn_graph_mark_input(EmoNnGraph *g, int tensor);
+int emo__nn_graph_mark_output(EmoNnGraph *g, int tensor);
+
+size_t emo__nn_tensor_count(const EmoNnTensor *t);
+/* Checks shapes of every node against its op; fills nothing. */
+int emo__nn_graph_validate(const EmoNnGraph *g);
+uint64_t emo__nn_graph_macs(const EmoNnGraph *g);
+const char *emo__nn_op_name(EmoNnOp op);
+
+/* TensorFlow SAME padding for one axis: total pad split before/after. */
+void emo__nn_same_padding(int in, int kernel, int stride, int dilation, int *before, int *after, int *out);
+
+/* Loaders: fill an initialised graph from a file in memory. */
+int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const char *path);
+int emo__nn_load_keras(EmoNnGraph *g, const char *path);
+
+#endif
