@@ -1,13 +1,33 @@
-/* emoscope bench (placeholder until its issue lands). */
+/* emoscope bench: dispatch to the benchmark stages in bench/. */
 #include <stdio.h>
+#include <string.h>
 
+#include "bench.h"
 #include "cli.h"
+
+typedef struct Stage {
+    const char *name;
+    int (*run)(EmoCli *cli, int argc, char **argv);
+} Stage;
+
+static const Stage stages[] = {
+    { "decode", emo_bench_decode },   { "nn", emo_bench_nn },         { "face", emo_bench_face },
+    { "emotion", emo_bench_emotion }, { "motion", emo_bench_motion }, { "pipeline", emo_bench_pipeline },
+    { NULL, NULL },
+};
 
 int emo_cmd_bench(EmoCli *cli, int argc, char **argv)
 {
-    (void)cli;
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "emoscope bench: not available yet: benchmarks come with issues 2-8\n");
-    return EMO_EXIT_FAIL;
+    const char *stage = "pipeline";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--stage") && i + 1 < argc)
+            stage = argv[i + 1];
+        else if (!strncmp(argv[i], "--stage=", 8))
+            stage = argv[i] + 8;
+    }
+    for (const Stage *s = stages; s->name; s++)
+        if (!strcmp(s->name, stage))
+            return s->run(cli, argc, argv);
+    fprintf(stderr, "emoscope bench: unknown stage '%s' (decode, nn, face, emotion, motion, pipeline)\n", stage);
+    return EMO_EXIT_USAGE;
 }

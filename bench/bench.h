@@ -1,0 +1,14 @@
+/* Benchmark stages of `emoscope bench`; each prints its figures. */
+#ifndef EMOSCOPE_BENCH_H
+#define EMOSCOPE_BENCH_H
+
+#include "cli.h"
+
+int emo_bench_decode(EmoCli *cli, int argc, char **argv);   /* bench/bench_decode.c (issue 2) */
+int emo_bench_nn(EmoCli *cli, int argc, char **argv);       /* bench/bench_nn.c (issue 3) */
+int emo_bench_face(EmoCli *cli, int argc, char **argv);     /* bench/bench_face.c (issue 4) */
+int emo_bench_emotion(EmoCli *cli, int argc, char **argv);  /* bench/bench_emotion.c (issue 5) */
+int emo_bench_motion(EmoCli *cli, int argc, char **argv);   /* bench/bench_motion.c (issue 6) */
+int emo_bench_pipeline(EmoCli *cli, int argc, char **argv); /* bench/bench_pipeline.c (issue 8) */
+
+#endif
