@@ -26,7 +26,7 @@ static const EmoCommand commands[] = {
     { "models", emo_cmd_models, "list model files, paths and checksum status", "emoscope models" },
     { "model", emo_cmd_model, "inspect or run one model file on raw tensors",
       "emoscope model info MODEL | emoscope model run MODEL --input IN.f32 [--input ...] --output DIR" },
-    { "config", emo_cmd_config, "print the effective settings with units", "emoscope config --dump" },
+    { "config", emo_cmd_config, "print the effective settings with units", "emoscope config --dump | --markdown" },
     { NULL, NULL, NULL, NULL },
 };
 
