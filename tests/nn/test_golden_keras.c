@@ -2,8 +2,9 @@
  * DeepFace weights-only layout): every case listed in
  * ../shared/testdata/golden/index.json for these models (DeepFace's three
  * cases are named in the golden README, not in index.json) is reproduced within
- * 1e-4 absolute on the probabilities by the plain-C reference executor. The
- * largest error per case is printed. */
+ * 1e-4 absolute on the probabilities, both by the plain-C reference executor
+ * on the loaded graph and through the public emo_nn_open/emo_nn_run path
+ * (XNNPACK, 1 and 2 threads). The largest error per case is printed. */
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
@@ -11,6 +12,7 @@
 #include "nn/ref.h"
 
 #include <cjson/cJSON.h>
+#include <emoscope/nn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,25 @@ static void run_model(const Model *m)
     assert_int_equal(emo__nn_tensor_count(out), 7);
     printf("%s: %d nodes, %.1f M multiply-adds\n", m->dir, g.n_nodes, (double)emo__nn_graph_macs(&g) / 1e6);
 
+    /* The public path: format detection, the same loader, XNNPACK. */
+    EmoNnModel *pub[2] = { NULL, NULL };
+    for (int t = 0; t < 2; t++) {
+        EmoNnSettings st;
+        emo_nn_default_settings(&st);
+        st.threads = t + 1;
+        st.log = &quiet;
+        assert_int_equal(emo_nn_open(&pub[t], path, &st), 0);
+        EmoNnTensorInfo ii, oi;
+        assert_int_equal(emo_nn_num_inputs(pub[t]), 1);
+        assert_int_equal(emo_nn_num_outputs(pub[t]), 1);
+        assert_int_equal(emo_nn_input_info(pub[t], 0, &ii), 0);
+        assert_int_equal(emo_nn_output_info(pub[t], 0, &oi), 0);
+        assert_int_equal(ii.count, emo__nn_tensor_count(in));
+        assert_int_equal(oi.count, 7);
+        assert_int_equal(oi.rank, 2);
+        assert_true(emo_nn_macs(pub[t]) == emo__nn_graph_macs(&g));
+    }
+
     /* Case names: index.json entries "<dir>/<case>", else the fixed list. */
     const char *names[64];
     int n_names = 0;
@@ -106,15 +127,29 @@ static void run_model(const Model *m)
             err = fmax(err, fabs((double)y[i] - want[i]));
             sum += y[i];
         }
-        printf("  %s/%-36s ref max |error| %.3g\n", m->dir, names[k], err);
-        assert_true(err <= TOL);
         assert_true(fabs(sum - 1.0) < 1e-5);
+        double perr[2] = { 0, 0 };
+        for (int t = 0; t < 2; t++) {
+            memcpy(emo_nn_input(pub[t], 0), x, emo__nn_tensor_count(in) * sizeof(float));
+            assert_int_equal(emo_nn_run(pub[t]), 0);
+            const float *py = emo_nn_output(pub[t], 0);
+            for (int i = 0; i < 7; i++)
+                perr[t] = fmax(perr[t], fabs((double)py[i] - want[i]));
+        }
+        printf("  %s/%-36s max |error|: ref %.3g, xnnpack 1 thread %.3g, 2 threads %.3g\n", m->dir, names[k], err,
+               perr[0], perr[1]);
+        assert_true(err <= TOL);
+        assert_true(perr[0] <= TOL);
+        assert_true(perr[1] <= TOL);
         free(x);
         free(want);
         cases++;
     }
     assert_true(cases >= 3);
     cJSON_Delete(index);
+    emo_nn_close(&pub[0]);
+    emo_nn_close(&pub[1]);
+    assert_null(pub[0]);
     emo__nn_graph_free(&g);
     free(path);
 }
