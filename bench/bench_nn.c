@@ -1,7 +1,8 @@
 /*
  * bench --stage nn: per model, median and 99th-percentile milliseconds per
  * inference on 1 and 2 threads, and the multiply-adds per second.
- * Options: --iterations N (timed runs per setting, default 300).
+ * Options: --iterations N (timed runs per setting, default 300),
+ * --model NAME (only that model of `emoscope models`).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,9 +94,13 @@ static int bench_model(EmoCli *cli, const EmoModelFile *mf, int iterations, doub
 int emo_bench_nn(EmoCli *cli, int argc, char **argv)
 {
     int iterations = 300;
-    for (int i = 1; i < argc; i++)
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--iterations") && i + 1 < argc)
             iterations = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            only = argv[++i];
+    }
     if (iterations < 10 || iterations > 1000000) {
         fprintf(stderr, "emoscope bench: --iterations takes 10 to 1000000\n");
         return EMO_EXIT_USAGE;
@@ -110,7 +115,7 @@ int emo_bench_nn(EmoCli *cli, int argc, char **argv)
     for (const EmoModelFile *mf = emo_model_files(); mf->name; mf++) {
         int nn = !strcmp(mf->name, "blazeface") || !strcmp(mf->name, "facemesh") || !strcmp(mf->role, "emotion") ||
                  !strncmp(mf->role, "emotion ", 8);
-        if (!nn)
+        if (!nn || (only && strcmp(only, mf->name)))
             continue;
         int r = bench_model(cli, mf, iterations, times);
         if (r >= 0)
