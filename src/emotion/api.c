@@ -50,6 +50,7 @@ struct EmoApiClient {
     size_t body_cap;
     AVCodecContext *enc;
     int enc_w, enc_h, enc_c;
+    int64_t enc_pts;
     AVFrame *frame;
     AVPacket *pkt;
 };
@@ -262,7 +263,7 @@ static int encode(EmoApiClient *a, char *why, size_t why_n)
             pv[x] = (uint8_t)(V < 0 ? 0 : V > 255 ? 255 : lrint(V));
         }
     }
-    f->pts = 0;
+    f->pts = a->enc_pts++;
     f->quality = a->enc->global_quality;
     av_packet_unref(a->pkt);
     if (avcodec_send_frame(a->enc, f) < 0 || avcodec_receive_packet(a->enc, a->pkt) < 0) {
