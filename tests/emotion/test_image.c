@@ -11,6 +11,14 @@
 
 #include "emotion/image.h"
 
+/* Swallows expected error messages. */
+static void drop_log(void *ud, EmoLogLevel level, const char *msg)
+{
+    (void)ud;
+    (void)level;
+    (void)msg;
+}
+
 static void test_resize_by_hand(void **state)
 {
     (void)state;
@@ -134,7 +142,7 @@ static void test_load_errors(void **state)
     (void)state;
     uint8_t *px = (uint8_t *)1;
     int w, h;
-    const EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR - 1 };
+    const EmoLogger quiet = { drop_log, NULL, EMO_LOG_DEBUG };
     assert_int_equal(emo_emotion_image_load_gray("/nonexistent/x.png", &px, &w, &h, &quiet), EMO_ENOENT);
     assert_null(px);
     char path[1024];
