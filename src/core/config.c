@@ -54,8 +54,8 @@ static const EmoSettingDesc table[] = {
     I(emotion, sg_window, "samples", "15", 3, 1001, "Savitzky-Golay window (odd)"),
     I(emotion, sg_order, "degree", "2", 0, 10, "Savitzky-Golay polynomial order (< window)"),
     D(emotion, history_seconds, "s", "10", 1, 3600, "history kept for graphs"),
-    D(emotion, weight_mini_xception, "weight", "1", 0, 1000, "fusion weight of the FER2013 mini-Xception"),
-    D(emotion, weight_big_xception, "weight", "1", 0, 1000, "fusion weight of the FER2013 big-Xception"),
+    D(emotion, weight_mini_xception, "weight", "0.6", 0, 1000, "fusion weight of the FER2013 mini-Xception (0.6/0.4 with mean fusion: chosen on FER2013 PublicTest, see docs/emotion.md)"),
+    D(emotion, weight_big_xception, "weight", "0.4", 0, 1000, "fusion weight of the FER2013 big-Xception"),
     D(emotion, weight_kdef_xception, "weight", "1", 0, 1000, "fusion weight of the KDEF mini-Xception (off by default)"),
     D(emotion, weight_deepface, "weight", "1", 0, 1000, "fusion weight of the DeepFace emotion CNN"),
 
