@@ -1,0 +1,1 @@
+#include <emoscope/motion.h>
