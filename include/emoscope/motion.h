@@ -134,6 +134,7 @@ typedef struct EmoMotionFrame {
     int frame_gap;            /**< frames between the two faces of the flow (0 on the first push) */
     int has_flow;             /**< 0 on the first push(es) */
     float head[6];            /**< fitted head motion: u = h0 + h1 x + h2 y, v = h3 + h4 x + h5 y (px) */
+    float head_dx, head_dy;   /**< head motion at the face centre, px */
     float head_inliers;       /**< fraction of stable samples the robust fit kept */
     float mean_magnitude;     /**< mean |compensated flow| over the face, px */
     EmoRegionMotion region[EMO_REGION_COUNT];

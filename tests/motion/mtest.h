@@ -21,6 +21,8 @@
 
 #include <emoscope/motion.h>
 
+#include "motion/motion_internal.h"
+
 typedef struct MtGray {
     int w, h;
     uint8_t *px; /* w*h, stride w */
@@ -187,18 +189,27 @@ static inline uint8_t mt_clamp8(float v)
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-/* Crops a box (x0, y0, side) of a gray frame, resized bilinearly to size x
- * size through an affine map: output pixel p samples the source at
- * centre + R(angle) * s * (p - size/2) + (tx, ty), then applies a local
- * displacement (a Gaussian bump of amplitude (ldx, ldy) output px around
- * (lcx, lcy) with sigma lsig) in output coordinates. */
+/* Crops a square of a gray frame, resized to size x size through a
+ * similarity: output pixel p samples the source at
+ * centre + R(angle) * (side / size / zoom) * (p - size/2 - t), after moving
+ * p by local displacements: smooth plateaus ("soft boxes" with logistic
+ * edges) of displacement (bdx, bdy) output px over a box centred at
+ * (bx, by) with half sizes (bhw, bhh). Moving content by +d means sampling
+ * at p - d; inside a plateau that is exact. */
 typedef struct MtWarp {
-    double cx, cy, side;     /* source box centre and side */
+    double cx, cy, side;     /* source box centre and side, source px */
     double angle, zoom;      /* radians, ratio (1 = none) */
     double tx, ty;           /* output px */
     int nbump;
-    double bx[4], by[4], bsig[4], bdx[4], bdy[4]; /* local bumps, output px */
+    double bx[4], by[4], bhw[4], bhh[4], bdx[4], bdy[4];
 } MtWarp;
+
+#define MT_SOFT 1.5 /* px: width of a plateau's edges */
+
+static inline double mt_plateau(double d, double half)
+{
+    return 1.0 / (1.0 + exp((fabs(d) - half) / MT_SOFT));
+}
 
 static inline void mt_warp(const MtGray *src, const MtWarp *wp, int size, uint8_t *out)
 {
@@ -209,8 +220,7 @@ static inline void mt_warp(const MtGray *src, const MtWarp *wp, int size, uint8_
             /* Moving content by +d means sampling at p - d. */
             double px = x + 0.5, py = y + 0.5;
             for (int i = 0; i < wp->nbump; i++) {
-                double ex = px - wp->bx[i], ey = py - wp->by[i];
-                double g = exp(-(ex * ex + ey * ey) / (2 * wp->bsig[i] * wp->bsig[i]));
+                double g = mt_plateau(px - wp->bx[i], wp->bhw[i]) * mt_plateau(py - wp->by[i], wp->bhh[i]);
                 px -= wp->bdx[i] * g;
                 py -= wp->bdy[i] * g;
             }
@@ -268,6 +278,118 @@ static inline void mt_canonical_landmarks(int size, float *pts)
     for (int i = 0; i < n; i++) {
         pts[2 * i] = (float)(size / 2.0 + (v[i][0] - (x0 + x1) / 2) * sc);
         pts[2 * i + 1] = (float)(size / 2.0 - (v[i][1] - (y0 + y1) / 2) * sc);
+    }
+}
+
+/* An injected movement: region moved by (dx, dy) px at its peak, over
+ * frames start .. start+len-1 with a raised-cosine profile. */
+typedef struct MtInject {
+    int region;
+    double dx, dy;
+    int start, len;
+} MtInject;
+
+static inline double mt_profile(const MtInject *in, int frame)
+{
+    if (frame < in->start || frame >= in->start + in->len)
+        return 0;
+    return 0.5 * (1 - cos(2 * 3.14159265358979323846 * (frame - in->start + 1) / (in->len + 1)));
+}
+
+/* Adds to w the plateaus of the injections active at frame: each covers
+ * its region's landmark box grown by MT_MARGIN px, so that the whole box
+ * the detector averages over (grown by 3 % of the face) moves. */
+#define MT_MARGIN 4.5
+static inline void mt_add_injections(MtWarp *w, const float *lm, const MtInject *inj, int ninj, int frame)
+{
+    for (int i = 0; i < ninj && w->nbump < 4; i++) {
+        double a = mt_profile(&inj[i], frame);
+        if (a <= 0)
+            continue;
+        int n;
+        const int *idx = emo_region_landmarks(inj[i].region, &n);
+        double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
+        for (int j = 0; j < n; j++) {
+            x0 = fmin(x0, lm[2 * idx[j]]);
+            x1 = fmax(x1, lm[2 * idx[j]]);
+            y0 = fmin(y0, lm[2 * idx[j] + 1]);
+            y1 = fmax(y1, lm[2 * idx[j] + 1]);
+        }
+        int b = w->nbump++;
+        /* Landmark coordinates are pixel indices; the warp works on pixel centres. */
+        w->bx[b] = (x0 + x1) / 2 + 0.5;
+        w->by[b] = (y0 + y1) / 2 + 0.5;
+        w->bhw[b] = (x1 - x0) / 2 + MT_MARGIN;
+        w->bhh[b] = (y1 - y0) / 2 + MT_MARGIN;
+        w->bdx[b] = a * inj[i].dx;
+        w->bdy[b] = a * inj[i].dy;
+    }
+}
+
+typedef struct MtEvents {
+    EmoMotionEvent ev[512];
+    int n;
+} MtEvents;
+
+static inline void mt_collect(EmoMotion *m, int n, MtEvents *out)
+{
+    for (int i = 0; i < n && out->n < 512; i++)
+        out->ev[out->n++] = *emo_motion_event(m, i);
+}
+
+typedef struct MtScore {
+    int injected, found;
+    int collateral;      /* events in other regions during an injection */
+    int unexplained;     /* events overlapping no injection */
+} MtScore;
+
+static inline double mt_iou(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
+{
+    int64_t i0 = a0 > b0 ? a0 : b0, i1 = a1 < b1 ? a1 : b1;
+    int64_t u0 = a0 < b0 ? a0 : b0, u1 = a1 > b1 ? a1 : b1;
+    return i1 < i0 ? 0 : (double)(i1 - i0 + 1) / (double)(u1 - u0 + 1);
+}
+
+/* An injection is found when an event of its region and direction class
+ * overlaps its frames with IoU >= 0.5. */
+static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, MtScore *sc, const char *tag)
+{
+    for (int i = 0; i < ninj; i++) {
+        const MtInject *in = &inj[i];
+        EmoDirection want = emo_direction_classify(in->dx, in->dy);
+        int ok = 0;
+        double best = 0;
+        for (int j = 0; j < e->n; j++) {
+            const EmoMotionEvent *ev = &e->ev[j];
+            double iou = mt_iou(ev->onset, ev->offset, in->start, in->start + in->len - 1);
+            if ((int)ev->region == in->region && iou > best)
+                best = iou;
+            if ((int)ev->region == in->region && ev->direction == want && iou >= 0.5)
+                ok = 1;
+            else if (iou > 0 && (int)ev->region != in->region)
+                sc->collateral++;
+        }
+        sc->injected++;
+        sc->found += ok;
+        if (!ok)
+            print_message("%s: MISSED %s %s %.2f px over frames %d..%d (best IoU in region %.2f)\n", tag,
+                          emo_region_name(in->region), emo_direction_name(want), hypot(in->dx, in->dy), in->start,
+                          in->start + in->len - 1, best);
+    }
+    for (int j = 0; j < e->n; j++) {
+        int hit = 0;
+        for (int i = 0; i < ninj; i++)
+            hit |= mt_iou(e->ev[j].onset, e->ev[j].offset, inj[i].start, inj[i].start + inj[i].len - 1) > 0;
+        sc->unexplained += !hit;
+    }
+}
+
+static inline void mt_print_events(const MtEvents *e, const char *tag)
+{
+    for (int j = 0; j < e->n; j++) {
+        char buf[512];
+        emo_motion_event_csv(&e->ev[j], buf, sizeof(buf));
+        print_message("%s event: %s\n", tag, buf);
     }
 }
 

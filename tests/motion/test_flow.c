@@ -126,7 +126,7 @@ static void check_synthetic(EmoFlowImpl impl, double angle_deg, double dx, doubl
     const int size = 96;
     uint8_t *a = malloc(size * size), *b = malloc(size * size);
     /* A box around the face of obama.jpg (found by inspection). */
-    MtWarp w0 = { .cx = img->w * 0.5, .cy = img->h * 0.21, .side = img->h * 0.28, .zoom = 1 };
+    MtWarp w0 = { .cx = img->w * 0.5, .cy = img->h * 0.244, .side = img->h * 0.248, .zoom = 1 };
     MtWarp w1 = w0;
     mt_warp(img, &w0, size, a);
     w1.angle = angle_deg * 3.14159265358979323846 / 180;
