@@ -90,7 +90,7 @@ typedef struct EmoApiSettings {
 
 typedef struct EmoMotionSettings {
     int enabled;
-    double threshold;            /**< mean flow magnitude, pixels of the normalised face per frame */
+    double threshold;            /**< region displacement from rest, pixels of a reference_size-px face */
     int frame_gap;               /**< flow between frames t-k and t */
     double min_duration;         /**< seconds: shorter events are ignored */
     double max_duration;         /**< seconds: longer events are macro-expressions */
@@ -101,6 +101,10 @@ typedef struct EmoMotionSettings {
     int iterations;
     int poly_n;
     double poly_sigma;
+    double reference_size;       /**< px: face width the threshold is expressed at */
+    double rest_time;            /**< s: time constant of the rest position */
+    double hysteresis;           /**< ratio: events last while above threshold x hysteresis */
+    int release_frames;          /**< frames under the lower threshold that end an event */
 } EmoMotionSettings;
 
 typedef struct EmoRenderSettings {
