@@ -105,6 +105,17 @@ void emo_viewer_get_state(const EmoViewer *v, EmoViewerState *st);
  */
 int emo_viewer_screenshot(EmoViewer *v, char *path, size_t path_size);
 
+/** Asks for a window size (pixels); the window manager may adjust it. */
+int emo_viewer_set_window_size(EmoViewer *v, int w, int h);
+
+/**
+ * Redraws and reads back the window contents into out (BGRA, exactly the
+ * drawable size from emo_viewer_get_state: allocate it to that size).
+ * For tests and window captures.
+ * @return 0; EMO_EINVAL when out is not BGRA of the drawable size; EMO_EIO.
+ */
+int emo_viewer_read_window(EmoViewer *v, EmoFrame *out);
+
 /** Closes the window and sets *v to NULL; NULL is a no-op. */
 void emo_viewer_close(EmoViewer **v);
 

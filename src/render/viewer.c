@@ -155,8 +155,9 @@ fail:
     return err;
 }
 
-/* Draws the shown frame letterboxed into the current window. */
-static int redraw(EmoViewer *v)
+/* Draws the shown frame letterboxed into the current window; when out is
+ * set, reads the result back before presenting it. */
+static int redraw_read(EmoViewer *v, EmoFrame *out)
 {
     SDL_GetRendererOutputSize(v->ren, &v->st.window_w, &v->st.window_h);
     SDL_SetRenderDrawColor(v->ren, 0, 0, 0, 255);
@@ -170,8 +171,36 @@ static int redraw(EmoViewer *v)
             return EMO_EIO;
         }
     }
+    if (out) {
+        if (out->fmt != EMO_PIX_BGRA || out->width != v->st.window_w || out->height != v->st.window_h)
+            return EMO_EINVAL;
+        if (SDL_RenderReadPixels(v->ren, NULL, SDL_PIXELFORMAT_ARGB8888, out->data[0], out->stride[0]) != 0) {
+            emo_log(v->s.logger, EMO_LOG_ERROR, "viewer: cannot read the window: %s", SDL_GetError());
+            return EMO_EIO;
+        }
+    }
     SDL_RenderPresent(v->ren);
     return 0;
+}
+
+static int redraw(EmoViewer *v)
+{
+    return redraw_read(v, NULL);
+}
+
+int emo_viewer_read_window(EmoViewer *v, EmoFrame *out)
+{
+    if (!v || !out)
+        return EMO_EINVAL;
+    return redraw_read(v, out);
+}
+
+int emo_viewer_set_window_size(EmoViewer *v, int w, int h)
+{
+    if (!v || w < 1 || h < 1 || w > 16384 || h > 16384)
+        return EMO_EINVAL;
+    SDL_SetWindowSize(v->win, w, h);
+    return redraw(v);
 }
 
 int emo_viewer_present(EmoViewer *v, EmoFrame *f)
