@@ -183,6 +183,8 @@ void emo_motion_reset(EmoMotion *m);
 int emo_motion_flow(const EmoMotion *m, const float **u, const float **v);
 /** Threshold in pixels of this handle's normalised face. */
 double emo_motion_threshold_px(const EmoMotion *m);
+/** Changes the spotting threshold (threshold units, as motion.threshold) from the next push on. */
+void emo_motion_set_threshold(EmoMotion *m, double threshold);
 void emo_motion_close(EmoMotion **m);
 
 /* ------------------------------------------------------------------------ */

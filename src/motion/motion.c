@@ -547,3 +547,9 @@ int emo_motion_flush(EmoMotion *m)
             end_event(m, r);
     return m->nev;
 }
+
+void emo_motion_set_threshold(EmoMotion *m, double threshold)
+{
+    if (m && threshold >= 0 && threshold < 1e6)
+        m->s.threshold = threshold;
+}
