@@ -197,6 +197,7 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
 
     if (s->draw) {
         EmoOverlaySettings os;
+        emo_overlay_default_settings(&os);
         emo_overlay_settings_from_config(&os, cfg);
         os.logger = s->log;
         if ((err = emo_overlay_open(&p->overlay, &os)))
