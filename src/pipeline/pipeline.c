@@ -48,6 +48,7 @@ typedef struct Slot {
     /* Label of the last ended event, shown for a while. */
     const char *event_label;
     double event_until;
+    char region_label[48];  /* region name for display ("left brow") */
 } Slot;
 
 struct EmoPipeline {
@@ -368,7 +369,11 @@ static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *p
             cy += f->landmarks[idx[i]][1];
         }
         of->micro.active = 1;
-        of->micro.region = emo_region_name(r);
+        snprintf(sl->region_label, sizeof(sl->region_label), "%s", emo_region_name(r));
+        for (char *c = sl->region_label; *c; c++)
+            if (*c == '_')
+                *c = ' ';
+        of->micro.region = sl->region_label;
         of->micro.cx = n ? (float)(cx / n) : f->box[0] + f->box[2] / 2;
         of->micro.cy = n ? (float)(cy / n) : f->box[1] + f->box[3] / 2;
         of->micro.angle = (float)(-rm->direction_deg * M_PI / 180.0);
