@@ -265,6 +265,9 @@ static const char *type_name(int t)
  * Loader state
  */
 
+/* Same bound as the graph's (graph.c): 16 M floats per tensor. */
+#define MAX_TENSOR_ELEMENTS ((size_t)16 << 20)
+
 typedef struct TflTensor {
     char name[96];
     int rank;            /* -1: rank above 4 (only an error when used) */
@@ -332,11 +335,15 @@ static int read_tensor(Loader *L, const FbTable *tt, TflTensor *out)
         out->rank = -1;
     } else {
         out->rank = (int)shape.len;
+        size_t count = 1;
         for (uint32_t i = 0; i < shape.len; i++) {
             int32_t d = fb_vec_i32(fb, &shape, i);
             if (d <= 0 || d > (1 << 24))
                 return lfail(L, EMO_EFORMAT, "tensor %s has a bad dimension %d", out->name, (int)d);
             out->shape[i] = d;
+            count *= (size_t)d; /* at most 2^48 before the check below */
+            if (count > MAX_TENSOR_ELEMENTS)
+                return lfail(L, EMO_EFORMAT, "tensor %s is too large", out->name);
         }
     }
     out->type = fb_i8(fb, tt, 1, T_FLOAT32, &bad);

@@ -265,9 +265,10 @@ static void test_unsupported_operator(void **state)
 static void test_validate(void **state)
 {
     (void)state;
-    static const EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR - 1 };
+    Capture cap = { 0 };
+    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
     EmoNnGraph g;
-    emo__nn_graph_init(&g, &quiet);
+    emo__nn_graph_init(&g, &log);
     int in_shape[4] = { 1, 8, 8, 3 }, out_shape[4] = { 1, 8, 8, 4 }, w_shape[4] = { 4, 3, 3, 3 };
     float w[108] = { 0 };
     int in = emo__nn_graph_add_tensor(&g, "in", 4, in_shape, NULL);
@@ -287,6 +288,7 @@ static void test_validate(void **state)
     assert_int_equal(emo__nn_graph_validate(&g), 0);
     g.nodes[0].pad_top = 0; /* output would be 7 rows */
     assert_int_equal(emo__nn_graph_validate(&g), EMO_EFORMAT);
+    assert_non_null(strstr(cap.last, "output shape [1,7,8,4] expected"));
     g.nodes[0].pad_top = 1;
     g.nodes[0].stride_h = 0;
     assert_int_equal(emo__nn_graph_validate(&g), EMO_EFORMAT);
