@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 #include <hdf5.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1449,6 +1450,10 @@ done:
 
 /* ---------------------------------------------------------------- entry point */
 
+/* Debian's libhdf5 is the serial (not thread-safe) build, and its error
+ * reporting switch is process-wide: loads are serialised. */
+static pthread_mutex_t hdf5_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int emo__nn_load_keras(EmoNnGraph *g, const char *path)
 {
     Ctx c;
@@ -1458,6 +1463,7 @@ int emo__nn_load_keras(EmoNnGraph *g, const char *path)
     c.file = c.wroot = H5I_INVALID_HID;
     if (!g || !path)
         return EMO_EINVAL;
+    pthread_mutex_lock(&hdf5_lock);
 
     /* libhdf5 prints an error stack for every failed call by default; our own
      * messages say what went wrong. Restored before returning. */
@@ -1532,5 +1538,6 @@ done:
         H5Pclose(fapl);
     if (restore)
         H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    pthread_mutex_unlock(&hdf5_lock);
     return rc;
 }

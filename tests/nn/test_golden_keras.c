@@ -36,7 +36,7 @@ static const Model models[] = {
       { "gradient", "checker", "noise1", NULL } },
 };
 
-static EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR };
+static EmoLogger errors_only = { NULL, NULL, EMO_LOG_ERROR };
 
 static char *dup_path(const char *p)
 {
@@ -62,7 +62,7 @@ static void run_model(const Model *m)
 {
     char *path = dup_path(m->shared ? emo_test_shared(m->file) : emo_test_model(m->file));
     EmoNnGraph g;
-    emo__nn_graph_init(&g, &quiet);
+    emo__nn_graph_init(&g, &errors_only);
     assert_int_equal(emo__nn_load_keras(&g, path), 0);
     assert_int_equal(g.n_inputs, 1);
     assert_int_equal(g.n_outputs, 1);
@@ -82,7 +82,7 @@ static void run_model(const Model *m)
         EmoNnSettings st;
         emo_nn_default_settings(&st);
         st.threads = t + 1;
-        st.log = &quiet;
+        st.log = &errors_only;
         assert_int_equal(emo_nn_open(&pub[t], path, &st), 0);
         EmoNnTensorInfo ii, oi;
         assert_int_equal(emo_nn_num_inputs(pub[t]), 1);
