@@ -49,6 +49,7 @@
 #define MAX_TENSOR_ELEMS (16u << 20)
 #define MAX_CONST_TOTAL (32u << 20)    /* floats of weights in one model */
 #define MAX_ACT_TOTAL (64u << 20)      /* floats of activations in one model */
+#define MAX_MACS 2000000000ull         /* per inference: 30x big-Xception */
 
 typedef struct Layer {
     char name[96];
@@ -1521,6 +1522,13 @@ int emo__nn_load_keras(EmoNnGraph *g, const char *path)
         goto fail;
     if (g->n_inputs < 1 || g->n_outputs < 1 || g->n_nodes < 1) {
         rc = fail(&c, EMO_EFORMAT, "the model computes nothing");
+        goto fail;
+    }
+    /* A small file can describe an enormous computation: refuse it here
+     * rather than let a run take minutes. */
+    if (emo__nn_graph_macs(g) > MAX_MACS) {
+        rc = fail(&c, EMO_EUNSUPPORTED, "%.1f G multiply-adds per inference (limit %.0f G)",
+                  (double)emo__nn_graph_macs(g) / 1e9, (double)MAX_MACS / 1e9);
         goto fail;
     }
     rc = 0;

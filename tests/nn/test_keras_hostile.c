@@ -33,7 +33,7 @@ const char *__asan_default_options(void);
  * metadata (and handles the NULL it gets without ASan); see fuzz_keras.c. */
 const char *__asan_default_options(void)
 {
-    return "allocator_may_return_null=1";
+    return "allocator_may_return_null=1:max_allocation_size_mb=1024";
 }
 
 typedef struct Stats {

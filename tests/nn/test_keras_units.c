@@ -406,6 +406,16 @@ static void w_in_conv_nan(hid_t r)
     kw_layer(r, "conv", &w, 1);
 }
 
+static void w_in_big_kernel(hid_t r)
+{
+    empty_layer(r, "in");
+    float *k = calloc(64 * 64, sizeof(float));
+    assert_non_null(k);
+    KwWeight w = { "conv_1/kernel:0", 4, { 64, 64, 1, 1 }, k };
+    kw_layer(r, "conv", &w, 1);
+    free(k);
+}
+
 static void w_in_only(hid_t r)
 {
     empty_layer(r, "in");
@@ -436,6 +446,10 @@ static void test_errors(void **state)
     expect_error("{\"class_name\":\"Model\"", w_in_only, EMO_EFORMAT, "JSON");
     expect_error(MODEL(INPUT("in", "[null,99999,2,1]") "," CONV1, "in", "conv"), w_in_only, EMO_EUNSUPPORTED,
                  "dimension 1");
+    /* 4096x4096 input, 64x64 kernel: 1e11 multiply-adds from a tiny file */
+    expect_error(MODEL(INPUT("in", "[null,4096,4096,1]") ","
+                       LAYER("Conv2D", "conv", ",\"filters\":1,\"kernel_size\":64,\"use_bias\":false,\"padding\":\"same\"",
+                             FROM("in")), "in", "conv"), w_in_big_kernel, EMO_EUNSUPPORTED, "multiply-adds");
 }
 
 /* A missing file and a file that is not HDF5. */
