@@ -265,6 +265,9 @@ static const char *type_name(int t)
  * Loader state
  */
 
+/* Same bound as the graph's (graph.c): 16 M floats per tensor. */
+#define MAX_TENSOR_ELEMENTS ((size_t)16 << 20)
+
 typedef struct TflTensor {
     char name[96];
     int rank;            /* -1: rank above 4 (only an error when used) */
@@ -284,6 +287,8 @@ typedef struct Loader {
     FbVec buffers;
     int op_index;        /* operator being read, for messages */
     const char *op_name;
+    int logged;          /* a message was sent */
+    const char *stage;   /* "tensor", "operator": what was being read */
 } Loader;
 
 static int lfail(Loader *L, int err, const char *fmt, ...)
@@ -299,6 +304,7 @@ static int lfail(Loader *L, int err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    L->logged = 1;
     if (L->op_name)
         emo_log(L->g->log, EMO_LOG_ERROR, "%s: op %d (%s): %s", L->path, L->op_index, L->op_name, msg);
     else
@@ -329,11 +335,15 @@ static int read_tensor(Loader *L, const FbTable *tt, TflTensor *out)
         out->rank = -1;
     } else {
         out->rank = (int)shape.len;
+        size_t count = 1;
         for (uint32_t i = 0; i < shape.len; i++) {
             int32_t d = fb_vec_i32(fb, &shape, i);
             if (d <= 0 || d > (1 << 24))
                 return lfail(L, EMO_EFORMAT, "tensor %s has a bad dimension %d", out->name, (int)d);
             out->shape[i] = d;
+            count *= (size_t)d; /* at most 2^48 before the check below */
+            if (count > MAX_TENSOR_ELEMENTS)
+                return lfail(L, EMO_EFORMAT, "tensor %s is too large", out->name);
         }
     }
     out->type = fb_i8(fb, tt, 1, T_FLOAT32, &bad);
@@ -805,7 +815,7 @@ static int read_operator(Loader *L, const FbTable *op, int code)
 
 int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const char *path)
 {
-    Loader L = { .fb = { buf, size }, .g = g, .path = path ? path : "(memory)" };
+    Loader L = { .fb = { buf, size }, .g = g, .path = path ? path : "(memory)", .stage = "model" };
     int err = 0, bad = 0;
     FbTable model, sg;
     FbVec codes, subgraphs, tensors, ops, gin, gout;
@@ -832,8 +842,10 @@ int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const ch
     L.t = calloc(L.nt ? L.nt : 1, sizeof(*L.t));
     if (!L.t)
         return EMO_ENOMEM;
+    L.stage = "tensor";
     for (uint32_t i = 0; i < L.nt; i++) {
         FbTable tt;
+        L.op_index = (int)i;
         if (fb_vec_table(&L.fb, &tensors, i, &tt) || (err = read_tensor(&L, &tt, &L.t[i]))) {
             err = err ? err : lfail(&L, EMO_EFORMAT, "truncated or corrupt (tensor %u)", i);
             goto fail;
@@ -850,6 +862,7 @@ int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const ch
         FbTable op, oc;
         L.op_index = (int)i;
         L.op_name = NULL;
+        L.stage = "operator";
         if (fb_vec_table(&L.fb, &ops, i, &op)) {
             err = lfail(&L, EMO_EFORMAT, "truncated or corrupt (operator %u)", i);
             goto fail;
@@ -896,6 +909,13 @@ int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const ch
         }
     }
 fail:
+    if (err && !L.logged) {
+        L.op_name = NULL;
+        if (err == EMO_ENOMEM)
+            lfail(&L, err, "out of memory");
+        else
+            lfail(&L, err, "truncated or corrupt file (reading %s %d)", L.stage, L.op_index);
+    }
     for (uint32_t i = 0; i < L.nt; i++)
         free(L.t[i].folded);
     free(L.t);
