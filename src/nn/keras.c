@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 #include <hdf5.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@
 #define MAX_TENSOR_ELEMS (16u << 20)
 #define MAX_CONST_TOTAL (32u << 20)    /* floats of weights in one model */
 #define MAX_ACT_TOTAL (64u << 20)      /* floats of activations in one model */
+#define MAX_MACS 2000000000ull         /* per inference: 30x big-Xception */
 
 typedef struct Layer {
     char name[96];
@@ -583,11 +585,15 @@ static int clamp_fusable(EmoNnOp op)
 
 /* Applies a Keras activation to tensor *t produced by node *node (-1 when the
  * producer's output is also read elsewhere). On return t and node describe
- * the result (tensor and node). */
-static int apply_activation(Ctx *c, const char *layer, const char *act, int *t, int *node)
+ * the result. A new tensor is named after the layer (Keras users know
+ * outputs by layer name, and the CLI writes <name>.f32): when own_input says
+ * *t is this layer's own pre-activation tensor, that one is renamed
+ * "<layer>:linear". */
+static int apply_activation(Ctx *c, const char *layer, const char *act, int *t, int *node, int own_input)
 {
     if (!act || !strcmp(act, "linear"))
         return 0;
+    EmoNnOp op;
     if (!strcmp(act, "relu")) {
         if (*node >= 0 && clamp_fusable(c->g->nodes[*node].op)) {
             /* relu(clamp(x, a, b)) == clamp(x, max(a,0), max(b,0)) */
@@ -596,32 +602,32 @@ static int apply_activation(Ctx *c, const char *layer, const char *act, int *t, 
             n->act_max = n->act_max > 0.0f ? n->act_max : 0.0f;
             return 0;
         }
-        EmoNnNode n;
-        emo__nn_node_init(&n, EMO_NN_CLAMP);
-        n.act_min = 0.0f;
-        n.inputs[0] = *t;
-        n.n_inputs = 1;
-        char name[128];
-        snprintf(name, sizeof(name), "%s/relu", layer);
-        if ((n.output = new_act(c, name, T(c, *t)->rank, T(c, *t)->shape)) < 0)
-            return n.output;
-        *t = n.output;
-        return *node = add_node(c, &n);
-    }
-    EmoNnOp op;
-    if (!strcmp(act, "softmax"))
+        op = EMO_NN_CLAMP;
+    } else if (!strcmp(act, "softmax")) {
         op = EMO_NN_SOFTMAX;
-    else if (!strcmp(act, "sigmoid"))
+    } else if (!strcmp(act, "sigmoid")) {
         op = EMO_NN_SIGMOID;
-    else
+    } else {
         return fail(c, EMO_EUNSUPPORTED, "layer '%s': unsupported activation '%s'", layer, act);
-    char name[128];
-    snprintf(name, sizeof(name), "%s/%s", layer, act);
-    int in = *t, rc = emit_simple(c, op, name, &in, 1, T(c, in)->rank, T(c, in)->shape, t);
-    if (rc < 0)
-        return rc;
+    }
+    if (own_input) {
+        EmoNnTensor *pre = &c->g->tensors[*t];
+        snprintf(pre->name, sizeof(pre->name), "%.80s:linear", layer);
+    }
+    EmoNnNode n;
+    emo__nn_node_init(&n, op);
+    if (op == EMO_NN_CLAMP)
+        n.act_min = 0.0f;
+    n.inputs[0] = *t;
+    n.n_inputs = 1;
+    if ((n.output = new_act(c, layer, T(c, *t)->rank, T(c, *t)->shape)) < 0)
+        return n.output;
+    int id = add_node(c, &n);
+    if (id < 0)
+        return id;
+    *t = n.output;
     /* Softmax and sigmoid carry no fused clamp in every backend. */
-    *node = -1;
+    *node = op == EMO_NN_CLAMP ? id : -1;
     return 0;
 }
 
@@ -1081,7 +1087,7 @@ static int build_layer(Ctx *c, Layer *L, const char *cls, const cJSON *cfg, Laye
         if (rc < 0)
             goto done;
         node = rc;
-        rc = apply_activation(c, name, jstr(cfg, "activation"), &t, &node);
+        rc = apply_activation(c, name, jstr(cfg, "activation"), &t, &node, 1);
     } else if (!strcmp(cls, "Dense")) {
         int units;
         if ((rc = jint(c, name, cfg, "units", 1, MAX_CHANNELS, -1, &units)) || (rc = lw_open(c, name, &lw)))
@@ -1089,7 +1095,7 @@ static int build_layer(Ctx *c, Layer *L, const char *cls, const cJSON *cfg, Laye
         if ((rc = build_dense(c, name, &lw, in_t, units, jbool(cfg, "use_bias", 1), &t)) < 0)
             goto done;
         node = rc;
-        rc = apply_activation(c, name, jstr(cfg, "activation"), &t, &node);
+        rc = apply_activation(c, name, jstr(cfg, "activation"), &t, &node, 1);
     } else if (!strcmp(cls, "BatchNormalization")) {
         if (!(rc = lw_open(c, name, &lw)))
             rc = build_bn(c, name, &lw, cfg, in_t, in_node, &t, &node);
@@ -1099,7 +1105,7 @@ static int build_layer(Ctx *c, Layer *L, const char *cls, const cJSON *cfg, Laye
         if (!jstr(cfg, "activation"))
             rc = fail(c, EMO_EFORMAT, "layer '%s': Activation without an activation", name);
         else
-            rc = apply_activation(c, name, jstr(cfg, "activation"), &t, &node);
+            rc = apply_activation(c, name, jstr(cfg, "activation"), &t, &node, 0);
     } else if (!strcmp(cls, "MaxPooling2D") || !strcmp(cls, "AveragePooling2D")) {
         ConvSpec k;
         memset(&k, 0, sizeof(k));
@@ -1349,6 +1355,10 @@ static int load_model_config(Ctx *c, const char *json)
         }
         if ((rc = emo__nn_graph_mark_output(c->g, outs[i]->tensor)))
             goto done;
+        /* A folded or identity output layer shares its producer's tensor:
+         * the output still goes by the output layer's name. */
+        EmoNnTensor *ot = &c->g->tensors[outs[i]->tensor];
+        snprintf(ot->name, sizeof(ot->name), "%s", outs[i]->name);
     }
 done:
     cJSON_Delete(root);
@@ -1414,7 +1424,7 @@ static int load_deepface(Ctx *c)
         if ((rc = build_conv2d(c, lw[i].layer, &lw[i], t, &k, 1, &t)) < 0)
             goto done;
         node = rc;
-        if ((rc = apply_activation(c, lw[i].layer, "relu", &t, &node)) < 0)
+        if ((rc = apply_activation(c, lw[i].layer, "relu", &t, &node, 1)) < 0)
             goto done;
         /* MaxPool 5x5/2 after the first conv, AvgPool 3x3/2 after the third and fifth. */
         if (i == 0 || i == 2 || i == 4) {
@@ -1436,7 +1446,7 @@ static int load_deepface(Ctx *c)
         if ((rc = build_dense(c, lw[i].layer, &lw[i], t, spec[i].cout, 1, &t)) < 0)
             goto done;
         node = rc;
-        if ((rc = apply_activation(c, lw[i].layer, i < 7 ? "relu" : "softmax", &t, &node)) < 0)
+        if ((rc = apply_activation(c, lw[i].layer, i < 7 ? "relu" : "softmax", &t, &node, 1)) < 0)
             goto done;
     }
     rc = emo__nn_graph_mark_output(c->g, t);
@@ -1449,6 +1459,10 @@ done:
 
 /* ---------------------------------------------------------------- entry point */
 
+/* Debian's libhdf5 is the serial (not thread-safe) build, and its error
+ * reporting switch is process-wide: loads are serialised. */
+static pthread_mutex_t hdf5_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int emo__nn_load_keras(EmoNnGraph *g, const char *path)
 {
     Ctx c;
@@ -1458,6 +1472,7 @@ int emo__nn_load_keras(EmoNnGraph *g, const char *path)
     c.file = c.wroot = H5I_INVALID_HID;
     if (!g || !path)
         return EMO_EINVAL;
+    pthread_mutex_lock(&hdf5_lock);
 
     /* libhdf5 prints an error stack for every failed call by default; our own
      * messages say what went wrong. Restored before returning. */
@@ -1517,6 +1532,13 @@ int emo__nn_load_keras(EmoNnGraph *g, const char *path)
         rc = fail(&c, EMO_EFORMAT, "the model computes nothing");
         goto fail;
     }
+    /* A small file can describe an enormous computation: refuse it here
+     * rather than let a run take minutes. */
+    if (emo__nn_graph_macs(g) > MAX_MACS) {
+        rc = fail(&c, EMO_EUNSUPPORTED, "%.1f G multiply-adds per inference (limit %.0f G)",
+                  (double)emo__nn_graph_macs(g) / 1e9, (double)MAX_MACS / 1e9);
+        goto fail;
+    }
     rc = 0;
     goto done;
 fail:
@@ -1532,5 +1554,6 @@ done:
         H5Pclose(fapl);
     if (restore)
         H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    pthread_mutex_unlock(&hdf5_lock);
     return rc;
 }

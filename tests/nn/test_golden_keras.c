@@ -25,18 +25,19 @@ typedef struct Model {
     const char *file;         /* model file */
     int shared;               /* file is under ../shared (else the models folder) */
     int side;                 /* input side */
+    const char *output;       /* output tensor name: the Keras output layer's */
     const char *cases[4];     /* when index.json does not list the model's cases */
 } Model;
 
 static const Model models[] = {
-    { "fer2013_mini_XCEPTION", "fer2013_mini_XCEPTION.102-0.66.hdf5", 0, 64, { NULL } },
-    { "fer2013_big_XCEPTION", "fer2013_big_XCEPTION.54-0.66.hdf5", 0, 64, { NULL } },
-    { "mini_XCEPTION_KDEF", "mini_XCEPTION_KDEF.hdf5", 0, 64, { NULL } },
-    { "deepface_emotion", "testdata/golden/deepface_emotion/facial_expression_model_weights.synthetic.h5", 1, 48,
+    { "fer2013_mini_XCEPTION", "fer2013_mini_XCEPTION.102-0.66.hdf5", 0, 64, "predictions", { NULL } },
+    { "fer2013_big_XCEPTION", "fer2013_big_XCEPTION.54-0.66.hdf5", 0, 64, "predictions", { NULL } },
+    { "mini_XCEPTION_KDEF", "mini_XCEPTION_KDEF.hdf5", 0, 64, "predictions", { NULL } },
+    { "deepface_emotion", "testdata/golden/deepface_emotion/facial_expression_model_weights.synthetic.h5", 1, 48, "dense_3",
       { "gradient", "checker", "noise1", NULL } },
 };
 
-static EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR };
+static EmoLogger errors_only = { NULL, NULL, EMO_LOG_ERROR };
 
 static char *dup_path(const char *p)
 {
@@ -62,7 +63,7 @@ static void run_model(const Model *m)
 {
     char *path = dup_path(m->shared ? emo_test_shared(m->file) : emo_test_model(m->file));
     EmoNnGraph g;
-    emo__nn_graph_init(&g, &quiet);
+    emo__nn_graph_init(&g, &errors_only);
     assert_int_equal(emo__nn_load_keras(&g, path), 0);
     assert_int_equal(g.n_inputs, 1);
     assert_int_equal(g.n_outputs, 1);
@@ -74,6 +75,7 @@ static void run_model(const Model *m)
     assert_int_equal(in->shape[2], m->side);
     assert_int_equal(in->shape[3], 1);
     assert_int_equal(emo__nn_tensor_count(out), 7);
+    assert_string_equal(out->name, m->output);
     printf("%s: %d nodes, %.1f M multiply-adds\n", m->dir, g.n_nodes, (double)emo__nn_graph_macs(&g) / 1e6);
 
     /* The public path: format detection, the same loader, XNNPACK. */
@@ -82,7 +84,7 @@ static void run_model(const Model *m)
         EmoNnSettings st;
         emo_nn_default_settings(&st);
         st.threads = t + 1;
-        st.log = &quiet;
+        st.log = &errors_only;
         assert_int_equal(emo_nn_open(&pub[t], path, &st), 0);
         EmoNnTensorInfo ii, oi;
         assert_int_equal(emo_nn_num_inputs(pub[t]), 1);

@@ -14,6 +14,7 @@
 
 #include <emoscope/nn.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,11 @@ static void capture(void *user, EmoLogLevel level, const char *msg)
         snprintf(c->last, sizeof(c->last), "%s", msg);
         c->errors++;
     }
+}
+
+static void drop(void *user, EmoLogLevel level, const char *msg)
+{
+    (void)user, (void)level, (void)msg;
 }
 
 #define INPUT(name, shape) \
@@ -400,6 +406,16 @@ static void w_in_conv_nan(hid_t r)
     kw_layer(r, "conv", &w, 1);
 }
 
+static void w_in_big_kernel(hid_t r)
+{
+    empty_layer(r, "in");
+    float *k = calloc(64 * 64, sizeof(float));
+    assert_non_null(k);
+    KwWeight w = { "conv_1/kernel:0", 4, { 64, 64, 1, 1 }, k };
+    kw_layer(r, "conv", &w, 1);
+    free(k);
+}
+
 static void w_in_only(hid_t r)
 {
     empty_layer(r, "in");
@@ -430,6 +446,10 @@ static void test_errors(void **state)
     expect_error("{\"class_name\":\"Model\"", w_in_only, EMO_EFORMAT, "JSON");
     expect_error(MODEL(INPUT("in", "[null,99999,2,1]") "," CONV1, "in", "conv"), w_in_only, EMO_EUNSUPPORTED,
                  "dimension 1");
+    /* 4096x4096 input, 64x64 kernel: 1e11 multiply-adds from a tiny file */
+    expect_error(MODEL(INPUT("in", "[null,4096,4096,1]") ","
+                       LAYER("Conv2D", "conv", ",\"filters\":1,\"kernel_size\":64,\"use_bias\":false,\"padding\":\"same\"",
+                             FROM("in")), "in", "conv"), w_in_big_kernel, EMO_EUNSUPPORTED, "multiply-adds");
 }
 
 /* A missing file and a file that is not HDF5. */
@@ -464,7 +484,7 @@ static int tensor(EmoNnGraph *g, int r, int a, int b, int c, int d, const float 
 static void test_ref_other_ops(void **state)
 {
     (void)state;
-    EmoLogger quiet = { NULL, NULL, (EmoLogLevel)(EMO_LOG_ERROR - 1) };
+    EmoLogger quiet = { drop, NULL, EMO_LOG_ERROR };
     EmoNnGraph g;
     emo__nn_graph_init(&g, &quiet);
     /* x [1,1,2,2] -> PRELU(slope [0.5, 2]) -> PAD_CHANNELS(1, 0) -> [1,1,2,3]
@@ -509,6 +529,46 @@ static void test_ref_other_ops(void **state)
     emo__nn_graph_free(&g);
 }
 
+/* Loads from two threads at once (libhdf5 is not thread-safe: the reader
+ * serialises) give the same graph as a lone load. */
+typedef struct LoadJob {
+    const char *path;
+    int rc, nodes;
+    float w0;
+} LoadJob;
+
+static void *load_job(void *arg)
+{
+    LoadJob *j = arg;
+    EmoLogger quiet = { drop, NULL, EMO_LOG_ERROR };
+    for (int k = 0; k < 3; k++) {
+        EmoNnGraph g;
+        emo__nn_graph_init(&g, &quiet);
+        j->rc |= emo__nn_load_keras(&g, j->path);
+        j->nodes = g.n_nodes;
+        j->w0 = g.n_nodes ? g.tensors[g.nodes[0].weights].data[0] : 0;
+        emo__nn_graph_free(&g);
+    }
+    return NULL;
+}
+
+static void test_concurrent_loads(void **state)
+{
+    (void)state;
+    LoadJob j[2] = { { emo_test_model("fer2013_mini_XCEPTION.102-0.66.hdf5"), 0, 0, 0 }, { NULL, 0, 0, 0 } };
+    j[1].path = j[0].path;
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, load_job, &j[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(j[i].rc, 0);
+        assert_int_equal(j[i].nodes, 34);
+        assert_true(j[i].w0 == j[0].w0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_not_hdf5),
         cmocka_unit_test(test_ref_other_ops),
+        cmocka_unit_test(test_concurrent_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
