@@ -199,13 +199,25 @@ void emo_ensemble_input_size(const EmoEnsemble *e, int *width, int *height)
         *height = e ? e->max_h : 0;
 }
 
-/* One model on face (mirrored when flip): canonical probabilities. */
-static int run_model(Model *m, const EmoImage *face, int flip, float probs[EMO_EMOTION_COUNT])
+/* Writes model i's input for face (mirrored when flip). Models with the
+ * same preprocessing as an earlier one copy its tensor instead of
+ * resizing again (mini and big Xception share theirs). */
+static void prepare(EmoEnsemble *e, int i, const EmoImage *face, int flip)
 {
-    emo__face_to_tensor(face, m->spec.width, m->spec.height, m->spec.gray, m->spec.scale, flip, m->in);
-    int err = emo_nn_run(m->nn);
-    if (err)
-        return err;
+    const EmoEmotionModelSpec *s = &e->m[i].spec;
+    for (int j = 0; j < i; j++) {
+        const EmoEmotionModelSpec *o = &e->m[j].spec;
+        if (o->width == s->width && o->height == s->height && o->gray == s->gray && o->scale == s->scale) {
+            memcpy(e->m[i].in, e->m[j].in, e->m[i].in_count * sizeof(float));
+            return;
+        }
+    }
+    emo__face_to_tensor(face, s->width, s->height, s->gray, s->scale, flip, e->m[i].in);
+}
+
+/* Model i's output as canonical probabilities. */
+static void collect(const Model *m, float probs[EMO_EMOTION_COUNT])
+{
     const float *o = emo_nn_output(m->nn, 0);
     double acc[EMO_EMOTION_COUNT] = { 0 }, sum = 0;
     for (int i = 0; i < m->spec.n_labels; i++) {
@@ -217,7 +229,6 @@ static int run_model(Model *m, const EmoImage *face, int flip, float probs[EMO_E
     }
     for (int k = 0; k < EMO_EMOTION_COUNT; k++)
         probs[k] = (float)(sum > 0 ? acc[k] / sum : 1.0 / EMO_EMOTION_COUNT);
-    return 0;
 }
 
 static void fill_names(const EmoEnsemble *e, EmoEmotionResult *res)
@@ -232,19 +243,33 @@ static void fill_names(const EmoEnsemble *e, EmoEmotionResult *res)
 static int run_local(EmoEnsemble *e, const EmoImage *face, float (*probs)[EMO_EMOTION_COUNT], int *avail)
 {
     int ok = 0;
-    for (int i = 0; i < e->n; i++) {
-        int err = run_model(&e->m[i], face, 0, probs[i]);
-        if (!err && e->s.flip_tta) {
-            float pf[EMO_EMOTION_COUNT];
-            err = run_model(&e->m[i], face, 1, pf);
-            for (int k = 0; k < EMO_EMOTION_COUNT && !err; k++)
-                probs[i][k] = 0.5f * (probs[i][k] + pf[k]);
+    for (int pass = 0; pass < (e->s.flip_tta ? 2 : 1); pass++) {
+        /* All inputs first (they may be copied from each other), then the runs. */
+        for (int i = 0; i < e->n; i++)
+            prepare(e, i, face, pass);
+        for (int i = 0; i < e->n; i++) {
+            if (pass && !avail[i])
+                continue;
+            int err = emo_nn_run(e->m[i].nn);
+            if (err) {
+                avail[i] = 0;
+                emo_log(e->s.log, EMO_LOG_WARN, "emotion model '%s' failed: %s", e->m[i].spec.name,
+                        emo_strerror(err));
+                continue;
+            }
+            if (!pass) {
+                collect(&e->m[i], probs[i]);
+                avail[i] = 1;
+            } else {
+                float pf[EMO_EMOTION_COUNT];
+                collect(&e->m[i], pf);
+                for (int k = 0; k < EMO_EMOTION_COUNT; k++)
+                    probs[i][k] = 0.5f * (probs[i][k] + pf[k]);
+            }
         }
-        avail[i] = !err;
-        if (err)
-            emo_log(e->s.log, EMO_LOG_WARN, "emotion model '%s' failed: %s", e->m[i].spec.name, emo_strerror(err));
-        ok += !err;
     }
+    for (int i = 0; i < e->n; i++)
+        ok += avail[i];
     return ok || !e->n ? 0 : EMO_EINTERNAL;
 }
 
