@@ -81,7 +81,8 @@ static int list_dir(const char *dir, int want_dirs, char ***out, int *n)
         (*n)++;
     }
     closedir(d);
-    qsort(*out, (size_t)*n, sizeof(char *), cmp_str);
+    if (*n > 1)
+        qsort(*out, (size_t)*n, sizeof(char *), cmp_str);
     return 0;
 oom:
     closedir(d);
