@@ -43,6 +43,10 @@ typedef struct EmoVideoSettings {
     int reconnect;               /**< reopen a live source that stops */
     double reconnect_delay;      /**< seconds between reconnection attempts */
     double image_fps;            /**< frame rate given to still images and folders */
+    int decode_threads;          /**< decoder threads; 0 = automatic */
+    char pix_fmt[16];            /**< pixel format of decoded frames: bgra, yuv420p, gray8, rgb24 */
+    double timeout;              /**< seconds a network or camera read may block */
+    char scaler[16];             /**< swscale algorithm: bilinear, fast_bilinear, point, bicubic, area */
 } EmoVideoSettings;
 
 typedef struct EmoFaceSettings {
@@ -131,6 +135,7 @@ typedef struct EmoOutputSettings {
     int chart;
     char video_codec[32];
     int video_crf;
+    char video_preset[32];       /**< encoder preset (x264: ultrafast ... veryslow) */
 } EmoOutputSettings;
 
 typedef struct EmoExtraSection EmoExtraSection;
