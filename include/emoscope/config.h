@@ -43,6 +43,10 @@ typedef struct EmoVideoSettings {
     int reconnect;               /**< reopen a live source that stops */
     double reconnect_delay;      /**< seconds between reconnection attempts */
     double image_fps;            /**< frame rate given to still images and folders */
+    int decode_threads;          /**< decoder threads; 0 = automatic */
+    char pix_fmt[16];            /**< pixel format of decoded frames: bgra, yuv420p, gray8, rgb24 */
+    double timeout;              /**< seconds a network or camera read may block */
+    char scaler[16];             /**< swscale algorithm: bilinear, fast_bilinear, point, bicubic, area */
 } EmoVideoSettings;
 
 typedef struct EmoFaceSettings {
@@ -53,6 +57,7 @@ typedef struct EmoFaceSettings {
     double nms_iou;              /**< IoU above which detections merge */
     double crop_scale;           /**< face-mesh crop size relative to the face box */
     int aligned_size;            /**< pixels of the normalised face used for optical flow */
+    int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
 } EmoFaceSettings;
 
 typedef struct EmoEmotionSettings {
@@ -130,6 +135,7 @@ typedef struct EmoOutputSettings {
     int chart;
     char video_codec[32];
     int video_crf;
+    char video_preset[32];       /**< encoder preset (x264: ultrafast ... veryslow) */
 } EmoOutputSettings;
 
 typedef struct EmoExtraSection EmoExtraSection;

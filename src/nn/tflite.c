@@ -284,6 +284,8 @@ typedef struct Loader {
     FbVec buffers;
     int op_index;        /* operator being read, for messages */
     const char *op_name;
+    int logged;          /* a message was sent */
+    const char *stage;   /* "tensor", "operator": what was being read */
 } Loader;
 
 static int lfail(Loader *L, int err, const char *fmt, ...)
@@ -299,6 +301,7 @@ static int lfail(Loader *L, int err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    L->logged = 1;
     if (L->op_name)
         emo_log(L->g->log, EMO_LOG_ERROR, "%s: op %d (%s): %s", L->path, L->op_index, L->op_name, msg);
     else
@@ -805,7 +808,7 @@ static int read_operator(Loader *L, const FbTable *op, int code)
 
 int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const char *path)
 {
-    Loader L = { .fb = { buf, size }, .g = g, .path = path ? path : "(memory)" };
+    Loader L = { .fb = { buf, size }, .g = g, .path = path ? path : "(memory)", .stage = "model" };
     int err = 0, bad = 0;
     FbTable model, sg;
     FbVec codes, subgraphs, tensors, ops, gin, gout;
@@ -832,8 +835,10 @@ int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const ch
     L.t = calloc(L.nt ? L.nt : 1, sizeof(*L.t));
     if (!L.t)
         return EMO_ENOMEM;
+    L.stage = "tensor";
     for (uint32_t i = 0; i < L.nt; i++) {
         FbTable tt;
+        L.op_index = (int)i;
         if (fb_vec_table(&L.fb, &tensors, i, &tt) || (err = read_tensor(&L, &tt, &L.t[i]))) {
             err = err ? err : lfail(&L, EMO_EFORMAT, "truncated or corrupt (tensor %u)", i);
             goto fail;
@@ -850,6 +855,7 @@ int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const ch
         FbTable op, oc;
         L.op_index = (int)i;
         L.op_name = NULL;
+        L.stage = "operator";
         if (fb_vec_table(&L.fb, &ops, i, &op)) {
             err = lfail(&L, EMO_EFORMAT, "truncated or corrupt (operator %u)", i);
             goto fail;
@@ -896,6 +902,13 @@ int emo__nn_load_tflite(EmoNnGraph *g, const uint8_t *buf, size_t size, const ch
         }
     }
 fail:
+    if (err && !L.logged) {
+        L.op_name = NULL;
+        if (err == EMO_ENOMEM)
+            lfail(&L, err, "out of memory");
+        else
+            lfail(&L, err, "truncated or corrupt file (reading %s %d)", L.stage, L.op_index);
+    }
     for (uint32_t i = 0; i < L.nt; i++)
         free(L.t[i].folded);
     free(L.t);

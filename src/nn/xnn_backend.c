@@ -186,7 +186,7 @@ static int build_node(Build *b, int i)
         }
         /* XNNPACK's average pooling divides by the number of pixels
          * inside the image when there is padding (TensorFlow semantics);
-         * the golden tests of the Keras models check it. */
+         * tests/nn/test_xnn_vs_ref.c checks it against ref.c. */
         if (n->op == EMO_NN_MAX_POOL)
             s = xnn_define_max_pooling_2d(b->sg, (uint32_t)n->pad_top, (uint32_t)n->pad_right,
                                           (uint32_t)n->pad_bottom, (uint32_t)n->pad_left, (uint32_t)n->kernel_h,

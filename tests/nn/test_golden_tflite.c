@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/graph.h"
+#include "nn/ref.h"
+
 typedef struct Tol {
     const char *output;
     int relative;   /* 0: absolute */
@@ -38,6 +41,46 @@ static const Tol *tolerance(const char *name)
             return &tolerances[i];
     fail_msg("no tolerance for output %s", name);
     return NULL;
+}
+
+/* Runs the case on the plain-C reference executor (ref.c) instead of
+ * XNNPACK: the loader's graph is right independently of the backend. */
+static void check_ref(const char *model_file, const char *case_name, const float *input)
+{
+    size_t size;
+    uint8_t *bytes = emo_test_read_file(emo_test_model(model_file), &size);
+    EmoNnGraph g;
+    emo__nn_graph_init(&g, NULL);
+    assert_int_equal(emo__nn_load_tflite(&g, bytes, size, model_file), 0);
+    free(bytes);
+    assert_int_equal(emo__nn_graph_validate(&g), 0);
+    float *outs[8] = { 0 };
+    for (int o = 0; o < g.n_outputs; o++)
+        outs[o] = malloc(emo__nn_tensor_count(&g.tensors[g.outputs[o]]) * sizeof(float));
+    const float *ins[1] = { input };
+    assert_int_equal(emo__nn_ref_run(&g, ins, outs), 0);
+    for (int o = 0; o < g.n_outputs; o++) {
+        const EmoNnTensor *t = &g.tensors[g.outputs[o]];
+        size_t n = emo__nn_tensor_count(t);
+        char path[1024];
+        snprintf(path, sizeof(path), "testdata/golden/%s/%s.f32", case_name, t->name);
+        float *want = emo_test_read_f32(emo_test_shared(path), n);
+        const Tol *tol = tolerance(t->name);
+        double worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = fabs((double)outs[o][i] - want[i]);
+            if (tol->relative)
+                d /= fmax(1.0, fabs((double)want[i]));
+            if (!(d <= worst))
+                worst = isnan(d) ? INFINITY : d;
+        }
+        printf("[ golden ] %-40s %-15s reference executor: max %s error %.3g\n", case_name, t->name,
+               tol->relative ? "rel" : "abs", worst);
+        assert_true(worst <= tol->tol);
+        free(want);
+        free(outs[o]);
+    }
+    emo__nn_graph_free(&g);
 }
 
 static void run_model(const char *model_dir, const char *model_file, int threads)
@@ -67,6 +110,8 @@ static void run_model(const char *model_dir, const char *model_file, int threads
         snprintf(path, sizeof(path), "testdata/golden/%s/input.f32", c->string);
         float *x = emo_test_read_f32(emo_test_shared(path), in.count);
         memcpy(emo_nn_input(m, 0), x, in.count * sizeof(float));
+        if (threads == 1)
+            check_ref(model_file, c->string, x);
         free(x);
         assert_int_equal(emo_nn_run(m), 0);
         int outputs_checked = 0;
