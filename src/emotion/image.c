@@ -193,7 +193,11 @@ int emo_emotion_image_load_gray(const char *path, uint8_t **pixels, int *width, 
     int err = EMO_ENOMEM;
     if (!pkt || !frame)
         goto fail;
-    int r = avformat_open_input(&fmt, path, NULL, NULL);
+    /* A file name is a file name, never an image2 sequence pattern ("%d"). */
+    AVDictionary *opts = NULL;
+    av_dict_set(&opts, "pattern_type", "none", 0);
+    int r = avformat_open_input(&fmt, path, NULL, &opts);
+    av_dict_free(&opts);
     if (r < 0) {
         emo_log(lg, EMO_LOG_ERROR, "%s: cannot open image (%s)", path, av_err2str(r));
         err = r == AVERROR(ENOENT) ? EMO_ENOENT : EMO_EFORMAT;
