@@ -13,6 +13,8 @@
 
 #include "cli.h"
 #include <emoscope/emotion.h>
+#include <emoscope/face.h>
+#include <emoscope/frame.h>
 
 #define MAX_CLASSES 64
 
@@ -29,6 +31,9 @@ typedef struct Eval {
     int n_slots;             /* models + ensemble */
     float *probs;            /* n_items x n_slots x 7 */
     int *ok;                 /* per item: decoded and analysed */
+    int *noface;             /* per item (--detect): no face found, the whole image was used */
+    int detect;
+    int align_size;
 } Eval;
 
 typedef struct Job {
@@ -81,7 +86,8 @@ static int list_dir(const char *dir, int want_dirs, char ***out, int *n)
         (*n)++;
     }
     closedir(d);
-    qsort(*out, (size_t)*n, sizeof(char *), cmp_str);
+    if (*n > 1)
+        qsort(*out, (size_t)*n, sizeof(char *), cmp_str);
     return 0;
 oom:
     closedir(d);
@@ -95,14 +101,65 @@ static void free_list(char **v, int n)
     free(v);
 }
 
+/* --detect: the face pipeline on the image (as a one-frame RGB stream); the
+ * largest face aligned to align_size gray pixels into out. 0, or EMO_EAGAIN
+ * when no face was found. */
+static int detect_face(EmoFaceTracker *t, EmoFaceList *list, const uint8_t *px, int w, int h, int index,
+                       uint8_t *out, int size)
+{
+    EmoFrame *f = NULL;
+    int err = emo_frame_alloc(&f, EMO_PIX_RGB24, w, h);
+    if (err)
+        return err;
+    for (int y = 0; y < h; y++) {
+        uint8_t *row = f->data[0] + (size_t)y * (size_t)f->stride[0];
+        for (int x = 0; x < w; x++)
+            row[3 * x] = row[3 * x + 1] = row[3 * x + 2] = px[(size_t)y * (size_t)w + (size_t)x];
+    }
+    f->index = index;
+    f->pts = index;
+    emo_face_tracker_reset(t);
+    err = emo_face_tracker_process(t, f, list);
+    if (!err && list->count < 1)
+        err = EMO_EAGAIN;
+    if (!err) {
+        const EmoFace *best = &list->faces[0];
+        for (int i = 1; i < list->count; i++)
+            if (list->faces[i].box[2] * list->faces[i].box[3] > best->box[2] * best->box[3])
+                best = &list->faces[i];
+        err = emo_face_align(f, best, size, EMO_ALIGN_GRAY8, out, size);
+    }
+    emo_frame_unref(&f);
+    return err;
+}
+
 static void *worker(void *ud)
 {
     Job *j = ud;
     Eval *ev = j->ev;
     EmoEnsemble *e = NULL;
+    EmoFaceTracker *tracker = NULL;
+    EmoFaceList *list = NULL;
+    uint8_t *aligned = NULL;
     j->err = emo_ensemble_open(&e, ev->settings);
     if (j->err)
         return NULL;
+    if (ev->detect) {
+        EmoFaceTrackerSettings ts;
+        emo_face_tracker_default_settings(&ts);
+        ts.face = ev->cli->cfg.face;
+        snprintf(ts.models_dir, sizeof(ts.models_dir), "%s", ev->cli->models_dir);
+        ts.threads = 1;
+        ts.log = &ev->cli->log;
+        list = malloc(sizeof(*list));
+        aligned = malloc((size_t)ev->align_size * (size_t)ev->align_size);
+        if (!list || !aligned)
+            j->err = EMO_ENOMEM;
+        else
+            j->err = emo_face_tracker_open(&tracker, &ts);
+        if (j->err)
+            goto done;
+    }
     EmoEmotionResult r;
     for (int i = j->start; i < ev->n_items; i += j->step) {
         uint8_t *px = NULL;
@@ -110,6 +167,13 @@ static void *worker(void *ud)
         if (emo_emotion_image_load_gray(ev->items[i].path, &px, &w, &h, &ev->cli->log))
             continue;
         EmoImage img = { px, w, h, w, EMO_PIX_GRAY8 };
+        if (ev->detect) {
+            int derr = detect_face(tracker, list, px, w, h, i, aligned, ev->align_size);
+            if (!derr)
+                img = (EmoImage){ aligned, ev->align_size, ev->align_size, ev->align_size, EMO_PIX_GRAY8 };
+            else
+                ev->noface[i] = 1;
+        }
         if (!emo_ensemble_run(e, &img, &r)) {
             float *dst = ev->probs + (size_t)i * (size_t)ev->n_slots * EMO_EMOTION_COUNT;
             for (int m = 0; m < r.n_models; m++)
@@ -119,6 +183,10 @@ static void *worker(void *ud)
         }
         free(px);
     }
+done:
+    emo_face_tracker_close(&tracker);
+    free(list);
+    free(aligned);
     emo_ensemble_close(&e);
     return NULL;
 }
@@ -178,7 +246,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: emoscope eval DIR [--json FILE] [--models LIST] [--jobs N] [--probs FILE.csv] "
                     "[--detect] [--quiet]\n"
-                    "DIR holds one folder per class (FER2013 or CK+ names); images are taken as face crops.\n");
+                    "DIR holds one folder per class (FER2013 or CK+ names); images are taken as face crops,\n"
+                    "or with --detect run through face detection, face mesh and alignment first.\n");
 }
 
 int emo_cmd_eval(EmoCli *cli, int argc, char **argv)
@@ -214,11 +283,6 @@ int emo_cmd_eval(EmoCli *cli, int argc, char **argv)
     }
     if (!dir) {
         usage();
-        return EMO_EXIT_USAGE;
-    }
-    if (detect) {
-        fprintf(stderr, "emoscope eval: --detect (face detection and alignment before the models) is not "
-                        "available in this build yet; evaluate pre-cropped faces without it\n");
         return EMO_EXIT_USAGE;
     }
 
@@ -306,12 +370,15 @@ int emo_cmd_eval(EmoCli *cli, int argc, char **argv)
     ev.n_slots = nm + 1;
     ev.probs = calloc((size_t)ev.n_items * (size_t)ev.n_slots * EMO_EMOTION_COUNT, sizeof(float));
     ev.ok = calloc((size_t)ev.n_items, sizeof(int));
+    ev.noface = calloc((size_t)ev.n_items, sizeof(int));
+    ev.detect = detect;
+    ev.align_size = cli->cfg.face.aligned_size;
     if (jobs > ev.n_items)
         jobs = ev.n_items;
     jobv = calloc((size_t)jobs, sizeof(Job));
     th = calloc((size_t)jobs, sizeof(pthread_t));
     conf = calloc((size_t)ev.n_slots, sizeof(EmoConfusion));
-    if (!ev.probs || !ev.ok || !jobv || !th || !conf)
+    if (!ev.probs || !ev.ok || !ev.noface || !jobv || !th || !conf)
         goto done;
 
     double t0 = emo_clock_now();
@@ -334,7 +401,9 @@ int emo_cmd_eval(EmoCli *cli, int argc, char **argv)
         }
     }
 
-    int failed = 0;
+    int failed = 0, noface = 0;
+    for (int i = 0; i < ev.n_items; i++)
+        noface += ev.noface[i];
     FILE *pf = NULL;
     if (probs_path && !(pf = fopen(probs_path, "w"))) {
         fprintf(stderr, "emoscope eval: cannot write %s\n", probs_path);
@@ -370,6 +439,10 @@ int emo_cmd_eval(EmoCli *cli, int argc, char **argv)
     printf("eval %s: %d images (%d failed to decode), %d skipped (no canonical label); %d threads, %.2f s "
            "(%.3f ms per image per thread)\n",
            dir, ev.n_items, failed, skipped_n, jobs, secs, secs * 1e3 * jobs / ev.n_items);
+    if (detect)
+        printf("--detect: faces found and aligned (%dx%d) in %d images; in %d no face was found and the whole "
+               "image was used\n",
+               ev.align_size, ev.align_size, ev.n_items - failed - noface, noface);
     printf("ensemble: %s fusion, weights", settings->fusion == EMO_FUSION_GEOMETRIC ? "geometric" : "mean");
     for (int m = 0; m < nm; m++)
         printf(" %s=%g", settings->models[m].name, settings->models[m].weight);
@@ -394,6 +467,9 @@ int emo_cmd_eval(EmoCli *cli, int argc, char **argv)
         for (int k = 0; k < EMO_EMOTION_COUNT; k++)
             cJSON_AddNumberToObject(cc, emo_emotion_name(k), class_count[k]);
         cJSON_AddNumberToObject(root, "threads", jobs);
+        cJSON_AddBoolToObject(root, "detect", detect);
+        if (detect)
+            cJSON_AddNumberToObject(root, "no_face", noface);
         cJSON_AddNumberToObject(root, "seconds", secs);
         cJSON *arr = cJSON_AddArrayToObject(root, "models");
         for (int m = 0; m < nm; m++) {
@@ -429,6 +505,7 @@ done:
     free(jobv);
     free(ev.probs);
     free(ev.ok);
+    free(ev.noface);
     for (int i = 0; i < ev.n_items; i++)
         free(ev.items[i].path);
     free(ev.items);

@@ -57,6 +57,7 @@ typedef struct EmoFaceSettings {
     double nms_iou;              /**< IoU above which detections merge */
     double crop_scale;           /**< face-mesh crop size relative to the face box */
     int aligned_size;            /**< pixels of the normalised face used for optical flow */
+    int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
 } EmoFaceSettings;
 
 typedef struct EmoEmotionSettings {

@@ -256,6 +256,9 @@ typedef struct EmoEnsembleSettings {
     int api_enabled;
     double api_weight;
     double api_max_age;          /**< seconds: older API answers are left out (default 2) */
+    double history_seconds;      /**< fused probabilities kept per face for curves (default 10) */
+    int history_capacity;        /**< samples kept per face at most (default 1024) */
+    int sg_window, sg_order;     /**< Savitzky-Golay filter of emo_ensemble_history (15, 2) */
     EmoApiClientSettings api;
     const EmoLogger *log;
 } EmoEnsembleSettings;
@@ -305,6 +308,17 @@ int emo_ensemble_run(EmoEnsemble *e, const EmoImage *face, EmoEmotionResult *res
  */
 int emo_ensemble_analyze(EmoEnsemble *e, int face_id, double t, const EmoImage *face,
                          EmoEmotionResult *res);
+
+/**
+ * History of a face's fused probabilities (one sample per analyze call,
+ * the last history_seconds of stream time, oldest first), Savitzky-Golay
+ * filtered per emotion when smooth is set (samples taken as evenly spaced;
+ * values clamped to [0,1]). Writes at most max samples into times and
+ * probs; returns the count (0 for an unknown face), or EMO_EINVAL.
+ * No allocation.
+ */
+int emo_ensemble_history(EmoEnsemble *e, int face_id, int smooth, double *times,
+                         float (*probs)[EMO_EMOTION_COUNT], int max);
 
 /** Drops the state of a face that is gone. */
 void emo_ensemble_forget(EmoEnsemble *e, int face_id);

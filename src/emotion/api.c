@@ -236,8 +236,10 @@ static int encode(EmoApiClient *a, char *why, size_t why_n)
         snprintf(why, why_n, "cannot open the %s encoder", a->s.image == EMO_API_PNG ? "png" : "mjpeg");
         return err;
     }
-    if (av_frame_make_writable(a->frame) < 0)
+    if (av_frame_make_writable(a->frame) < 0) {
+        snprintf(why, why_n, "out of memory encoding the image");
         return EMO_ENOMEM;
+    }
     AVFrame *f = a->frame;
     for (int y = 0; y < h; y++) {
         const uint8_t *src = a->work + (size_t)y * (size_t)w * (size_t)c;
@@ -338,8 +340,10 @@ static int do_request(EmoApiClient *a, float probs[EMO_EMOTION_COUNT], char *why
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     if (a->s.format == EMO_API_JSON) {
         size_t b64 = 4 * ((size_t)a->pkt->size + 2) / 3;
-        if (body_reserve(a, b64 + 64))
+        if (body_reserve(a, b64 + 64)) {
+            snprintf(why, why_n, "out of memory building the request");
             return EMO_ENOMEM;
+        }
         int n = snprintf(a->body, 64, "{\"format\":\"%s\",\"image\":\"", ext);
         size_t len = (size_t)n + base64(a->pkt->data, (size_t)a->pkt->size, a->body + n);
         memcpy(a->body + len, "\"}", 3);
@@ -351,6 +355,7 @@ static int do_request(EmoApiClient *a, float probs[EMO_EMOTION_COUNT], char *why
         curl_mimepart *part = mime ? curl_mime_addpart(mime) : NULL;
         if (!part) {
             curl_mime_free(mime);
+            snprintf(why, why_n, "out of memory building the request");
             return EMO_ENOMEM;
         }
         curl_mime_name(part, "image");

@@ -30,6 +30,9 @@ struct EmoEnsemble {
     uint64_t tick;
     EmoApiClient *api;
     uint8_t *api_crop;           /* API_CROP^2 * 3, for faces over max_side */
+    double *hist_t;              /* max_faces x history_capacity */
+    float (*hist_p)[EMO_EMOTION_COUNT];
+    float *sg_in, *sg_out;       /* history_capacity each */
     int max_w, max_h;
 };
 
@@ -43,6 +46,10 @@ void emo_ensemble_default_settings(EmoEnsembleSettings *s)
     s->nn_threads = 1;
     s->api_weight = 1;
     s->api_max_age = 2;
+    s->history_seconds = 10;
+    s->history_capacity = 1024;
+    s->sg_window = 15;
+    s->sg_order = 2;
     emo_api_default_settings(&s->api);
 }
 
@@ -62,6 +69,9 @@ int emo_ensemble_settings_from_config(EmoEnsembleSettings *s, const EmoConfig *c
     s->interval = cfg->emotion.interval;
     s->ema_alpha = cfg->emotion.ema_alpha;
     s->nn_threads = cfg->general.threads;
+    s->history_seconds = cfg->emotion.history_seconds;
+    s->sg_window = cfg->emotion.sg_window;
+    s->sg_order = cfg->emotion.sg_order;
     int err = emo_emotion_models_resolve(cfg, list, models_dir, s->models, EMO_EMOTION_MAX_MODELS, &s->n_models, lg);
     if (err)
         return err;
@@ -147,7 +157,9 @@ int emo_ensemble_open(EmoEnsemble **out, const EmoEnsembleSettings *s)
     *out = NULL;
     if (!s || s->n_models < 0 || s->n_models > EMO_EMOTION_MAX_MODELS || (s->n_models == 0 && !s->api_enabled) ||
         !(s->ema_alpha > 0 && s->ema_alpha <= 1) || s->max_faces < 1 || s->max_faces > 4096 ||
-        !(s->interval >= 0) || s->nn_threads < 0) {
+        !(s->interval >= 0) || s->nn_threads < 0 || !(s->history_seconds > 0) || s->history_capacity < 1 ||
+        s->history_capacity > 1 << 20 || s->sg_window < 1 || !(s->sg_window & 1) || s->sg_window > 1001 ||
+        s->sg_order < 0 || s->sg_order >= s->sg_window || s->sg_order > 10) {
         emo_log(s ? s->log : NULL, EMO_LOG_ERROR, "emotion: bad ensemble settings (no model, or a value out of range)");
         return EMO_EINVAL;
     }
@@ -157,7 +169,12 @@ int emo_ensemble_open(EmoEnsemble **out, const EmoEnsembleSettings *s)
         return EMO_ENOMEM;
     e->s = *s;
     e->faces = calloc((size_t)s->max_faces, sizeof(*e->faces));
-    if (!e->faces)
+    size_t hn = (size_t)s->max_faces * (size_t)s->history_capacity;
+    e->hist_t = calloc(hn, sizeof(*e->hist_t));
+    e->hist_p = calloc(hn, sizeof(*e->hist_p));
+    e->sg_in = calloc((size_t)s->history_capacity, sizeof(float));
+    e->sg_out = calloc((size_t)s->history_capacity, sizeof(float));
+    if (!e->faces || !e->hist_t || !e->hist_p || !e->sg_in || !e->sg_out)
         goto fail;
     for (int i = 0; i < s->n_models; i++) {
         if ((err = open_model(&e->m[i], &s->models[i], s))) {
@@ -199,13 +216,25 @@ void emo_ensemble_input_size(const EmoEnsemble *e, int *width, int *height)
         *height = e ? e->max_h : 0;
 }
 
-/* One model on face (mirrored when flip): canonical probabilities. */
-static int run_model(Model *m, const EmoImage *face, int flip, float probs[EMO_EMOTION_COUNT])
+/* Writes model i's input for face (mirrored when flip). Models with the
+ * same preprocessing as an earlier one copy its tensor instead of
+ * resizing again (mini and big Xception share theirs). */
+static void prepare(EmoEnsemble *e, int i, const EmoImage *face, int flip)
 {
-    emo__face_to_tensor(face, m->spec.width, m->spec.height, m->spec.gray, m->spec.scale, flip, m->in);
-    int err = emo_nn_run(m->nn);
-    if (err)
-        return err;
+    const EmoEmotionModelSpec *s = &e->m[i].spec;
+    for (int j = 0; j < i; j++) {
+        const EmoEmotionModelSpec *o = &e->m[j].spec;
+        if (o->width == s->width && o->height == s->height && o->gray == s->gray && o->scale == s->scale) {
+            memcpy(e->m[i].in, e->m[j].in, e->m[i].in_count * sizeof(float));
+            return;
+        }
+    }
+    emo__face_to_tensor(face, s->width, s->height, s->gray, s->scale, flip, e->m[i].in);
+}
+
+/* Model i's output as canonical probabilities. */
+static void collect(const Model *m, float probs[EMO_EMOTION_COUNT])
+{
     const float *o = emo_nn_output(m->nn, 0);
     double acc[EMO_EMOTION_COUNT] = { 0 }, sum = 0;
     for (int i = 0; i < m->spec.n_labels; i++) {
@@ -217,7 +246,6 @@ static int run_model(Model *m, const EmoImage *face, int flip, float probs[EMO_E
     }
     for (int k = 0; k < EMO_EMOTION_COUNT; k++)
         probs[k] = (float)(sum > 0 ? acc[k] / sum : 1.0 / EMO_EMOTION_COUNT);
-    return 0;
 }
 
 static void fill_names(const EmoEnsemble *e, EmoEmotionResult *res)
@@ -232,19 +260,33 @@ static void fill_names(const EmoEnsemble *e, EmoEmotionResult *res)
 static int run_local(EmoEnsemble *e, const EmoImage *face, float (*probs)[EMO_EMOTION_COUNT], int *avail)
 {
     int ok = 0;
-    for (int i = 0; i < e->n; i++) {
-        int err = run_model(&e->m[i], face, 0, probs[i]);
-        if (!err && e->s.flip_tta) {
-            float pf[EMO_EMOTION_COUNT];
-            err = run_model(&e->m[i], face, 1, pf);
-            for (int k = 0; k < EMO_EMOTION_COUNT && !err; k++)
-                probs[i][k] = 0.5f * (probs[i][k] + pf[k]);
+    for (int pass = 0; pass < (e->s.flip_tta ? 2 : 1); pass++) {
+        /* All inputs first (they may be copied from each other), then the runs. */
+        for (int i = 0; i < e->n; i++)
+            prepare(e, i, face, pass);
+        for (int i = 0; i < e->n; i++) {
+            if (pass && !avail[i])
+                continue;
+            int err = emo_nn_run(e->m[i].nn);
+            if (err) {
+                avail[i] = 0;
+                emo_log(e->s.log, EMO_LOG_WARN, "emotion model '%s' failed: %s", e->m[i].spec.name,
+                        emo_strerror(err));
+                continue;
+            }
+            if (!pass) {
+                collect(&e->m[i], probs[i]);
+                avail[i] = 1;
+            } else {
+                float pf[EMO_EMOTION_COUNT];
+                collect(&e->m[i], pf);
+                for (int k = 0; k < EMO_EMOTION_COUNT; k++)
+                    probs[i][k] = 0.5f * (probs[i][k] + pf[k]);
+            }
         }
-        avail[i] = !err;
-        if (err)
-            emo_log(e->s.log, EMO_LOG_WARN, "emotion model '%s' failed: %s", e->m[i].spec.name, emo_strerror(err));
-        ok += !err;
     }
+    for (int i = 0; i < e->n; i++)
+        ok += avail[i];
     return ok || !e->n ? 0 : EMO_EINTERNAL;
 }
 
@@ -313,9 +355,61 @@ int emo_ensemble_analyze(EmoEnsemble *e, int face_id, double t, const EmoImage *
     emo_emotion_fuse((const float(*)[EMO_EMOTION_COUNT])res->model_probs, e->weights, res->available, n,
                      e->s.fusion, res->fused);
     emo_ema_update(&f->ema, res->fused);
+    /* History ring: a sample per call; samples older than history_seconds
+     * (or from before a backwards time jump) are dropped from the front. */
+    int cap = e->s.history_capacity;
+    size_t base = (size_t)(f - e->faces) * (size_t)cap;
+    while (f->hist_n > 0) {
+        double t0 = e->hist_t[base + (size_t)f->hist_start];
+        double tl = e->hist_t[base + (size_t)((f->hist_start + f->hist_n - 1) % cap)];
+        if (f->hist_n < cap && t - t0 <= e->s.history_seconds && t >= tl)
+            break;
+        if (t < tl) {
+            f->hist_n = 0;
+            break;
+        }
+        f->hist_start = (f->hist_start + 1) % cap;
+        f->hist_n--;
+    }
+    size_t slot = base + (size_t)((f->hist_start + f->hist_n) % cap);
+    e->hist_t[slot] = t;
+    memcpy(e->hist_p[slot], res->fused, sizeof(res->fused));
+    f->hist_n++;
     memcpy(res->smoothed, f->ema.value, sizeof(res->smoothed));
     res->dominant = emo_emotion_argmax(res->smoothed);
     return 0;
+}
+
+int emo_ensemble_history(EmoEnsemble *e, int face_id, int smooth, double *times,
+                         float (*probs)[EMO_EMOTION_COUNT], int max)
+{
+    if (!e || max < 0 || (max > 0 && (!times || !probs)))
+        return EMO_EINVAL;
+    const EmoFaceState *f = NULL;
+    for (int i = 0; i < e->s.max_faces && !f; i++)
+        if (e->faces[i].used && e->faces[i].id == face_id)
+            f = &e->faces[i];
+    if (!f || !f->hist_n)
+        return 0;
+    int cap = e->s.history_capacity, n = f->hist_n < max ? f->hist_n : max;
+    size_t base = (size_t)(f - e->faces) * (size_t)cap;
+    int skip = f->hist_n - n; /* the newest n */
+    for (int i = 0; i < n; i++) {
+        size_t j = base + (size_t)((f->hist_start + skip + i) % cap);
+        times[i] = e->hist_t[j];
+        memcpy(probs[i], e->hist_p[j], sizeof(probs[i]));
+    }
+    if (smooth) {
+        for (int k = 0; k < EMO_EMOTION_COUNT; k++) {
+            for (int i = 0; i < n; i++)
+                e->sg_in[i] = probs[i][k];
+            if (emo_savgol_filter(e->sg_in, e->sg_out, n, e->s.sg_window, e->s.sg_order))
+                return EMO_EINTERNAL;
+            for (int i = 0; i < n; i++)
+                probs[i][k] = e->sg_out[i] < 0 ? 0 : e->sg_out[i] > 1 ? 1 : e->sg_out[i];
+        }
+    }
+    return n;
 }
 
 void emo_ensemble_forget(EmoEnsemble *e, int face_id)
@@ -341,6 +435,10 @@ void emo_ensemble_close(EmoEnsemble **pe)
         emo_nn_close(&e->m[i].nn);
     emo_api_close(&e->api);
     free(e->api_crop);
+    free(e->hist_t);
+    free(e->hist_p);
+    free(e->sg_in);
+    free(e->sg_out);
     free(e->faces);
     free(e);
     *pe = NULL;

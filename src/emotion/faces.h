@@ -16,6 +16,7 @@ typedef struct EmoFaceState {
     float probs[EMO_EMOTION_MAX_MODELS][EMO_EMOTION_COUNT];
     int avail[EMO_EMOTION_MAX_MODELS];
     EmoEma ema;
+    int hist_start, hist_n;      /* ring of fused samples in the ensemble's history array */
 } EmoFaceState;
 
 /* Whether the models must run for a face at stream time t: always when

@@ -75,26 +75,53 @@ static inline int resize_px(const EmoImage *img, const uint8_t *r0, const uint8_
     return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
+#define MAX_DST 1024
+
 static void resize_generic(const EmoImage *img, int dw, int dh, int gray, int flip, uint8_t *dst8, float *dstf,
                            float mul, float add)
 {
+    if (dw < 1 || dh < 1 || dw > MAX_DST || dh > MAX_DST)
+        return;
     double sx = (double)img->width / dw, sy = (double)img->height / dh;
     int nc = gray ? 1 : 3;
+    /* Horizontal taps once per call (no allocation: dw <= MAX_DST). */
+    int xs0[MAX_DST], xs1[MAX_DST], xa0[MAX_DST], xa1[MAX_DST];
+    for (int x = 0; x < dw; x++)
+        coefs(x, sx, img->width, &xs0[x], &xs1[x], &xa0[x], &xa1[x]);
+    float lut[256];
+    for (int v = 0; v < 256; v++)
+        lut[v] = (float)v * mul + add;
     for (int y = 0; y < dh; y++) {
         int y0, y1, b0, b1;
         coefs(y, sy, img->height, &y0, &y1, &b0, &b1);
         const uint8_t *r0 = img->data + (size_t)y0 * (size_t)img->stride;
         const uint8_t *r1 = img->data + (size_t)y1 * (size_t)img->stride;
+        size_t row = (size_t)y * (size_t)dw;
+        if (img->fmt == EMO_PIX_GRAY8) {
+            /* The common case (gray face, gray model) without per-pixel dispatch. */
+            for (int x = 0; x < dw; x++) {
+                int x0 = xs0[x], x1 = xs1[x], a0 = xa0[x], a1 = xa1[x];
+                int d0 = r0[x0] * a0 + r0[x1] * a1, d1 = r1[x0] * a0 + r1[x1] * a1;
+                int v = ((((d0 >> 4) * b0) >> 16) + (((d1 >> 4) * b1) >> 16) + 2) >> 2;
+                v = v < 0 ? 0 : v > 255 ? 255 : v;
+                size_t o = (row + (size_t)(flip ? dw - 1 - x : x)) * (size_t)nc;
+                for (int c = 0; c < nc; c++) {
+                    if (dst8)
+                        dst8[o + (size_t)c] = (uint8_t)v;
+                    else
+                        dstf[o + (size_t)c] = lut[v];
+                }
+            }
+            continue;
+        }
         for (int x = 0; x < dw; x++) {
-            int x0, x1, a0, a1;
-            coefs(x, sx, img->width, &x0, &x1, &a0, &a1);
-            size_t o = ((size_t)y * (size_t)dw + (size_t)(flip ? dw - 1 - x : x)) * (size_t)nc;
+            size_t o = (row + (size_t)(flip ? dw - 1 - x : x)) * (size_t)nc;
             for (int c = 0; c < nc; c++) {
-                int v = resize_px(img, r0, r1, x0, x1, a0, a1, b0, b1, gray ? -1 : c);
+                int v = resize_px(img, r0, r1, xs0[x], xs1[x], xa0[x], xa1[x], b0, b1, gray ? -1 : c);
                 if (dst8)
                     dst8[o + (size_t)c] = (uint8_t)v;
                 else
-                    dstf[o + (size_t)c] = (float)v * mul + add;
+                    dstf[o + (size_t)c] = lut[v];
             }
         }
     }
@@ -166,7 +193,11 @@ int emo_emotion_image_load_gray(const char *path, uint8_t **pixels, int *width, 
     int err = EMO_ENOMEM;
     if (!pkt || !frame)
         goto fail;
-    int r = avformat_open_input(&fmt, path, NULL, NULL);
+    /* A file name is a file name, never an image2 sequence pattern ("%d"). */
+    AVDictionary *opts = NULL;
+    av_dict_set(&opts, "pattern_type", "none", 0);
+    int r = avformat_open_input(&fmt, path, NULL, &opts);
+    av_dict_free(&opts);
     if (r < 0) {
         emo_log(lg, EMO_LOG_ERROR, "%s: cannot open image (%s)", path, av_err2str(r));
         err = r == AVERROR(ENOENT) ? EMO_ENOENT : EMO_EFORMAT;

@@ -131,10 +131,70 @@ const int *emo_face_ibug68_map(void)
     return ibug68;
 }
 
+/*
+ * Jaw contour "marching": iBUG annotates the jaw on the visible outline of
+ * the face, while a mesh index is a fixed point of the 3D face that slides
+ * behind the cheek when the head turns. For each jaw point the row below
+ * lists the mesh vertices at the same height (canonical face: same side,
+ * |y - y_base| < 0.5 cm, between 0.3 and 1 times the base's |x|, not behind
+ * it; generated from canonical_face_model.obj), and the one furthest out on
+ * that side of the face (along the eye-corner line 263 -> 33 or 33 -> 263)
+ * is taken. For a frontal face that is the base vertex itself.
+ */
+typedef struct JawRow {
+    int base, n;
+    int idx[20];
+} JawRow;
+
+static const JawRow jaw_rows[] = {
+    { 127, 20, { 127, 34, 143, 35, 226, 31, 130, 25, 33, 7, 246, 110, 161, 163, 24, 144, 23, 145, 153, 22 } },
+    { 234, 8, { 234, 227, 116, 117, 118, 119, 120, 100 } },
+    { 93, 5, { 93, 137, 50, 205, 36 } },
+    { 132, 6, { 132, 177, 213, 207, 216, 92 } },
+    { 58, 11, { 58, 138, 214, 212, 57, 43, 61, 76, 62, 146, 77 } },
+    { 172, 5, { 172, 135, 210, 204, 194 } },
+    { 136, 5, { 136, 169, 170, 211, 32 } },
+    { 150, 3, { 150, 170, 140 } },
+    { 149, 4, { 149, 140, 176, 171 } },
+    { 176, 3, { 176, 171, 148 } },
+    { 148, 1, { 148 } },
+    { 356, 20, { 356, 264, 372, 265, 446, 261, 359, 255, 263, 249, 466, 339, 388, 390, 254, 373, 253, 374, 380, 252 } },
+    { 454, 8, { 454, 447, 345, 346, 347, 348, 349, 329 } },
+    { 323, 5, { 323, 366, 280, 425, 266 } },
+    { 361, 6, { 361, 401, 433, 427, 436, 322 } },
+    { 288, 11, { 288, 367, 434, 432, 287, 273, 291, 306, 292, 375, 307 } },
+    { 397, 5, { 397, 364, 430, 424, 418 } },
+    { 365, 5, { 365, 394, 395, 431, 262 } },
+    { 379, 3, { 379, 395, 369 } },
+    { 378, 4, { 378, 369, 400, 396 } },
+    { 400, 3, { 400, 396, 377 } },
+    { 377, 1, { 377 } },
+};
+
 void emo_face_to_ibug68(const EmoFace *face, float (*out)[2])
 {
+    const float (*L)[3] = (const float(*)[3])face->landmarks;
+    float ex = L[33][0] - L[263][0], ey = L[33][1] - L[263][1]; /* towards the subject's right */
     for (int i = 0; i < EMO_FACE_IBUG68; i++) {
-        out[i][0] = face->landmarks[ibug68[i]][0];
-        out[i][1] = face->landmarks[ibug68[i]][1];
+        int best = ibug68[i];
+        if (i < 17 && i != 8) {
+            float sx = i < 8 ? ex : -ex, sy = i < 8 ? ey : -ey;
+            for (size_t r = 0; r < sizeof(jaw_rows) / sizeof(jaw_rows[0]); r++) {
+                if (jaw_rows[r].base != best)
+                    continue;
+                float top = sx * L[best][0] + sy * L[best][1];
+                for (int k = 0; k < jaw_rows[r].n; k++) {
+                    int v = jaw_rows[r].idx[k];
+                    float d = sx * L[v][0] + sy * L[v][1];
+                    if (d > top) {
+                        top = d;
+                        best = v;
+                    }
+                }
+                break;
+            }
+        }
+        out[i][0] = L[best][0];
+        out[i][1] = L[best][1];
     }
 }

@@ -13,6 +13,7 @@
 #define TRACK_MATCH_IOU 0.3f
 /* Two tracks overlapping more than this follow one face: the newer one goes. */
 #define TRACK_DUP_IOU 0.5f
+#define EMO_FACE_TILES_AXIS 5
 
 typedef struct Track {
     EmoFace face;   /* last frame's result (landmarks give the next crop) */
@@ -84,6 +85,8 @@ static int check_settings(const EmoFaceSettings *f, const EmoLogger *lg)
         bad = "crop_scale";
     else if (f->aligned_size < 8 || f->aligned_size > 4096)
         bad = "aligned_size";
+    else if (f->detect_tiles < 0 || f->detect_tiles > 2)
+        bad = "detect_tiles";
     if (bad) {
         emo_log(lg, EMO_LOG_ERROR, "face: setting %s is out of range", bad);
         return EMO_EINVAL;
@@ -192,10 +195,10 @@ static int frame_ok(const EmoFrame *f)
            f->data[0] && f->stride[0] >= f->width * (f->fmt == EMO_PIX_BGRA ? 4 : 3);
 }
 
-static int run_detector(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max)
+/* One detector pass over the square region m (input pixels -> frame pixels);
+ * appends its candidates, in frame pixels, to cand[*n..max). */
+static int detector_pass(EmoFaceTracker *t, const EmoFrame *frame, const float m[6], int *n, int max)
 {
-    float m[6];
-    emo__letterbox(frame->width, frame->height, m);
     /* Strong downscaling (1080p -> 128) averages a few bilinear samples per
      * pixel; the frame is still only sampled, never converted. */
     int ss = (int)ceilf(m[0] / 4.0f);
@@ -204,13 +207,55 @@ static int run_detector(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *
     int rc = emo_nn_run(t->det);
     if (rc < 0)
         return rc;
-    int n = emo__bf_decode(emo_nn_output(t->det, t->det_reg), emo_nn_output(t->det, t->det_cls),
-                           (const float(*)[2])t->anchors, (float)t->s.face.min_detection_confidence, t->cand,
-                           DET_CANDIDATES);
-    n = emo__weighted_nms(t->cand, n, (float)t->s.face.nms_iou, dets, max);
+    int k = emo__bf_decode(emo_nn_output(t->det, t->det_reg), emo_nn_output(t->det, t->det_cls),
+                           (const float(*)[2])t->anchors, (float)t->s.face.min_detection_confidence, t->cand + *n,
+                           max - *n);
+    for (int i = 0; i < k; i++)
+        emo__detection_map(&t->cand[*n + i], m, (float)EMO_BF_SIZE);
+    *n += k;
+    return 0;
+}
+
+/* Tile origins along one axis: tiles of side `tile`, half a tile apart at
+ * most, so that any face up to half a tile lies whole in one of them. */
+static int tile_origins(int dim, float tile, float *org)
+{
+    if ((float)dim <= tile) {
+        org[0] = 0.5f * ((float)dim - tile);
+        return 1;
+    }
+    int n = (int)ceilf(((float)dim - tile) / (0.5f * tile) - 1e-3f) + 1;
+    n = n > EMO_FACE_TILES_AXIS ? EMO_FACE_TILES_AXIS : n;
     for (int i = 0; i < n; i++)
-        emo__detection_map(&dets[i], m, (float)EMO_BF_SIZE);
+        org[i] = ((float)dim - tile) * (float)i / (float)(n - 1);
     return n;
+}
+
+static int run_detector(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max)
+{
+    float m[6];
+    int n = 0, rc;
+    emo__letterbox(frame->width, frame->height, m);
+    if ((rc = detector_pass(t, frame, m, &n, DET_CANDIDATES)) < 0)
+        return rc;
+    /* The short-range model wants faces of at least ~1/5 of its input. When
+     * the whole frame shows none, search overlapping tiles of 1/2, then 1/3
+     * of the frame, where faces look 2x and 3x bigger (group photos, people
+     * far from the camera); never tiles smaller than twice the input. */
+    int side = frame->width > frame->height ? frame->width : frame->height;
+    for (int level = 2; n == 0 && level <= t->s.face.detect_tiles + 1; level++) {
+        float tile = (float)side / (float)level, ox[EMO_FACE_TILES_AXIS], oy[EMO_FACE_TILES_AXIS];
+        if (tile < 2.0f * EMO_BF_SIZE)
+            break;
+        int nx = tile_origins(frame->width, tile, ox), ny = tile_origins(frame->height, tile, oy);
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++) {
+                const float mt[6] = { tile / EMO_BF_SIZE, 0, ox[i], 0, tile / EMO_BF_SIZE, oy[j] };
+                if ((rc = detector_pass(t, frame, mt, &n, DET_CANDIDATES)) < 0)
+                    return rc;
+            }
+    }
+    return emo__weighted_nms(t->cand, n, (float)t->s.face.nms_iou, dets, max);
 }
 
 int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max)

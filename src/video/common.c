@@ -1,6 +1,7 @@
 #include "video/video_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -8,6 +9,7 @@
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
 #include <libavutil/log.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
 enum AVPixelFormat emo__video_avfmt(EmoPixFmt fmt)
@@ -129,6 +131,17 @@ int emo__video_convert(EmoScaler *sc, const AVFrame *src, EmoFrame *dst)
         sc->dh != dst->height || sc->dfmt != (int)dfmt || sc->cs != cs || sc->full != full) {
         /* Only when the input changes (image folders, camera reconnects):
          * never per frame for a steady stream. */
+        const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(sfmt);
+        sc->gray_lut = dfmt == AV_PIX_FMT_GRAY8 && d && src->width == dst->width && src->height == dst->height &&
+                       !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BE |
+                                     AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM)) &&
+                       d->comp[0].plane == 0 && d->comp[0].step == 1 && d->comp[0].offset == 0 &&
+                       d->comp[0].depth == 8 && d->comp[0].shift == 0;
+        for (int i = 0; i < 256; i++) {
+            /* Video range 16..235 stretched to 0..255, as swscale does it. */
+            int v = full ? i : (int)lrint((i - 16) * 255.0 / 219.0);
+            sc->lut[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
         sws_freeContext(sc->ctx);
         sc->ctx = sws_getContext(src->width, src->height, sfmt, dst->width, dst->height, dfmt, sc->flags, NULL,
                                  NULL, NULL);
@@ -145,6 +158,18 @@ int emo__video_convert(EmoScaler *sc, const AVFrame *src, EmoFrame *dst)
         sc->dfmt = dfmt;
         sc->cs = cs;
         sc->full = full;
+    }
+    if (sc->gray_lut) {
+        /* swscale's generic path for this range stretch is several times
+         * slower than decoding; a table over the Y plane is one pass. */
+        const uint8_t *lut = sc->lut;
+        for (int y = 0; y < dst->height; y++) {
+            const uint8_t *in = src->data[0] + (ptrdiff_t)y * src->linesize[0];
+            uint8_t *out = dst->data[0] + (ptrdiff_t)y * dst->stride[0];
+            for (int x = 0; x < dst->width; x++)
+                out[x] = lut[in[x]];
+        }
+        return 0;
     }
     int h = sws_scale(sc->ctx, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dst->data,
                       dst->stride);

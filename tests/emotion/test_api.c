@@ -380,6 +380,70 @@ static void test_server(void **state)
 #endif
 }
 
+/* The API inside the ensemble: in the fusion while it answers, out (and
+ * the local model alone) while it fails. */
+static void test_in_ensemble(void **state)
+{
+    (void)state;
+#ifndef EMO_HAVE_MHD
+    print_error("libmicrohttpd not found at configure time: the API server test cannot run\n");
+    skip();
+#else
+    Server srv;
+    server_start(&srv);
+    atomic_store(&srv.mode, MODE_OK);
+    static Capture cap = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    EmoLogger lg = { capture_fn, &cap, EMO_LOG_DEBUG };
+    EmoConfig cfg;
+    emo_config_defaults(&cfg);
+    char dir[1024], set[256];
+    snprintf(dir, sizeof(dir), "%s", emo_test_model("fer2013_mini_XCEPTION.102-0.66.hdf5"));
+    *strrchr(dir, '/') = 0;
+    snprintf(set, sizeof(set), "api.url=http://127.0.0.1:%d/x", srv.port);
+    assert_int_equal(emo_config_set(&cfg, set, &lg), 0);
+    assert_int_equal(emo_config_set(&cfg, "api.enabled=true", &lg), 0);
+    assert_int_equal(emo_config_set(&cfg, "api.interval=0.05", &lg), 0);
+    assert_int_equal(emo_config_set(&cfg, "api.timeout=0.4", &lg), 0);
+    assert_int_equal(emo_config_set(&cfg, "api.weight=0.4", &lg), 0);
+    EmoEnsembleSettings *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    assert_int_equal(emo_ensemble_settings_from_config(s, &cfg, dir, "mini_xception", &lg), 0);
+    s->api.backoff_max = 0.3;
+    EmoEnsemble *e;
+    assert_int_equal(emo_ensemble_open(&e, s), 0);
+    for (int i = 0; i < 64 * 64; i++)
+        face[i] = (uint8_t)(100 + (i % 64));
+    EmoEmotionResult r;
+    double t0 = emo_clock_now(), t = 0;
+    do {
+        assert_int_equal(emo_ensemble_analyze(e, 1, t += 0.02, &face_img, &r), 0);
+        usleep(20000);
+    } while (!r.available[1] && emo_clock_now() - t0 < 5);
+    assert_int_equal(r.n_models, 2);
+    assert_string_equal(r.model_names[1], "api");
+    assert_true(r.available[0] && r.available[1]);
+    assert_true(r.api_age >= 0);
+    assert_float_equal(r.model_probs[1][EMO_EMOTION_HAPPY], 0.6f, 1e-6);
+    /* Weights 0.6 (mini) and 0.4 (API), renormalised over both. */
+    for (int k = 0; k < EMO_EMOTION_COUNT; k++)
+        assert_float_equal(r.fused[k], 0.6f * r.model_probs[0][k] + 0.4f * r.model_probs[1][k], 1e-5);
+    atomic_store(&srv.mode, MODE_500);
+    t0 = emo_clock_now();
+    do {
+        assert_int_equal(emo_ensemble_analyze(e, 1, t += 0.02, &face_img, &r), 0);
+        usleep(20000);
+    } while (r.available[1] && emo_clock_now() - t0 < 5);
+    assert_false(r.available[1]);
+    assert_float_equal(r.api_age, -1, 0);
+    for (int k = 0; k < EMO_EMOTION_COUNT; k++)
+        assert_float_equal(r.fused[k], r.model_probs[0][k], 1e-6); /* the local model alone */
+    emo_ensemble_close(&e);
+    server_stop(&srv);
+    free(s);
+    emo_config_clear(&cfg);
+#endif
+}
+
 static void test_settings(void **state)
 {
     (void)state;
@@ -432,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_server),
+        cmocka_unit_test(test_in_ensemble),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,6 +213,64 @@ static void test_analyze_schedule(void **state)
     free(pb);
 }
 
+static void test_history(void **state)
+{
+    (void)state;
+    uint8_t *pa = golden_image("testdata/golden/fer2013_mini_XCEPTION/fer_angry_PublicTest_10116449/input.f32",
+                               64 * 64, 1);
+    uint8_t *pb = golden_image("testdata/golden/fer2013_mini_XCEPTION/fer_angry_PublicTest_11521746/input.f32",
+                               64 * 64, 1);
+    EmoImage img[2] = { { pa, 64, 64, 64, EMO_PIX_GRAY8 }, { pb, 64, 64, 64, EMO_PIX_GRAY8 } };
+    EmoConfig cfg;
+    emo_config_defaults(&cfg);
+    EmoEnsembleSettings *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    assert_int_equal(emo_ensemble_settings_from_config(s, &cfg, models_dir(), "mini_xception", &quiet), 0);
+    s->history_seconds = 0.35;
+    s->history_capacity = 8;
+    s->sg_window = 3;
+    s->sg_order = 1;
+    EmoEnsemble *e;
+    assert_int_equal(emo_ensemble_open(&e, s), 0);
+    EmoEmotionResult r[6];
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(emo_ensemble_analyze(e, 9, 0.1 * i, &img[i & 1], &r[i]), 0);
+    double t[8];
+    float p[8][EMO_EMOTION_COUNT];
+    /* t = 0.5: samples at 0.2, 0.3, 0.4, 0.5 are within 0.35 s. */
+    assert_int_equal(emo_ensemble_history(e, 9, 0, t, p, 8), 4);
+    for (int i = 0; i < 4; i++) {
+        assert_float_equal(t[i], 0.1 * (i + 2), 1e-9);
+        assert_memory_equal(p[i], r[i + 2].fused, sizeof(p[i]));
+    }
+    assert_int_equal(emo_ensemble_history(e, 9, 0, t, p, 2), 2); /* the newest two */
+    assert_float_equal(t[0], 0.4, 1e-9);
+    /* Smoothed (window 3, order 1): interior samples are 3-point means,
+     * the ends the fitted line's end values. */
+    assert_int_equal(emo_ensemble_history(e, 9, 1, t, p, 8), 4);
+    for (int k = 0; k < EMO_EMOTION_COUNT; k++) {
+        double mean = (r[2].fused[k] + r[3].fused[k] + r[4].fused[k]) / 3;
+        assert_float_equal(p[1][k], mean, 1e-5);
+        double end = (5 * r[2].fused[k] + 2 * r[3].fused[k] - r[4].fused[k]) / 6;
+        assert_float_equal(p[0][k], end < 0 ? 0 : end > 1 ? 1 : end, 1e-5);
+    }
+    assert_int_equal(emo_ensemble_history(e, 12345, 0, t, p, 8), 0); /* unknown face */
+    /* Time going backwards starts the history again. */
+    assert_int_equal(emo_ensemble_analyze(e, 9, 0.05, &img[0], &r[0]), 0);
+    assert_int_equal(emo_ensemble_history(e, 9, 0, t, p, 8), 1);
+    /* More samples than the capacity within the window: the oldest go. */
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(emo_ensemble_analyze(e, 9, 1 + 0.001 * i, &img[0], &r[0]), 0);
+    assert_int_equal(emo_ensemble_history(e, 9, 0, t, p, 8), 8);
+    assert_float_equal(t[7], 1.019, 1e-9);
+    assert_float_equal(t[0], 1.012, 1e-9);
+    emo_ensemble_close(&e);
+    free(s);
+    emo_config_clear(&cfg);
+    free(pa);
+    free(pb);
+}
+
 static void test_config_model_and_deepface(void **state)
 {
     (void)state;
@@ -290,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_flip_tta),
         cmocka_unit_test(test_schedule_pure),
         cmocka_unit_test(test_analyze_schedule),
+        cmocka_unit_test(test_history),
         cmocka_unit_test(test_config_model_and_deepface),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,6 +170,22 @@ static void test_load_errors(void **state)
     assert_int_equal(w, 48);
     assert_int_equal(h, 48);
     free(px);
+    /* An RGB PNG goes through RGB24 and the gray weights; a colour JPEG
+     * gives its luma plane. Both keep their size and their content. */
+    const char *rgb[2] = { "testdata/flow/frame10.png", "testdata/faces/expressions/happy.jpg" };
+    const int sz[2][2] = { { 584, 388 }, { 500, 282 } };
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(emo_emotion_image_load_gray(emo_test_shared(rgb[k]), &px, &w, &h, NULL), 0);
+        assert_int_equal(w, sz[k][0]);
+        assert_int_equal(h, sz[k][1]);
+        int lo = 255, hi = 0;
+        for (int i = 0; i < w * h; i++) {
+            lo = px[i] < lo ? px[i] : lo;
+            hi = px[i] > hi ? px[i] : hi;
+        }
+        assert_true(hi - lo > 100);
+        free(px);
+    }
 }
 
 int main(void)
