@@ -37,13 +37,9 @@ typedef struct Slot {
     uint8_t *aligned;       /* aligned_size^2 gray, for optical flow */
     float (*aligned_lm)[2]; /* landmarks in the aligned face */
     float lm2d[EMO_FACE_LANDMARKS * 2];
-    /* Ring of recent smoothed probabilities for the history graph. */
-    double ring_t[GRAPH_CAP];
-    float ring_p[GRAPH_CAP][EMO_EMOTION_COUNT];
-    int ring_head, ring_n;
-    /* The graph's curves: Savitzky-Golay-filtered copy of the ring. */
+    /* The graph's curves: the ensemble's Savitzky-Golay-filtered history. */
     double graph_t[GRAPH_CAP];
-    float graph_p[GRAPH_CAP * EMO_EMOTION_COUNT];
+    float graph_p[GRAPH_CAP][EMO_EMOTION_COUNT];
     int graph_n;
     /* Label of the last ended event, shown for a while. */
     const char *event_label;
@@ -74,7 +70,6 @@ struct EmoPipeline {
     /* Overlay scratch. */
     EmoOverlayFace *ov_faces;
     EmoOverlayModel (*ov_models)[EMO_RENDER_MAX_MODELS];
-    float sg_in[GRAPH_CAP], sg_out[GRAPH_CAP];
     double analysis_t0;
     int64_t frames;
     double tot_face, tot_emotion, tot_motion, tot_render;
@@ -247,7 +242,6 @@ static Slot *slot_for(EmoPipeline *p, int id)
     if (!free_slot)
         return NULL;
     free_slot->id = id;
-    free_slot->ring_head = free_slot->ring_n = 0;
     free_slot->graph_n = 0;
     free_slot->event_label = NULL;
     free_slot->track = -1;
@@ -287,41 +281,13 @@ static void slot_release(EmoPipeline *p, Slot *sl, double now)
     sl->id = -1;
 }
 
-/* Savitzky-Golay curves of the last graph_seconds for the overlay graph. */
-static void update_graph(EmoPipeline *p, Slot *sl, double pts, const float *smoothed)
+/* Savitzky-Golay curves of the recent history for the overlay graph. */
+static void update_graph(EmoPipeline *p, Slot *sl)
 {
-    int idx = (sl->ring_head + sl->ring_n) % GRAPH_CAP;
-    if (sl->ring_n == GRAPH_CAP) {
-        sl->ring_head = (sl->ring_head + 1) % GRAPH_CAP;
-        idx = (sl->ring_head + GRAPH_CAP - 1) % GRAPH_CAP;
-    } else {
-        sl->ring_n++;
-    }
-    sl->ring_t[idx] = pts;
-    memcpy(sl->ring_p[idx], smoothed, sizeof(sl->ring_p[idx]));
-    double span = p->cfg->render.graph_seconds;
-    while (sl->ring_n > 1 && pts - sl->ring_t[sl->ring_head] > span) {
-        sl->ring_head = (sl->ring_head + 1) % GRAPH_CAP;
-        sl->ring_n--;
-    }
     if (!p->overlay || !p->show_graph)
         return;
-    int n = sl->ring_n;
-    for (int i = 0; i < n; i++)
-        sl->graph_t[i] = sl->ring_t[(sl->ring_head + i) % GRAPH_CAP];
-    int window = p->cfg->emotion.sg_window, order = p->cfg->emotion.sg_order;
-    for (int e = 0; e < EMO_EMOTION_COUNT; e++) {
-        for (int i = 0; i < n; i++)
-            p->sg_in[i] = sl->ring_p[(sl->ring_head + i) % GRAPH_CAP][e];
-        /* Too few samples for the window: the raw curve. */
-        if (emo_savgol_filter(p->sg_in, p->sg_out, n, window, order) != 0)
-            memcpy(p->sg_out, p->sg_in, sizeof(float) * (size_t)n);
-        for (int i = 0; i < n; i++) {
-            float v = p->sg_out[i];
-            sl->graph_p[i * EMO_EMOTION_COUNT + e] = v < 0 ? 0 : v > 1 ? 1 : v;
-        }
-    }
-    sl->graph_n = n;
+    int n = emo_ensemble_history(p->ensemble, sl->id, 1, sl->graph_t, sl->graph_p, GRAPH_CAP);
+    sl->graph_n = n > 0 ? n : 0;
 }
 
 static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *pf, EmoOverlayFace *of,
@@ -356,7 +322,7 @@ static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *p
     of->models = models;
     of->n_models = nm;
     of->history_t = sl->graph_t;
-    of->history_probs = sl->graph_p;
+    of->history_probs = &sl->graph_p[0][0];
     of->n_history = sl->graph_n;
     int r = pf->motion_active_region;
     if (r >= 0) {
@@ -479,7 +445,7 @@ int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, co
             if ((err = track_add_sample(t, frame->pts, pf->emotion.smoothed)))
                 return err;
         }
-        update_graph(p, sl, frame->pts, pf->emotion.smoothed);
+        update_graph(p, sl);
     }
     /* Faces no longer tracked. */
     for (int i = 0; i < p->max_faces; i++)
