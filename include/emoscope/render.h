@@ -113,8 +113,15 @@ typedef struct EmoOverlay EmoOverlay;
 
 /** Fills s with the defaults. */
 void emo_overlay_default_settings(EmoOverlaySettings *s);
-/** Copies render.branding and render.graph_seconds from a configuration. */
-void emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg);
+/**
+ * Copies render.branding, render.graph_seconds and render.mesh_style from a
+ * configuration. @return 0; EMO_EINVAL for an unknown mesh style (s keeps
+ * its mesh style then).
+ */
+int emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg);
+
+/** Parses "contours", "points" or "both". @return 0 or EMO_EINVAL. */
+int emo_mesh_style_parse(const char *text, EmoMeshStyle *out);
 
 /**
  * Creates an overlay renderer (fonts and patterns are made here).
