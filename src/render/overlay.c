@@ -205,17 +205,22 @@ static double text_width(Ctx *c, const char *t)
     return e.x_advance;
 }
 
-/* Text with its baseline at y, and a soft shadow for legibility on video. */
+/* Text with its baseline at y, on a panel (no shadow needed). */
 static void text_at(Ctx *c, double x, double y, const char *t, double r, double g, double b, double a)
 {
-    cairo_t *cr = c->cr;
+    cairo_set_source_rgba(c->cr, r, g, b, a);
+    cairo_move_to(c->cr, x, y);
+    cairo_show_text(c->cr, t);
+}
+
+/* Text straight on the video: a soft shadow keeps it legible. */
+static void text_on_video(Ctx *c, double x, double y, const char *t, double r, double g, double b, double a)
+{
     double d = fmax(1.0, 0.9 * c->s);
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.55 * a);
-    cairo_move_to(cr, x + d, y + d);
-    cairo_show_text(cr, t);
-    cairo_set_source_rgba(cr, r, g, b, a);
-    cairo_move_to(cr, x, y);
-    cairo_show_text(cr, t);
+    cairo_set_source_rgba(c->cr, 0, 0, 0, 0.6 * a);
+    cairo_move_to(c->cr, x + d, y + d);
+    cairo_show_text(c->cr, t);
+    text_at(c, x, y, t, r, g, b, a);
 }
 
 static void panel(Ctx *c, double x, double y, double w, double h)
@@ -441,7 +446,7 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
         x = mi->cx - r - 6 * c->s - tw;
     x = fmin(fmax(x, c->m), c->W - c->m - tw);
     y = fmin(fmax(y, c->m + 10 * c->s), c->H - c->m);
-    text_at(c, x, y, line, 1.0, 0.92, 0.6, 1.0);
+    text_on_video(c, x, y, line, 1.0, 0.92, 0.6, 1.0);
 }
 
 /* The fused bars (and per-model bars) of face i in a panel beside its box. */
@@ -723,7 +728,7 @@ static void draw_branding(Ctx *c)
     cairo_text_extents_t e;
     cairo_text_extents(c->cr, b, &e);
     double x = c->W - c->m - e.x_advance, y = c->H - c->m - 2 * c->s;
-    text_at(c, x, y, b, 1, 1, 1, 0.85);
+    text_on_video(c, x, y, b, 1, 1, 1, 0.85);
     c->ov->layout.branding = (EmoRect){ x + e.x_bearing, y + e.y_bearing, e.width, e.height };
 }
 
