@@ -41,6 +41,8 @@ typedef struct Ctx {
     double s;    /* scale: min(W, H) / 480 */
     double m;    /* margin */
     double lw;   /* base line width */
+    const EmoOverlayFace *faces;
+    int nf;
 } Ctx;
 
 void emo_overlay_default_settings(EmoOverlaySettings *s)
@@ -449,6 +451,51 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
     text_on_video(c, x, y, line, 1.0, 0.92, 0.6, 1.0);
 }
 
+static double overlap(const EmoRect *a, double x, double y, double w, double h)
+{
+    double ox = fmin(a->x + a->w, x + w) - fmax(a->x, x), oy = fmin(a->y + a->h, y + h) - fmax(a->y, y);
+    return ox > 0 && oy > 0 ? ox * oy : 0;
+}
+
+/* Where face fi's panel goes: beside its box (right, then left), else at a
+ * frame edge; the spot covering the least of the panels placed before, the
+ * graph and the faces wins (the first candidate on ties). */
+static void place_panel(Ctx *c, const EmoOverlayFace *f, int fi, double pw, double ph, double *ox, double *oy)
+{
+    const EmoOverlayLayout *L = &c->ov->layout;
+    double y = fmin(fmax(f->y, c->m), c->H - c->m - ph);
+    if (y < 0)
+        y = 0;
+    double cand[6][2] = {
+        { f->x + f->w + c->m, y }, { f->x - c->m - pw, y }, { c->W - c->m - pw, y }, { c->m, y },
+        { c->W - c->m - pw, c->m }, { c->W - c->m - pw, c->H - c->m - ph },
+    };
+    double best = INFINITY;
+    *ox = 0;
+    *oy = 0; /* the panel is larger than the frame: top-left */
+    for (int k = 0; k < 6; k++) {
+        double x = cand[k][0], yy = cand[k][1];
+        if (x < 0 || x + pw > c->W || yy < 0 || yy + ph > c->H + 0.5)
+            continue;
+        double score = 0;
+        for (int j = 0; j < fi; j++)
+            score += 10 * overlap(&L->bars_panel[j], x, yy, pw, ph);
+        score += 10 * overlap(&L->graph, x, yy, pw, ph);
+        for (int j = 0; j < c->nf; j++) {
+            const EmoOverlayFace *g = &c->faces[j];
+            EmoRect b = { g->x, g->y, g->w, g->h };
+            score += overlap(&b, x, yy, pw, ph);
+        }
+        if (score < best) {
+            best = score;
+            *ox = x;
+            *oy = yy;
+        }
+    }
+    *ox = round(*ox);
+    *oy = round(*oy);
+}
+
 /* The fused bars (and per-model bars) of face i in a panel beside its box. */
 static void draw_bars(Ctx *c, const EmoOverlayFace *f, int fi, int show_models)
 {
@@ -463,20 +510,8 @@ static void draw_bars(Ctx *c, const EmoOverlayFace *f, int fi, int show_models)
     double ph = pad + head + EMO_RENDER_EMOTIONS * row + (nm > 0 ? 8 * s + nm * model_row : 0) + pad * 0.6;
     if (pw > c->W - 2 * c->m)
         pw = c->W - 2 * c->m;
-    /* Right of the box, else left, else against the right edge. */
-    double px = f->x + f->w + c->m;
-    if (px + pw > c->W - c->m) {
-        px = f->x - c->m - pw;
-        if (px < c->m)
-            px = c->W - c->m - pw;
-    }
-    double py = f->y;
-    if (py + ph > c->H - c->m)
-        py = c->H - c->m - ph;
-    if (py < c->m)
-        py = c->m;
-    px = round(px);
-    py = round(py);
+    double px, py;
+    place_panel(c, f, fi, pw, ph, &px, &py);
     panel(c, px, py, pw, ph);
     L->bars_panel[fi] = (EmoRect){ px, py, pw, ph };
 
@@ -567,15 +602,20 @@ static void draw_bars(Ctx *c, const EmoOverlayFace *f, int fi, int show_models)
     }
 }
 
+static EmoRect graph_rect(const Ctx *c)
+{
+    double gw = fmin(290 * c->s, c->W - 2 * c->m), gh = fmin(124 * c->s, 0.4 * c->H);
+    return (EmoRect){ round(c->m), round(c->H - c->m - gh), gw, gh };
+}
+
 static void draw_graph(Ctx *c, const EmoOverlayFace *f)
 {
     cairo_t *cr = c->cr;
     EmoOverlayLayout *L = &c->ov->layout;
     double s = c->s, pad = 7 * s;
-    double gw = fmin(290 * s, c->W - 2 * c->m), gh = fmin(124 * s, 0.4 * c->H);
-    double gx = round(c->m), gy = round(c->H - c->m - gh);
+    L->graph = graph_rect(c);
+    double gx = L->graph.x, gy = L->graph.y, gw = L->graph.w, gh = L->graph.h;
     panel(c, gx, gy, gw, gh);
-    L->graph = (EmoRect){ gx, gy, gw, gh };
 
     double span = c->ov->s.graph_seconds;
     char buf[64];
@@ -792,7 +832,7 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
         emo_log(ov->s.logger, EMO_LOG_ERROR, "overlay: cannot wrap the frame in a Cairo surface");
         return EMO_ENOMEM;
     }
-    Ctx c = { ov, cr, frame->width, frame->height, 0, 0, 0 };
+    Ctx c = { ov, cr, frame->width, frame->height, 0, 0, 0, NULL, 0 };
     c.s = fmin(c.W, c.H) / 480.0;
     c.m = round(8 * c.s);
     c.lw = fmax(1.0, 1.5 * c.s);
@@ -803,6 +843,10 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
     cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
     int nf = in->n_faces < EMO_RENDER_MAX_FACES ? in->n_faces : EMO_RENDER_MAX_FACES;
     ov->layout.n_faces = nf;
+    c.faces = in->faces;
+    c.nf = nf;
+    if (in->show_graph && nf > 0)
+        ov->layout.graph = graph_rect(&c); /* reserved: the bars panels avoid it */
     EmoRect tags[EMO_RENDER_MAX_FACES];
     for (int i = 0; i < nf; i++) {
         const EmoOverlayFace *f = &in->faces[i];

@@ -18,6 +18,8 @@
 static const float probs[NE] = { 0.04f, 0.02f, 0.21f, 0.08f, 0.05f, 0.52f, 0.08f };
 static const float probs_raw[NE] = { 0.06f, 0.01f, 0.30f, 0.05f, 0.04f, 0.46f, 0.08f };
 
+static char outdir[2048];
+
 typedef struct Scene {
     EmoFrame *frame, *orig;
     float lm[2 * EMO_RENDER_MESH_POINTS];
@@ -265,8 +267,6 @@ static void check_mesh(Scene *sc, EmoOverlay *ov, const char *tag)
     assert_true(hit >= (int)(0.95 * n));
 }
 
-static char outdir[2048];
-
 static void run_size(int W, int H, EmoMeshStyle style, const char *name)
 {
     Scene *sc = calloc(1, sizeof(*sc));
@@ -385,6 +385,61 @@ static void test_overlay_bad_input(void **state)
     emo_overlay_close(NULL);
 }
 
+/* Two faces: each gets its box, tag and bars; the bars of each match its own probabilities. */
+static void test_overlay_two_faces(void **state)
+{
+    (void)state;
+    Scene *sc = calloc(1, sizeof(*sc));
+    build_scene(sc, 1920, 1080);
+    EmoOverlayFace faces[2];
+    faces[0] = sc->face;
+    faces[0].x = 300;
+    faces[0].w = 300;
+    faces[0].micro.active = 0;
+    faces[0].n_landmarks = 0;
+    faces[1] = sc->face;
+    faces[1].id = 8;
+    faces[1].x = 1200;
+    faces[1].y = 500;
+    faces[1].w = 260;
+    faces[1].h = 320;
+    faces[1].n_landmarks = 0;
+    faces[1].micro.active = 0;
+    static const float p2[NE] = { 0.71f, 0.01f, 0.02f, 0.03f, 0.13f, 0.05f, 0.05f };
+    memcpy(faces[1].probs, p2, sizeof(p2));
+    sc->in.faces = faces;
+    sc->in.n_faces = 2;
+    sc->in.graph_face = 1;
+    EmoOverlay *ov = NULL;
+    assert_int_equal(emo_overlay_open(&ov, NULL), 0);
+    assert_int_equal(emo_overlay_draw(ov, sc->frame, &sc->in), 0);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/overlay-1920x1080-two-faces.png", outdir);
+    write_png(sc->frame, path);
+    EmoOverlayLayout L;
+    emo_overlay_last_layout(ov, &L);
+    assert_int_equal(L.n_faces, 2);
+    /* the two panels do not cover each other */
+    EmoRect a = L.bars_panel[0], b = L.bars_panel[1];
+    assert_true(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y);
+    for (int i = 0; i < 2; i++) {
+        const EmoRect *pn = &L.bars_panel[i];
+        assert_true(pn->x >= 0 && pn->y >= 0 && pn->x + pn->w <= 1920 && pn->y + pn->h <= 1080);
+        for (int e = 0; e < NE; e++) {
+            double want = (i ? p2[e] : probs[e]) * L.bar[i][e].w;
+            int run = bar_run(sc->frame, &L.bar[i][e], e);
+            assert_true(fabs(run - want) <= 2.0);
+        }
+    }
+    /* the angry tag of face #8 above its box, in the angry colour */
+    uint8_t red[3];
+    emo_render_emotion_rgb(0, red);
+    assert_true(rt_count_color(sc->frame, faces[1].x, faces[1].y - 45, faces[1].w, 45, red, 30) > 500);
+    emo_overlay_close(&ov);
+    free_scene(sc);
+    free(sc);
+}
+
 /* Not a timed test: prints the cost of one overlay at 1080p for the report. */
 static void test_overlay_cost_1080(void **state)
 {
@@ -419,7 +474,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlay_640),     cmocka_unit_test(test_overlay_1080),
         cmocka_unit_test(test_overlay_scales),  cmocka_unit_test(test_overlay_bad_input),
-        cmocka_unit_test(test_overlay_cost_1080),
+        cmocka_unit_test(test_overlay_two_faces), cmocka_unit_test(test_overlay_cost_1080),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     cairo_debug_reset_static_data(); /* Cairo's font caches, for the leak checker */
