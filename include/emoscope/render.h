@@ -190,7 +190,7 @@ typedef struct EmoTimelineFace {
 typedef struct EmoTimelineData {
     const char *title;       /**< NULL = "emoscope timeline" */
     const char *subtitle;    /**< e.g. the input file name; NULL = none */
-    double t_begin, t_end;   /**< time axis, seconds; t_end <= t_begin: from the data */
+    double t_begin, t_end;   /**< time axis, seconds; t_end <= t_begin: from the data (all times within +-1e9 s) */
     const EmoTimelineFace *faces;
     int n_faces;             /**< one panel per face (at least one panel is drawn: "no faces") */
     const EmoLogger *logger; /**< where errors are reported; NULL = default logger */

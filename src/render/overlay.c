@@ -373,8 +373,11 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
     const EmoOverlayMicro *mi = &f->micro;
     cairo_t *cr = c->cr;
     double r = mi->radius > 0 ? mi->radius : 0.12 * fmin(f->w, f->h);
-    if (r < 6 * c->s)
+    /* bounded: Cairo splits an arc into segments in proportion to its size */
+    if (!(r >= 6 * c->s))
         r = 6 * c->s;
+    if (r > fmax(c->W, c->H))
+        r = fmax(c->W, c->H);
     int is_event = mi->event && mi->event[0];
     int macro = is_event && strstr(mi->event, "macro") != NULL;
     double cr_ = macro ? 1.0 : 1.0, cg = macro ? 0.6 : 0.25, cb = macro ? 0.1 : 0.85;
@@ -665,6 +668,8 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
     if (n < 1 || !f->history_t || !f->history_probs)
         return;
     double t1 = f->history_t[n - 1], t0 = t1 - span;
+    if (!isfinite(t1))
+        return;
     int first = n - 1;
     while (first > 0 && f->history_t[first - 1] >= t0)
         first--;
@@ -688,7 +693,8 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
                 pen = 0;
                 continue;
             }
-            double x = plot.x + (t - t0) / span * plot.w;
+            /* out-of-order or far points: kept within a plot width of the panel */
+            double x = plot.x + fmin(fmax((t - t0) / span, -1.0), 2.0) * plot.w;
             double y = plot.y + (1.0 - emo__clamp01(p)) * plot.h;
             if (pen)
                 cairo_line_to(cr, x, y);
@@ -696,7 +702,7 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
                 cairo_move_to(cr, x, y);
             pen = 1;
         }
-        if (n - first == 1) /* a single point: a short dash */
+        if (n - first == 1 && cairo_has_current_point(cr)) /* a single point: a short dash */
             cairo_rel_line_to(cr, 1.0, 0);
         cairo_set_line_width(cr, (e == dom ? 2.6 : 1.7) * fmax(1.0, s));
         emo__set_emotion_source(cr, e, e == dom ? 1.0 : 0.9);
@@ -707,8 +713,10 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
 
 static void format_clock(double t, char *buf, size_t n)
 {
-    if (!isfinite(t) || t < 0)
+    if (!(t >= 0)) /* negative or NaN */
         t = 0;
+    if (t > 1e9)
+        t = 1e9;
     long ms = (long)llround(t * 1000.0);
     long h = ms / 3600000, mnt = (ms / 60000) % 60, sec = (ms / 1000) % 60;
     if (h > 0)
@@ -728,7 +736,7 @@ static void draw_hud(Ctx *c, const EmoOverlayInput *in)
         snprintf(l1 + n1, sizeof(l1) - (size_t)n1, "%sanalysis %.1f fps", n1 ? "   " : "", in->analysis_fps);
     format_clock(in->pts, tmp, sizeof(tmp));
     int n2 = snprintf(l2, sizeof(l2), "t %s", tmp);
-    if (in->wallclock > 0 && n2 >= 0 && (size_t)n2 < sizeof(l2)) {
+    if (in->wallclock > 0 && in->wallclock < 1e11 && n2 >= 0 && (size_t)n2 < sizeof(l2)) {
         time_t tt = (time_t)in->wallclock;
         struct tm tmv;
         if (localtime_r(&tt, &tmv) && strftime(tmp, sizeof(tmp), "%H:%M:%S", &tmv) > 0)
@@ -805,6 +813,12 @@ static int check_input(EmoOverlay *ov, const EmoFrame *frame, const EmoOverlayIn
             emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: %d landmarks (need %d or 0)", i, f->n_landmarks,
                     EMO_RENDER_MESH_POINTS);
             return EMO_EINVAL;
+        }
+        for (int k = 0; k < 2 * f->n_landmarks; k++) {
+            if (!isfinite(f->landmarks[k]) || fabsf(f->landmarks[k]) > 1e6f) {
+                emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: landmark %d is not a finite coordinate", i, k / 2);
+                return EMO_EINVAL;
+            }
         }
         if (f->n_models < 0 || (f->n_models > 0 && !f->models) || f->n_history < 0 ||
             (f->n_history > 0 && (!f->history_t || !f->history_probs))) {

@@ -135,7 +135,8 @@ static void panel(Chart *c, const EmoTimelineFace *f, double x, double y, double
     }
     /* grid: time */
     double step = nice_step(span, w / (70 * u));
-    for (double t = ceil(c->t0 / step) * step; t <= c->t1 + 1e-9; t += step) {
+    int ticks = 0;
+    for (double t = ceil(c->t0 / step) * step; t <= c->t1 + 1e-9 && step > 0 && ticks < 1000; t += step, ticks++) {
         double gx = x + (t - c->t0) / span * w;
         cairo_set_source_rgba(cr, 0, 0, 0, 0.08);
         cairo_move_to(cr, gx, y);
@@ -270,14 +271,15 @@ static int check_data(const EmoTimelineData *d, double *t0, double *t1)
             return EMO_EINVAL;
         }
         for (int k = 0; k < f->n; k++) {
-            if (!isfinite(f->t[k]) || (k > 0 && f->t[k] < f->t[k - 1])) {
+            if (!isfinite(f->t[k]) || fabs(f->t[k]) > 1e9 || (k > 0 && f->t[k] < f->t[k - 1])) {
                 emo_log(lg, EMO_LOG_ERROR, "timeline: face %d: time %d not finite or not increasing", f->id, k);
                 return EMO_EINVAL;
             }
         }
         for (int k = 0; k < f->n_events; k++) {
             const EmoTimelineEvent *ev = &f->events[k];
-            if (!isfinite(ev->t_start) || !isfinite(ev->t_end) || ev->t_end < ev->t_start) {
+            if (!isfinite(ev->t_start) || !isfinite(ev->t_end) || fabs(ev->t_start) > 1e9 || fabs(ev->t_end) > 1e9 ||
+                ev->t_end < ev->t_start) {
                 emo_log(lg, EMO_LOG_ERROR, "timeline: face %d: event %d has bad times", f->id, k);
                 return EMO_EINVAL;
             }
@@ -289,7 +291,7 @@ static int check_data(const EmoTimelineData *d, double *t0, double *t1)
             hi = fmax(hi, f->t[f->n - 1]);
         }
     }
-    if (d->t_end > d->t_begin && isfinite(d->t_begin) && isfinite(d->t_end)) {
+    if (d->t_end > d->t_begin && fabs(d->t_begin) <= 1e9 && fabs(d->t_end) <= 1e9) {
         lo = d->t_begin;
         hi = d->t_end;
     }

@@ -440,6 +440,100 @@ static void test_overlay_two_faces(void **state)
     free(sc);
 }
 
+/* Random values, special floats included: an error code or a clean draw,
+ * never a crash or a Cairo context left in error (EMO_EINTERNAL). */
+static float rnd_float(unsigned *seed)
+{
+    static const float special[] = { 0.0f, -0.0f, 1.0f, -1.0f, 1e30f, -1e30f, 1e-30f, 5000.0f, -5000.0f,
+                                     INFINITY, -INFINITY, NAN };
+    *seed = *seed * 1103515245u + 12345u;
+    unsigned r = (*seed >> 8) & 0xffff;
+    if (r % 4 == 0)
+        return special[r % (sizeof(special) / sizeof(special[0]))];
+    return (float)((int)(r % 2000) - 500);
+}
+
+static void test_overlay_random_input(void **state)
+{
+    (void)state;
+    EmoOverlay *ov = NULL;
+    assert_int_equal(emo_overlay_open(&ov, NULL), 0);
+    EmoFrame *f = NULL;
+    assert_int_equal(emo_frame_alloc(&f, EMO_PIX_BGRA, 320, 240), 0);
+    static float lm[2 * EMO_RENDER_MESH_POINTS];
+    static double ht[64];
+    static float hp[64 * NE];
+    EmoOverlayModel models[2];
+    unsigned seed = 12345;
+    int ok = 0, einval = 0;
+    for (int it = 0; it < 400; it++) {
+        EmoOverlayFace fc[2];
+        memset(fc, 0, sizeof(fc));
+        for (int i = 0; i < 2 * EMO_RENDER_MESH_POINTS; i++)
+            lm[i] = it % 4 == 0 ? (float)(rnd_float(&seed) * 0.3f) : 100.0f + (float)(i % 50);
+        for (int i = 0; i < 64; i++) {
+            ht[i] = it % 2 ? rnd_float(&seed) : i * 0.1;
+            for (int e = 0; e < NE; e++)
+                hp[i * NE + e] = rnd_float(&seed) / 1000.0f;
+        }
+        for (int m = 0; m < 2; m++)
+            for (int e = 0; e < NE; e++)
+                models[m].probs[e] = rnd_float(&seed) / 1000.0f;
+        models[0].name = "a very long model name that does not fit the label column";
+        models[1].name = NULL;
+        for (int k = 0; k < 2; k++) {
+            EmoOverlayFace *x = &fc[k];
+            x->id = (int)rnd_float(&seed);
+            x->x = rnd_float(&seed) * 0.3f;
+            x->y = rnd_float(&seed) * 0.3f;
+            x->w = fabsf(rnd_float(&seed)) * 0.2f;
+            x->h = fabsf(rnd_float(&seed)) * 0.2f;
+            x->landmarks = lm;
+            x->n_landmarks = EMO_RENDER_MESH_POINTS;
+            for (int e = 0; e < NE; e++) {
+                x->probs[e] = rnd_float(&seed) / 1000.0f;
+                x->probs_raw[e] = rnd_float(&seed) / 1000.0f;
+            }
+            x->dominant = (int)rnd_float(&seed) % 9;
+            x->has_probs = 1;
+            x->models = models;
+            x->n_models = 2;
+            x->history_t = ht;
+            x->history_probs = hp;
+            x->n_history = 64;
+            x->micro.active = 1;
+            x->micro.cx = rnd_float(&seed);
+            x->micro.cy = rnd_float(&seed);
+            x->micro.radius = rnd_float(&seed);
+            x->micro.angle = rnd_float(&seed);
+            x->micro.magnitude = rnd_float(&seed);
+            x->micro.threshold = rnd_float(&seed);
+            x->micro.region = "mouth";
+            x->micro.direction = it % 2 ? "Left Movement" : NULL;
+            x->micro.event = it % 3 == 0 ? "macro-expression" : it % 3 == 1 ? "micro-expression" : NULL;
+        }
+        EmoOverlayInput in;
+        memset(&in, 0, sizeof(in));
+        in.faces = fc;
+        in.n_faces = 2;
+        in.graph_face = (int)rnd_float(&seed);
+        in.capture_fps = rnd_float(&seed);
+        in.analysis_fps = rnd_float(&seed);
+        in.pts = rnd_float(&seed);
+        in.wallclock = rnd_float(&seed) * 1e6;
+        in.show_mesh = in.show_graph = in.show_model_bars = 1;
+        in.status = it % 2 ? "PAUSED" : NULL;
+        int r = emo_overlay_draw(ov, f, &in);
+        assert_true(r == 0 || r == EMO_EINVAL);
+        ok += r == 0;
+        einval += r == EMO_EINVAL;
+    }
+    print_message("random inputs: %d drawn, %d refused\n", ok, einval);
+    assert_true(ok > 50 && einval > 50);
+    emo_frame_unref(&f);
+    emo_overlay_close(&ov);
+}
+
 /* Not a timed test: prints the cost of one overlay at 1080p for the report. */
 static void test_overlay_cost_1080(void **state)
 {
@@ -474,7 +568,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlay_640),     cmocka_unit_test(test_overlay_1080),
         cmocka_unit_test(test_overlay_scales),  cmocka_unit_test(test_overlay_bad_input),
-        cmocka_unit_test(test_overlay_two_faces), cmocka_unit_test(test_overlay_cost_1080),
+        cmocka_unit_test(test_overlay_two_faces), cmocka_unit_test(test_overlay_random_input),
+        cmocka_unit_test(test_overlay_cost_1080),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     cairo_debug_reset_static_data(); /* Cairo's font caches, for the leak checker */

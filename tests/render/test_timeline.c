@@ -166,6 +166,15 @@ static void test_timeline_errors(void **state)
     t[1] = -1; /* not increasing */
     assert_int_equal(emo_render_timeline(&d, png, NULL, 400, 300), EMO_EINVAL);
     t[1] = 1;
+    t[2] = 1e300; /* beyond +-1e9 s */
+    assert_int_equal(emo_render_timeline(&d, png, NULL, 400, 300), EMO_EINVAL);
+    t[2] = 2;
+    /* an explicit axis, all data outside it, and a degenerate one */
+    d.t_begin = 100;
+    d.t_end = 200;
+    assert_int_equal(emo_render_timeline(&d, png, NULL, 400, 300), 0);
+    d.t_begin = d.t_end = 5;
+    assert_int_equal(emo_render_timeline(&d, png, NULL, 400, 300), 0);
     f.n_events = 1; /* events missing */
     assert_int_equal(emo_render_timeline(&d, png, NULL, 400, 300), EMO_EINVAL);
     EmoTimelineEvent ev = { 2, 1, NULL, NULL, 0 }; /* ends before it starts */
