@@ -125,7 +125,7 @@ int emo_bench_render(EmoCli *cli, int argc, char **argv)
         EmoOverlaySettings s;
         emo_overlay_default_settings(&s);
         s.logger = &cli->log;
-        s.mesh_style = st == 2 ? EMO_MESH_CONTOURS : EMO_MESH_POINTS;
+        s.mesh_style = st == 2 ? EMO_MESH_STYLE_CONTOURS : EMO_MESH_STYLE_POINTS;
         EmoOverlay *ov = NULL;
         if (emo_overlay_open(&ov, &s) != 0)
             return EMO_EXIT_FAIL;

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         EmoOverlaySettings s;
         emo_overlay_default_settings(&s);
         s.logger = &quiet;
-        s.mesh_style = EMO_MESH_BOTH;
+        s.mesh_style = EMO_MESH_STYLE_BOTH;
         if (emo_overlay_open(&ov, &s) || emo_frame_alloc(&frame, EMO_PIX_BGRA, 160, 120))
             abort();
     }

@@ -95,9 +95,9 @@ typedef struct EmoOverlayInput {
 } EmoOverlayInput;
 
 typedef enum EmoMeshStyle {
-    EMO_MESH_CONTOURS = 0,   /**< face oval, eyes, brows, lips as lines */
-    EMO_MESH_POINTS = 1,     /**< every landmark as a dot */
-    EMO_MESH_BOTH = 2,
+    EMO_MESH_STYLE_CONTOURS = 0,   /**< face oval, eyes, brows, lips as lines */
+    EMO_MESH_STYLE_POINTS = 1,     /**< every landmark as a dot */
+    EMO_MESH_STYLE_BOTH = 2,
 } EmoMeshStyle;
 
 /** Overlay settings (see emo_overlay_default_settings). */
@@ -105,7 +105,7 @@ typedef struct EmoOverlaySettings {
     const EmoLogger *logger;     /**< NULL: default logger */
     char branding[EMO_STR_MAX];  /**< branding line; default "emoscope"; empty = none */
     double graph_seconds;        /**< span of the history graph, seconds; default 10 */
-    EmoMeshStyle mesh_style;     /**< default EMO_MESH_CONTOURS */
+    EmoMeshStyle mesh_style;     /**< default EMO_MESH_STYLE_CONTOURS */
     const char *font_family;     /**< NULL = "DejaVu Sans" (falls back to Cairo's default "sans-serif") */
 } EmoOverlaySettings;
 

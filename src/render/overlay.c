@@ -50,7 +50,7 @@ void emo_overlay_default_settings(EmoOverlaySettings *s)
     memset(s, 0, sizeof(*s));
     snprintf(s->branding, sizeof(s->branding), "%s", "emoscope");
     s->graph_seconds = 10.0;
-    s->mesh_style = EMO_MESH_CONTOURS;
+    s->mesh_style = EMO_MESH_STYLE_CONTOURS;
 }
 
 int emo_mesh_style_parse(const char *text, EmoMeshStyle *out)
@@ -120,7 +120,7 @@ int emo_overlay_open(EmoOverlay **out, const EmoOverlaySettings *s)
                 s->graph_seconds);
         return EMO_EINVAL;
     }
-    if ((int)s->mesh_style < 0 || s->mesh_style > EMO_MESH_BOTH || !memchr(s->branding, 0, sizeof(s->branding))) {
+    if ((int)s->mesh_style < 0 || s->mesh_style > EMO_MESH_STYLE_BOTH || !memchr(s->branding, 0, sizeof(s->branding))) {
         emo_log(s->logger, EMO_LOG_ERROR, "overlay: bad mesh style or branding");
         return EMO_EINVAL;
     }
@@ -275,7 +275,7 @@ static void draw_mesh(Ctx *c, const EmoOverlayFace *f)
     cairo_t *cr = c->cr;
     const float *p = f->landmarks;
     EmoMeshStyle st = c->ov->s.mesh_style;
-    if (st == EMO_MESH_CONTOURS || st == EMO_MESH_BOTH) {
+    if (st == EMO_MESH_STYLE_CONTOURS || st == EMO_MESH_STYLE_BOTH) {
         for (int k = 0; k < emo__mesh_n_contours; k++) {
             const EmoMeshContour *ct = &emo__mesh_contours[k];
             for (int j = 0; j < ct->len; j++) {
@@ -293,7 +293,7 @@ static void draw_mesh(Ctx *c, const EmoOverlayFace *f)
         cairo_set_source_rgba(cr, 0.85, 0.95, 1.0, 0.8);
         cairo_stroke(cr);
     }
-    if (st == EMO_MESH_POINTS || st == EMO_MESH_BOTH) {
+    if (st == EMO_MESH_STYLE_POINTS || st == EMO_MESH_STYLE_BOTH) {
         double r = fmax(1.0, 1.25 * c->s);
         for (int i = 0; i < f->n_landmarks; i++) {
             cairo_new_sub_path(cr);

@@ -287,7 +287,7 @@ static void run_size(int W, int H, EmoMeshStyle style, const char *name)
     assert_int_equal(cairo_image_surface_get_height(png), H);
     cairo_surface_destroy(png);
     check_scene(sc, ov, name);
-    if (style != EMO_MESH_CONTOURS)
+    if (style != EMO_MESH_STYLE_CONTOURS)
         check_mesh(sc, ov, name);
     emo_overlay_close(&ov);
     assert_null(ov);
@@ -298,15 +298,15 @@ static void run_size(int W, int H, EmoMeshStyle style, const char *name)
 static void test_overlay_640(void **state)
 {
     (void)state;
-    run_size(640, 480, EMO_MESH_POINTS, "overlay-640x480-points");
-    run_size(640, 480, EMO_MESH_CONTOURS, "overlay-640x480");
+    run_size(640, 480, EMO_MESH_STYLE_POINTS, "overlay-640x480-points");
+    run_size(640, 480, EMO_MESH_STYLE_CONTOURS, "overlay-640x480");
 }
 
 static void test_overlay_1080(void **state)
 {
     (void)state;
-    run_size(1920, 1080, EMO_MESH_BOTH, "overlay-1920x1080-both");
-    run_size(1920, 1080, EMO_MESH_CONTOURS, "overlay-1920x1080");
+    run_size(1920, 1080, EMO_MESH_STYLE_BOTH, "overlay-1920x1080-both");
+    run_size(1920, 1080, EMO_MESH_STYLE_CONTOURS, "overlay-1920x1080");
 }
 
 /* Sizes scale with the frame: the 1080p layout is 2.25 times the 480p one. */

@@ -19,21 +19,21 @@ static void test_from_config(void **state)
     assert_int_equal(emo_overlay_settings_from_config(&os, &c), 0);
     assert_string_equal(os.branding, "emoscope");
     assert_true(os.graph_seconds == 10.0);
-    assert_int_equal(os.mesh_style, EMO_MESH_CONTOURS);
+    assert_int_equal(os.mesh_style, EMO_MESH_STYLE_CONTOURS);
 
     assert_int_equal(emo_config_set(&c, "render.mesh_style=points", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "render.branding=ACME lab", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "render.graph_seconds=30", &quiet), 0);
     assert_int_equal(emo_overlay_settings_from_config(&os, &c), 0);
-    assert_int_equal(os.mesh_style, EMO_MESH_POINTS);
+    assert_int_equal(os.mesh_style, EMO_MESH_STYLE_POINTS);
     assert_string_equal(os.branding, "ACME lab");
     assert_true(os.graph_seconds == 30.0);
     assert_int_equal(emo_config_set(&c, "render.mesh_style=hexagons", &quiet), 0);
     assert_int_equal(emo_overlay_settings_from_config(&os, &c), EMO_EINVAL);
-    assert_int_equal(os.mesh_style, EMO_MESH_POINTS);
+    assert_int_equal(os.mesh_style, EMO_MESH_STYLE_POINTS);
     EmoMeshStyle ms;
     assert_int_equal(emo_mesh_style_parse("both", &ms), 0);
-    assert_int_equal(ms, EMO_MESH_BOTH);
+    assert_int_equal(ms, EMO_MESH_STYLE_BOTH);
     assert_int_equal(emo_mesh_style_parse(NULL, &ms), EMO_EINVAL);
 
     EmoViewerSettings vs;
