@@ -222,6 +222,7 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     double fps_t0 = emo_clock_now();
     int64_t fps_frames = 0;
     double capture_fps = -1;
+    double encode_s = 0;
     EmoFrame *shown = NULL; /* last frame, kept while paused */
     while (!quit) {
         if (g_interrupted) {
@@ -318,13 +319,15 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
                 }
             }
             rep->events += res->n_events;
-            if (audio && res->n_faces > 0) {
+            if (audio && res->n_faces > 0 && res->faces[0].emotion.dominant >= 0) {
                 const EmoEmotionResult *er = &res->faces[0].emotion;
                 emo_audio_update(audio, f->pts, er->dominant, er->smoothed[er->dominant]);
             }
         }
         if (wr && !writer_status) {
+            double te = emo_clock_now();
             writer_status = emo_video_writer_write(wr, f);
+            encode_s += emo_clock_now() - te;
             if (writer_status) {
                 fprintf(stderr, "emoscope %s: writing the video failed: %s\n", name, emo_strerror(writer_status));
                 emo_frame_unref(&f);
@@ -362,7 +365,9 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     /* Everything below runs whatever happened above: outputs are finalised. */
     if (wr) {
         rep->written = emo_video_writer_frames(wr);
+        double te = emo_clock_now();
         int cerr = emo_video_writer_close(&wr);
+        encode_s += emo_clock_now() - te;
         if (!writer_status)
             writer_status = cerr;
     }
@@ -387,8 +392,15 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
 
     printf("input: %s (%s, %s, %dx%d, %.3f fps)\n", job->source, info.container, info.codec, info.src_width,
            info.src_height, info.fps);
-    printf("frames: %lld analysed, %lld dropped, %lld encoded\n", (long long)rep->frames,
-           (long long)rep->dropped, (long long)rep->written);
+    printf("frames: %lld\n", (long long)rep->frames);
+    printf("dropped: %lld\n", (long long)rep->dropped);
+    printf("decode_fps: %.1f (decode + conversion to %s, capture thread)\n",
+           vst.decode_seconds > 0 ? (double)vst.frames_decoded / vst.decode_seconds : 0.0,
+           emo_pixfmt_name(info.pix_fmt));
+    if (job->write_video) {
+        printf("encode_fps: %.1f\n", encode_s > 0 ? (double)rep->written / encode_s : 0.0);
+        printf("video: %s (%lld frames)\n", out.video, (long long)rep->written);
+    }
     if (pipe) {
         double tf, te, tm, tr;
         int64_t n;

@@ -194,7 +194,8 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     if (s->draw) {
         EmoOverlaySettings os;
         emo_overlay_default_settings(&os);
-        emo_overlay_settings_from_config(&os, cfg);
+        if ((err = emo_overlay_settings_from_config(&os, cfg)))
+            goto fail;
         os.logger = s->log;
         if ((err = emo_overlay_open(&p->overlay, &os)))
             goto fail;
@@ -701,7 +702,9 @@ int emo_pipeline_write_timeline(EmoPipeline *p, const char *png_path, const char
         faces[i].n_events = t->n_events;
     }
     EmoTimelineData data = { "emoscope timeline", source, 0, 0, faces, n, p->log };
-    err = emo_render_timeline(&data, png_path, svg_path, 1600, n > 1 ? 400 + 300 * (n > 4 ? 4 : n) : 700);
+    /* Taller charts for several faces: one panel each. */
+    int height = p->cfg->render.chart_height + (n > 1 ? 250 * ((n > 4 ? 4 : n) - 1) : 0);
+    err = emo_render_timeline(&data, png_path, svg_path, p->cfg->render.chart_width, height);
 done:
     for (int i = 0; i < n && events && details; i++) {
         free(events[i]);

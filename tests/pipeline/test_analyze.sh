@@ -54,7 +54,7 @@ for e in events:
 span = f["last_t"] - f["first_t"]
 assert abs(sum(f["dominant_seconds"].values()) - span) < 0.1, (f["dominant_seconds"], span)
 w, h = struct.unpack(">II", open(d + "/timeline.png", "rb").read()[16:24])
-assert (w, h) == (1600, 700), (w, h)
+assert (w, h) == (1600, 900), (w, h)
 assert 'width="1600' in open(d + "/timeline.svg").read(2000)
 PY
 
