@@ -102,12 +102,16 @@ static inline __attribute__((always_inline)) void sample_fmt(const EmoFrame *f, 
     }
 }
 
-static void sample(const EmoFrame *f, float sx, float sy, int zero_border, float rgb[3])
+/* Sparse sampling of a large frame that is not in the cache waits on memory
+ * at every pixel: ask for the two rows a few samples ahead. */
+#define PREFETCH_AHEAD 12
+static inline __attribute__((always_inline)) void prefetch_ahead(const EmoFrame *f, const int bpp, float sx, float sy)
 {
-    if (f->fmt == EMO_PIX_BGRA)
-        sample_fmt(f, 4, 2, sx, sy, zero_border, rgb);
-    else
-        sample_fmt(f, 3, 0, sx, sy, zero_border, rgb);
+    if (sx >= 0.0f && sy >= 0.0f && sx < (float)(f->width - 1) && sy < (float)(f->height - 1)) {
+        const uint8_t *p = f->data[0] + (size_t)(int)sy * f->stride[0] + (size_t)(int)sx * bpp;
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + f->stride[0]);
+    }
 }
 
 static inline __attribute__((always_inline)) void warp_rgbf_fmt(const EmoFrame *frame, const int bpp, const int ri,
@@ -121,6 +125,7 @@ static inline __attribute__((always_inline)) void warp_rgbf_fmt(const EmoFrame *
         float *o = dst + (size_t)v * w * 3;
         for (int u = 0; u < w; u++, o += 3) {
             float rgb[3];
+            prefetch_ahead(frame, bpp, sx + PREFETCH_AHEAD * m[0], sy + PREFETCH_AHEAD * m[3]);
             sample_fmt(frame, bpp, ri, sx, sy, zero_border, rgb);
             o[0] = rgb[0] * scale + bias;
             o[1] = rgb[1] * scale + bias;
@@ -131,37 +136,49 @@ static inline __attribute__((always_inline)) void warp_rgbf_fmt(const EmoFrame *
     }
 }
 
-void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
-                    float bias, float *dst)
+/* Average of ss x ss bilinear samples per output pixel (strong downscaling). */
+static inline __attribute__((always_inline)) void warp_rgbf_ss_fmt(const EmoFrame *frame, const int bpp,
+                                                                   const int ri, const float m[6], int w, int h,
+                                                                   int ss, int zero_border, float scale, float bias,
+                                                                   float *dst)
 {
-    if (ss <= 1) {
-        if (frame->fmt == EMO_PIX_BGRA)
-            warp_rgbf_fmt(frame, 4, 2, m, w, h, zero_border, scale, bias, dst);
-        else
-            warp_rgbf_fmt(frame, 3, 0, m, w, h, zero_border, scale, bias, dst);
-        return;
-    }
-    const float inv_n = 1.0f / (float)(ss * ss);
+    const float k = scale / (float)(ss * ss), step = 1.0f / (float)ss;
     for (int v = 0; v < h; v++) {
-        for (int u = 0; u < w; u++) {
+        float *o = dst + (size_t)v * w * 3;
+        for (int u = 0; u < w; u++, o += 3) {
             float acc[3] = { 0, 0, 0 };
             for (int b = 0; b < ss; b++) {
-                float py = (float)v + ((float)b + 0.5f) / (float)ss;
-                for (int a = 0; a < ss; a++) {
-                    float px = (float)u + ((float)a + 0.5f) / (float)ss;
+                float py = (float)v + ((float)b + 0.5f) * step, px = (float)u + 0.5f * step;
+                float sx = m[0] * px + m[1] * py + m[2] - 0.5f, sy = m[3] * px + m[4] * py + m[5] - 0.5f;
+                prefetch_ahead(frame, bpp, sx + 4.0f * m[0], sy + 4.0f * m[3]);
+                for (int a = 0; a < ss; a++, sx += m[0] * step, sy += m[3] * step) {
                     float rgb[3];
-                    sample(frame, m[0] * px + m[1] * py + m[2] - 0.5f, m[3] * px + m[4] * py + m[5] - 0.5f,
-                           zero_border, rgb);
+                    sample_fmt(frame, bpp, ri, sx, sy, zero_border, rgb);
                     acc[0] += rgb[0];
                     acc[1] += rgb[1];
                     acc[2] += rgb[2];
                 }
             }
-            float *o = dst + ((size_t)v * w + u) * 3;
-            o[0] = acc[0] * inv_n * scale + bias;
-            o[1] = acc[1] * inv_n * scale + bias;
-            o[2] = acc[2] * inv_n * scale + bias;
+            o[0] = acc[0] * k + bias;
+            o[1] = acc[1] * k + bias;
+            o[2] = acc[2] * k + bias;
         }
+    }
+}
+
+void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
+                    float bias, float *dst)
+{
+    int bgra = frame->fmt == EMO_PIX_BGRA;
+    if (ss <= 1) {
+        if (bgra)
+            warp_rgbf_fmt(frame, 4, 2, m, w, h, zero_border, scale, bias, dst);
+        else
+            warp_rgbf_fmt(frame, 3, 0, m, w, h, zero_border, scale, bias, dst);
+    } else if (bgra) {
+        warp_rgbf_ss_fmt(frame, 4, 2, m, w, h, ss, zero_border, scale, bias, dst);
+    } else {
+        warp_rgbf_ss_fmt(frame, 3, 0, m, w, h, ss, zero_border, scale, bias, dst);
     }
 }
 
@@ -175,6 +192,7 @@ static inline __attribute__((always_inline)) void warp_u8_fmt(const EmoFrame *fr
         float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
         for (int u = 0; u < w; u++, sx += m[0], sy += m[3]) {
             float rgb[3];
+            prefetch_ahead(frame, bpp, sx + PREFETCH_AHEAD * m[0], sy + PREFETCH_AHEAD * m[3]);
             sample_fmt(frame, bpp, ri, sx, sy, 1, rgb);
             if (channels == 1) {
                 row[u] = (uint8_t)(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
