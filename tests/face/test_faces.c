@@ -193,10 +193,89 @@ static void test_landmarks68(void **state)
     emo_face_tracker_close(&t);
 }
 
+/* RGB24 frames give the faces of the same BGRA frame; bad frames and
+ * settings are errors with the handle left NULL, never a crash. */
+static void test_formats_and_errors(void **state)
+{
+    (void)state;
+    EmoFaceTracker *t = open_tracker(0.5);
+    EmoFaceList *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+    assert_non_null(a);
+    assert_non_null(b);
+    EmoFrame *bgra = tm_load_image(emo_test_shared("testdata/faces/two_people.jpg")), *rgb = NULL;
+    assert_non_null(bgra);
+    assert_int_equal(emo_frame_alloc(&rgb, EMO_PIX_RGB24, bgra->width, bgra->height), 0);
+    for (int y = 0; y < bgra->height; y++)
+        for (int x = 0; x < bgra->width; x++) {
+            const uint8_t *p = bgra->data[0] + (size_t)y * bgra->stride[0] + 4 * (size_t)x;
+            uint8_t *q = rgb->data[0] + (size_t)y * rgb->stride[0] + 3 * (size_t)x;
+            q[0] = p[2];
+            q[1] = p[1];
+            q[2] = p[0];
+        }
+    assert_int_equal(emo_face_tracker_process(t, bgra, a), 0);
+    emo_face_tracker_reset(t);
+    assert_int_equal(emo_face_tracker_process(t, rgb, b), 0);
+    assert_int_equal(a->count, 2);
+    assert_int_equal(b->count, 2);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < EMO_FACE_LANDMARKS; k++) {
+            assert_float_equal(a->faces[i].landmarks[k][0], b->faces[i].landmarks[k][0], 1e-3);
+            assert_float_equal(a->faces[i].landmarks[k][1], b->faces[i].landmarks[k][1], 1e-3);
+        }
+    /* Ids are never reused: after a reset the same faces get new ids. */
+    assert_true(b->faces[0].id > a->faces[1].id);
+    EmoFrame *gray = NULL;
+    assert_int_equal(emo_frame_alloc(&gray, EMO_PIX_GRAY8, 64, 64), 0);
+    assert_int_equal(emo_face_tracker_process(t, gray, a), EMO_EINVAL);
+    assert_int_equal(emo_face_tracker_process(t, NULL, a), EMO_EINVAL);
+    assert_int_equal(emo_face_tracker_process(t, bgra, NULL), EMO_EINVAL);
+    assert_int_equal(emo_face_tracker_process(NULL, bgra, a), EMO_EINVAL);
+    EmoDetection d[2];
+    assert_int_equal(emo_face_detect(t, gray, d, 2), EMO_EINVAL);
+    /* A uniform frame: no face, and nothing breaks on a blank input. */
+    memset(bgra->data[0], 0, (size_t)bgra->stride[0] * bgra->height);
+    assert_int_equal(emo_face_tracker_process(t, bgra, a), 0);
+    assert_int_equal(a->count, 0);
+    emo_face_tracker_close(&t);
+    emo_face_tracker_close(&t); /* NULL is a no-op */
+
+    EmoFaceTrackerSettings s;
+    emo_face_tracker_default_settings(&s);
+    s.face.max_faces = 0;
+    assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
+    assert_null(t);
+    emo_face_tracker_default_settings(&s);
+    s.face.crop_scale = 0.5;
+    assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
+    emo_face_tracker_default_settings(&s);
+    snprintf(s.models_dir, sizeof(s.models_dir), "/nonexistent/models");
+    assert_int_equal(emo_face_tracker_open(&t, &s), EMO_ENOENT);
+    assert_null(t);
+    /* The detector given as the mesh (and vice versa) is refused, not run. */
+    const char *dir = emo_test_tmpdir("face_models");
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "ln -sf %s/face_detection_short_range.tflite %s/face_landmark.tflite && "
+             "ln -sf %s/face_detection_short_range.tflite %s/face_detection_short_range.tflite && "
+             "ln -sf %s/canonical_face_model.obj %s/canonical_face_model.obj",
+             EMO_TEST_MODELS_DIR, dir, EMO_TEST_MODELS_DIR, dir, EMO_TEST_MODELS_DIR, dir);
+    assert_int_equal(emo_test_system(cmd), 0);
+    snprintf(s.models_dir, sizeof(s.models_dir), "%s", dir);
+    assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EFORMAT);
+    assert_null(t);
+    emo_frame_unref(&gray);
+    emo_frame_unref(&rgb);
+    emo_frame_unref(&bgra);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_photos),
+        cmocka_unit_test(test_formats_and_errors),
         cmocka_unit_test(test_landmarks68),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
