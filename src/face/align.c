@@ -106,8 +106,10 @@ void emo_face_aligned_landmarks(const EmoFace *f, int size, float (*out)[2])
 
 /* iBUG 68 (0-based) -> face-mesh index; the reasoning is in docs/face.md. */
 static const int ibug68[EMO_FACE_IBUG68] = {
-    /* jaw 0-16, image left (subject's right) to image right */
-    127, 234, 93, 132, 58, 172, 136, 149, 152, 378, 365, 397, 288, 361, 323, 454, 356,
+    /* jaw 0-16, image left (subject's right) to image right; iBUG's points sit
+     * lower on the face outline than evenly spaced ones (checked against the
+     * frontal takeo annotation), hence 132 and 150-148 rather than 93 and 136 */
+    127, 234, 132, 58, 172, 150, 149, 148, 152, 377, 378, 379, 397, 288, 361, 454, 356,
     /* brows 17-21 (subject's right, outer to inner), 22-26 (left, inner to outer): upper edge */
     70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
     /* nose bridge 27-30, lower nose 31-35 */
