@@ -271,10 +271,71 @@ static void test_formats_and_errors(void **state)
     free(b);
 }
 
+/* Pastes img into canvas at (x, y) on a gray background. */
+static void paste(EmoFrame *canvas, const EmoFrame *img, int x, int y)
+{
+    for (int r = 0; r < canvas->height; r++)
+        memset(canvas->data[0] + (size_t)r * canvas->stride[0], 90, (size_t)canvas->width * 4);
+    for (int r = 0; r < img->height; r++)
+        memcpy(canvas->data[0] + (size_t)(r + y) * canvas->stride[0] + 4 * (size_t)x,
+               img->data[0] + (size_t)r * img->stride[0], (size_t)img->width * 4);
+}
+
+/* A face that jumps out of its crop between two frames (a fast move, a
+ * dropped frame) is found again by the detector in the same frame: near
+ * where it was, it keeps its id; across the frame it is a new track, but
+ * present in that frame all the same. */
+static void test_reacquire(void **state)
+{
+    (void)state;
+    EmoFaceList *list = calloc(1, sizeof(*list));
+    assert_non_null(list);
+    EmoFrame *img = tm_load_image(emo_test_shared("testdata/faces/obama.jpg")), *canvas = NULL;
+    assert_non_null(img);
+    assert_int_equal(emo_frame_alloc(&canvas, EMO_PIX_BGRA, 2400, 1500), 0);
+    /* Obama's face is about 240 px wide: jumps of 1.3 and 5 face widths. */
+    static const int jump[2] = { 300, 1250 };
+    for (int j = 0; j < 2; j++) {
+        EmoFaceTracker *t = open_tracker(0.5);
+        const int at[6][2] = { { 50, 100 }, { 50, 100 }, { 55, 105 }, { 50 + jump[j], 100 },
+                               { 50 + jump[j], 100 }, { 55 + jump[j], 95 } };
+        int id = -1;
+        for (int f = 0; f < 6; f++) {
+            paste(canvas, img, at[f][0], at[f][1]);
+            assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+            printf("jump %d px, frame %d: %d face(s), id %d, flags %u, detector %d, box x %.0f\n", jump[j], f,
+                   list->count, list->count ? list->faces[0].id : -1, list->count ? list->faces[0].flags : 0,
+                   list->detector_ran, list->count ? list->faces[0].box[0] : 0);
+            assert_int_equal(list->count, 1);
+            if (f == 3) {
+                /* The mesh lost the face, the detector found it in this frame. */
+                assert_true(list->detector_ran && (list->faces[0].flags & EMO_FACE_DETECTED));
+                assert_true(list->faces[0].box[0] > at[f][0] + 300 && list->faces[0].box[0] < at[f][0] + 450);
+            }
+            if (id < 0)
+                id = list->faces[0].id;
+            if (j == 0 || f < 3) {
+                assert_int_equal(list->faces[0].id, id);
+                assert_int_equal(list->faces[0].frames_tracked, f + 1);
+            } else {
+                assert_int_equal(list->faces[0].id, id + 1);
+            }
+        }
+        int64_t tracks;
+        emo_face_tracker_stats(t, NULL, NULL, &tracks);
+        assert_int_equal(tracks, j == 0 ? 1 : 2);
+        emo_face_tracker_close(&t);
+    }
+    emo_frame_unref(&canvas);
+    emo_frame_unref(&img);
+    free(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_photos),
+        cmocka_unit_test(test_reacquire),
         cmocka_unit_test(test_formats_and_errors),
         cmocka_unit_test(test_landmarks68),
     };
