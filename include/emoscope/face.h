@@ -112,8 +112,13 @@ void emo_face_tracker_reset(EmoFaceTracker *t);
 /** Counters since open: frames processed, frames the detector ran on, tracks started. */
 void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks);
 
-/** Seconds spent since open in detection, face mesh and pose+alignment (for benchmarks). */
-void emo_face_tracker_times(const EmoFaceTracker *t, double *detect_s, double *mesh_s, double *post_s);
+/**
+ * Seconds spent since open in [0] detection, [1] face mesh (crop and
+ * network), [2] pose and alignment transform: wall-clock time into wall,
+ * CPU time of the calling thread into cpu (equal to the work done when
+ * threads = 1, and unaffected by other processes). Either may be NULL.
+ */
+void emo_face_tracker_times(const EmoFaceTracker *t, double wall[3], double cpu[3]);
 
 /**
  * Runs only the detector on a frame (no tracking): at most max detections,

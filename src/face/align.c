@@ -5,23 +5,19 @@
 #include "face_priv.h"
 
 /*
- * Framing of the aligned face, in units of its side: the eye centres are
- * EYE_DIST apart on the line y = EYE_Y, centred horizontally. With the
- * proportions of MediaPipe's canonical face this puts the mouth corners at
- * y = 0.714, the chin (landmark 152) at 0.97 and the forehead landmark 10 at
- * 0.07: forehead to chin, as in FER2013's 48x48 crops.
+ * Framing of the aligned face, in units of its side, measured on FER2013:
+ * the face mesh run on 443 near-frontal FER2013 PublicTest faces (|yaw| <=
+ * 15, |roll| <= 10 degrees; neutral, happy, sad, surprise, angry; each 48x48
+ * image scaled 3x and padded) puts, as medians, the eye centres (means of
+ * corners 33/133 and 263/362) 0.376 apart on the line y = 0.391, centred,
+ * and the mouth corners 61/291 0.299 apart on y = 0.774; the chin (152)
+ * falls at 1.015 and the forehead point 10 at 0.097. Aligning to the same
+ * template reproduces FER2013's framing (forehead to chin).
  */
-#define EYE_DIST 0.32
-#define EYE_Y 0.36
-/* Canonical face (cm, y up): eye centres (mean of the corners 33/133 and
- * 263/362) at x = -+3.151, y = 2.6246; mouth corners 61/291 at x = -+2.4562,
- * y = -4.3426. */
-#define C_EYE_X 3.151146
-#define C_EYE_Y 2.624618
-#define C_MOUTH_X 2.456206
-#define C_MOUTH_Y (-4.342621)
-#define T_X(X) (0.5 + (X) / (2.0 * C_EYE_X) * EYE_DIST)
-#define T_Y(Y) (EYE_Y - ((Y)-C_EYE_Y) / (2.0 * C_EYE_X) * EYE_DIST)
+#define EYE_DIST 0.376
+#define EYE_Y 0.391
+#define MOUTH_W 0.299
+#define MOUTH_Y 0.774
 
 void emo_face_compute_alignment(EmoFace *f)
 {
@@ -33,10 +29,10 @@ void emo_face_compute_alignment(EmoFace *f)
         { L[291][0], L[291][1] },
     };
     static const double tpl[4][2] = {
-        { T_X(-C_EYE_X), T_Y(C_EYE_Y) },
-        { T_X(C_EYE_X), T_Y(C_EYE_Y) },
-        { T_X(-C_MOUTH_X), T_Y(C_MOUTH_Y) },
-        { T_X(C_MOUTH_X), T_Y(C_MOUTH_Y) },
+        { 0.5 - 0.5 * EYE_DIST, EYE_Y },
+        { 0.5 + 0.5 * EYE_DIST, EYE_Y },
+        { 0.5 - 0.5 * MOUTH_W, MOUTH_Y },
+        { 0.5 + 0.5 * MOUTH_W, MOUTH_Y },
     };
     /* Rotation from the eye line (levels the eyes exactly); scale and
      * translation by least squares over the eyes and mouth corners, which
@@ -110,8 +106,10 @@ void emo_face_aligned_landmarks(const EmoFace *f, int size, float (*out)[2])
 
 /* iBUG 68 (0-based) -> face-mesh index; the reasoning is in docs/face.md. */
 static const int ibug68[EMO_FACE_IBUG68] = {
-    /* jaw 0-16, image left (subject's right) to image right */
-    127, 234, 93, 132, 58, 172, 136, 149, 152, 378, 365, 397, 288, 361, 323, 454, 356,
+    /* jaw 0-16, image left (subject's right) to image right; iBUG's points sit
+     * lower on the face outline than evenly spaced ones (checked against the
+     * frontal takeo annotation), hence 132 and 150-148 rather than 93 and 136 */
+    127, 234, 132, 58, 172, 150, 149, 148, 152, 377, 378, 379, 397, 288, 361, 454, 356,
     /* brows 17-21 (subject's right, outer to inner), 22-26 (left, inner to outer): upper edge */
     70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
     /* nose bridge 27-30, lower nose 31-35 */

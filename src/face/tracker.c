@@ -1,8 +1,10 @@
+#define _POSIX_C_SOURCE 200809L
 /* Face tracker: detector when needed, face mesh every frame, stable ids. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <emoscope/nn.h>
 
@@ -21,6 +23,13 @@ typedef struct Track {
     int fresh;      /* started from a detection in this frame */
 } Track;
 
+/* A track lost in the current frame, kept for re-acquisition in that frame. */
+typedef struct Lost {
+    int id;
+    float box[4];
+    int64_t frames_tracked;
+} Lost;
+
 struct EmoFaceTracker {
     EmoFaceTrackerSettings s;
     const EmoLogger *log;
@@ -32,12 +41,33 @@ struct EmoFaceTracker {
     EmoDetection dets[EMO_FACE_MAX];
     Track tracks[EMO_FACE_MAX];
     int n_tracks;
+    Lost lost[EMO_FACE_MAX];
+    int n_lost;
     int next_id;
     int lost_last_frame;
     int64_t since_detect;
     int64_t frames, detector_runs, tracks_started;
-    double t_det, t_mesh, t_post;
+    double t_det, t_mesh, t_post;       /* wall seconds */
+    double c_det, c_mesh, c_post;       /* thread CPU seconds */
 };
+
+typedef struct Stamp {
+    double wall, cpu;
+} Stamp;
+
+static Stamp stamp(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    Stamp s = { emo_clock_now(), (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec };
+    return s;
+}
+
+static void add_since(Stamp from, Stamp to, double *wall, double *cpu)
+{
+    *wall += to.wall - from.wall;
+    *cpu += to.cpu - from.cpu;
+}
 
 void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s)
 {
@@ -179,14 +209,18 @@ void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *d
         *tracks = t ? t->tracks_started : 0;
 }
 
-void emo_face_tracker_times(const EmoFaceTracker *t, double *detect_s, double *mesh_s, double *post_s)
+void emo_face_tracker_times(const EmoFaceTracker *t, double wall[3], double cpu[3])
 {
-    if (detect_s)
-        *detect_s = t ? t->t_det : 0;
-    if (mesh_s)
-        *mesh_s = t ? t->t_mesh : 0;
-    if (post_s)
-        *post_s = t ? t->t_post : 0;
+    if (wall) {
+        wall[0] = t ? t->t_det : 0;
+        wall[1] = t ? t->t_mesh : 0;
+        wall[2] = t ? t->t_post : 0;
+    }
+    if (cpu) {
+        cpu[0] = t ? t->c_det : 0;
+        cpu[1] = t ? t->c_mesh : 0;
+        cpu[2] = t ? t->c_post : 0;
+    }
 }
 
 static int frame_ok(const EmoFrame *f)
@@ -199,10 +233,9 @@ static int frame_ok(const EmoFrame *f)
  * appends its candidates, in frame pixels, to cand[*n..max). */
 static int detector_pass(EmoFaceTracker *t, const EmoFrame *frame, const float m[6], int *n, int max)
 {
-    /* Strong downscaling (1080p -> 128) averages a few bilinear samples per
-     * pixel; the frame is still only sampled, never converted. */
-    int ss = (int)ceilf(m[0] / 4.0f);
-    ss = ss < 1 ? 1 : (ss > 4 ? 4 : ss);
+    /* Strong downscaling (1080p -> 128) averages 2x2 bilinear samples per
+     * pixel against aliasing; the frame is still only sampled, never converted. */
+    int ss = m[0] > 4.0f ? 2 : 1;
     emo__warp_rgbf(frame, m, EMO_BF_SIZE, EMO_BF_SIZE, ss, 1, 2.0f / 255.0f, -1.0f, emo_nn_input(t->det, 0));
     int rc = emo_nn_run(t->det);
     if (rc < 0)
@@ -307,13 +340,13 @@ static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
     if (!(tr->roi[2] > 1.0f) || !isfinite(tr->roi[0]) || !isfinite(tr->roi[1]) || !isfinite(tr->roi[4]))
         return 0;
     emo__roi_affine(tr->roi[0], tr->roi[1], tr->roi[2], tr->roi[4], EMO_MESH_SIZE, m);
-    double t0 = emo_clock_now();
+    Stamp t0 = stamp();
     emo__warp_rgbf(frame, m, EMO_MESH_SIZE, EMO_MESH_SIZE, 1, 0, 1.0f / 255.0f, 0.0f, emo_nn_input(t->mesh, 0));
     int rc = emo_nn_run(t->mesh);
     if (rc < 0)
         return rc;
-    double t1 = emo_clock_now();
-    t->t_mesh += t1 - t0;
+    Stamp t1 = stamp();
+    add_since(t0, t1, &t->t_mesh, &t->c_mesh);
     float logit = emo_nn_output(t->mesh, t->mesh_presence)[0];
     float presence = logit == logit ? 1.0f / (1.0f + expf(-fminf(fmaxf(logit, -100.0f), 100.0f))) : 0.0f;
     EmoFace *f = &tr->face;
@@ -332,7 +365,7 @@ static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
                   &f->roll);
     emo_face_compute_alignment(f);
     roi_from_landmarks(f, t->s.face.crop_scale, tr->roi);
-    t->t_post += emo_clock_now() - t1;
+    add_since(t1, stamp(), &t->t_post, &t->c_post);
     return 1;
 }
 
@@ -340,6 +373,76 @@ static void remove_track(EmoFaceTracker *t, int i)
 {
     memmove(&t->tracks[i], &t->tracks[i + 1], (size_t)(t->n_tracks - i - 1) * sizeof(Track));
     t->n_tracks--;
+}
+
+/* Does a detection belong to the face whose box is tb? Tracked boxes span
+ * forehead to chin and detections less: a detection whose centre lies
+ * inside the box also counts. */
+static int overlaps(const EmoDetection *det, const float tb[4])
+{
+    const float db[4] = { det->x, det->y, det->w, det->h };
+    float cx = db[0] + 0.5f * db[2], cy = db[1] + 0.5f * db[3];
+    return emo__iou(db, tb) > TRACK_MATCH_IOU || (cx > tb[0] && cx < tb[0] + tb[2] && cy > tb[1] && cy < tb[1] + tb[3]);
+}
+
+static Track *add_track(EmoFaceTracker *t, const EmoDetection *det)
+{
+    Track *tr = &t->tracks[t->n_tracks++];
+    memset(&tr->face, 0, sizeof(tr->face));
+    tr->fresh = 1;
+    tr->face.id = -1; /* assigned when the mesh confirms it */
+    tr->face.detection_score = det->score;
+    roi_from_detection(det, t->s.face.crop_scale, tr->roi);
+    return tr;
+}
+
+/* The n detections of this frame: those on a tracked face mark it, the
+ * others start tracks (up to max_faces). */
+static void seed_tracks(EmoFaceTracker *t, int n)
+{
+    int n_old = t->n_tracks;
+    for (int d = 0; d < n; d++) {
+        const EmoDetection *det = &t->dets[d];
+        int match = -1;
+        for (int i = 0; i < n_old && match < 0; i++)
+            if (overlaps(det, t->tracks[i].face.box))
+                match = i;
+        if (match >= 0) {
+            t->tracks[match].face.detection_score = det->score;
+            t->tracks[match].face.flags |= EMO_FACE_DETECTED;
+        } else if (t->n_tracks < t->s.face.max_faces) {
+            add_track(t, det);
+        }
+    }
+}
+
+/* Runs the mesh on track i; keeps it (1), removes it (0, recording a lost
+ * track), or returns an nn error. */
+static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
+{
+    Track *tr = &t->tracks[i];
+    unsigned detected = tr->fresh || (tr->face.flags & EMO_FACE_DETECTED) ? EMO_FACE_DETECTED : 0;
+    int rc = run_mesh(t, frame, tr);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        if (!tr->fresh && tr->face.id > 0 && t->n_lost < EMO_FACE_MAX) {
+            Lost *l = &t->lost[t->n_lost++];
+            l->id = tr->face.id;
+            memcpy(l->box, tr->face.box, sizeof(l->box));
+            l->frames_tracked = tr->face.frames_tracked;
+        }
+        remove_track(t, i);
+        return 0;
+    }
+    tr->face.flags = detected | (tr->fresh ? 0u : (unsigned)EMO_FACE_TRACKED);
+    if (tr->face.id < 0) {
+        tr->face.id = t->next_id++;
+        t->tracks_started++;
+        tr->face.frames_tracked = 0;
+    }
+    tr->face.frames_tracked++;
+    return 1;
 }
 
 int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
@@ -365,65 +468,74 @@ int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLi
                (fs->detect_interval > 0 && t->since_detect >= fs->detect_interval && t->n_tracks < fs->max_faces);
     t->lost_last_frame = 0;
     if (want) {
-        double t0 = emo_clock_now();
+        Stamp t0 = stamp();
         int n = run_detector(t, frame, t->dets, fs->max_faces);
-        t->t_det += emo_clock_now() - t0;
+        add_since(t0, stamp(), &t->t_det, &t->c_det);
         if (n < 0)
             return n;
         t->detector_runs++;
         t->since_detect = 0;
         out->detector_ran = 1;
         out->n_detections = n;
-        int n_old = t->n_tracks;
-        for (int d = 0; d < n; d++) {
-            const EmoDetection *det = &t->dets[d];
-            const float db[4] = { det->x, det->y, det->w, det->h };
-            int match = -1;
-            for (int i = 0; i < n_old && match < 0; i++) {
-                /* Tracked boxes span forehead to chin, detections less: also
-                 * match a detection whose centre lies inside a tracked box. */
-                const float *tb = t->tracks[i].face.box;
-                float cx = db[0] + 0.5f * db[2], cy = db[1] + 0.5f * db[3];
-                if (emo__iou(db, tb) > TRACK_MATCH_IOU ||
-                    (cx > tb[0] && cx < tb[0] + tb[2] && cy > tb[1] && cy < tb[1] + tb[3]))
-                    match = i;
-            }
-            if (match >= 0) {
-                t->tracks[match].face.detection_score = det->score;
-                t->tracks[match].face.flags |= EMO_FACE_DETECTED;
-                continue;
-            }
-            if (t->n_tracks >= fs->max_faces)
-                continue;
-            Track *tr = &t->tracks[t->n_tracks++];
-            memset(&tr->face, 0, sizeof(tr->face));
-            tr->fresh = 1;
-            tr->face.id = -1; /* assigned when the mesh confirms it */
-            tr->face.detection_score = det->score;
-            roi_from_detection(det, fs->crop_scale, tr->roi);
-        }
+        seed_tracks(t, n);
     }
 
+    t->n_lost = 0;
     for (int i = 0; i < t->n_tracks;) {
-        Track *tr = &t->tracks[i];
-        unsigned detected = tr->fresh || (tr->face.flags & EMO_FACE_DETECTED) ? EMO_FACE_DETECTED : 0;
-        int rc = run_mesh(t, frame, tr);
+        int rc = update_track(t, frame, i);
         if (rc < 0)
             return rc;
-        if (rc == 0) {
-            if (!tr->fresh)
-                t->lost_last_frame = 1;
-            remove_track(t, i);
-            continue;
+        i += rc;
+    }
+    if (t->n_lost > 0 && want) {
+        t->lost_last_frame = 1; /* the detector already ran on this frame: next one */
+    } else if (t->n_lost > 0) {
+        /* Re-acquisition: a tracked face moved out of its crop (a fast move,
+         * a dropped frame). The detector runs on this same frame: a detection
+         * near where the face was lost restarts the track under its id (the
+         * face is neither missing from this frame nor renamed); any other
+         * detection starts a new track at once. */
+        Stamp t0 = stamp();
+        int n = run_detector(t, frame, t->dets, fs->max_faces);
+        add_since(t0, stamp(), &t->t_det, &t->c_det);
+        if (n < 0)
+            return n;
+        t->detector_runs++;
+        t->since_detect = 0;
+        out->detector_ran = 1;
+        out->n_detections = n;
+        int n_kept = t->n_tracks;
+        for (int d = 0; d < n && t->n_tracks < fs->max_faces; d++) {
+            const EmoDetection *det = &t->dets[d];
+            int taken = 0;
+            for (int i = 0; i < n_kept && !taken; i++)
+                taken = overlaps(det, t->tracks[i].face.box);
+            if (taken)
+                continue;
+            /* The nearest lost face whose box, grown by its size on every
+             * side, holds the detection's centre: the same face, moved. */
+            float cx = det->x + 0.5f * det->w, cy = det->y + 0.5f * det->h, best_d = 0;
+            int best = -1;
+            for (int k = 0; k < t->n_lost; k++) {
+                const float *b = t->lost[k].box;
+                float dx = cx - (b[0] + 0.5f * b[2]), dy = cy - (b[1] + 0.5f * b[3]);
+                if (t->lost[k].id <= 0 || fabsf(dx) > 1.5f * b[2] || fabsf(dy) > 1.5f * b[3])
+                    continue;
+                if (best < 0 || dx * dx + dy * dy < best_d) {
+                    best = k;
+                    best_d = dx * dx + dy * dy;
+                }
+            }
+            Track *tr = add_track(t, det);
+            if (best >= 0) {
+                tr->face.id = t->lost[best].id;
+                tr->face.frames_tracked = t->lost[best].frames_tracked;
+                t->lost[best].id = 0; /* used */
+            }
+            int rc = update_track(t, frame, t->n_tracks - 1);
+            if (rc < 0)
+                return rc;
         }
-        tr->face.flags = detected | (tr->fresh ? 0u : (unsigned)EMO_FACE_TRACKED);
-        if (tr->face.id < 0) {
-            tr->face.id = t->next_id++;
-            t->tracks_started++;
-            tr->face.frames_tracked = 0;
-        }
-        tr->face.frames_tracked++;
-        i++;
     }
     /* Two crops converging on one face: keep the older track. */
     for (int i = 0; i < t->n_tracks; i++)
@@ -439,7 +551,13 @@ int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLi
                 j++;
             }
         }
-    /* Ids only grow and tracks are appended: the order is by id. */
+    /* Keep the tracks in id order (a re-acquired track comes last). */
+    for (int i = 1; i < t->n_tracks; i++)
+        for (int j = i; j > 0 && t->tracks[j - 1].face.id > t->tracks[j].face.id; j--) {
+            Track tmp = t->tracks[j];
+            t->tracks[j] = t->tracks[j - 1];
+            t->tracks[j - 1] = tmp;
+        }
     for (int i = 0; i < t->n_tracks; i++)
         out->faces[out->count++] = t->tracks[i].face;
     return 0;

@@ -52,22 +52,27 @@ void emo__landmarks_to_frame(const float *raw, const float m[6], float (*lm)[3])
     }
 }
 
-/* Bilinear sample at pixel-index coordinates (sx, sy) into rgb[3] (0..255). */
-static inline void sample(const EmoFrame *f, float sx, float sy, int zero_border, float rgb[3])
+/* Bilinear sample at pixel-index coordinates (sx, sy) into rgb[3] (0..255).
+ * bpp and ri (offset of red) are constants at every call site, so the
+ * compiler specialises the interior fast path per pixel format. */
+static inline __attribute__((always_inline)) void sample_fmt(const EmoFrame *f, const int bpp, const int ri, float sx,
+                                                             float sy, int zero_border, float rgb[3])
 {
-    const int bpp = f->fmt == EMO_PIX_BGRA ? 4 : 3;
-    const int ri = f->fmt == EMO_PIX_BGRA ? 2 : 0, bi = 2 - ri;
+    const int bi = 2 - ri;
     const int w = f->width, h = f->height;
-    float fx0 = floorf(sx), fy0 = floorf(sy);
-    float ax = sx - fx0, ay = sy - fy0;
-    if (fx0 >= 0.0f && fy0 >= 0.0f && fx0 < (float)(w - 1) && fy0 < (float)(h - 1)) {
-        int x0 = (int)fx0, y0 = (int)fy0;
+    if (sx >= 0.0f && sy >= 0.0f && sx < (float)(w - 1) && sy < (float)(h - 1)) {
+        int x0 = (int)sx, y0 = (int)sy; /* non-negative: truncation is floor */
+        float ax = sx - (float)x0, ay = sy - (float)y0;
         const uint8_t *p = f->data[0] + (size_t)y0 * f->stride[0] + (size_t)x0 * bpp;
         const uint8_t *q = p + f->stride[0];
-        float w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay), w10 = (1 - ax) * ay, w11 = ax * ay;
-        rgb[0] = w00 * p[ri] + w01 * p[bpp + ri] + w10 * q[ri] + w11 * q[bpp + ri];
-        rgb[1] = w00 * p[1] + w01 * p[bpp + 1] + w10 * q[1] + w11 * q[bpp + 1];
-        rgb[2] = w00 * p[bi] + w01 * p[bpp + bi] + w10 * q[bi] + w11 * q[bpp + bi];
+        float t0 = p[ri] + ax * (p[bpp + ri] - p[ri]), t1 = q[ri] + ax * (q[bpp + ri] - q[ri]);
+        rgb[0] = t0 + ay * (t1 - t0);
+        t0 = p[1] + ax * (p[bpp + 1] - p[1]);
+        t1 = q[1] + ax * (q[bpp + 1] - q[1]);
+        rgb[1] = t0 + ay * (t1 - t0);
+        t0 = p[bi] + ax * (p[bpp + bi] - p[bi]);
+        t1 = q[bi] + ax * (q[bpp + bi] - q[bi]);
+        rgb[2] = t0 + ay * (t1 - t0);
         return;
     }
     /* Border: each of the 4 taps is either clamped to the edge or black. Also
@@ -78,11 +83,8 @@ static inline void sample(const EmoFrame *f, float sx, float sy, int zero_border
             return;
         sx = fminf(fmaxf(sx, 0.0f), (float)(w - 1));
         sy = fminf(fmaxf(sy, 0.0f), (float)(h - 1));
-        fx0 = floorf(sx);
-        fy0 = floorf(sy);
-        ax = sx - fx0;
-        ay = sy - fy0;
     }
+    float fx0 = floorf(sx), fy0 = floorf(sy), ax = sx - fx0, ay = sy - fy0;
     int x0 = (int)fx0, y0 = (int)fy0;
     for (int t = 0; t < 4; t++) {
         int x = x0 + (t & 1), y = y0 + (t >> 1);
@@ -100,43 +102,98 @@ static inline void sample(const EmoFrame *f, float sx, float sy, int zero_border
     }
 }
 
-void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
-                    float bias, float *dst)
+/* Sparse sampling of a large frame that is not in the cache waits on memory
+ * at every pixel: ask for the two rows a few samples ahead. */
+#define PREFETCH_AHEAD 12
+static inline __attribute__((always_inline)) void prefetch_ahead(const EmoFrame *f, const int bpp, float sx, float sy)
 {
-    if (ss < 1)
-        ss = 1;
-    const float inv_n = 1.0f / (float)(ss * ss);
+    if (sx >= 0.0f && sy >= 0.0f && sx < (float)(f->width - 1) && sy < (float)(f->height - 1)) {
+        const uint8_t *p = f->data[0] + (size_t)(int)sy * f->stride[0] + (size_t)(int)sx * bpp;
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + f->stride[0]);
+    }
+}
+
+static inline __attribute__((always_inline)) void warp_rgbf_fmt(const EmoFrame *frame, const int bpp, const int ri,
+                                                                const float m[6], int w, int h, int zero_border,
+                                                                float scale, float bias, float *dst)
+{
     for (int v = 0; v < h; v++) {
-        for (int u = 0; u < w; u++) {
+        /* Pixel centres, and -0.5 to pixel-index coordinates. */
+        float py = (float)v + 0.5f;
+        float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
+        float *o = dst + (size_t)v * w * 3;
+        for (int u = 0; u < w; u++, o += 3) {
+            float rgb[3];
+            prefetch_ahead(frame, bpp, sx + PREFETCH_AHEAD * m[0], sy + PREFETCH_AHEAD * m[3]);
+            sample_fmt(frame, bpp, ri, sx, sy, zero_border, rgb);
+            o[0] = rgb[0] * scale + bias;
+            o[1] = rgb[1] * scale + bias;
+            o[2] = rgb[2] * scale + bias;
+            sx += m[0];
+            sy += m[3];
+        }
+    }
+}
+
+/* Average of ss x ss bilinear samples per output pixel (strong downscaling). */
+static inline __attribute__((always_inline)) void warp_rgbf_ss_fmt(const EmoFrame *frame, const int bpp,
+                                                                   const int ri, const float m[6], int w, int h,
+                                                                   int ss, int zero_border, float scale, float bias,
+                                                                   float *dst)
+{
+    const float k = scale / (float)(ss * ss), step = 1.0f / (float)ss;
+    for (int v = 0; v < h; v++) {
+        float *o = dst + (size_t)v * w * 3;
+        for (int u = 0; u < w; u++, o += 3) {
             float acc[3] = { 0, 0, 0 };
             for (int b = 0; b < ss; b++) {
-                float py = (float)v + ((float)b + 0.5f) / (float)ss;
-                for (int a = 0; a < ss; a++) {
-                    float px = (float)u + ((float)a + 0.5f) / (float)ss;
+                float py = (float)v + ((float)b + 0.5f) * step, px = (float)u + 0.5f * step;
+                float sx = m[0] * px + m[1] * py + m[2] - 0.5f, sy = m[3] * px + m[4] * py + m[5] - 0.5f;
+                prefetch_ahead(frame, bpp, sx + 4.0f * m[0], sy + 4.0f * m[3]);
+                for (int a = 0; a < ss; a++, sx += m[0] * step, sy += m[3] * step) {
                     float rgb[3];
-                    sample(frame, m[0] * px + m[1] * py + m[2] - 0.5f, m[3] * px + m[4] * py + m[5] - 0.5f,
-                           zero_border, rgb);
+                    sample_fmt(frame, bpp, ri, sx, sy, zero_border, rgb);
                     acc[0] += rgb[0];
                     acc[1] += rgb[1];
                     acc[2] += rgb[2];
                 }
             }
-            float *o = dst + ((size_t)v * w + u) * 3;
-            o[0] = acc[0] * inv_n * scale + bias;
-            o[1] = acc[1] * inv_n * scale + bias;
-            o[2] = acc[2] * inv_n * scale + bias;
+            o[0] = acc[0] * k + bias;
+            o[1] = acc[1] * k + bias;
+            o[2] = acc[2] * k + bias;
         }
     }
 }
 
-void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride)
+void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
+                    float bias, float *dst)
+{
+    int bgra = frame->fmt == EMO_PIX_BGRA;
+    if (ss <= 1) {
+        if (bgra)
+            warp_rgbf_fmt(frame, 4, 2, m, w, h, zero_border, scale, bias, dst);
+        else
+            warp_rgbf_fmt(frame, 3, 0, m, w, h, zero_border, scale, bias, dst);
+    } else if (bgra) {
+        warp_rgbf_ss_fmt(frame, 4, 2, m, w, h, ss, zero_border, scale, bias, dst);
+    } else {
+        warp_rgbf_ss_fmt(frame, 3, 0, m, w, h, ss, zero_border, scale, bias, dst);
+    }
+}
+
+static inline __attribute__((always_inline)) void warp_u8_fmt(const EmoFrame *frame, const int bpp, const int ri,
+                                                              const float m[6], int w, int h, int channels,
+                                                              uint8_t *dst, int stride)
 {
     for (int v = 0; v < h; v++) {
         uint8_t *row = dst + (size_t)v * stride;
         float py = (float)v + 0.5f;
-        for (int u = 0; u < w; u++) {
-            float px = (float)u + 0.5f, rgb[3];
-            sample(frame, m[0] * px + m[1] * py + m[2] - 0.5f, m[3] * px + m[4] * py + m[5] - 0.5f, 1, rgb);
+        float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
+        for (int u = 0; u < w; u++, sx += m[0], sy += m[3]) {
+            float rgb[3];
+            prefetch_ahead(frame, bpp, sx + PREFETCH_AHEAD * m[0], sy + PREFETCH_AHEAD * m[3]);
+            sample_fmt(frame, bpp, ri, sx, sy, 1, rgb);
             if (channels == 1) {
                 row[u] = (uint8_t)(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
             } else if (channels == 3) {
@@ -150,4 +207,12 @@ void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int cha
             }
         }
     }
+}
+
+void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride)
+{
+    if (frame->fmt == EMO_PIX_BGRA)
+        warp_u8_fmt(frame, 4, 2, m, w, h, channels, dst, stride);
+    else
+        warp_u8_fmt(frame, 3, 0, m, w, h, channels, dst, stride);
 }

@@ -232,15 +232,18 @@ static void test_alignment(void **state)
         synthetic_face(&f, roll, 12.0f);
         emo_face_compute_alignment(&f);
         emo_face_aligned_landmarks(&f, 96, al);
-        /* Eyes level, framed as documented: eye centres 0.32 apart on y = 0.36,
-         * chin near the bottom, forehead near the top. */
+        /* Eyes level, framed as documented (FER2013: eye centres 0.376 apart
+         * on y = 0.391, least squares with the mouth corners), chin near the
+         * bottom edge, forehead near the top. */
         float rx = 0.5f * (al[33][0] + al[133][0]), ry = 0.5f * (al[33][1] + al[133][1]);
         float lx = 0.5f * (al[263][0] + al[362][0]), ly = 0.5f * (al[263][1] + al[362][1]);
         assert_float_equal(ry, ly, 0.05);
-        assert_float_equal(ry, 0.36f * 96, 0.5);
-        assert_float_equal(lx - rx, 0.32f * 96, 0.5);
+        assert_float_equal(ry, 0.391f * 96, 0.03 * 96);
+        assert_float_equal(lx - rx, 0.376f * 96, 0.03 * 96);
         assert_float_equal(0.5f * (lx + rx), 48.0f, 0.5);
-        assert_true(al[152][1] > 0.9f * 96 && al[152][1] < 96);
+        float my = 0.5f * (al[61][1] + al[291][1]);
+        assert_float_equal(my, 0.774f * 96, 0.03 * 96);
+        assert_true(al[152][1] > 0.9f * 96 && al[152][1] < 1.1f * 96);
         assert_true(al[10][1] > 0 && al[10][1] < 0.15f * 96);
     }
     /* The warp: a frame whose colour encodes position reads back where the
