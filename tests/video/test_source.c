@@ -367,7 +367,7 @@ static void test_stop_loop_max(void **state)
         emo_frame_unref(&f);
     }
     assert_int_equal(err, EMO_EINTR);
-    assert_true(n <= 8);
+    assert_true(n <= 12); /* what was in flight: queue, decoded frames awaiting conversion */
     emo_video_close(&src);
 
     /* Close while the capture thread is blocked on a full queue, with a frame still held. */
