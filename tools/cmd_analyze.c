@@ -181,8 +181,12 @@ static void print_result(const VideoJob *job, const VideoJobResult *r, int statu
     printf("frames: %lld\n", (long long)r->frames);
     printf("duration: %.3f s\n", dur);
     printf("dropped: %lld\n", (long long)r->stats.frames_dropped);
-    printf("decode_fps: %.1f (decode + conversion to %s, capture thread)\n",
-           r->stats.decode_seconds > 0 ? fr / r->stats.decode_seconds : 0.0, emo_pixfmt_name(in->pix_fmt));
+    /* Decoding and conversion run on two threads side by side: the slower one sets the rate. */
+    double busy = r->stats.decode_seconds > r->stats.convert_seconds ? r->stats.decode_seconds
+                                                                     : r->stats.convert_seconds;
+    printf("decode_fps: %.1f (demux + decode %.3f s, conversion to %s %.3f s, on two threads)\n",
+           busy > 0 ? fr / busy : 0.0, r->stats.decode_seconds, emo_pixfmt_name(in->pix_fmt),
+           r->stats.convert_seconds);
     if (job->video_path) {
         printf("encode_fps: %.1f\n", r->encode_s > 0 ? (double)r->written / r->encode_s : 0.0);
         printf("video: %s (%lld frames)\n", job->video_path, (long long)r->written);

@@ -81,7 +81,9 @@ struct EmoVideoSource {
     int capture_status;          /* how the decode thread ended */
     char message[512];
     EmoVideoStats st;
-    double blocked;              /* conversion-thread seconds spent waiting for the consumer */
+    double convert_busy;         /* conversion-thread seconds converting */
+    double wait_free;            /* decode-thread seconds waiting for a free slot (capture thread only) */
+    double decode_busy;          /* decode-thread seconds demuxing and decoding, set at its end */
     double t_start, t_end;       /* capture thread start and end (emo_clock_now) */
 };
 
@@ -577,7 +579,10 @@ static int emit(EmoVideoSource *v)
     }
     v->have_first = 1;
     void *item = NULL;
-    if (emo_queue_pop(v->free_q, &item, -1) != 0)
+    double t0 = emo_clock_now();
+    int err = emo_queue_pop(v->free_q, &item, -1);
+    v->wait_free += emo_clock_now() - t0; /* waiting for the conversion thread: not decoding */
+    if (err)
         return EMO_EINTR; /* aborted: closing */
     Slot *slot = item;
     av_frame_move_ref(slot->f, in);
@@ -594,10 +599,9 @@ static int emit(EmoVideoSource *v)
 }
 
 /* Conversion thread, one slot: pool frame, convert, queue. 0 or an error. */
-static int convert_slot(EmoVideoSource *v, Slot *slot, double *blocked)
+static int convert_slot(EmoVideoSource *v, Slot *slot, double *busy)
 {
     AVFrame *in = slot->f;
-    double t0 = emo_clock_now();
     EmoFrame *f = NULL;
     int err;
     while ((err = emo_frame_pool_get(v->pool, &f)) == EMO_EAGAIN) {
@@ -617,6 +621,7 @@ static int convert_slot(EmoVideoSource *v, Slot *slot, double *blocked)
         return err;
     }
     err = emo__video_convert(&v->scaler, in, f);
+    *busy += emo_clock_now() - t1;
     if (err) {
         emo_frame_unref(&f);
         const char *name = av_get_pix_fmt_name((enum AVPixelFormat)in->format);
@@ -630,9 +635,7 @@ static int convert_slot(EmoVideoSource *v, Slot *slot, double *blocked)
     pthread_mutex_lock(&v->lock);
     v->st.frames_decoded++;
     pthread_mutex_unlock(&v->lock);
-    double t2 = emo_clock_now();
     err = emo_queue_push(v->q, f);
-    *blocked += (t1 - t0) + (emo_clock_now() - t2);
     if (err) {
         emo_frame_unref(&f);
         return EMO_EINTR;
@@ -649,21 +652,21 @@ static void *convert_main(void *arg)
 {
     EmoVideoSource *v = arg;
     int err = 0;
-    double blocked = 0;
+    double busy = 0;
     for (;;) {
         void *item = NULL;
         if (emo_queue_pop(v->work_q, &item, -1) != 0)
             break; /* the decoder is done (or closing) */
         Slot *slot = item;
         if (!err) {
-            err = convert_slot(v, slot, &blocked);
+            err = convert_slot(v, slot, &busy);
             if (err && err != EMO_EINTR)
                 emo_queue_abort(v->free_q); /* the decoder stops at its next frame */
         }
         av_frame_unref(slot->f);
         emo_queue_push(v->free_q, slot); /* fails only when closing: slots stay in v->slots */
         pthread_mutex_lock(&v->lock);
-        v->blocked = blocked;
+        v->convert_busy = busy;
         pthread_mutex_unlock(&v->lock);
     }
     pthread_mutex_lock(&v->lock);
@@ -896,6 +899,7 @@ static void *capture_main(void *arg)
     }
     pthread_mutex_lock(&v->lock);
     v->capture_status = status;
+    v->decode_busy = emo_clock_now() - v->t_start - v->wait_free;
     pthread_mutex_unlock(&v->lock);
     emo_queue_close(v->work_q); /* the conversion thread finishes what is queued, then ends the source */
     return NULL;
@@ -1069,8 +1073,8 @@ void emo_video_stats(EmoVideoSource *v, EmoVideoStats *out)
 {
     pthread_mutex_lock(&v->lock);
     *out = v->st;
-    if (v->conv_started)
-        out->decode_seconds = (v->t_end > 0 ? v->t_end : emo_clock_now()) - v->t_start - v->blocked;
+    out->decode_seconds = v->decode_busy;
+    out->convert_seconds = v->convert_busy;
     pthread_mutex_unlock(&v->lock);
     if (v->q)
         out->frames_dropped += (int64_t)emo_queue_dropped(v->q);

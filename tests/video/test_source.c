@@ -49,8 +49,9 @@ static void test_clips_match_ffprobe(void **state)
         assert_int_equal(emo_video_read(src, &f, 0), EMO_EOF); /* the end status stays */
         EmoVideoStats st;
         emo_video_stats(src, &st);
-        print_message("%s: %d frames (ffprobe %d), max |pts - ffprobe| = %.2e s, decode %.0f fps\n", clips[c], n,
-                      n_ref, max_diff, st.decode_seconds > 0 ? n / st.decode_seconds : 0.0);
+        print_message("%s: %d frames (ffprobe %d), max |pts - ffprobe| = %.2e s, decode %.3f s, convert %.3f s\n",
+                      clips[c], n, n_ref, max_diff, st.decode_seconds, st.convert_seconds);
+        assert_true(st.decode_seconds > 0 && st.convert_seconds > 0);
         assert_int_equal(n, n_ref);
         assert_true(max_diff <= 1e-6);
         assert_int_equal(st.frames_decoded, n);
