@@ -214,6 +214,8 @@ int emo_cmd_analyze(EmoCli *cli, int argc, char **argv)
             out_dir = argv[i] + 6;
         } else if (!strcmp(argv[i], "--no-video")) {
             want_video = 0;
+        } else if (!strcmp(argv[i], "--landmarks")) {
+            cli->cfg.output.landmarks = 1; /* used by the results writer once the analysis lands */
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "emoscope analyze: unknown option '%s'\n", argv[i]);
             emo_cli_usage("analyze");
