@@ -783,7 +783,7 @@ static int run_input(EmoVideoSource *v)
             if (v->live && ++live_errors < MAX_LIVE_ERRORS)
                 continue;
             end = EMO_EFORMAT;
-            set_error(v, end, "%s: undecodable data after %lld frames (%s)", v->url, (long long)v->index,
+            set_error(v, end, "%s: packet %lld could not be decoded (%s)", v->url, (long long)v->packets,
                       v->live ? "too many errors in a row" : "corrupt file");
             break;
         } else if (err) {
