@@ -748,9 +748,6 @@ static int run_input(EmoVideoSource *v)
                 set_error(v, end, "%s: no data for %g s", v->url, v->s.timeout);
             } else if (ret == AVERROR_EOF && !(v->fmt->pb && v->fmt->pb->error)) {
                 end = EMO_EOF;
-            } else if (ret == AVERROR_EXIT && v->timed_out) {
-                end = EMO_ETIMEDOUT;
-                set_error(v, end, "%s: no data for %g s", v->url, v->s.timeout);
             } else {
                 end = emo__video_err(ret == AVERROR_EOF ? v->fmt->pb->error : ret);
                 if (end == EMO_EOF || end == EMO_EINTR || end == 0)
@@ -807,6 +804,18 @@ static int run_input(EmoVideoSource *v)
     return end;
 }
 
+/* A failed image is skipped: its error becomes a warning, not the final status. */
+static void skip_image(EmoVideoSource *v, const char *file, const char *fallback)
+{
+    char msg[sizeof(v->message)];
+    pthread_mutex_lock(&v->lock);
+    snprintf(msg, sizeof(msg), "%s", v->message[0] ? v->message : fallback);
+    v->message[0] = 0;
+    pthread_mutex_unlock(&v->lock);
+    v->list_failed++;
+    emo_log(v->log, EMO_LOG_WARN, "video: skipping image %s: %s", file, msg);
+}
+
 /* Image lists: next file (wrapping when looping). 0, EMO_EOF when done. */
 static int next_image(EmoVideoSource *v)
 {
@@ -823,12 +832,7 @@ static int next_image(EmoVideoSource *v)
         v->list_pos = next;
         if (input_open(v, v->files[next]) == 0)
             return 0;
-        v->list_failed++;
-        /* The error message of a skipped image is only a warning. */
-        pthread_mutex_lock(&v->lock);
-        emo_log(v->log, EMO_LOG_WARN, "video: skipping image %s: %s", v->files[next], v->message);
-        v->message[0] = 0;
-        pthread_mutex_unlock(&v->lock);
+        skip_image(v, v->files[next], "cannot be opened");
     }
 }
 
@@ -847,14 +851,8 @@ static void *capture_main(void *arg)
         if (images) {
             if (v->index > before)
                 v->list_good_in_cycle = 1;
-            if (status != EMO_EOF || v->index == before) {
-                v->list_failed++;
-                pthread_mutex_lock(&v->lock);
-                emo_log(v->log, EMO_LOG_WARN, "video: skipping image %s: %s", v->files[v->list_pos],
-                        v->message[0] ? v->message : "no picture in it");
-                v->message[0] = 0;
-                pthread_mutex_unlock(&v->lock);
-            }
+            if (status != EMO_EOF || v->index == before)
+                skip_image(v, v->files[v->list_pos], "no picture in it");
             input_close(v);
             status = next_image(v);
             if (status == 0)
