@@ -432,6 +432,8 @@ retry:
     }
     v->fmt->interrupt_callback.callback = interrupt_cb;
     v->fmt->interrupt_callback.opaque = v;
+    if (camera) /* V4L2 reads block in an ioctl the interrupt callback cannot cut: poll instead */
+        v->fmt->flags |= AVFMT_FLAG_NONBLOCK;
     arm_deadline(v);
     ret = avformat_open_input(&v->fmt, url, ifmt, &opt); /* frees fmt on failure */
     av_dict_free(&opt);
@@ -728,17 +730,23 @@ static int decode(EmoVideoSource *v, AVPacket *pkt)
 static int run_input(EmoVideoSource *v)
 {
     char eb[128];
-    int end = EMO_EOF, live_errors = 0;
+    int end = EMO_EOF, live_errors = 0, rearm = 1;
     for (;;) {
         if (stopping(v))
             return EMO_EINTR;
         if (v->done)
             return EMO_EOF;
-        arm_deadline(v);
+        if (rearm)
+            arm_deadline(v);
         int ret = av_read_frame(v->fmt, v->pkt);
-        if (ret == AVERROR(EAGAIN)) {
-            sleep_s(0.001);
-            continue;
+        rearm = ret != AVERROR(EAGAIN);
+        if (ret == AVERROR(EAGAIN)) { /* non-blocking camera: nothing yet */
+            if (v->deadline > 0 && emo_clock_now() > v->deadline)
+                v->timed_out = 1;
+            else {
+                sleep_s(0.002);
+                continue;
+            }
         }
         if (ret < 0) {
             if (stopping(v))
