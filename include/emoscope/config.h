@@ -57,6 +57,7 @@ typedef struct EmoFaceSettings {
     double nms_iou;              /**< IoU above which detections merge */
     double crop_scale;           /**< face-mesh crop size relative to the face box */
     int aligned_size;            /**< pixels of the normalised face used for optical flow */
+    int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
 } EmoFaceSettings;
 
 typedef struct EmoEmotionSettings {
@@ -90,7 +91,7 @@ typedef struct EmoApiSettings {
 
 typedef struct EmoMotionSettings {
     int enabled;
-    double threshold;            /**< mean flow magnitude, pixels of the normalised face per frame */
+    double threshold;            /**< region displacement from rest, pixels of a reference_size-px face */
     int frame_gap;               /**< flow between frames t-k and t */
     double min_duration;         /**< seconds: shorter events are ignored */
     double max_duration;         /**< seconds: longer events are macro-expressions */
@@ -101,6 +102,10 @@ typedef struct EmoMotionSettings {
     int iterations;
     int poly_n;
     double poly_sigma;
+    double reference_size;       /**< px: face width the threshold is expressed at */
+    double rest_time;            /**< s: time constant of the rest position */
+    double hysteresis;           /**< ratio: events last while above threshold x hysteresis */
+    int release_frames;          /**< frames under the lower threshold that end an event */
 } EmoMotionSettings;
 
 typedef struct EmoRenderSettings {

@@ -45,6 +45,7 @@ static const EmoSettingDesc table[] = {
     D(face, nms_iou, "IoU", "0.3", 0, 1, "overlap above which detections are merged"),
     D(face, crop_scale, "x box", "1.5", 1, 4, "face-mesh crop size relative to the face box"),
     I(face, aligned_size, "px", "96", 32, 512, "side of the normalised face used for optical flow"),
+    I(face, detect_tiles, "levels", "2", 0, 2, "small or distant faces: when the whole frame shows none, search overlapping tiles of 1/2 (1) and then 1/3 (2) of the frame; 0 = off"),
 
     D(emotion, interval, "s", "0", 0, 3600, "time between emotion analyses of a face; 0 = every frame"),
     S(emotion, models, "mini_xception,big_xception", "comma-separated models in the ensemble (also model.NAME sections)"),
@@ -54,8 +55,8 @@ static const EmoSettingDesc table[] = {
     I(emotion, sg_window, "samples", "15", 3, 1001, "Savitzky-Golay window (odd)"),
     I(emotion, sg_order, "degree", "2", 0, 10, "Savitzky-Golay polynomial order (< window)"),
     D(emotion, history_seconds, "s", "10", 1, 3600, "history kept for graphs"),
-    D(emotion, weight_mini_xception, "weight", "1", 0, 1000, "fusion weight of the FER2013 mini-Xception"),
-    D(emotion, weight_big_xception, "weight", "1", 0, 1000, "fusion weight of the FER2013 big-Xception"),
+    D(emotion, weight_mini_xception, "weight", "0.6", 0, 1000, "fusion weight of the FER2013 mini-Xception (0.6/0.4 with mean fusion: chosen on FER2013 PublicTest, see docs/emotion.md)"),
+    D(emotion, weight_big_xception, "weight", "0.4", 0, 1000, "fusion weight of the FER2013 big-Xception"),
     D(emotion, weight_kdef_xception, "weight", "1", 0, 1000, "fusion weight of the KDEF mini-Xception (off by default)"),
     D(emotion, weight_deepface, "weight", "1", 0, 1000, "fusion weight of the DeepFace emotion CNN"),
 
@@ -73,7 +74,7 @@ static const EmoSettingDesc table[] = {
     B(api, verify_tls, "true", "verify TLS certificates"),
 
     B(motion, enabled, "true", "micro-expression analysis"),
-    D(motion, threshold, "px/frame", "3.0", 0, 1000, "mean flow magnitude in a region, in pixels of the normalised face per analysed frame pair"),
+    D(motion, threshold, "px@256", "3.0", 0, 1000, "region displacement from its rest position that makes a micro-movement, in pixels of a face reference_size px wide (1.125 px of a 96 px normalised face)"),
     I(motion, frame_gap, "frames", "1", 1, 100, "flow between frames t-k and t"),
     D(motion, min_duration, "s", "0.04", 0, 60, "shortest micro-expression"),
     D(motion, max_duration, "s", "0.5", 0, 60, "longest micro-expression; longer ones are macro-expressions"),
@@ -84,6 +85,10 @@ static const EmoSettingDesc table[] = {
     I(motion, iterations, "iterations", "3", 1, 50, "Farneback iterations per level"),
     I(motion, poly_n, "px", "5", 5, 7, "Farneback polynomial neighbourhood (5 or 7)"),
     D(motion, poly_sigma, "px", "1.1", 0.1, 10, "Farneback polynomial Gaussian sigma"),
+    D(motion, reference_size, "px", "256", 16, 4096, "face width the threshold's pixels refer to; set it to face.aligned_size to count pixels of the normalised face"),
+    D(motion, rest_time, "s", "1.0", 0.05, 60, "time constant with which a region's rest position follows it (slow drifts and held expressions fade)"),
+    D(motion, hysteresis, "ratio", "0.3", 0.05, 1, "an event lasts while its magnitude stays above threshold x this"),
+    I(motion, release_frames, "frames", "2", 1, 100, "frames under the lower threshold that end an event"),
 
     B(render, overlay, "true", "draw the overlay"),
     B(render, mesh, "true", "draw the face mesh"),

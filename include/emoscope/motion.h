@@ -1,0 +1,210 @@
+/**
+ * @file motion.h
+ * Micro-expression analysis of one face: dense optical flow between aligned
+ * faces (pyramidal Farneback), removal of the rigid head motion, statistics
+ * of facial regions, eight direction classes and event spotting.
+ *
+ * Inputs are plain: an 8-bit gray aligned face of side `aligned_size` and,
+ * optionally, the 468 MediaPipe face-mesh landmarks in that face's pixel
+ * coordinates. Units: pixels of the normalised face; image y points down,
+ * so "Up" is negative y.
+ */
+#ifndef EMOSCOPE_MOTION_H
+#define EMOSCOPE_MOTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <emoscope/config.h>
+#include <emoscope/core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Dense optical flow                                                        */
+
+/** Which kernels compute the flow. */
+typedef enum EmoFlowImpl {
+    EMO_FLOW_IMPL_AUTO = 0, /**< fastest the CPU supports (detected once) */
+    EMO_FLOW_IMPL_C = 1,    /**< plain-C reference */
+    EMO_FLOW_IMPL_AVX2 = 2, /**< AVX2 intrinsics; EMO_EUNSUPPORTED where the CPU lacks it */
+} EmoFlowImpl;
+
+/** Farneback settings (Farneback 2003, "Two-frame motion estimation based on polynomial expansion"). */
+typedef struct EmoFlowSettings {
+    int width, height;   /**< image size, pixels (8..8192) */
+    int levels;          /**< pyramid levels above the image (0 = single scale); levels whose
+                              smaller side would drop under 32 px are not built */
+    double pyr_scale;    /**< size ratio between pyramid levels, (0.1, 0.9) */
+    int winsize;         /**< side of the box window averaging the normal equations, px (odd, >= 3) */
+    int iterations;      /**< iterations per level */
+    int poly_n;          /**< expansion neighbourhood 5 or 7 px */
+    double poly_sigma;   /**< Gaussian applicability sigma, px */
+    EmoFlowImpl impl;
+    const EmoLogger *log; /**< NULL = default logger */
+} EmoFlowSettings;
+
+typedef struct EmoFlow EmoFlow;
+
+/** Defaults: 96x96, levels 3, pyr_scale 0.5, winsize 15, iterations 3, poly_n 5, poly_sigma 1.1. */
+void emo_flow_default_settings(EmoFlowSettings *s);
+/** Opens a flow workspace for one image size; every buffer is allocated here. */
+int emo_flow_open(EmoFlow **out, const EmoFlowSettings *s);
+/**
+ * Dense flow from prev to next: next(x + u, y + v) ~ prev(x, y).
+ * u and v are caller-owned planes of width x height floats with row stride
+ * flow_stride (elements). No allocation.
+ */
+int emo_flow_compute(EmoFlow *f, const uint8_t *prev, ptrdiff_t prev_stride, const uint8_t *next,
+                     ptrdiff_t next_stride, float *u, float *v, ptrdiff_t flow_stride);
+/** "c" or "avx2". */
+const char *emo_flow_impl_name(const EmoFlow *f);
+/** Frees; *f becomes NULL; NULL is a no-op. */
+void emo_flow_close(EmoFlow **f);
+
+/* ------------------------------------------------------------------------ */
+/* Regions, directions                                                       */
+
+#define EMO_MESH_POINTS 468
+
+/** Facial regions (the subject's left is the image's right). */
+typedef enum EmoRegion {
+    EMO_REGION_LEFT_BROW = 0,
+    EMO_REGION_RIGHT_BROW,
+    EMO_REGION_LEFT_EYE,
+    EMO_REGION_RIGHT_EYE,
+    EMO_REGION_NOSE,
+    EMO_REGION_LEFT_MOUTH_CORNER,
+    EMO_REGION_RIGHT_MOUTH_CORNER,
+    EMO_REGION_UPPER_LIP,
+    EMO_REGION_LOWER_LIP,
+    EMO_REGION_LEFT_CHEEK,
+    EMO_REGION_RIGHT_CHEEK,
+    EMO_REGION_CHIN,
+    EMO_REGION_COUNT
+} EmoRegion;
+
+/** Eight direction classes in image terms (Up = negative y). */
+typedef enum EmoDirection {
+    EMO_DIR_NONE = -1,
+    EMO_DIR_UP = 0,
+    EMO_DIR_UP_RIGHT,
+    EMO_DIR_RIGHT,
+    EMO_DIR_DOWN_RIGHT,
+    EMO_DIR_DOWN,
+    EMO_DIR_DOWN_LEFT,
+    EMO_DIR_LEFT,
+    EMO_DIR_UP_LEFT,
+    EMO_DIR_COUNT
+} EmoDirection;
+
+/** "left_brow", ...; "?" when out of range. */
+const char *emo_region_name(int region);
+/** "Up Movement", "Up-Right Movement", ...; "None" for EMO_DIR_NONE. */
+const char *emo_direction_name(int dir);
+/** Class of a displacement (dx, dy) in image coordinates; EMO_DIR_NONE for (0, 0). */
+EmoDirection emo_direction_classify(double dx, double dy);
+/**
+ * Landmark indices of a region (MediaPipe 468-point mesh); *n receives the
+ * count. NULL for a bad region.
+ */
+const int *emo_region_landmarks(int region, int *n);
+/** Indices of the stable points used to fit the head motion. */
+const int *emo_motion_stable_landmarks(int *n);
+
+/* ------------------------------------------------------------------------ */
+/* Face motion                                                               */
+
+/** Motion of one region in one frame. */
+typedef struct EmoRegionMotion {
+    float flow_dx, flow_dy;   /**< mean compensated flow of the frame pair, px of the normalised face */
+    float dx, dy;             /**< displacement from the region's rest position (see docs/motion.md), px */
+    float magnitude;          /**< |(dx, dy)| in threshold units (px of a reference_size face) */
+    float direction_deg;      /**< atan2(-dy, dx) in degrees, 0 = right, 90 = up */
+    EmoDirection direction;   /**< class of (dx, dy) */
+    int active;               /**< magnitude above threshold: a micro-movement */
+} EmoRegionMotion;
+
+/** Per-frame result of emo_motion_push(). */
+typedef struct EmoMotionFrame {
+    int64_t frame;            /**< frame index given to push */
+    double pts;               /**< seconds */
+    int frame_gap;            /**< frames between the two faces of the flow (0 on the first push) */
+    int has_flow;             /**< 0 on the first push(es) */
+    float head[6];            /**< fitted head motion: u = h0 + h1 x + h2 y, v = h3 + h4 x + h5 y (px) */
+    float head_dx, head_dy;   /**< head motion at the face centre, px */
+    float head_inliers;       /**< fraction of stable samples the robust fit kept */
+    float mean_magnitude;     /**< mean |compensated flow| over the face, px */
+    EmoRegionMotion region[EMO_REGION_COUNT];
+    int n_active;             /**< regions with active != 0 */
+    int n_events;             /**< events that ended on this push (see emo_motion_event) */
+    double t_flow, t_comp, t_regions; /**< seconds spent in each stage */
+} EmoMotionFrame;
+
+/** A spotted movement. */
+typedef struct EmoMotionEvent {
+    int64_t onset, apex, offset;   /**< frame indices */
+    double onset_pts, apex_pts, offset_pts; /**< seconds */
+    double duration;          /**< offset_pts - onset_pts + one frame interval, seconds */
+    EmoRegion region;
+    EmoDirection direction;   /**< class of the displacement at the apex */
+    float peak_magnitude;     /**< threshold units */
+    float peak_dx, peak_dy;   /**< px of the normalised face */
+    int micro;                /**< 1: micro-expression (min_duration..max_duration), 0: macro */
+} EmoMotionEvent;
+
+typedef struct EmoMotion EmoMotion;
+
+/** Fills s with the [motion] defaults of config.h. */
+void emo_motion_default_settings(EmoMotionSettings *s);
+/**
+ * Opens an analyser of faces of aligned_size x aligned_size pixels.
+ * lg may be NULL. All per-frame memory is allocated here.
+ */
+int emo_motion_open(EmoMotion **out, const EmoMotionSettings *s, int aligned_size, const EmoLogger *lg);
+/**
+ * Adds the next aligned face of this track. landmarks: NULL or 468 (x, y)
+ * float pairs in the aligned face's pixels. frame indices and pts must
+ * increase. Returns 0 and fills *res (the first push has has_flow 0);
+ * events that ended are available through emo_motion_event() until the
+ * next push. EMO_EINVAL on bad input.
+ */
+int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const float *landmarks, double pts,
+                    int64_t frame, EmoMotionFrame *res);
+/** Ends open events (end of stream or lost track); their count, readable with emo_motion_event(). */
+int emo_motion_flush(EmoMotion *m);
+/** Event i (0 <= i < n_events of the last push or flush), or NULL. */
+const EmoMotionEvent *emo_motion_event(const EmoMotion *m, int i);
+/** Forgets the history (new track); settings stay. */
+void emo_motion_reset(EmoMotion *m);
+/** The last compensated flow field (aligned_size^2 floats each), or NULL before the first pair. */
+int emo_motion_flow(const EmoMotion *m, const float **u, const float **v);
+/** Threshold in pixels of this handle's normalised face. */
+double emo_motion_threshold_px(const EmoMotion *m);
+/** Changes the spotting threshold (threshold units, as motion.threshold) from the next push on. */
+void emo_motion_set_threshold(EmoMotion *m, double threshold);
+void emo_motion_close(EmoMotion **m);
+
+/* ------------------------------------------------------------------------ */
+/* Results as text                                                           */
+
+/**
+ * Formats a frame result as one JSON object (no newline) into buf.
+ * Returns the length, or EMO_ENOMEM when buf is too small (n >= 4096 is enough).
+ */
+int emo_motion_frame_json(const EmoMotionFrame *r, char *buf, size_t n);
+/** Formats an event as one JSON object; same return convention. */
+int emo_motion_event_json(const EmoMotionEvent *e, char *buf, size_t n);
+/** CSV header and row of an event (no newline). */
+const char *emo_motion_event_csv_header(void);
+int emo_motion_event_csv(const EmoMotionEvent *e, char *buf, size_t n);
+/** CSV header and row of a frame result: per region magnitude, direction, active. */
+int emo_motion_frame_csv_header(char *buf, size_t n);
+int emo_motion_frame_csv(const EmoMotionFrame *r, char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

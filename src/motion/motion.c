@@ -1,0 +1,555 @@
+/* Face motion: flow between aligned faces, head-motion removal by a robust
+ * affine fit on stable skin, region statistics, direction classes and event
+ * spotting with hysteresis. See docs/motion.md for the method and units. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "motion_internal.h"
+
+#define HIST 256          /* frames of magnitude history kept per region */
+#define IRLS_ITERS 6
+#define TUKEY_C 4.685     /* Tukey biweight constant, in robust standard deviations */
+#define MIN_SIGMA 0.05    /* px: floor of the residual scale (sub-noise fits) */
+#define PATCH_R 2         /* stable samples: (2r+1)^2 pixels around each stable landmark */
+
+typedef struct RegionTrack {
+    float dx, dy;                 /* displacement from rest, px */
+    int64_t hframe[HIST];
+    float hmag[HIST];
+    double hpts[HIST];
+    int hn, hpos;
+    int active, below;
+    int64_t onset, last, apex, last_offset;
+    double onset_pts, last_pts, apex_pts;
+    float apex_mag, apex_dx, apex_dy;
+} RegionTrack;
+
+struct EmoMotion {
+    EmoMotionSettings s;
+    const EmoLogger *lg;
+    int size;
+    double unit;                  /* threshold units per px of this face */
+    EmoFlowCore *core;
+    EmoFlowFrame *ring;
+    int64_t *rframe;
+    int nring;
+    int64_t pushes;
+    float *u, *v;
+    int has_field;
+    float *sx, *sy, *su, *sv, *sw, *sr;
+    int cap;
+    RegionTrack tr[EMO_REGION_COUNT];
+    EmoMotionEvent ev[EMO_REGION_COUNT];
+    int nev;
+    int64_t last_frame;
+    double last_pts, dt;
+};
+
+void emo_motion_default_settings(EmoMotionSettings *s)
+{
+    EmoConfig cfg;
+    emo_config_defaults(&cfg);
+    *s = cfg.motion;
+    emo_config_clear(&cfg);
+}
+
+void emo_motion_close(EmoMotion **pm)
+{
+    if (!pm || !*pm)
+        return;
+    EmoMotion *m = *pm;
+    emo__flow_core_close(&m->core);
+    if (m->ring)
+        for (int i = 0; i < m->nring; i++)
+            emo__flow_frame_free(&m->ring[i]);
+    free(m->ring);
+    free(m->rframe);
+    free(m->u);
+    free(m->v);
+    free(m->sx);
+    free(m->sy);
+    free(m->su);
+    free(m->sv);
+    free(m->sw);
+    free(m->sr);
+    free(m);
+    *pm = NULL;
+}
+
+static int check(const EmoMotionSettings *s, int size, const EmoLogger *lg)
+{
+    if (size < 16 || size > 1024) {
+        emo_log(lg, EMO_LOG_ERROR, "motion: aligned face size %d outside 16..1024", size);
+        return EMO_EINVAL;
+    }
+    if (!(s->threshold >= 0 && s->threshold < 1e6) || s->frame_gap < 1 || s->frame_gap > 100) {
+        emo_log(lg, EMO_LOG_ERROR, "motion: threshold %g or frame_gap %d out of range", s->threshold, s->frame_gap);
+        return EMO_EINVAL;
+    }
+    if (!(s->min_duration >= 0 && s->max_duration >= s->min_duration && s->max_duration < 1e6)) {
+        emo_log(lg, EMO_LOG_ERROR, "motion: durations min %g max %g: need 0 <= min <= max", s->min_duration,
+                s->max_duration);
+        return EMO_EINVAL;
+    }
+    if (!(s->reference_size >= 1 && s->reference_size <= 1e5) || !(s->rest_time > 0 && s->rest_time < 1e6) ||
+        !(s->hysteresis > 0 && s->hysteresis <= 1) || s->release_frames < 1 || s->release_frames > 1000) {
+        emo_log(lg, EMO_LOG_ERROR, "motion: reference_size %g, rest_time %g, hysteresis %g or release_frames %d "
+                "out of range", s->reference_size, s->rest_time, s->hysteresis, s->release_frames);
+        return EMO_EINVAL;
+    }
+    return 0;
+}
+
+int emo_motion_open(EmoMotion **out, const EmoMotionSettings *s, int aligned_size, const EmoLogger *lg)
+{
+    if (!out || !s)
+        return EMO_EINVAL;
+    *out = NULL;
+    int err = check(s, aligned_size, lg);
+    if (err)
+        return err;
+    EmoMotion *m = calloc(1, sizeof(*m));
+    if (!m)
+        return EMO_ENOMEM;
+    m->s = *s;
+    m->lg = lg;
+    m->size = aligned_size;
+    m->unit = s->reference_size / aligned_size;
+    EmoFlowSettings fs;
+    emo_flow_default_settings(&fs);
+    fs.width = fs.height = aligned_size;
+    fs.levels = s->levels;
+    fs.pyr_scale = s->pyr_scale;
+    fs.winsize = s->winsize;
+    fs.iterations = s->iterations;
+    fs.poly_n = s->poly_n;
+    fs.poly_sigma = s->poly_sigma;
+    fs.log = lg;
+    if ((err = emo__flow_core_open(&m->core, &fs)))
+        goto fail;
+    err = EMO_ENOMEM;
+    m->nring = s->frame_gap + 1;
+    if (!(m->ring = calloc((size_t)m->nring, sizeof(*m->ring))) ||
+        !(m->rframe = calloc((size_t)m->nring, sizeof(*m->rframe))))
+        goto fail;
+    for (int i = 0; i < m->nring; i++)
+        if (emo__flow_frame_alloc(m->core, &m->ring[i]))
+            goto fail;
+    size_t n = (size_t)aligned_size * (size_t)aligned_size;
+    m->cap = (int)n;
+    if (!(m->u = calloc(n, sizeof(float))) || !(m->v = calloc(n, sizeof(float))) ||
+        !(m->sx = calloc(n, sizeof(float))) || !(m->sy = calloc(n, sizeof(float))) ||
+        !(m->su = calloc(n, sizeof(float))) || !(m->sv = calloc(n, sizeof(float))) ||
+        !(m->sw = calloc(n, sizeof(float))) || !(m->sr = calloc(n, sizeof(float))))
+        goto fail;
+    emo_motion_reset(m);
+    *out = m;
+    return 0;
+fail:
+    emo_motion_close(&m);
+    return err;
+}
+
+void emo_motion_reset(EmoMotion *m)
+{
+    if (!m)
+        return;
+    m->pushes = 0;
+    m->has_field = 0;
+    m->nev = 0;
+    m->dt = 0;
+    memset(m->tr, 0, sizeof(m->tr));
+    for (int r = 0; r < EMO_REGION_COUNT; r++)
+        m->tr[r].last_offset = INT64_MIN;
+}
+
+double emo_motion_threshold_px(const EmoMotion *m)
+{
+    return m ? m->s.threshold / m->unit : 0;
+}
+
+int emo_motion_flow(const EmoMotion *m, const float **u, const float **v)
+{
+    if (!m || !u || !v)
+        return EMO_EINVAL;
+    if (!m->has_field)
+        return EMO_EAGAIN;
+    *u = m->u;
+    *v = m->v;
+    return 0;
+}
+
+const EmoMotionEvent *emo_motion_event(const EmoMotion *m, int i)
+{
+    return m && i >= 0 && i < m->nev ? &m->ev[i] : NULL;
+}
+
+/* k-th smallest of a[0..n-1] (reorders a). */
+static float select_k(float *a, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float p = a[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < p)
+                i++;
+            while (a[j] > p)
+                j--;
+            if (i <= j) {
+                float t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return a[k];
+}
+
+static int collect_samples(EmoMotion *m, const float *lm)
+{
+    const int S = m->size;
+    int n = 0;
+    if (lm) {
+        int ns;
+        const int *idx = emo_motion_stable_landmarks(&ns);
+        for (int i = 0; i < ns; i++) {
+            int cx = (int)lroundf(lm[2 * idx[i]]), cy = (int)lroundf(lm[2 * idx[i] + 1]);
+            for (int y = cy - PATCH_R; y <= cy + PATCH_R; y++)
+                for (int x = cx - PATCH_R; x <= cx + PATCH_R; x++) {
+                    if (x < 0 || y < 0 || x >= S || y >= S || n >= m->cap)
+                        continue;
+                    m->sx[n] = (float)x;
+                    m->sy[n] = (float)y;
+                    n++;
+                }
+        }
+    }
+    if (n < 16) {
+        /* The whole face, every other pixel, away from the border where the
+         * flow is least reliable; robust weights discount what moves. */
+        n = 0;
+        int b = S / 12;
+        for (int y = b; y < S - b; y += 2)
+            for (int x = b; x < S - b; x += 2) {
+                m->sx[n] = (float)x;
+                m->sy[n] = (float)y;
+                n++;
+            }
+    }
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)m->sy[i] * (size_t)S + (size_t)m->sx[i];
+        m->su[i] = m->u[o];
+        m->sv[i] = m->v[o];
+    }
+    return n;
+}
+
+/* Weighted least squares of q = a0 + a1 x + a2 y over the samples. */
+static int wls3(const float *x, const float *y, const float *q, const float *w, int n, double c, double a[3])
+{
+    double s[3][3] = { { 0 } }, r[3] = { 0 };
+    for (int i = 0; i < n; i++) {
+        if (w[i] <= 0)
+            continue;
+        double b[3] = { 1, x[i] - c, y[i] - c };
+        for (int j = 0; j < 3; j++) {
+            r[j] += w[i] * b[j] * q[i];
+            for (int k = 0; k < 3; k++)
+                s[j][k] += w[i] * b[j] * b[k];
+        }
+    }
+    double det = s[0][0] * (s[1][1] * s[2][2] - s[1][2] * s[2][1]) - s[0][1] * (s[1][0] * s[2][2] - s[1][2] * s[2][0]) +
+                 s[0][2] * (s[1][0] * s[2][1] - s[1][1] * s[2][0]);
+    if (!(s[0][0] > 0))
+        return -1;
+    if (!(fabs(det) > 1e-9 * s[0][0] * s[0][0] * s[0][0] + 1e-30)) {
+        /* Degenerate spread (a line of samples): translation only. */
+        a[0] = r[0] / s[0][0];
+        a[1] = a[2] = 0;
+        return 0;
+    }
+    for (int j = 0; j < 3; j++) {
+        double t[3][3];
+        memcpy(t, s, sizeof(t));
+        for (int k = 0; k < 3; k++)
+            t[k][j] = r[k];
+        a[j] = (t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1]) - t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0]) +
+                t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0])) / det;
+    }
+    return 0;
+}
+
+/* Robust affine head motion (IRLS, Tukey biweight) subtracted from the flow. */
+static void compensate(EmoMotion *m, const float *lm, EmoMotionFrame *res)
+{
+    const int S = m->size;
+    const double c = S / 2.0;
+    int n = collect_samples(m, lm);
+    double au[3] = { 0, 0, 0 }, av[3] = { 0, 0, 0 };
+    memcpy(m->sr, m->su, (size_t)n * sizeof(float));
+    au[0] = select_k(m->sr, n, n / 2);
+    memcpy(m->sr, m->sv, (size_t)n * sizeof(float));
+    av[0] = select_k(m->sr, n, n / 2);
+    int kept = n;
+    for (int it = 0; it < IRLS_ITERS; it++) {
+        for (int i = 0; i < n; i++) {
+            double x = m->sx[i] - c, y = m->sy[i] - c;
+            m->sr[i] = (float)hypot(m->su[i] - (au[0] + au[1] * x + au[2] * y),
+                                    m->sv[i] - (av[0] + av[1] * x + av[2] * y));
+        }
+        memcpy(m->sw, m->sr, (size_t)n * sizeof(float));
+        double sigma = 1.4826 * select_k(m->sw, n, n / 2);
+        if (sigma < MIN_SIGMA)
+            sigma = MIN_SIGMA;
+        double cut = TUKEY_C * sigma;
+        kept = 0;
+        for (int i = 0; i < n; i++) {
+            double t = m->sr[i] / cut;
+            m->sw[i] = t < 1 ? (float)((1 - t * t) * (1 - t * t)) : 0.0f;
+            kept += t < 1;
+        }
+        double nu[3], nv[3];
+        if (wls3(m->sx, m->sy, m->su, m->sw, n, c, nu) || wls3(m->sx, m->sy, m->sv, m->sw, n, c, nv))
+            break;
+        memcpy(au, nu, sizeof(au));
+        memcpy(av, nv, sizeof(av));
+    }
+    res->head_inliers = n ? (float)kept / (float)n : 0;
+    res->head[0] = (float)(au[0] - au[1] * c - au[2] * c);
+    res->head[1] = (float)au[1];
+    res->head[2] = (float)au[2];
+    res->head[3] = (float)(av[0] - av[1] * c - av[2] * c);
+    res->head[4] = (float)av[1];
+    res->head[5] = (float)av[2];
+    res->head_dx = (float)au[0];
+    res->head_dy = (float)av[0];
+    for (int y = 0; y < S; y++) {
+        float *u = m->u + (size_t)y * (size_t)S, *v = m->v + (size_t)y * (size_t)S;
+        for (int x = 0; x < S; x++) {
+            u[x] -= res->head[0] + res->head[1] * (float)x + res->head[2] * (float)y;
+            v[x] -= res->head[3] + res->head[4] * (float)x + res->head[5] * (float)y;
+        }
+    }
+}
+
+static void region_box(const EmoMotion *m, int r, const float *lm, int box[4])
+{
+    const int S = m->size;
+    int pad = (int)lround(0.03 * S);
+    if (lm) {
+        int n;
+        const int *idx = emo_region_landmarks(r, &n);
+        float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
+        for (int i = 0; i < n; i++) {
+            float x = lm[2 * idx[i]], y = lm[2 * idx[i] + 1];
+            x0 = fminf(x0, x);
+            x1 = fmaxf(x1, x);
+            y0 = fminf(y0, y);
+            y1 = fmaxf(y1, y);
+        }
+        box[0] = (int)lroundf(x0) - pad;
+        box[1] = (int)lroundf(y0) - pad;
+        box[2] = (int)lroundf(x1) + pad;
+        box[3] = (int)lroundf(y1) + pad;
+    } else {
+        emo__region_fixed_box(r, S, pad, box);
+    }
+    box[0] = box[0] < 0 ? 0 : box[0];
+    box[1] = box[1] < 0 ? 0 : box[1];
+    box[2] = box[2] > S - 1 ? S - 1 : box[2];
+    box[3] = box[3] > S - 1 ? S - 1 : box[3];
+}
+
+static void end_event(EmoMotion *m, int r)
+{
+    RegionTrack *t = &m->tr[r];
+    t->active = 0;
+    t->last_offset = t->last;
+    double dur = t->last_pts - t->onset_pts + m->dt;
+    if (dur + 1e-9 < m->s.min_duration)
+        return;
+    EmoMotionEvent *e = &m->ev[m->nev++];
+    e->onset = t->onset;
+    e->apex = t->apex;
+    e->offset = t->last;
+    e->onset_pts = t->onset_pts;
+    e->apex_pts = t->apex_pts;
+    e->offset_pts = t->last_pts;
+    e->duration = dur;
+    e->region = (EmoRegion)r;
+    e->direction = emo_direction_classify(t->apex_dx, t->apex_dy);
+    e->peak_magnitude = t->apex_mag;
+    e->peak_dx = t->apex_dx;
+    e->peak_dy = t->apex_dy;
+    e->micro = dur <= m->s.max_duration + 1e-9;
+}
+
+static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts, int64_t frame)
+{
+    RegionTrack *t = &m->tr[r];
+    const float hi = (float)m->s.threshold, lo = (float)(m->s.threshold * m->s.hysteresis);
+    if (!t->active) {
+        if (mag > hi) {
+            t->active = 1;
+            t->below = 0;
+            t->onset = frame;
+            t->onset_pts = pts;
+            /* The movement began where the magnitude last rose over the
+             * lower threshold, after the previous event of this region. */
+            for (int i = 0; i < t->hn; i++) {
+                int j = ((t->hpos - 1 - i) % HIST + HIST) % HIST;
+                if (t->hmag[j] < lo || t->hframe[j] <= t->last_offset)
+                    break;
+                t->onset = t->hframe[j];
+                t->onset_pts = t->hpts[j];
+            }
+            t->apex = t->last = frame;
+            t->apex_pts = t->last_pts = pts;
+            t->apex_mag = mag;
+            t->apex_dx = dx;
+            t->apex_dy = dy;
+        }
+    } else {
+        if (mag > t->apex_mag) {
+            t->apex = frame;
+            t->apex_pts = pts;
+            t->apex_mag = mag;
+            t->apex_dx = dx;
+            t->apex_dy = dy;
+        }
+        if (mag >= lo) {
+            t->last = frame;
+            t->last_pts = pts;
+            t->below = 0;
+        } else if (++t->below >= m->s.release_frames) {
+            end_event(m, r);
+        }
+    }
+    t->hframe[t->hpos] = frame;
+    t->hpts[t->hpos] = pts;
+    t->hmag[t->hpos] = mag;
+    t->hpos = (t->hpos + 1) % HIST;
+    if (t->hn < HIST)
+        t->hn++;
+}
+
+int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const float *lm, double pts,
+                    int64_t frame, EmoMotionFrame *res)
+{
+    if (!m || !gray || !res)
+        return EMO_EINVAL;
+    const int S = m->size;
+    if (stride < S) {
+        emo_log(m->lg, EMO_LOG_ERROR, "motion: stride %td smaller than the face size %d", stride, S);
+        return EMO_EINVAL;
+    }
+    if (!isfinite(pts) || (m->pushes > 0 && (frame <= m->last_frame || pts <= m->last_pts))) {
+        emo_log(m->lg, EMO_LOG_ERROR, "motion: frame %lld at %g s does not follow frame %lld at %g s",
+                (long long)frame, pts, (long long)m->last_frame, m->last_pts);
+        return EMO_EINVAL;
+    }
+    if (lm)
+        for (int i = 0; i < 2 * EMO_MESH_POINTS; i++)
+            if (!(lm[i] >= -S && lm[i] <= 2.0f * (float)S)) {
+                emo_log(m->lg, EMO_LOG_ERROR, "motion: landmark %d (%g) is not finite or far outside the face",
+                        i / 2, (double)lm[i]);
+                return EMO_EINVAL;
+            }
+    memset(res, 0, sizeof(*res));
+    res->frame = frame;
+    res->pts = pts;
+    for (int r = 0; r < EMO_REGION_COUNT; r++)
+        res->region[r].direction = EMO_DIR_NONE;
+    m->nev = 0;
+    double t0 = emo_clock_now();
+    int cur = (int)(m->pushes % m->nring);
+    emo__flow_frame_set(m->core, &m->ring[cur], gray, stride);
+    m->rframe[cur] = frame;
+    const int k = m->s.frame_gap;
+    double frame_dt = m->pushes > 0 ? pts - m->last_pts : 0;
+    if (m->pushes > 0)
+        m->dt = frame_dt;
+    m->pushes++;
+    m->last_frame = frame;
+    m->last_pts = pts;
+    if (m->pushes <= k)
+        return 0;
+    int prev = (int)((m->pushes - 1 - k) % m->nring);
+    emo__flow_core_run(m->core, &m->ring[prev], &m->ring[cur], m->u, m->v);
+    m->has_field = 1;
+    res->has_flow = 1;
+    res->frame_gap = (int)(frame - m->rframe[prev]);
+    double t1 = emo_clock_now();
+    if (m->s.compensate)
+        compensate(m, lm, res);
+    double t2 = emo_clock_now();
+    double msum = 0;
+    for (size_t i = 0; i < (size_t)S * (size_t)S; i++)
+        msum += hypot(m->u[i], m->v[i]);
+    res->mean_magnitude = (float)(msum / ((double)S * S));
+    /* Rest positions follow each region with time constant rest_time. */
+    const float keep = (float)exp(-frame_dt / m->s.rest_time);
+    for (int r = 0; r < EMO_REGION_COUNT; r++) {
+        int box[4];
+        region_box(m, r, lm, box);
+        double su = 0, sv = 0;
+        int cnt = 0;
+        for (int y = box[1]; y <= box[3]; y++)
+            for (int x = box[0]; x <= box[2]; x++) {
+                su += m->u[(size_t)y * (size_t)S + (size_t)x];
+                sv += m->v[(size_t)y * (size_t)S + (size_t)x];
+                cnt++;
+            }
+        EmoRegionMotion *rm = &res->region[r];
+        RegionTrack *t = &m->tr[r];
+        if (cnt > 0) {
+            rm->flow_dx = (float)(su / cnt);
+            rm->flow_dy = (float)(sv / cnt);
+        }
+        t->dx = keep * t->dx + rm->flow_dx / (float)k;
+        t->dy = keep * t->dy + rm->flow_dy / (float)k;
+        rm->dx = t->dx;
+        rm->dy = t->dy;
+        rm->magnitude = (float)(hypot(t->dx, t->dy) * m->unit);
+        rm->direction_deg = (float)(atan2(-t->dy, t->dx) * (180.0 / 3.14159265358979323846));
+        rm->direction = emo_direction_classify(t->dx, t->dy);
+        rm->active = rm->magnitude > m->s.threshold;
+        res->n_active += rm->active;
+        spot(m, r, rm->magnitude, t->dx, t->dy, pts, frame);
+    }
+    res->n_events = m->nev;
+    double t3 = emo_clock_now();
+    res->t_flow = t1 - t0;
+    res->t_comp = t2 - t1;
+    res->t_regions = t3 - t2;
+    return 0;
+}
+
+int emo_motion_flush(EmoMotion *m)
+{
+    if (!m)
+        return EMO_EINVAL;
+    m->nev = 0;
+    for (int r = 0; r < EMO_REGION_COUNT; r++)
+        if (m->tr[r].active)
+            end_event(m, r);
+    return m->nev;
+}
+
+void emo_motion_set_threshold(EmoMotion *m, double threshold)
+{
+    if (m && threshold >= 0 && threshold < 1e6)
+        m->s.threshold = threshold;
+}

@@ -1,0 +1,320 @@
+/* Face motion on a still face moved by synthetic head motion: no events from
+ * global motion alone; injected local movements found with the right region
+ * and direction. Direction classes, regions, JSON/CSV, bad input. */
+#include "mtest.h"
+
+#include <cjson/cJSON.h>
+
+#define SIZE 96
+#define FPS 30.0
+#define NFRAMES 200
+
+static EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR };
+
+static void test_directions(void **state)
+{
+    (void)state;
+    /* Image coordinates: y down, so Up is negative dy. */
+    assert_int_equal(emo_direction_classify(0, -1), EMO_DIR_UP);
+    assert_int_equal(emo_direction_classify(1, -1), EMO_DIR_UP_RIGHT);
+    assert_int_equal(emo_direction_classify(1, 0), EMO_DIR_RIGHT);
+    assert_int_equal(emo_direction_classify(1, 1), EMO_DIR_DOWN_RIGHT);
+    assert_int_equal(emo_direction_classify(0, 1), EMO_DIR_DOWN);
+    assert_int_equal(emo_direction_classify(-1, 1), EMO_DIR_DOWN_LEFT);
+    assert_int_equal(emo_direction_classify(-1, 0), EMO_DIR_LEFT);
+    assert_int_equal(emo_direction_classify(-1, -1), EMO_DIR_UP_LEFT);
+    /* Sector edges at 22.5 degrees. */
+    assert_int_equal(emo_direction_classify(1, -0.40), EMO_DIR_RIGHT);
+    assert_int_equal(emo_direction_classify(1, -0.42), EMO_DIR_UP_RIGHT);
+    assert_int_equal(emo_direction_classify(0, 0), EMO_DIR_NONE);
+    assert_int_equal(emo_direction_classify(NAN, 1), EMO_DIR_NONE);
+    assert_string_equal(emo_direction_name(EMO_DIR_UP), "Up Movement");
+    assert_string_equal(emo_direction_name(EMO_DIR_DOWN_LEFT), "Down-Left Movement");
+    assert_string_equal(emo_direction_name(EMO_DIR_NONE), "None");
+    assert_string_equal(emo_direction_name(99), "None");
+    assert_string_equal(emo_region_name(EMO_REGION_CHIN), "chin");
+    assert_string_equal(emo_region_name(-1), "?");
+}
+
+/* The landmark sets sit where their names say on the canonical model, and
+ * the fixed boxes used without landmarks match them. */
+static void test_regions_on_canonical_model(void **state)
+{
+    (void)state;
+    float lm[2 * EMO_MESH_POINTS];
+    mt_canonical_landmarks(SIZE, lm);
+    double cx[EMO_REGION_COUNT], cy[EMO_REGION_COUNT];
+    for (int r = 0; r < EMO_REGION_COUNT; r++) {
+        int n;
+        const int *idx = emo_region_landmarks(r, &n);
+        assert_non_null(idx);
+        assert_true(n >= 5);
+        cx[r] = cy[r] = 0;
+        float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
+        for (int i = 0; i < n; i++) {
+            assert_true(idx[i] >= 0 && idx[i] < EMO_MESH_POINTS);
+            cx[r] += lm[2 * idx[i]] / n;
+            cy[r] += lm[2 * idx[i] + 1] / n;
+            x0 = fminf(x0, lm[2 * idx[i]]);
+            x1 = fmaxf(x1, lm[2 * idx[i]]);
+            y0 = fminf(y0, lm[2 * idx[i] + 1]);
+            y1 = fmaxf(y1, lm[2 * idx[i] + 1]);
+        }
+        /* Fixed boxes are the canonical boxes (docs/motion.md), to 1 px. */
+        int box[4];
+        emo__region_fixed_box(r, SIZE, 0, box);
+        assert_true(fabsf((float)box[0] - x0) <= 1 && fabsf((float)box[2] - x1) <= 1);
+        assert_true(fabsf((float)box[1] - y0) <= 1 && fabsf((float)box[3] - y1) <= 1);
+    }
+    /* Subject's left is the image's right. */
+    assert_true(cx[EMO_REGION_LEFT_BROW] > SIZE / 2 && cx[EMO_REGION_RIGHT_BROW] < SIZE / 2);
+    assert_true(cx[EMO_REGION_LEFT_EYE] > SIZE / 2 && cx[EMO_REGION_RIGHT_EYE] < SIZE / 2);
+    assert_true(cx[EMO_REGION_LEFT_MOUTH_CORNER] > cx[EMO_REGION_UPPER_LIP]);
+    assert_true(cx[EMO_REGION_RIGHT_MOUTH_CORNER] < cx[EMO_REGION_UPPER_LIP]);
+    assert_true(cx[EMO_REGION_LEFT_CHEEK] > SIZE / 2 && cx[EMO_REGION_RIGHT_CHEEK] < SIZE / 2);
+    /* Top to bottom: brows, eyes, nose, upper lip, lower lip, chin. */
+    assert_true(cy[EMO_REGION_LEFT_BROW] < cy[EMO_REGION_LEFT_EYE]);
+    assert_true(cy[EMO_REGION_LEFT_EYE] < cy[EMO_REGION_NOSE]);
+    assert_true(cy[EMO_REGION_NOSE] < cy[EMO_REGION_UPPER_LIP]);
+    assert_true(cy[EMO_REGION_UPPER_LIP] < cy[EMO_REGION_LOWER_LIP]);
+    assert_true(cy[EMO_REGION_LOWER_LIP] < cy[EMO_REGION_CHIN]);
+    /* Lips outer contour: corners 61 (image left) and 291 (image right). */
+    assert_true(lm[2 * 61] < lm[2 * 291]);
+    assert_true(fabsf(lm[2 * 61 + 1] - lm[2 * 291 + 1]) < 0.5f);
+    int ns;
+    const int *st = emo_motion_stable_landmarks(&ns);
+    assert_true(ns >= 10);
+    for (int i = 0; i < ns; i++)
+        assert_true(lm[2 * st[i] + 1] < cy[EMO_REGION_NOSE] + 3); /* above the mouth */
+}
+
+/* Smooth synthetic head motion: shift, nod-like vertical shift, roll, zoom. */
+static void head_motion(MtWarp *w, int f, double scale)
+{
+    const double tau = 2 * 3.14159265358979323846;
+    w->tx = scale * 2.5 * sin(tau * f / 60.0);
+    w->ty = scale * 1.5 * sin(tau * f / 45.0 + 1);
+    w->angle = scale * 2.0 * (3.14159265358979323846 / 180) * sin(tau * f / 75.0);
+    w->zoom = 1 + scale * 0.03 * sin(tau * f / 90.0 + 2);
+}
+
+static const MtInject still_injections[] = {
+    { EMO_REGION_LEFT_BROW, 0, -2.0, 12, 8 },
+    { EMO_REGION_RIGHT_MOUTH_CORNER, -1.5, -1.5, 32, 6 },
+    { EMO_REGION_RIGHT_BROW, 0, -1.5, 52, 10 },
+    { EMO_REGION_LOWER_LIP, 0, 2.5, 74, 12 },
+    { EMO_REGION_LEFT_MOUTH_CORNER, 2.0, -1.0, 98, 5 },
+    { EMO_REGION_LEFT_BROW, 0, 2.0, 118, 8 },
+    { EMO_REGION_UPPER_LIP, 0, -2.0, 140, 4 },
+    { EMO_REGION_CHIN, 0, 3.0, 158, 9 },
+    { EMO_REGION_RIGHT_BROW, 0, -3.0, 178, 7 },
+};
+
+static void run_still(int use_landmarks, double motion, const MtInject *inj, int ninj, MtEvents *ev,
+                      double *max_head_mag)
+{
+    MtGray img[1] = { { 0, 0, NULL } };
+    assert_int_equal(mt_decode_gray(emo_test_shared("testdata/faces/obama.jpg"), 1, img, NULL), 1);
+    mt_shrink(img, 2);
+    float lm[2 * EMO_MESH_POINTS];
+    mt_canonical_landmarks(SIZE, lm);
+    EmoMotionSettings s;
+    emo_motion_default_settings(&s);
+    if (getenv("MT_WIN"))
+        s.winsize = atoi(getenv("MT_WIN"));
+    if (getenv("MT_LEVELS"))
+        s.levels = atoi(getenv("MT_LEVELS"));
+    EmoMotion *m = NULL;
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
+    uint8_t face[SIZE * SIZE];
+    ev->n = 0;
+    *max_head_mag = 0;
+    for (int f = 0; f < NFRAMES; f++) {
+        MtWarp w = { .cx = img->w * 0.5, .cy = img->h * 0.244, .side = img->h * 0.248, .zoom = 1 };
+        head_motion(&w, f, motion);
+        mt_add_injections(&w, lm, inj, ninj, f);
+        mt_warp(img, &w, SIZE, face);
+        EmoMotionFrame r;
+        assert_int_equal(emo_motion_push(m, face, SIZE, use_landmarks ? lm : NULL, f / FPS, f, &r), 0);
+        mt_collect(m, r.n_events, ev);
+        if (getenv("MT_TRACE") && ninj)
+            print_message("f %3d lbrow %.2f (%.2f,%.2f) flow (%.2f,%.2f) head %.2f %.2f inl %.2f\n", f,
+                          r.region[0].magnitude, r.region[0].dx, r.region[0].dy, r.region[0].flow_dx,
+                          r.region[0].flow_dy, r.head_dx, r.head_dy, r.head_inliers);
+        for (int k = 0; k < EMO_REGION_COUNT; k++) {
+            int hit = 0;
+            for (int i = 0; i < ninj; i++)
+                hit |= inj[i].region == k && f >= inj[i].start - 2 && f < inj[i].start + inj[i].len + 6;
+            if (!hit && r.region[k].magnitude > *max_head_mag)
+                *max_head_mag = r.region[k].magnitude;
+        }
+    }
+    mt_collect(m, emo_motion_flush(m), ev);
+    emo_motion_close(&m);
+    free(img->px);
+}
+
+static void test_still_global_motion_no_events(void **state)
+{
+    (void)state;
+    MtEvents *ev = malloc(sizeof(*ev));
+    for (int lmk = 0; lmk < 2; lmk++) {
+        double mx;
+        run_still(lmk, 1.0, NULL, 0, ev, &mx);
+        print_message("still face, head motion only, %s landmarks: %d events, max region magnitude %.3f "
+                      "(threshold 3.0)\n", lmk ? "with" : "without", ev->n, mx);
+        mt_print_events(ev, "  unexpected");
+        assert_int_equal(ev->n, 0);
+    }
+    free(ev);
+}
+
+static void test_still_injected(void **state)
+{
+    (void)state;
+    MtEvents *ev = malloc(sizeof(*ev));
+    const int ninj = (int)(sizeof(still_injections) / sizeof(still_injections[0]));
+    for (int lmk = 0; lmk < 2; lmk++)
+        for (int mo = 0; mo < 2; mo++) {
+            double mx;
+            run_still(lmk, mo, still_injections, ninj, ev, &mx);
+            MtScore sc = { 0, 0, 0, 0 };
+            char tag[64];
+            snprintf(tag, sizeof(tag), "still%s%s", lmk ? "+landmarks" : "", mo ? "+head motion" : "");
+            mt_score(ev, still_injections, ninj, &sc, tag);
+            print_message("%s: found %d/%d injected, %d collateral, %d unexplained events; max magnitude "
+                          "elsewhere %.3f\n", tag, sc.found, sc.injected, sc.collateral, sc.unexplained, mx);
+            if (getenv("MT_VERBOSE"))
+                mt_print_events(ev, tag);
+            assert_true(sc.found * 10 >= sc.injected * 9);
+            assert_int_equal(sc.unexplained, 0);
+        }
+    free(ev);
+}
+
+static void test_json_csv(void **state)
+{
+    (void)state;
+    EmoMotionEvent e = { .onset = 10, .apex = 13, .offset = 17, .onset_pts = 0.4, .apex_pts = 0.52,
+                         .offset_pts = 0.68, .duration = 0.32, .region = EMO_REGION_LEFT_BROW,
+                         .direction = EMO_DIR_UP, .peak_magnitude = 5.25f, .peak_dx = 0.1f, .peak_dy = -1.97f,
+                         .micro = 1 };
+    char buf[4096];
+    int n = emo_motion_event_json(&e, buf, sizeof(buf));
+    assert_true(n > 0);
+    cJSON *o = cJSON_Parse(buf);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "region")->valuestring, "left_brow");
+    assert_string_equal(cJSON_GetObjectItem(o, "direction")->valuestring, "Up Movement");
+    assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "micro");
+    assert_int_equal(cJSON_GetObjectItem(o, "apex")->valueint, 13);
+    assert_true(fabs(cJSON_GetObjectItem(o, "dy")->valuedouble + 1.97) < 1e-9);
+    cJSON_Delete(o);
+    assert_int_equal(emo_motion_event_json(&e, buf, 20), EMO_ENOMEM);
+    n = emo_motion_event_csv(&e, buf, sizeof(buf));
+    assert_string_equal(buf, "micro,left_brow,Up Movement,10,13,17,0.4000,0.5200,0.6800,0.3200,5.250,0.100,-1.970");
+    assert_int_equal(n, (int)strlen(buf));
+    /* Header and row have the same number of columns. */
+    int commas = 0;
+    for (const char *p = emo_motion_event_csv_header(); *p; p++)
+        commas += *p == ',';
+    int commas2 = 0;
+    for (const char *p = buf; *p; p++)
+        commas2 += *p == ',';
+    assert_int_equal(commas, commas2);
+
+    EmoMotionFrame r;
+    memset(&r, 0, sizeof(r));
+    r.frame = 5;
+    r.pts = 0.2;
+    r.has_flow = 1;
+    r.frame_gap = 1;
+    for (int i = 0; i < EMO_REGION_COUNT; i++)
+        r.region[i].direction = EMO_DIR_NONE;
+    r.region[EMO_REGION_CHIN].active = 1;
+    r.region[EMO_REGION_CHIN].magnitude = 4;
+    r.region[EMO_REGION_CHIN].direction = EMO_DIR_DOWN;
+    r.n_active = 1;
+    n = emo_motion_frame_json(&r, buf, sizeof(buf));
+    assert_true(n > 0);
+    o = cJSON_Parse(buf);
+    assert_non_null(o);
+    cJSON *act = cJSON_GetObjectItem(o, "active");
+    assert_int_equal(cJSON_GetArraySize(act), 1);
+    assert_string_equal(cJSON_GetArrayItem(act, 0)->valuestring, "chin");
+    cJSON *chin = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "regions"), "chin");
+    assert_string_equal(cJSON_GetObjectItem(chin, "direction")->valuestring, "Down Movement");
+    cJSON_Delete(o);
+    char hdr[4096];
+    assert_true(emo_motion_frame_csv_header(hdr, sizeof(hdr)) > 0);
+    assert_true(emo_motion_frame_csv(&r, buf, sizeof(buf)) > 0);
+    commas = commas2 = 0;
+    for (const char *p = hdr; *p; p++)
+        commas += *p == ',';
+    for (const char *p = buf; *p; p++)
+        commas2 += *p == ',';
+    assert_int_equal(commas, commas2);
+    assert_int_equal(emo_motion_frame_csv(&r, buf, 10), EMO_ENOMEM);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    EmoMotionSettings s;
+    emo_motion_default_settings(&s);
+    EmoMotion *m = NULL;
+    assert_int_equal(emo_motion_open(&m, &s, 8, &quiet), EMO_EINVAL);
+    assert_null(m);
+    s.max_duration = 0.01;
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), EMO_EINVAL);
+    emo_motion_default_settings(&s);
+    s.hysteresis = 0;
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), EMO_EINVAL);
+    emo_motion_default_settings(&s);
+    s.frame_gap = 3;
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
+    uint8_t face[SIZE * SIZE];
+    memset(face, 128, sizeof(face));
+    EmoMotionFrame r;
+    assert_int_equal(emo_motion_push(m, face, SIZE - 1, NULL, 0, 0, &r), EMO_EINVAL);
+    assert_int_equal(emo_motion_push(m, NULL, SIZE, NULL, 0, 0, &r), EMO_EINVAL);
+    assert_int_equal(emo_motion_push(m, face, SIZE, NULL, NAN, 0, &r), EMO_EINVAL);
+    float lm[2 * EMO_MESH_POINTS];
+    mt_canonical_landmarks(SIZE, lm);
+    lm[100] = NAN;
+    assert_int_equal(emo_motion_push(m, face, SIZE, lm, 0, 0, &r), EMO_EINVAL);
+    lm[100] = 1e6f;
+    assert_int_equal(emo_motion_push(m, face, SIZE, lm, 0, 0, &r), EMO_EINVAL);
+    const float *u, *v;
+    assert_int_equal(emo_motion_flow(m, &u, &v), EMO_EAGAIN);
+    /* frame_gap 3: the first flow comes with the 4th face. */
+    for (int f = 0; f < 4; f++) {
+        assert_int_equal(emo_motion_push(m, face, SIZE, NULL, f / FPS, f * 2, &r), 0);
+        assert_int_equal(r.has_flow, f == 3);
+    }
+    assert_int_equal(r.frame_gap, 6);
+    assert_int_equal(emo_motion_flow(m, &u, &v), 0);
+    /* Time must advance. */
+    assert_int_equal(emo_motion_push(m, face, SIZE, NULL, 0.01, 7, &r), EMO_EINVAL);
+    assert_int_equal(emo_motion_push(m, face, SIZE, NULL, 1.0, 6, &r), EMO_EINVAL);
+    emo_motion_reset(m);
+    assert_int_equal(emo_motion_push(m, face, SIZE, NULL, 0.0, 0, &r), 0);
+    assert_int_equal(emo_motion_flush(m), 0);
+    assert_null(emo_motion_event(m, 0));
+    emo_motion_close(&m);
+    emo_motion_close(&m);
+    emo_motion_close(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_directions),
+        cmocka_unit_test(test_regions_on_canonical_model),
+        cmocka_unit_test(test_still_global_motion_no_events),
+        cmocka_unit_test(test_still_injected),
+        cmocka_unit_test(test_json_csv),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
