@@ -115,6 +115,12 @@ typedef struct EmoRenderSettings {
     int graph;
     double graph_seconds;
     char branding[EMO_STR_MAX];
+    char mesh_style[16];         /**< contours, points or both */
+    int window_width;            /**< initial viewer window size, pixels */
+    int window_height;
+    int fullscreen;              /**< start the viewer full screen */
+    int chart_width;             /**< timeline chart size, pixels */
+    int chart_height;
 } EmoRenderSettings;
 
 typedef struct EmoAudioSettings {

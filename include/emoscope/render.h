@@ -113,8 +113,15 @@ typedef struct EmoOverlay EmoOverlay;
 
 /** Fills s with the defaults. */
 void emo_overlay_default_settings(EmoOverlaySettings *s);
-/** Copies render.branding and render.graph_seconds from a configuration. */
-void emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg);
+/**
+ * Copies render.branding, render.graph_seconds and render.mesh_style from a
+ * configuration. @return 0; EMO_EINVAL for an unknown mesh style (s keeps
+ * its mesh style then).
+ */
+int emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg);
+
+/** Parses "contours", "points" or "both". @return 0 or EMO_EINVAL. */
+int emo_mesh_style_parse(const char *text, EmoMeshStyle *out);
 
 /**
  * Creates an overlay renderer (fonts and patterns are made here).
@@ -183,7 +190,7 @@ typedef struct EmoTimelineFace {
 typedef struct EmoTimelineData {
     const char *title;       /**< NULL = "emoscope timeline" */
     const char *subtitle;    /**< e.g. the input file name; NULL = none */
-    double t_begin, t_end;   /**< time axis, seconds; t_end <= t_begin: from the data */
+    double t_begin, t_end;   /**< time axis, seconds; t_end <= t_begin: from the data (all times within +-1e9 s) */
     const EmoTimelineFace *faces;
     int n_faces;             /**< one panel per face (at least one panel is drawn: "no faces") */
     const EmoLogger *logger; /**< where errors are reported; NULL = default logger */

@@ -64,7 +64,7 @@ typedef struct EmoViewerState {
 typedef struct EmoViewer EmoViewer;
 
 void emo_viewer_default_settings(EmoViewerSettings *s);
-/** Takes the toggles from render.* and the output folder from general.output_dir. */
+/** Takes the toggles, window size and full screen from render.* and the output folder from general.output_dir. */
 void emo_viewer_settings_from_config(EmoViewerSettings *s, const EmoConfig *cfg);
 
 /** 1 when a window can probably be opened (DISPLAY, WAYLAND_DISPLAY or SDL_VIDEODRIVER set). */

@@ -96,6 +96,12 @@ static const EmoSettingDesc table[] = {
     B(render, graph, "true", "draw the history graph"),
     D(render, graph_seconds, "s", "10", 1, 3600, "time span of the history graph"),
     S(render, branding, "emoscope", "branding line"),
+    S(render, mesh_style, "contours", "face mesh drawing: contours (oval, eyes, brows, lips), points or both"),
+    I(render, window_width, "px", "1280", 160, 16384, "initial viewer window width"),
+    I(render, window_height, "px", "720", 120, 16384, "initial viewer window height"),
+    B(render, fullscreen, "false", "start the viewer full screen"),
+    I(render, chart_width, "px", "1600", 200, 16384, "timeline chart width (PNG and SVG)"),
+    I(render, chart_height, "px", "900", 200, 16384, "timeline chart height"),
 
     B(audio, enabled, "true", "sound cues"),
     D(audio, threshold, "probability", "0.6", 0, 1, "smoothed probability an emotion needs to cue"),

@@ -149,7 +149,7 @@ static int load_wav(Cue *c, const char *path, double volume, const EmoLogger *lg
     }
     int frame_bytes = (int)(SDL_AUDIO_BITSIZE(spec.format) / 8) * spec.channels;
     double secs = frame_bytes > 0 && spec.freq > 0 ? (double)len / frame_bytes / spec.freq : 0;
-    if (secs <= 0 || secs > CUE_MAX_SECONDS) {
+    if (secs <= 0 || secs > CUE_MAX_SECONDS || len > (64u << 20)) {
         emo_log(lg, EMO_LOG_WARN, "audio: %s lasts %.1f s (allowed: up to %.0f s): using the built-in cue", path,
                 secs, CUE_MAX_SECONDS);
         SDL_FreeWAV(buf);

@@ -41,6 +41,8 @@ typedef struct Ctx {
     double s;    /* scale: min(W, H) / 480 */
     double m;    /* margin */
     double lw;   /* base line width */
+    const EmoOverlayFace *faces;
+    int nf;
 } Ctx;
 
 void emo_overlay_default_settings(EmoOverlaySettings *s)
@@ -51,12 +53,30 @@ void emo_overlay_default_settings(EmoOverlaySettings *s)
     s->mesh_style = EMO_MESH_STYLE_CONTOURS;
 }
 
-void emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg)
+int emo_mesh_style_parse(const char *text, EmoMeshStyle *out)
+{
+    static const char *const names[] = { "contours", "points", "both" };
+    for (int i = 0; text && i < 3; i++) {
+        if (!strcmp(text, names[i])) {
+            *out = (EmoMeshStyle)i;
+            return 0;
+        }
+    }
+    return EMO_EINVAL;
+}
+
+int emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg)
 {
     if (!s || !cfg)
-        return;
+        return EMO_EINVAL;
     snprintf(s->branding, sizeof(s->branding), "%s", cfg->render.branding);
     s->graph_seconds = cfg->render.graph_seconds;
+    if (emo_mesh_style_parse(cfg->render.mesh_style, &s->mesh_style) != 0) {
+        emo_log(s->logger, EMO_LOG_ERROR, "render.mesh_style: '%s' is not contours, points or both",
+                cfg->render.mesh_style);
+        return EMO_EINVAL;
+    }
+    return 0;
 }
 
 static void slot_clear(SurfaceSlot *sl)
@@ -187,17 +207,22 @@ static double text_width(Ctx *c, const char *t)
     return e.x_advance;
 }
 
-/* Text with its baseline at y, and a soft shadow for legibility on video. */
+/* Text with its baseline at y, on a panel (no shadow needed). */
 static void text_at(Ctx *c, double x, double y, const char *t, double r, double g, double b, double a)
 {
-    cairo_t *cr = c->cr;
+    cairo_set_source_rgba(c->cr, r, g, b, a);
+    cairo_move_to(c->cr, x, y);
+    cairo_show_text(c->cr, t);
+}
+
+/* Text straight on the video: a soft shadow keeps it legible. */
+static void text_on_video(Ctx *c, double x, double y, const char *t, double r, double g, double b, double a)
+{
     double d = fmax(1.0, 0.9 * c->s);
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.55 * a);
-    cairo_move_to(cr, x + d, y + d);
-    cairo_show_text(cr, t);
-    cairo_set_source_rgba(cr, r, g, b, a);
-    cairo_move_to(cr, x, y);
-    cairo_show_text(cr, t);
+    cairo_set_source_rgba(c->cr, 0, 0, 0, 0.6 * a);
+    cairo_move_to(c->cr, x + d, y + d);
+    cairo_show_text(c->cr, t);
+    text_at(c, x, y, t, r, g, b, a);
 }
 
 static void panel(Ctx *c, double x, double y, double w, double h)
@@ -348,8 +373,11 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
     const EmoOverlayMicro *mi = &f->micro;
     cairo_t *cr = c->cr;
     double r = mi->radius > 0 ? mi->radius : 0.12 * fmin(f->w, f->h);
-    if (r < 6 * c->s)
+    /* bounded: Cairo splits an arc into segments in proportion to its size */
+    if (!(r >= 6 * c->s))
         r = 6 * c->s;
+    if (r > fmax(c->W, c->H))
+        r = fmax(c->W, c->H);
     int is_event = mi->event && mi->event[0];
     int macro = is_event && strstr(mi->event, "macro") != NULL;
     double cr_ = macro ? 1.0 : 1.0, cg = macro ? 0.6 : 0.25, cb = macro ? 0.1 : 0.85;
@@ -423,7 +451,52 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
         x = mi->cx - r - 6 * c->s - tw;
     x = fmin(fmax(x, c->m), c->W - c->m - tw);
     y = fmin(fmax(y, c->m + 10 * c->s), c->H - c->m);
-    text_at(c, x, y, line, 1.0, 0.92, 0.6, 1.0);
+    text_on_video(c, x, y, line, 1.0, 0.92, 0.6, 1.0);
+}
+
+static double overlap(const EmoRect *a, double x, double y, double w, double h)
+{
+    double ox = fmin(a->x + a->w, x + w) - fmax(a->x, x), oy = fmin(a->y + a->h, y + h) - fmax(a->y, y);
+    return ox > 0 && oy > 0 ? ox * oy : 0;
+}
+
+/* Where face fi's panel goes: beside its box (right, then left), else at a
+ * frame edge; the spot covering the least of the panels placed before, the
+ * graph and the faces wins (the first candidate on ties). */
+static void place_panel(Ctx *c, const EmoOverlayFace *f, int fi, double pw, double ph, double *ox, double *oy)
+{
+    const EmoOverlayLayout *L = &c->ov->layout;
+    double y = fmin(fmax(f->y, c->m), c->H - c->m - ph);
+    if (y < 0)
+        y = 0;
+    double cand[6][2] = {
+        { f->x + f->w + c->m, y }, { f->x - c->m - pw, y }, { c->W - c->m - pw, y }, { c->m, y },
+        { c->W - c->m - pw, c->m }, { c->W - c->m - pw, c->H - c->m - ph },
+    };
+    double best = INFINITY;
+    *ox = 0;
+    *oy = 0; /* the panel is larger than the frame: top-left */
+    for (int k = 0; k < 6; k++) {
+        double x = cand[k][0], yy = cand[k][1];
+        if (x < 0 || x + pw > c->W || yy < 0 || yy + ph > c->H + 0.5)
+            continue;
+        double score = 0;
+        for (int j = 0; j < fi; j++)
+            score += 10 * overlap(&L->bars_panel[j], x, yy, pw, ph);
+        score += 10 * overlap(&L->graph, x, yy, pw, ph);
+        for (int j = 0; j < c->nf; j++) {
+            const EmoOverlayFace *g = &c->faces[j];
+            EmoRect b = { g->x, g->y, g->w, g->h };
+            score += overlap(&b, x, yy, pw, ph);
+        }
+        if (score < best) {
+            best = score;
+            *ox = x;
+            *oy = yy;
+        }
+    }
+    *ox = round(*ox);
+    *oy = round(*oy);
 }
 
 /* The fused bars (and per-model bars) of face i in a panel beside its box. */
@@ -440,20 +513,8 @@ static void draw_bars(Ctx *c, const EmoOverlayFace *f, int fi, int show_models)
     double ph = pad + head + EMO_RENDER_EMOTIONS * row + (nm > 0 ? 8 * s + nm * model_row : 0) + pad * 0.6;
     if (pw > c->W - 2 * c->m)
         pw = c->W - 2 * c->m;
-    /* Right of the box, else left, else against the right edge. */
-    double px = f->x + f->w + c->m;
-    if (px + pw > c->W - c->m) {
-        px = f->x - c->m - pw;
-        if (px < c->m)
-            px = c->W - c->m - pw;
-    }
-    double py = f->y;
-    if (py + ph > c->H - c->m)
-        py = c->H - c->m - ph;
-    if (py < c->m)
-        py = c->m;
-    px = round(px);
-    py = round(py);
+    double px, py;
+    place_panel(c, f, fi, pw, ph, &px, &py);
     panel(c, px, py, pw, ph);
     L->bars_panel[fi] = (EmoRect){ px, py, pw, ph };
 
@@ -544,15 +605,20 @@ static void draw_bars(Ctx *c, const EmoOverlayFace *f, int fi, int show_models)
     }
 }
 
+static EmoRect graph_rect(const Ctx *c)
+{
+    double gw = fmin(290 * c->s, c->W - 2 * c->m), gh = fmin(124 * c->s, 0.4 * c->H);
+    return (EmoRect){ round(c->m), round(c->H - c->m - gh), gw, gh };
+}
+
 static void draw_graph(Ctx *c, const EmoOverlayFace *f)
 {
     cairo_t *cr = c->cr;
     EmoOverlayLayout *L = &c->ov->layout;
     double s = c->s, pad = 7 * s;
-    double gw = fmin(290 * s, c->W - 2 * c->m), gh = fmin(124 * s, 0.4 * c->H);
-    double gx = round(c->m), gy = round(c->H - c->m - gh);
+    L->graph = graph_rect(c);
+    double gx = L->graph.x, gy = L->graph.y, gw = L->graph.w, gh = L->graph.h;
     panel(c, gx, gy, gw, gh);
-    L->graph = (EmoRect){ gx, gy, gw, gh };
 
     double span = c->ov->s.graph_seconds;
     char buf[64];
@@ -602,6 +668,8 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
     if (n < 1 || !f->history_t || !f->history_probs)
         return;
     double t1 = f->history_t[n - 1], t0 = t1 - span;
+    if (!isfinite(t1))
+        return;
     int first = n - 1;
     while (first > 0 && f->history_t[first - 1] >= t0)
         first--;
@@ -625,7 +693,8 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
                 pen = 0;
                 continue;
             }
-            double x = plot.x + (t - t0) / span * plot.w;
+            /* out-of-order or far points: kept within a plot width of the panel */
+            double x = plot.x + fmin(fmax((t - t0) / span, -1.0), 2.0) * plot.w;
             double y = plot.y + (1.0 - emo__clamp01(p)) * plot.h;
             if (pen)
                 cairo_line_to(cr, x, y);
@@ -633,7 +702,7 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
                 cairo_move_to(cr, x, y);
             pen = 1;
         }
-        if (n - first == 1) /* a single point: a short dash */
+        if (n - first == 1 && cairo_has_current_point(cr)) /* a single point: a short dash */
             cairo_rel_line_to(cr, 1.0, 0);
         cairo_set_line_width(cr, (e == dom ? 2.6 : 1.7) * fmax(1.0, s));
         emo__set_emotion_source(cr, e, e == dom ? 1.0 : 0.9);
@@ -644,8 +713,10 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
 
 static void format_clock(double t, char *buf, size_t n)
 {
-    if (!isfinite(t) || t < 0)
+    if (!(t >= 0)) /* negative or NaN */
         t = 0;
+    if (t > 1e9)
+        t = 1e9;
     long ms = (long)llround(t * 1000.0);
     long h = ms / 3600000, mnt = (ms / 60000) % 60, sec = (ms / 1000) % 60;
     if (h > 0)
@@ -665,7 +736,7 @@ static void draw_hud(Ctx *c, const EmoOverlayInput *in)
         snprintf(l1 + n1, sizeof(l1) - (size_t)n1, "%sanalysis %.1f fps", n1 ? "   " : "", in->analysis_fps);
     format_clock(in->pts, tmp, sizeof(tmp));
     int n2 = snprintf(l2, sizeof(l2), "t %s", tmp);
-    if (in->wallclock > 0 && n2 >= 0 && (size_t)n2 < sizeof(l2)) {
+    if (in->wallclock > 0 && in->wallclock < 1e11 && n2 >= 0 && (size_t)n2 < sizeof(l2)) {
         time_t tt = (time_t)in->wallclock;
         struct tm tmv;
         if (localtime_r(&tt, &tmv) && strftime(tmp, sizeof(tmp), "%H:%M:%S", &tmv) > 0)
@@ -705,7 +776,7 @@ static void draw_branding(Ctx *c)
     cairo_text_extents_t e;
     cairo_text_extents(c->cr, b, &e);
     double x = c->W - c->m - e.x_advance, y = c->H - c->m - 2 * c->s;
-    text_at(c, x, y, b, 1, 1, 1, 0.85);
+    text_on_video(c, x, y, b, 1, 1, 1, 0.85);
     c->ov->layout.branding = (EmoRect){ x + e.x_bearing, y + e.y_bearing, e.width, e.height };
 }
 
@@ -743,6 +814,12 @@ static int check_input(EmoOverlay *ov, const EmoFrame *frame, const EmoOverlayIn
                     EMO_RENDER_MESH_POINTS);
             return EMO_EINVAL;
         }
+        for (int k = 0; k < 2 * f->n_landmarks; k++) {
+            if (!isfinite(f->landmarks[k]) || fabsf(f->landmarks[k]) > 1e6f) {
+                emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: landmark %d is not a finite coordinate", i, k / 2);
+                return EMO_EINVAL;
+            }
+        }
         if (f->n_models < 0 || (f->n_models > 0 && !f->models) || f->n_history < 0 ||
             (f->n_history > 0 && (!f->history_t || !f->history_probs))) {
             emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: bad model or history arrays", i);
@@ -769,7 +846,7 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
         emo_log(ov->s.logger, EMO_LOG_ERROR, "overlay: cannot wrap the frame in a Cairo surface");
         return EMO_ENOMEM;
     }
-    Ctx c = { ov, cr, frame->width, frame->height, 0, 0, 0 };
+    Ctx c = { ov, cr, frame->width, frame->height, 0, 0, 0, NULL, 0 };
     c.s = fmin(c.W, c.H) / 480.0;
     c.m = round(8 * c.s);
     c.lw = fmax(1.0, 1.5 * c.s);
@@ -780,6 +857,10 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
     cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
     int nf = in->n_faces < EMO_RENDER_MAX_FACES ? in->n_faces : EMO_RENDER_MAX_FACES;
     ov->layout.n_faces = nf;
+    c.faces = in->faces;
+    c.nf = nf;
+    if (in->show_graph && nf > 0)
+        ov->layout.graph = graph_rect(&c); /* reserved: the bars panels avoid it */
     EmoRect tags[EMO_RENDER_MAX_FACES];
     for (int i = 0; i < nf; i++) {
         const EmoOverlayFace *f = &in->faces[i];

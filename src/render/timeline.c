@@ -65,35 +65,54 @@ static void panel(Chart *c, const EmoTimelineFace *f, double x, double y, double
     cairo_set_source_rgb(cr, 0.985, 0.985, 0.99);
     cairo_rectangle(cr, x, y, w, h);
     cairo_fill(cr);
-    /* events under the curves */
-    for (int k = 0; k < (f ? f->n_events : 0); k++) {
-        const EmoTimelineEvent *ev = &f->events[k];
-        double a = x + (ev->t_start - c->t0) / span * w;
-        double b = x + (ev->t_end - c->t0) / span * w;
-        if (b < x || a > x + w)
-            continue;
-        a = fmax(a, x);
-        b = fmin(b, x + w);
-        if (ev->macro)
-            cairo_set_source_rgba(cr, 1.0, 0.6, 0.1, 0.18);
-        else
-            cairo_set_source_rgba(cr, 0.9, 0.15, 0.75, 0.18);
-        cairo_rectangle(cr, a, y, fmax(b - a, 1.5 * u), h);
-        cairo_fill(cr);
-        if (ev->macro)
-            cairo_set_source_rgba(cr, 0.9, 0.5, 0.0, 0.9);
-        else
-            cairo_set_source_rgba(cr, 0.8, 0.1, 0.65, 0.9);
-        cairo_set_line_width(cr, 1.2 * u);
-        cairo_move_to(cr, a, y);
-        cairo_line_to(cr, a, y + h);
-        cairo_stroke(cr);
-        /* a small triangle marker on top */
-        cairo_move_to(cr, a - 4 * u, y);
-        cairo_line_to(cr, a + 4 * u, y);
-        cairo_line_to(cr, a, y + 6 * u);
-        cairo_close_path(cr);
-        cairo_fill(cr);
+    /* Events under the curves. Each kind's spans are one path filled once
+     * (rectangles all wind the same way), so overlapping or back-to-back
+     * events never darken into a solid block; macro-expressions are the
+     * lighter tint. A lane along the top shows every span solid, and a
+     * micro-expression also gets a start line. */
+    double lane = 6 * u;
+    for (int kind = 0; kind < 2; kind++) { /* 0 macro (below), 1 micro */
+        int any = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (int k = 0; k < (f ? f->n_events : 0); k++) {
+                const EmoTimelineEvent *ev = &f->events[k];
+                if ((ev->macro != 0) != (kind == 0))
+                    continue;
+                double a = x + (ev->t_start - c->t0) / span * w;
+                double b = x + (ev->t_end - c->t0) / span * w;
+                if (b < x || a > x + w)
+                    continue;
+                a = fmax(a, x);
+                b = fmin(b, x + w);
+                if (pass == 0)
+                    cairo_rectangle(cr, a, y, fmax(b - a, 1.5 * u), h);
+                else
+                    cairo_rectangle(cr, a, y, fmax(b - a, 2 * u), lane);
+                if (pass == 1 && kind == 1) {
+                    cairo_move_to(cr, a + 0.6 * u, y);
+                    cairo_line_to(cr, a + 0.6 * u, y + h);
+                }
+                any = 1;
+            }
+            if (!any)
+                break;
+            cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+            if (pass == 0) {
+                if (kind == 0)
+                    cairo_set_source_rgba(cr, 1.0, 0.6, 0.1, 0.10);
+                else
+                    cairo_set_source_rgba(cr, 0.9, 0.15, 0.75, 0.18);
+                cairo_fill(cr);
+            } else {
+                if (kind == 0)
+                    cairo_set_source_rgba(cr, 0.9, 0.5, 0.0, 0.9);
+                else
+                    cairo_set_source_rgba(cr, 0.8, 0.1, 0.65, 0.9);
+                cairo_fill_preserve(cr); /* the lane bars (the start lines add no area) */
+                cairo_set_line_width(cr, 1.2 * u);
+                cairo_stroke(cr);
+            }
+        }
     }
     /* event labels where there is room (left to right, no overlap) */
     double next_free = -1e9;
@@ -118,7 +137,7 @@ static void panel(Chart *c, const EmoTimelineFace *f, double x, double y, double
             cairo_set_source_rgb(cr, 0.65, 0.35, 0.0);
         else
             cairo_set_source_rgb(cr, 0.6, 0.05, 0.5);
-        text(c, lx, y + 16 * u, lab, 0, 9.5 * u, 0);
+        text(c, lx, y + lane + 11 * u, lab, 0, 9.5 * u, 0);
         next_free = lx + tw + 8 * u;
     }
     /* grid: probability */
@@ -135,7 +154,8 @@ static void panel(Chart *c, const EmoTimelineFace *f, double x, double y, double
     }
     /* grid: time */
     double step = nice_step(span, w / (70 * u));
-    for (double t = ceil(c->t0 / step) * step; t <= c->t1 + 1e-9; t += step) {
+    int ticks = 0;
+    for (double t = ceil(c->t0 / step) * step; t <= c->t1 + 1e-9 && step > 0 && ticks < 1000; t += step, ticks++) {
         double gx = x + (t - c->t0) / span * w;
         cairo_set_source_rgba(cr, 0, 0, 0, 0.08);
         cairo_move_to(cr, gx, y);
@@ -270,14 +290,15 @@ static int check_data(const EmoTimelineData *d, double *t0, double *t1)
             return EMO_EINVAL;
         }
         for (int k = 0; k < f->n; k++) {
-            if (!isfinite(f->t[k]) || (k > 0 && f->t[k] < f->t[k - 1])) {
+            if (!isfinite(f->t[k]) || fabs(f->t[k]) > 1e9 || (k > 0 && f->t[k] < f->t[k - 1])) {
                 emo_log(lg, EMO_LOG_ERROR, "timeline: face %d: time %d not finite or not increasing", f->id, k);
                 return EMO_EINVAL;
             }
         }
         for (int k = 0; k < f->n_events; k++) {
             const EmoTimelineEvent *ev = &f->events[k];
-            if (!isfinite(ev->t_start) || !isfinite(ev->t_end) || ev->t_end < ev->t_start) {
+            if (!isfinite(ev->t_start) || !isfinite(ev->t_end) || fabs(ev->t_start) > 1e9 || fabs(ev->t_end) > 1e9 ||
+                ev->t_end < ev->t_start) {
                 emo_log(lg, EMO_LOG_ERROR, "timeline: face %d: event %d has bad times", f->id, k);
                 return EMO_EINVAL;
             }
@@ -289,7 +310,7 @@ static int check_data(const EmoTimelineData *d, double *t0, double *t1)
             hi = fmax(hi, f->t[f->n - 1]);
         }
     }
-    if (d->t_end > d->t_begin && isfinite(d->t_begin) && isfinite(d->t_end)) {
+    if (d->t_end > d->t_begin && fabs(d->t_begin) <= 1e9 && fabs(d->t_end) <= 1e9) {
         lo = d->t_begin;
         hi = d->t_end;
     }

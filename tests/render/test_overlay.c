@@ -18,6 +18,8 @@
 static const float probs[NE] = { 0.04f, 0.02f, 0.21f, 0.08f, 0.05f, 0.52f, 0.08f };
 static const float probs_raw[NE] = { 0.06f, 0.01f, 0.30f, 0.05f, 0.04f, 0.46f, 0.08f };
 
+static char outdir[2048];
+
 typedef struct Scene {
     EmoFrame *frame, *orig;
     float lm[2 * EMO_RENDER_MESH_POINTS];
@@ -265,8 +267,6 @@ static void check_mesh(Scene *sc, EmoOverlay *ov, const char *tag)
     assert_true(hit >= (int)(0.95 * n));
 }
 
-static char outdir[2048];
-
 static void run_size(int W, int H, EmoMeshStyle style, const char *name)
 {
     Scene *sc = calloc(1, sizeof(*sc));
@@ -385,6 +385,155 @@ static void test_overlay_bad_input(void **state)
     emo_overlay_close(NULL);
 }
 
+/* Two faces: each gets its box, tag and bars; the bars of each match its own probabilities. */
+static void test_overlay_two_faces(void **state)
+{
+    (void)state;
+    Scene *sc = calloc(1, sizeof(*sc));
+    build_scene(sc, 1920, 1080);
+    EmoOverlayFace faces[2];
+    faces[0] = sc->face;
+    faces[0].x = 300;
+    faces[0].w = 300;
+    faces[0].micro.active = 0;
+    faces[0].n_landmarks = 0;
+    faces[1] = sc->face;
+    faces[1].id = 8;
+    faces[1].x = 1200;
+    faces[1].y = 500;
+    faces[1].w = 260;
+    faces[1].h = 320;
+    faces[1].n_landmarks = 0;
+    faces[1].micro.active = 0;
+    static const float p2[NE] = { 0.71f, 0.01f, 0.02f, 0.03f, 0.13f, 0.05f, 0.05f };
+    memcpy(faces[1].probs, p2, sizeof(p2));
+    sc->in.faces = faces;
+    sc->in.n_faces = 2;
+    sc->in.graph_face = 1;
+    EmoOverlay *ov = NULL;
+    assert_int_equal(emo_overlay_open(&ov, NULL), 0);
+    assert_int_equal(emo_overlay_draw(ov, sc->frame, &sc->in), 0);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/overlay-1920x1080-two-faces.png", outdir);
+    write_png(sc->frame, path);
+    EmoOverlayLayout L;
+    emo_overlay_last_layout(ov, &L);
+    assert_int_equal(L.n_faces, 2);
+    /* the two panels do not cover each other */
+    EmoRect a = L.bars_panel[0], b = L.bars_panel[1];
+    assert_true(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y);
+    for (int i = 0; i < 2; i++) {
+        const EmoRect *pn = &L.bars_panel[i];
+        assert_true(pn->x >= 0 && pn->y >= 0 && pn->x + pn->w <= 1920 && pn->y + pn->h <= 1080);
+        for (int e = 0; e < NE; e++) {
+            double want = (i ? p2[e] : probs[e]) * L.bar[i][e].w;
+            int run = bar_run(sc->frame, &L.bar[i][e], e);
+            assert_true(fabs(run - want) <= 2.0);
+        }
+    }
+    /* the angry tag of face #8 above its box, in the angry colour */
+    uint8_t red[3];
+    emo_render_emotion_rgb(0, red);
+    assert_true(rt_count_color(sc->frame, faces[1].x, faces[1].y - 45, faces[1].w, 45, red, 30) > 500);
+    emo_overlay_close(&ov);
+    free_scene(sc);
+    free(sc);
+}
+
+/* Random values, special floats included: an error code or a clean draw,
+ * never a crash or a Cairo context left in error (EMO_EINTERNAL). */
+static float rnd_float(unsigned *seed)
+{
+    static const float special[] = { 0.0f, -0.0f, 1.0f, -1.0f, 1e30f, -1e30f, 1e-30f, 5000.0f, -5000.0f,
+                                     INFINITY, -INFINITY, NAN };
+    *seed = *seed * 1103515245u + 12345u;
+    unsigned r = (*seed >> 8) & 0xffff;
+    if (r % 4 == 0)
+        return special[r % (sizeof(special) / sizeof(special[0]))];
+    return (float)((int)(r % 2000) - 500);
+}
+
+static void test_overlay_random_input(void **state)
+{
+    (void)state;
+    EmoOverlay *ov = NULL;
+    assert_int_equal(emo_overlay_open(&ov, NULL), 0);
+    EmoFrame *f = NULL;
+    assert_int_equal(emo_frame_alloc(&f, EMO_PIX_BGRA, 320, 240), 0);
+    static float lm[2 * EMO_RENDER_MESH_POINTS];
+    static double ht[64];
+    static float hp[64 * NE];
+    EmoOverlayModel models[2];
+    unsigned seed = 12345;
+    int ok = 0, einval = 0;
+    for (int it = 0; it < 400; it++) {
+        EmoOverlayFace fc[2];
+        memset(fc, 0, sizeof(fc));
+        for (int i = 0; i < 2 * EMO_RENDER_MESH_POINTS; i++)
+            lm[i] = it % 4 == 0 ? (float)(rnd_float(&seed) * 0.3f) : 100.0f + (float)(i % 50);
+        for (int i = 0; i < 64; i++) {
+            ht[i] = it % 2 ? rnd_float(&seed) : i * 0.1;
+            for (int e = 0; e < NE; e++)
+                hp[i * NE + e] = rnd_float(&seed) / 1000.0f;
+        }
+        for (int m = 0; m < 2; m++)
+            for (int e = 0; e < NE; e++)
+                models[m].probs[e] = rnd_float(&seed) / 1000.0f;
+        models[0].name = "a very long model name that does not fit the label column";
+        models[1].name = NULL;
+        for (int k = 0; k < 2; k++) {
+            EmoOverlayFace *x = &fc[k];
+            x->id = (int)rnd_float(&seed);
+            x->x = rnd_float(&seed) * 0.3f;
+            x->y = rnd_float(&seed) * 0.3f;
+            x->w = fabsf(rnd_float(&seed)) * 0.2f;
+            x->h = fabsf(rnd_float(&seed)) * 0.2f;
+            x->landmarks = lm;
+            x->n_landmarks = EMO_RENDER_MESH_POINTS;
+            for (int e = 0; e < NE; e++) {
+                x->probs[e] = rnd_float(&seed) / 1000.0f;
+                x->probs_raw[e] = rnd_float(&seed) / 1000.0f;
+            }
+            x->dominant = (int)rnd_float(&seed) % 9;
+            x->has_probs = 1;
+            x->models = models;
+            x->n_models = 2;
+            x->history_t = ht;
+            x->history_probs = hp;
+            x->n_history = 64;
+            x->micro.active = 1;
+            x->micro.cx = rnd_float(&seed);
+            x->micro.cy = rnd_float(&seed);
+            x->micro.radius = rnd_float(&seed);
+            x->micro.angle = rnd_float(&seed);
+            x->micro.magnitude = rnd_float(&seed);
+            x->micro.threshold = rnd_float(&seed);
+            x->micro.region = "mouth";
+            x->micro.direction = it % 2 ? "Left Movement" : NULL;
+            x->micro.event = it % 3 == 0 ? "macro-expression" : it % 3 == 1 ? "micro-expression" : NULL;
+        }
+        EmoOverlayInput in;
+        memset(&in, 0, sizeof(in));
+        in.faces = fc;
+        in.n_faces = 2;
+        in.graph_face = (int)rnd_float(&seed);
+        in.capture_fps = rnd_float(&seed);
+        in.analysis_fps = rnd_float(&seed);
+        in.pts = rnd_float(&seed);
+        in.wallclock = rnd_float(&seed) * 1e6;
+        in.show_mesh = in.show_graph = in.show_model_bars = 1;
+        in.status = it % 2 ? "PAUSED" : NULL;
+        int r = emo_overlay_draw(ov, f, &in);
+        assert_true(r == 0 || r == EMO_EINVAL);
+        ok += r == 0;
+        einval += r == EMO_EINVAL;
+    }
+    print_message("random inputs: %d drawn, %d refused\n", ok, einval);
+    assert_true(ok > 50 && einval > 50);
+    emo_frame_unref(&f);
+    emo_overlay_close(&ov);
+}
+
 /* Not a timed test: prints the cost of one overlay at 1080p for the report. */
 static void test_overlay_cost_1080(void **state)
 {
@@ -406,13 +555,23 @@ static void test_overlay_cost_1080(void **state)
     free(sc);
 }
 
+/* Fontconfig keeps its configuration for the life of the process. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig\n";
+}
+
 int main(void)
 {
     snprintf(outdir, sizeof(outdir), "%s", emo_test_tmpdir("render-overlay"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlay_640),     cmocka_unit_test(test_overlay_1080),
         cmocka_unit_test(test_overlay_scales),  cmocka_unit_test(test_overlay_bad_input),
+        cmocka_unit_test(test_overlay_two_faces), cmocka_unit_test(test_overlay_random_input),
         cmocka_unit_test(test_overlay_cost_1080),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    cairo_debug_reset_static_data(); /* Cairo's font caches, for the leak checker */
+    return rc;
 }
