@@ -109,6 +109,153 @@ static int name_ok(const char *s)
     return 1;
 }
 
+/*
+ * libhdf5 1.10.8 trusts the global heap, where variable-length strings such
+ * as model_config live, in two ways that crash it (both found by
+ * fuzz_keras / by hand, reproduced by one changed field of the real
+ * mini-Xception file, see test_keras_hostile.c):
+ *  - an object size larger than its collection: H5HG_read memcpys hundreds
+ *    of gigabytes (segfault);
+ *  - a string descriptor (4-byte length, collection address, 4-byte object
+ *    index) whose length is smaller than the object: H5HG_read copies the
+ *    object into a buffer of the descriptor's length (heap overflow; glibc
+ *    aborts with "munmap_chunk(): invalid pointer").
+ * So before libhdf5 sees a file we walk every collection ("GCOL", version 1,
+ * 3 zero bytes, its size; then objects: index, refcount, 4 reserved, size,
+ * data padded to 8 bytes; index 0 is the free space), require it to fit in
+ * the file and each object to fit in it, then look for every descriptor
+ * naming one of its objects (the collection's address in the file, with a
+ * valid index after it) and require its length to equal the object's size.
+ * Keras files hold only variable-length *strings*, for which the two are
+ * equal; a chance match in weight data would need the 8 address bytes and a
+ * valid index to line up with a wrong length (none in the four model files).
+ */
+typedef struct HeapObj {
+    uint64_t coll;            /* collection address */
+    unsigned idx;
+    uint64_t size;
+} HeapObj;
+
+#define MAX_HEAP_OBJS 65536
+
+static int heap_obj_cmp(const void *a, const void *b)
+{
+    const HeapObj *x = a, *y = b;
+    if (x->coll != y->coll)
+        return x->coll < y->coll ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+static uint64_t le_uint(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#define MAX_FILE_BYTES (512u << 20)
+
+static int check_global_heaps(Ctx *c)
+{
+    FILE *f = fopen(c->path, "rb");
+    if (!f)
+        return fail(c, EMO_ENOENT, "cannot open the file");
+    int rc = 0;
+    uint8_t *b = NULL;
+    HeapObj *objs = NULL;
+    size_t n_objs = 0;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        rc = fail(c, EMO_EIO, "cannot read the file");
+        goto done;
+    }
+    if ((unsigned long)size > MAX_FILE_BYTES) {
+        rc = fail(c, EMO_EUNSUPPORTED, "file of %ld bytes is over the %u MiB limit for Keras models", size,
+                  MAX_FILE_BYTES >> 20);
+        goto done;
+    }
+    size_t n = (size_t)size;
+    if (!(b = malloc(n ? n : 1))) {
+        rc = EMO_ENOMEM;
+        goto done;
+    }
+    if (fread(b, 1, n, f) != n) {
+        rc = fail(c, EMO_EIO, "cannot read the file");
+        goto done;
+    }
+    /* Superblock at 0, 512, 1024, ...: its "size of lengths" sizes the fields. */
+    static const uint8_t sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
+    int len_size = 0, off_size = 0;
+    for (size_t at = 0; at + 16 <= n; at = at ? at * 2 : 512)
+        if (!memcmp(b + at, sig, 8)) {
+            len_size = b[at + 8] <= 1 ? b[at + 14] : b[at + 10];
+            off_size = b[at + 8] <= 1 ? b[at + 13] : b[at + 9];
+            break;
+        }
+    if ((len_size != 2 && len_size != 4 && len_size != 8) || (off_size != 2 && off_size != 4 && off_size != 8)) {
+        rc = fail(c, EMO_EFORMAT, "not a readable HDF5 file (no valid superblock)");
+        goto done;
+    }
+    size_t hdr = 8 + (size_t)len_size, obj_hdr = 8 + (size_t)len_size;
+    for (size_t at = 0; at + hdr <= n; at++) {
+        if (b[at] != 'G' || memcmp(b + at, "GCOL", 4) || b[at + 4] != 1 || b[at + 5] || b[at + 6] || b[at + 7])
+            continue;
+        uint64_t csize = le_uint(b + at + 8, len_size);
+        if (csize < hdr || csize > n - at) {
+            rc = fail(c, EMO_EFORMAT, "truncated or corrupt HDF5 file: the global heap at byte %zu runs past its end", at);
+            goto done;
+        }
+        size_t end = at + (size_t)csize;
+        for (size_t p = at + hdr; p + obj_hdr <= end;) {
+            unsigned idx = (unsigned)le_uint(b + p, 2);
+            uint64_t osize = le_uint(b + p + 8, len_size);
+            if (idx == 0)
+                break; /* free space: the rest of the collection */
+            if (osize > end - p - obj_hdr) {
+                rc = fail(c, EMO_EFORMAT, "corrupt HDF5 file: object %u of the global heap at byte %zu is larger than its heap",
+                          idx, at);
+                goto done;
+            }
+            if (n_objs == MAX_HEAP_OBJS) {
+                rc = fail(c, EMO_EUNSUPPORTED, "more than %d global heap objects", MAX_HEAP_OBJS);
+                goto done;
+            }
+            if (!objs && !(objs = malloc(MAX_HEAP_OBJS * sizeof(*objs)))) {
+                rc = EMO_ENOMEM;
+                goto done;
+            }
+            objs[n_objs].coll = at;
+            objs[n_objs].idx = idx;
+            objs[n_objs].size = osize;
+            n_objs++;
+            p += obj_hdr + (size_t)((osize + 7) & ~(uint64_t)7);
+        }
+    }
+    /* Descriptors: [length u32][collection address][index u32]. */
+    size_t dsize = 8 + (size_t)off_size;
+    if (n_objs)
+        qsort(objs, n_objs, sizeof(*objs), heap_obj_cmp);
+    for (size_t q = 0; n_objs && q + dsize <= n; q++) {
+        HeapObj key = { le_uint(b + q + 4, off_size), (unsigned)le_uint(b + q + 4 + off_size, 4), 0 };
+        if (key.idx == 0 || key.coll < objs[0].coll || key.coll > objs[n_objs - 1].coll)
+            continue;
+        const HeapObj *o = bsearch(&key, objs, n_objs, sizeof(*objs), heap_obj_cmp);
+        uint64_t len = le_uint(b + q, 4);
+        if (o && len != o->size) {
+            rc = fail(c, EMO_EFORMAT, "corrupt HDF5 file: a string at byte %zu claims %llu bytes, its heap object "
+                      "holds %llu", q, (unsigned long long)len, (unsigned long long)o->size);
+            goto done;
+        }
+    }
+done:
+    free(objs);
+    free(b);
+    fclose(f);
+    return rc;
+}
+
 /* Reads a scalar string attribute (variable or fixed length) into a malloc'ed,
  * NUL-terminated buffer. Returns 0, 1 when absent, or a negative error. */
 static int read_str_attr(Ctx *c, hid_t obj, const char *name, char **out)
@@ -1491,12 +1638,8 @@ int emo__nn_load_keras(EmoNnGraph *g, const char *path)
 #if H5_VERSION_GE(1, 10, 7)
     H5Pset_file_locking(fapl, 0, 1); /* read-only use; locks fail on some file systems */
 #endif
-    FILE *probe = fopen(path, "rb");
-    if (!probe) {
-        rc = fail(&c, EMO_ENOENT, "cannot open the file");
+    if ((rc = check_global_heaps(&c)) != 0)
         goto fail;
-    }
-    fclose(probe);
     if ((c.file = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
         rc = fail(&c, EMO_EFORMAT, "not a readable HDF5 file (truncated or corrupt?)");
         goto fail;
