@@ -26,7 +26,7 @@
  * allocated, and every size is capped. libhdf5's own error printing is
  * switched off for the duration of the load (and restored after).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memmem */
 #include "nn/graph.h"
 
 #include <cjson/cJSON.h>
@@ -188,8 +188,10 @@ static int check_global_heaps(Ctx *c)
     /* Superblock at 0, 512, 1024, ...: its "size of lengths" sizes the fields. */
     static const uint8_t sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
     int len_size = 0, off_size = 0;
+    size_t base = 0; /* addresses in the file are relative to the superblock */
     for (size_t at = 0; at + 16 <= n; at = at ? at * 2 : 512)
         if (!memcmp(b + at, sig, 8)) {
+            base = at;
             len_size = b[at + 8] <= 1 ? b[at + 14] : b[at + 10];
             off_size = b[at + 8] <= 1 ? b[at + 13] : b[at + 9];
             break;
@@ -199,9 +201,10 @@ static int check_global_heaps(Ctx *c)
         goto done;
     }
     size_t hdr = 8 + (size_t)len_size, obj_hdr = 8 + (size_t)len_size;
-    for (size_t at = 0; at + hdr <= n; at++) {
-        if (b[at] != 'G' || memcmp(b + at, "GCOL", 4) || b[at + 4] != 1 || b[at + 5] || b[at + 6] || b[at + 7])
-            continue;
+    /* memmem: a per-byte loop is slow under the fuzzer's instrumentation. */
+    for (const uint8_t *hit = memmem(b, n, "GCOL\1\0\0\0", 8); hit && (size_t)(hit - b) + hdr <= n;
+         hit = memmem(hit + 1, n - (size_t)(hit + 1 - b), "GCOL\1\0\0\0", 8)) {
+        size_t at = (size_t)(hit - b);
         uint64_t csize = le_uint(b + at + 8, len_size);
         if (csize < hdr || csize > n - at) {
             rc = fail(c, EMO_EFORMAT, "truncated or corrupt HDF5 file: the global heap at byte %zu runs past its end", at);
@@ -226,27 +229,41 @@ static int check_global_heaps(Ctx *c)
                 rc = EMO_ENOMEM;
                 goto done;
             }
-            objs[n_objs].coll = at;
+            objs[n_objs].coll = at - base;
             objs[n_objs].idx = idx;
             objs[n_objs].size = osize;
             n_objs++;
             p += obj_hdr + (size_t)((osize + 7) & ~(uint64_t)7);
         }
     }
-    /* Descriptors: [length u32][collection address][index u32]. */
-    size_t dsize = 8 + (size_t)off_size;
+    /* Descriptors: [length u32][collection address][index u32]; found by
+     * searching for each collection's address. */
     if (n_objs)
         qsort(objs, n_objs, sizeof(*objs), heap_obj_cmp);
-    for (size_t q = 0; n_objs && q + dsize <= n; q++) {
-        HeapObj key = { le_uint(b + q + 4, off_size), (unsigned)le_uint(b + q + 4 + off_size, 4), 0 };
-        if (key.idx == 0 || key.coll < objs[0].coll || key.coll > objs[n_objs - 1].coll)
+    int n_colls = 0;
+    for (size_t k = 0; k < n_objs; k++) {
+        if (k > 0 && objs[k].coll == objs[k - 1].coll)
             continue;
-        const HeapObj *o = bsearch(&key, objs, n_objs, sizeof(*objs), heap_obj_cmp);
-        uint64_t len = le_uint(b + q, 4);
-        if (o && len != o->size) {
-            rc = fail(c, EMO_EFORMAT, "corrupt HDF5 file: a string at byte %zu claims %llu bytes, its heap object "
-                      "holds %llu", q, (unsigned long long)len, (unsigned long long)o->size);
+        if (++n_colls > 256) {
+            rc = fail(c, EMO_EUNSUPPORTED, "more than 256 global heap collections");
             goto done;
+        }
+        uint8_t pat[8];
+        for (int i = 0; i < off_size; i++)
+            pat[i] = (uint8_t)(objs[k].coll >> (8 * i));
+        for (const uint8_t *hit = memmem(b, n, pat, (size_t)off_size); hit;
+             hit = memmem(hit + 1, n - (size_t)(hit + 1 - b), pat, (size_t)off_size)) {
+            size_t q = (size_t)(hit - b);
+            if (q < 4 || q + (size_t)off_size + 4 > n)
+                continue;
+            HeapObj key = { objs[k].coll, (unsigned)le_uint(hit + off_size, 4), 0 };
+            const HeapObj *o = key.idx ? bsearch(&key, objs, n_objs, sizeof(*objs), heap_obj_cmp) : NULL;
+            uint64_t len = le_uint(hit - 4, 4);
+            if (o && len != o->size) {
+                rc = fail(c, EMO_EFORMAT, "corrupt HDF5 file: a string at byte %zu claims %llu bytes, its heap "
+                          "object holds %llu", q - 4, (unsigned long long)len, (unsigned long long)o->size);
+                goto done;
+            }
         }
     }
 done:
