@@ -285,7 +285,7 @@ static uint64_t le(const uint8_t *p, int n)
 }
 
 /* One changed field of the real mini-Xception file each, aimed at libhdf5
- * 1.10.8's global-heap bugs (without the loader's pre-check: a segfault in
+ * 1.10.8's global-heap bugs (without the loader's pre-check: segfaults in
  * H5HG_read, and a heap overflow that glibc aborts on). Each must be
  * rejected with a message. */
 static void test_global_heap_regressions(void **state)
@@ -337,8 +337,12 @@ static void test_global_heap_regressions(void **state)
         snprintf(what, sizeof(what), "model_config length %u at byte %zu", lens[i], desc);
         trial(buf, n, what, &st);
     }
+    memcpy(buf, orig, n);
+    buf[desc + 12] = buf[desc + 13] = buf[desc + 14] = 0xff; /* object index 0x03ffffff: the fuzzer's second find */
+    snprintf(what, sizeof(what), "model_config heap index at byte %zu", desc + 12);
+    trial(buf, n, what, &st);
     printf("global heap regressions: %d files, %d rejected with a message\n", st.trials, st.rejected);
-    assert_int_equal(st.rejected, 4);
+    assert_int_equal(st.rejected, 5);
     free(buf);
     free(orig);
 }
