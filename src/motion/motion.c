@@ -16,6 +16,8 @@
 #define PATCH_R 2         /* stable samples: (2r+1)^2 pixels around each stable landmark */
 
 typedef struct RegionTrack {
+    float px, py;                 /* integrated compensated flow (position), px */
+    float rx, ry;                 /* rest position, px */
     float dx, dy;                 /* displacement from rest, px */
     int64_t hframe[HIST];
     float hmag[HIST];
@@ -25,6 +27,7 @@ typedef struct RegionTrack {
     int64_t onset, last, apex, last_offset;
     double onset_pts, last_pts, apex_pts;
     float apex_mag, apex_dx, apex_dy;
+    float prev_mag;
 } RegionTrack;
 
 struct EmoMotion {
@@ -217,10 +220,20 @@ static float select_k(float *a, int n, int k)
     return a[k];
 }
 
+static void region_box(const EmoMotion *m, int r, const float *lm, int box[4]);
+
+/* Samples for the head-motion fit. With landmarks: patches around the
+ * stable landmarks (nose bridge, forehead, temples, outline) and every
+ * other pixel of the face outside the expressive regions' boxes, which
+ * spreads the samples over the whole face so that the fit does not
+ * extrapolate. Without: every other pixel of the face. Robust weights
+ * discount whatever moves on its own either way. */
 static int collect_samples(EmoMotion *m, const float *lm)
 {
     const int S = m->size;
+    const int b = S / 12; /* the flow is least reliable near the border */
     int n = 0;
+    int boxes[EMO_REGION_COUNT][4];
     if (lm) {
         int ns;
         const int *idx = emo_motion_stable_landmarks(&ns);
@@ -228,26 +241,27 @@ static int collect_samples(EmoMotion *m, const float *lm)
             int cx = (int)lroundf(lm[2 * idx[i]]), cy = (int)lroundf(lm[2 * idx[i] + 1]);
             for (int y = cy - PATCH_R; y <= cy + PATCH_R; y++)
                 for (int x = cx - PATCH_R; x <= cx + PATCH_R; x++) {
-                    if (x < 0 || y < 0 || x >= S || y >= S || n >= m->cap)
+                    if (x < b || y < b || x >= S - b || y >= S - b || n >= m->cap)
                         continue;
                     m->sx[n] = (float)x;
                     m->sy[n] = (float)y;
                     n++;
                 }
         }
+        for (int r = 0; r < EMO_REGION_COUNT; r++)
+            region_box(m, r, lm, boxes[r]);
     }
-    if (n < 16) {
-        /* The whole face, every other pixel, away from the border where the
-         * flow is least reliable; robust weights discount what moves. */
-        n = 0;
-        int b = S / 12;
-        for (int y = b; y < S - b; y += 2)
-            for (int x = b; x < S - b; x += 2) {
-                m->sx[n] = (float)x;
-                m->sy[n] = (float)y;
-                n++;
-            }
-    }
+    for (int y = b; y < S - b; y += 2)
+        for (int x = b; x < S - b; x += 2) {
+            int inside = 0;
+            for (int r = 0; lm && r < EMO_REGION_COUNT && !inside; r++)
+                inside = x >= boxes[r][0] && x <= boxes[r][2] && y >= boxes[r][1] && y <= boxes[r][3];
+            if (inside || n >= m->cap)
+                continue;
+            m->sx[n] = (float)x;
+            m->sy[n] = (float)y;
+            n++;
+        }
     for (int i = 0; i < n; i++) {
         size_t o = (size_t)m->sy[i] * (size_t)S + (size_t)m->sx[i];
         m->su[i] = m->u[o];
@@ -297,6 +311,10 @@ static void compensate(EmoMotion *m, const float *lm, EmoMotionFrame *res)
     const int S = m->size;
     const double c = S / 2.0;
     int n = collect_samples(m, lm);
+    if (n < 8) {
+        res->head_inliers = 0;
+        return;
+    }
     double au[3] = { 0, 0, 0 }, av[3] = { 0, 0, 0 };
     memcpy(m->sr, m->su, (size_t)n * sizeof(float));
     au[0] = select_k(m->sr, n, n / 2);
@@ -406,12 +424,16 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
             t->below = 0;
             t->onset = frame;
             t->onset_pts = pts;
-            /* The movement began where the magnitude last rose over the
-             * lower threshold, after the previous event of this region. */
+            /* The movement began at the foot of the rise that crossed the
+             * threshold: walk back while the magnitude keeps falling and
+             * stays over the lower threshold (and after this region's
+             * previous event). */
+            float after = mag;
             for (int i = 0; i < t->hn; i++) {
                 int j = ((t->hpos - 1 - i) % HIST + HIST) % HIST;
-                if (t->hmag[j] < lo || t->hframe[j] <= t->last_offset)
+                if (t->hmag[j] < lo || t->hmag[j] >= after || t->hframe[j] <= t->last_offset)
                     break;
+                after = t->hmag[j];
                 t->onset = t->hframe[j];
                 t->onset_pts = t->hpts[j];
             }
@@ -429,7 +451,12 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
             t->apex_dx = dx;
             t->apex_dy = dy;
         }
-        if (mag >= lo) {
+        /* Settled: back under half the apex and no longer returning. The
+         * integrated track need not come back exactly to rest, so waiting
+         * for the lower threshold alone could stretch an event until the
+         * rest position catches up. */
+        int settled = frame != t->apex && mag < 0.5f * t->apex_mag && mag > t->prev_mag - 0.02f * t->apex_mag;
+        if (mag >= lo && !settled) {
             t->last = frame;
             t->last_pts = pts;
             t->below = 0;
@@ -437,6 +464,7 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
             end_event(m, r);
         }
     }
+    t->prev_mag = mag;
     t->hframe[t->hpos] = frame;
     t->hpts[t->hpos] = pts;
     t->hmag[t->hpos] = mag;
@@ -499,8 +527,8 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
     for (size_t i = 0; i < (size_t)S * (size_t)S; i++)
         msum += hypot(m->u[i], m->v[i]);
     res->mean_magnitude = (float)(msum / ((double)S * S));
-    /* Rest positions follow each region with time constant rest_time. */
     const float keep = (float)exp(-frame_dt / m->s.rest_time);
+    const float keep_event = (float)exp(-frame_dt / (4 * m->s.rest_time));
     for (int r = 0; r < EMO_REGION_COUNT; r++) {
         int box[4];
         region_box(m, r, lm, box);
@@ -518,8 +546,18 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
             rm->flow_dx = (float)(su / cnt);
             rm->flow_dy = (float)(sv / cnt);
         }
-        t->dx = keep * t->dx + rm->flow_dx / (float)k;
-        t->dy = keep * t->dy + rm->flow_dy / (float)k;
+        t->px += rm->flow_dx / (float)k;
+        t->py += rm->flow_dy / (float)k;
+        /* The rest position follows the region (a first-order high-pass of
+         * its track), four times slower during a young event so that the
+         * return movement ends it rather than overshooting; a held (macro)
+         * expression fades once the event is older than max_duration +
+         * rest_time. */
+        float kr = t->active && pts - t->onset_pts <= m->s.max_duration + m->s.rest_time ? keep_event : keep;
+        t->rx = kr * t->rx + (1 - kr) * t->px;
+        t->ry = kr * t->ry + (1 - kr) * t->py;
+        t->dx = t->px - t->rx;
+        t->dy = t->py - t->ry;
         rm->dx = t->dx;
         rm->dy = t->dy;
         rm->magnitude = (float)(hypot(t->dx, t->dy) * m->unit);

@@ -18,10 +18,11 @@ static const int lip_lo[] = { 17, 84, 314, 181, 405, 14, 87, 317, 178, 402 };
 static const int cheek_l[] = { 425, 280, 330, 266, 411 };
 static const int cheek_r[] = { 205, 50, 101, 36, 187 };
 static const int chin[] = { 152, 148, 377, 176, 400, 199, 175 };
-/* Nose bridge, forehead, temples and the upper face outline: skin that
- * moves with the skull rather than with expressions. */
-static const int stable[] = { 168, 6, 197, 195, 10, 151, 9, 108, 337, 109, 338, 67, 297,
-                              54, 284, 21, 251, 127, 356, 162, 389, 234, 454, 93, 323 };
+/* Nose bridge, forehead, temples and the face outline down to the jaw
+ * angles: skin that moves with the skull rather than with expressions; the
+ * lower outline keeps the fit from extrapolating to the mouth and chin. */
+static const int stable[] = { 168, 6, 197, 195, 10, 151, 9, 108, 337, 109, 338, 67, 297, 54, 284,
+                              21, 251, 127, 356, 162, 389, 234, 454, 93, 323, 132, 361, 58, 288 };
 
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 
