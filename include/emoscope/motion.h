@@ -113,6 +113,8 @@ EmoDirection emo_direction_classify(double dx, double dy);
 const int *emo_region_landmarks(int region, int *n);
 /** Indices of the stable points used to fit the head motion. */
 const int *emo_motion_stable_landmarks(int *n);
+/** Indices of the face-oval contour, in order around the face. */
+const int *emo_motion_face_oval(int *n);
 
 /* ------------------------------------------------------------------------ */
 /* Face motion                                                               */
@@ -149,9 +151,10 @@ typedef struct EmoMotionEvent {
     double onset_pts, apex_pts, offset_pts; /**< seconds */
     double duration;          /**< offset_pts - onset_pts + one frame interval, seconds */
     EmoRegion region;
-    EmoDirection direction;   /**< class of the displacement at the apex */
-    float peak_magnitude;     /**< threshold units */
-    float peak_dx, peak_dy;   /**< px of the normalised face */
+    EmoDirection direction;   /**< class of (peak_dx, peak_dy) */
+    float peak_magnitude;     /**< |(peak_dx, peak_dy)| in threshold units */
+    float peak_dx, peak_dy;   /**< displacement at the apex from where the region was just before
+                                   the onset, px of the normalised face */
     int micro;                /**< 1: micro-expression (min_duration..max_duration), 0: macro */
 } EmoMotionEvent;
 

@@ -76,7 +76,7 @@ static const EmoSettingDesc table[] = {
     B(motion, compensate, "true", "remove rigid head motion before measuring"),
     I(motion, levels, "levels", "3", 1, 8, "Farneback pyramid levels"),
     D(motion, pyr_scale, "ratio", "0.5", 0.1, 0.9, "Farneback pyramid scale"),
-    I(motion, winsize, "px", "9", 3, 101, "Farneback averaging window (face regions are 5-20 px of a 96-px face: a small window keeps them apart)"),
+    I(motion, winsize, "px", "7", 3, 101, "Farneback averaging window (face regions are 5-20 px of a 96-px face: a small window keeps them apart)"),
     I(motion, iterations, "iterations", "3", 1, 50, "Farneback iterations per level"),
     I(motion, poly_n, "px", "5", 5, 7, "Farneback polynomial neighbourhood (5 or 7)"),
     D(motion, poly_sigma, "px", "1.1", 0.1, 10, "Farneback polynomial Gaussian sigma"),

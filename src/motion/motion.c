@@ -20,7 +20,8 @@ typedef struct RegionTrack {
     float rx, ry;                 /* rest position, px */
     float dx, dy;                 /* displacement from rest, px */
     int64_t hframe[HIST];
-    float hmag[HIST];
+    float hmag[HIST], hdx[HIST], hdy[HIST];
+    float base_dx, base_dy;       /* displacement just before the event's onset */
     double hpts[HIST];
     int hn, hpos;
     int active, below;
@@ -220,20 +221,33 @@ static float select_k(float *a, int n, int k)
     return a[k];
 }
 
-static void region_box(const EmoMotion *m, int r, const float *lm, int box[4]);
+/* Even-odd point-in-polygon test. */
+static int inside_poly(const float *px, const float *py, int n, float x, float y)
+{
+    int in = 0;
+    for (int i = 0, j = n - 1; i < n; j = i++)
+        if ((py[i] > y) != (py[j] > y) && x < (px[j] - px[i]) * (y - py[i]) / (py[j] - py[i]) + px[i])
+            in = !in;
+    return in;
+}
 
-/* Samples for the head-motion fit. With landmarks: patches around the
- * stable landmarks (nose bridge, forehead, temples, outline) and every
- * other pixel of the face outside the expressive regions' boxes, which
- * spreads the samples over the whole face so that the fit does not
- * extrapolate. Without: every other pixel of the face. Robust weights
- * discount whatever moves on its own either way. */
+/* Samples for the head-motion fit, all inside the face (background and
+ * hair do not move with it): patches around the stable landmarks (nose
+ * bridge, forehead, temples, outline) and every other pixel inside the
+ * face oval shrunk by 20 % towards its centre; without landmarks, every
+ * other pixel inside an ellipse that the canonical face fills (shrunk the
+ * same). Expressive regions are not cut out: they are a minority of the
+ * face, the Tukey weights discount what moves on its own, and keeping the
+ * central face in the fit follows the nose and mouth during head turns,
+ * where a fit on the outline alone leaves the parallax of the nose as
+ * residual motion. */
 static int collect_samples(EmoMotion *m, const float *lm)
 {
     const int S = m->size;
     const int b = S / 12; /* the flow is least reliable near the border */
     int n = 0;
-    int boxes[EMO_REGION_COUNT][4];
+    float ox[64], oy[64];
+    int nov = 0;
     if (lm) {
         int ns;
         const int *idx = emo_motion_stable_landmarks(&ns);
@@ -248,15 +262,30 @@ static int collect_samples(EmoMotion *m, const float *lm)
                     n++;
                 }
         }
-        for (int r = 0; r < EMO_REGION_COUNT; r++)
-            region_box(m, r, lm, boxes[r]);
+        int no;
+        const int *oi = emo_motion_face_oval(&no);
+        float cx = 0, cy = 0;
+        for (int i = 0; i < no; i++) {
+            cx += lm[2 * oi[i]] / (float)no;
+            cy += lm[2 * oi[i] + 1] / (float)no;
+        }
+        for (int i = 0; i < no; i++) {
+            ox[i] = cx + 0.8f * (lm[2 * oi[i]] - cx);
+            oy[i] = cy + 0.8f * (lm[2 * oi[i] + 1] - cy);
+        }
+        nov = no;
     }
+    const float ex = 0.39f * 0.8f * (float)S, ey = 0.45f * 0.8f * (float)S, c = 0.5f * (float)S;
     for (int y = b; y < S - b; y += 2)
         for (int x = b; x < S - b; x += 2) {
-            int inside = 0;
-            for (int r = 0; lm && r < EMO_REGION_COUNT && !inside; r++)
-                inside = x >= boxes[r][0] && x <= boxes[r][2] && y >= boxes[r][1] && y <= boxes[r][3];
-            if (inside || n >= m->cap)
+            int skip = 0;
+            if (lm) {
+                skip = !inside_poly(ox, oy, nov, (float)x, (float)y);
+            } else {
+                float qx = ((float)x - c) / ex, qy = ((float)y - c) / ey;
+                skip = qx * qx + qy * qy > 1.0f;
+            }
+            if (skip || n >= m->cap)
                 continue;
             m->sx[n] = (float)x;
             m->sy[n] = (float)y;
@@ -407,10 +436,10 @@ static void end_event(EmoMotion *m, int r)
     e->offset_pts = t->last_pts;
     e->duration = dur;
     e->region = (EmoRegion)r;
-    e->direction = emo_direction_classify(t->apex_dx, t->apex_dy);
-    e->peak_magnitude = t->apex_mag;
-    e->peak_dx = t->apex_dx;
-    e->peak_dy = t->apex_dy;
+    e->peak_dx = t->apex_dx - t->base_dx;
+    e->peak_dy = t->apex_dy - t->base_dy;
+    e->direction = emo_direction_classify(e->peak_dx, e->peak_dy);
+    e->peak_magnitude = (float)(hypot(e->peak_dx, e->peak_dy) * m->unit);
     e->micro = dur <= m->s.max_duration + 1e-9;
 }
 
@@ -429,13 +458,22 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
              * stays over the lower threshold (and after this region's
              * previous event). */
             float after = mag;
-            for (int i = 0; i < t->hn; i++) {
+            int i = 0;
+            for (; i < t->hn; i++) {
                 int j = ((t->hpos - 1 - i) % HIST + HIST) % HIST;
                 if (t->hmag[j] < lo || t->hmag[j] >= after || t->hframe[j] <= t->last_offset)
                     break;
                 after = t->hmag[j];
                 t->onset = t->hframe[j];
                 t->onset_pts = t->hpts[j];
+            }
+            /* Direction and peak are measured from where the region was
+             * just before the onset, which need not be its rest position. */
+            t->base_dx = t->base_dy = 0;
+            if (i < t->hn) {
+                int j = ((t->hpos - 1 - i) % HIST + HIST) % HIST;
+                t->base_dx = t->hdx[j];
+                t->base_dy = t->hdy[j];
             }
             t->apex = t->last = frame;
             t->apex_pts = t->last_pts = pts;
@@ -468,6 +506,8 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
     t->hframe[t->hpos] = frame;
     t->hpts[t->hpos] = pts;
     t->hmag[t->hpos] = mag;
+    t->hdx[t->hpos] = dx;
+    t->hdy[t->hpos] = dy;
     t->hpos = (t->hpos + 1) % HIST;
     if (t->hn < HIST)
         t->hn++;

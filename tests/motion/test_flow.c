@@ -133,12 +133,6 @@ static void check_synthetic(EmoFlowImpl impl, double angle_deg, double dx, doubl
     w1.tx = dx;
     w1.ty = dy;
     mt_warp(img, &w1, size, b);
-    if (getenv("MT_DEBUG")) {
-        FILE *fo = fopen("/tmp/motion/ab.raw", "wb");
-        fwrite(a, 1, size * size, fo);
-        fwrite(b, 1, size * size, fo);
-        fclose(fo);
-    }
     EmoFlowSettings s;
     settings(&s, size, size, impl);
     EmoFlow *f = NULL;
@@ -154,8 +148,6 @@ static void check_synthetic(EmoFlowImpl impl, double angle_deg, double dx, doubl
             /* Output q samples source at R(angle) q: content moves by R(-angle). */
             double ex = ca * qx + sa * qy - qx + dx, ey = -sa * qx + ca * qy - qy + dy;
             double e = hypot(u[y * size + x] - ex, v[y * size + x] - ey);
-            if (getenv("MT_DEBUG") && x % 16 == 0 && y % 16 == 0)
-                print_message("  (%d,%d) est (%.3f,%.3f) exp (%.3f,%.3f)\n", x, y, u[y * size + x], v[y * size + x], ex, ey);
             sum += e;
             mx = fmax(mx, e);
             cnt++;

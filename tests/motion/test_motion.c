@@ -126,14 +126,6 @@ static void run_still(int use_landmarks, double motion, const MtInject *inj, int
     mt_canonical_landmarks(SIZE, lm);
     EmoMotionSettings s;
     emo_motion_default_settings(&s);
-    if (getenv("MT_WIN"))
-        s.winsize = atoi(getenv("MT_WIN"));
-    if (getenv("MT_TAU"))
-        s.rest_time = atof(getenv("MT_TAU"));
-    if (getenv("MT_REF"))
-        s.reference_size = atof(getenv("MT_REF"));
-    if (getenv("MT_LEVELS"))
-        s.levels = atoi(getenv("MT_LEVELS"));
     EmoMotion *m = NULL;
     assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
     uint8_t face[SIZE * SIZE];
@@ -147,10 +139,6 @@ static void run_still(int use_landmarks, double motion, const MtInject *inj, int
         EmoMotionFrame r;
         assert_int_equal(emo_motion_push(m, face, SIZE, use_landmarks ? lm : NULL, f / FPS, f, &r), 0);
         mt_collect(m, r.n_events, ev);
-        if (getenv("MT_TRACE") && ninj && motion > 0 && !use_landmarks)
-            print_message("f %3d lbrow %.2f (%.2f,%.2f) flow (%.2f,%.2f) head %.2f %.2f inl %.2f\n", f,
-                          r.region[1].magnitude, r.region[1].dx, r.region[1].dy, r.region[1].flow_dx,
-                          r.region[1].flow_dy, r.head_dx, r.head_dy, r.head_inliers);
         for (int k = 0; k < EMO_REGION_COUNT; k++) {
             int hit = 0;
             for (int i = 0; i < ninj; i++)
