@@ -184,6 +184,10 @@ const EmoMotionEvent *emo_motion_event(const EmoMotion *m, int i);
 void emo_motion_reset(EmoMotion *m);
 /** The last compensated flow field (aligned_size^2 floats each), or NULL before the first pair. */
 int emo_motion_flow(const EmoMotion *m, const float **u, const float **v);
+/** Picks the flow kernels (default: auto); EMO_EUNSUPPORTED when the CPU lacks them. */
+int emo_motion_set_flow_impl(EmoMotion *m, EmoFlowImpl impl);
+/** "c" or "avx2". */
+const char *emo_motion_flow_impl(const EmoMotion *m);
 /** Threshold in pixels of this handle's normalised face. */
 double emo_motion_threshold_px(const EmoMotion *m);
 void emo_motion_close(EmoMotion **m);

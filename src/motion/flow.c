@@ -259,6 +259,28 @@ fail:
     return err;
 }
 
+int emo__flow_core_set_impl(EmoFlowCore *c, EmoFlowImpl impl)
+{
+    EmoFlowDsp d;
+    switch (impl) {
+    case EMO_FLOW_IMPL_C:
+        emo__flow_dsp_init_c(&d);
+        break;
+    case EMO_FLOW_IMPL_AVX2:
+        if (emo__flow_dsp_init_avx2(&d))
+            return EMO_EUNSUPPORTED;
+        break;
+    case EMO_FLOW_IMPL_AUTO:
+        if (emo__flow_dsp_init_avx2(&d))
+            emo__flow_dsp_init_c(&d);
+        break;
+    default:
+        return EMO_EINVAL;
+    }
+    c->dsp = d;
+    return 0;
+}
+
 const char *emo__flow_core_impl(const EmoFlowCore *c)
 {
     return c->dsp.name;

@@ -78,6 +78,8 @@ void emo__flow_frame_set(EmoFlowCore *c, EmoFlowFrame *f, const uint8_t *img, pt
 /* Dense flow from a to b: b(p + d(p)) ~ a(p); u, v are w*h planes. */
 void emo__flow_core_run(EmoFlowCore *c, const EmoFlowFrame *a, const EmoFlowFrame *b, float *u, float *v);
 const char *emo__flow_core_impl(const EmoFlowCore *c);
+/* Switches the kernels (benchmarks, tests); EMO_EUNSUPPORTED if unavailable. */
+int emo__flow_core_set_impl(EmoFlowCore *c, EmoFlowImpl impl);
 int emo__flow_core_levels(const EmoFlowCore *c);
 
 #endif

@@ -625,3 +625,18 @@ int emo_motion_flush(EmoMotion *m)
             end_event(m, r);
     return m->nev;
 }
+
+int emo_motion_set_flow_impl(EmoMotion *m, EmoFlowImpl impl)
+{
+    if (!m)
+        return EMO_EINVAL;
+    int err = emo__flow_core_set_impl(m->core, impl);
+    if (err)
+        emo_log(m->lg, EMO_LOG_ERROR, "motion: flow kernels %d not available on this CPU or build", (int)impl);
+    return err;
+}
+
+const char *emo_motion_flow_impl(const EmoMotion *m)
+{
+    return m ? emo__flow_core_impl(m->core) : "none";
+}
