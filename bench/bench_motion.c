@@ -200,11 +200,11 @@ int emo_bench_motion(EmoCli *cli, int argc, char **argv)
            "iterations %d poly_n %d poly_sigma %g\n",
            n, s, s, ms->levels, ms->pyr_scale, ms->winsize, ms->iterations, ms->poly_n, ms->poly_sigma);
     printf("%-6s %-24s %10s %10s\n", "impl", "stage (ms/frame/face)", "median", "p99");
-    static const EmoFlowImpl impls[] = { EMO_FLOW_IMPL_C, EMO_FLOW_IMPL_AVX2 };
-    static const char *const names[] = { "c", "avx2" };
+    static const EmoFlowImpl impls[] = { EMO_FLOW_IMPL_C, EMO_FLOW_IMPL_SSE2, EMO_FLOW_IMPL_AVX2 };
+    static const char *const names[] = { "c", "sse2", "avx2" };
     int rc = EMO_EXIT_OK;
-    double flow_ms[2] = { 0, 0 };
-    for (int k = 0; k < 2; k++) {
+    double flow_ms[3] = { 0, 0, 0 };
+    for (int k = 0; k < 3; k++) {
         Times t;
         int err = bench_motion_impl(cli, impls[k], frames, n, s, &t);
         if (err == EMO_EUNSUPPORTED) {
@@ -238,7 +238,7 @@ int emo_bench_motion(EmoCli *cli, int argc, char **argv)
         } else {
             printf("%-6s %-24s %10.3f %10.3f  (OpenCV %s, cv2.calcOpticalFlowFarneback, 1 thread)\n", "opencv",
                    "flow of one pair", m, p, ver);
-            for (int k = 0; k < 2; k++)
+            for (int k = 0; k < 3; k++)
                 if (flow_ms[k] > 0)
                     printf("ratio  %s / opencv = %.2f\n", names[k], flow_ms[k] / m);
         }

@@ -30,6 +30,7 @@ typedef enum EmoFlowImpl {
     EMO_FLOW_IMPL_AUTO = 0, /**< fastest the CPU supports (detected once) */
     EMO_FLOW_IMPL_C = 1,    /**< plain-C reference */
     EMO_FLOW_IMPL_AVX2 = 2, /**< AVX2 intrinsics; EMO_EUNSUPPORTED where the CPU lacks it */
+    EMO_FLOW_IMPL_SSE2 = 3, /**< SSE2 intrinsics (x86 without AVX2) */
 } EmoFlowImpl;
 
 /** Farneback settings (Farneback 2003, "Two-frame motion estimation based on polynomial expansion"). */
@@ -59,7 +60,7 @@ int emo_flow_open(EmoFlow **out, const EmoFlowSettings *s);
  */
 int emo_flow_compute(EmoFlow *f, const uint8_t *prev, ptrdiff_t prev_stride, const uint8_t *next,
                      ptrdiff_t next_stride, float *u, float *v, ptrdiff_t flow_stride);
-/** "c" or "avx2". */
+/** "c", "sse2" or "avx2". */
 const char *emo_flow_impl_name(const EmoFlow *f);
 /** Frees; *f becomes NULL; NULL is a no-op. */
 void emo_flow_close(EmoFlow **f);
@@ -186,7 +187,7 @@ void emo_motion_reset(EmoMotion *m);
 int emo_motion_flow(const EmoMotion *m, const float **u, const float **v);
 /** Picks the flow kernels (default: auto); EMO_EUNSUPPORTED when the CPU lacks them. */
 int emo_motion_set_flow_impl(EmoMotion *m, EmoFlowImpl impl);
-/** "c" or "avx2". */
+/** "c", "sse2" or "avx2". */
 const char *emo_motion_flow_impl(const EmoMotion *m);
 /** Threshold in pixels of this handle's normalised face. */
 double emo_motion_threshold_px(const EmoMotion *m);

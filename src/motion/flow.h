@@ -53,8 +53,9 @@ typedef struct EmoFlowDsp {
 } EmoFlowDsp;
 
 void emo__flow_dsp_init_c(EmoFlowDsp *dsp);
-/* Returns 0 and fills dsp when the CPU and the build support AVX2. */
+/* Return 0 and fill dsp when the CPU and the build support AVX2 / SSE2. */
 int emo__flow_dsp_init_avx2(EmoFlowDsp *dsp);
+int emo__flow_dsp_init_sse2(EmoFlowDsp *dsp);
 /* Shared scalar horizontal running box sum (one row). */
 void emo__box_row(const float *src, float *dst, int w, int r);
 
