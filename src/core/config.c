@@ -79,7 +79,7 @@ static const EmoSettingDesc table[] = {
     I(motion, winsize, "px", "7", 3, 101, "Farneback averaging window (face regions are 5-20 px of a 96-px face: a small window keeps them apart)"),
     I(motion, iterations, "iterations", "3", 1, 50, "Farneback iterations per level"),
     I(motion, poly_n, "px", "5", 5, 7, "Farneback polynomial neighbourhood (5 or 7)"),
-    D(motion, poly_sigma, "px", "1.1", 0.1, 10, "Farneback polynomial Gaussian sigma"),
+    D(motion, poly_sigma, "px", "0.9", 0.1, 10, "Farneback polynomial Gaussian sigma (0.9 on faces: less noise under head motion than 1.1)"),
     D(motion, reference_size, "px", "320", 16, 4096, "face width the threshold's pixels refer to; set it to face.aligned_size to count pixels of the normalised face"),
     D(motion, rest_time, "s", "0.5", 0.05, 60, "time constant with which a region's rest position follows it (slow drifts and held expressions fade)"),
     D(motion, hysteresis, "ratio", "0.3", 0.05, 1, "an event lasts while its magnitude stays above threshold x this"),
