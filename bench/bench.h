@@ -9,6 +9,7 @@ int emo_bench_nn(EmoCli *cli, int argc, char **argv);       /* bench/bench_nn.c 
 int emo_bench_face(EmoCli *cli, int argc, char **argv);     /* bench/bench_face.c (issue 4) */
 int emo_bench_emotion(EmoCli *cli, int argc, char **argv);  /* bench/bench_emotion.c (issue 5) */
 int emo_bench_motion(EmoCli *cli, int argc, char **argv);   /* bench/bench_motion.c (issue 6) */
+int emo_bench_render(EmoCli *cli, int argc, char **argv);   /* bench/bench_render.c (issue 7) */
 int emo_bench_pipeline(EmoCli *cli, int argc, char **argv); /* bench/bench_pipeline.c (issue 8) */
 
 #endif

@@ -1,13 +1,56 @@
-/* emoscope analyze (placeholder until its issue lands). */
+/* emoscope analyze FILE: every frame, headless, all outputs. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <string.h>
+
+#include <emoscope/video.h>
 
 #include "cli.h"
+#include "job.h"
 
 int emo_cmd_analyze(EmoCli *cli, int argc, char **argv)
 {
-    (void)cli;
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "emoscope analyze: not available yet: analysis comes with issues 4-7\n");
-    return EMO_EXIT_FAIL;
+    EmoJob job = { 0 };
+    job.name = "analyze";
+    job.out_dir = cli->cfg.general.output_dir;
+    job.analyze = 1;
+    job.write_video = cli->cfg.output.video;
+    job.write_results = 1;
+    job.write_chart = cli->cfg.output.chart;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            job.out_dir = argv[++i];
+        } else if (!strncmp(argv[i], "--out=", 6)) {
+            job.out_dir = argv[i] + 6;
+        } else if (!strcmp(argv[i], "--no-video")) {
+            job.write_video = 0;
+        } else if (!strcmp(argv[i], "--no-chart")) {
+            job.write_chart = 0;
+        } else if (!strcmp(argv[i], "--landmarks")) {
+            cli->cfg.output.landmarks = 1;
+        } else if (!strcmp(argv[i], "--passthrough")) {
+            job.analyze = 0;
+            job.write_results = 0;
+            job.write_chart = 0;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "emoscope analyze: unknown option '%s'\n", argv[i]);
+            emo_cli_usage("analyze");
+            return EMO_EXIT_USAGE;
+        } else if (!job.source) {
+            job.source = argv[i];
+        } else {
+            fprintf(stderr, "emoscope analyze: more than one input ('%s')\n", argv[i]);
+            return EMO_EXIT_USAGE;
+        }
+    }
+    if (!job.source)
+        job.source = cli->cfg.video.source[0] ? cli->cfg.video.source : NULL;
+    if (!job.source) {
+        fprintf(stderr, "emoscope analyze: no input file\n");
+        emo_cli_usage("analyze");
+        return EMO_EXIT_USAGE;
+    }
+    emo_video_ffmpeg_log_level(cli->log.level == EMO_LOG_DEBUG ? EMO_LOG_DEBUG : EMO_LOG_ERROR);
+    EmoJobReport rep;
+    return emo_job_run(cli, &job, &rep);
 }

@@ -10,6 +10,13 @@ int emo_cmd_config(EmoCli *cli, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dump")) {
             dump = 1;
+        } else if (!strcmp(argv[i], "--markdown")) {
+            /* The settings table of the README is generated from this. */
+            printf("| setting | unit | default | meaning |\n| --- | --- | --- | --- |\n");
+            for (const EmoSettingDesc *d = emo_config_table(); d->section; d++)
+                printf("| `%s.%s` | %s | %s | %s |\n", d->section, d->key, d->unit,
+                       d->def[0] ? d->def : "(empty)", d->help);
+            return EMO_EXIT_OK;
         } else {
             fprintf(stderr, "emoscope config: unknown option '%s'\n", argv[i]);
             return EMO_EXIT_USAGE;

@@ -26,7 +26,7 @@ static const EmoCommand commands[] = {
     { "models", emo_cmd_models, "list model files, paths and checksum status", "emoscope models" },
     { "model", emo_cmd_model, "inspect or run one model file on raw tensors",
       "emoscope model info MODEL | emoscope model run MODEL --input IN.f32 [--input ...] --output DIR" },
-    { "config", emo_cmd_config, "print the effective settings with units", "emoscope config --dump" },
+    { "config", emo_cmd_config, "print the effective settings with units", "emoscope config --dump | --markdown" },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -76,13 +76,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "emoscope: out of memory\n");
         return EMO_EXIT_FAIL;
     }
-    int n_rest = 0, n_over = 0, want_help = 0;
+    int n_rest = 0, n_over = 0, want_help = 0, want_version = 0;
     char threads_buf[64];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--version")) {
-            printf("emoscope %s\n", emo_version());
-            return EMO_EXIT_OK;
+        if (!strcmp(a, "--version") && n_rest == 0) {
+            want_version = 1;
         } else if (!strcmp(a, "--config") && i + 1 < argc) {
             cli.config_path = argv[++i];
         } else if (!strncmp(a, "--config=", 9)) {
@@ -103,6 +102,12 @@ int main(int argc, char **argv)
         } else {
             rest[n_rest++] = argv[i];
         }
+    }
+    if (want_version) {
+        printf("emoscope %s\n", emo_version());
+        free(rest);
+        free(overrides);
+        return EMO_EXIT_OK;
     }
     if (want_help || n_rest == 0) {
         main_usage(n_rest == 0 && !want_help ? stderr : stdout);

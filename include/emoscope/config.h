@@ -43,6 +43,10 @@ typedef struct EmoVideoSettings {
     int reconnect;               /**< reopen a live source that stops */
     double reconnect_delay;      /**< seconds between reconnection attempts */
     double image_fps;            /**< frame rate given to still images and folders */
+    int decode_threads;          /**< decoder threads; 0 = automatic */
+    char pix_fmt[16];            /**< pixel format of decoded frames: bgra, yuv420p, gray8, rgb24 */
+    double timeout;              /**< seconds a network or camera read may block */
+    char scaler[16];             /**< swscale algorithm: bilinear, fast_bilinear, point, bicubic, area */
 } EmoVideoSettings;
 
 typedef struct EmoFaceSettings {
@@ -53,6 +57,7 @@ typedef struct EmoFaceSettings {
     double nms_iou;              /**< IoU above which detections merge */
     double crop_scale;           /**< face-mesh crop size relative to the face box */
     int aligned_size;            /**< pixels of the normalised face used for optical flow */
+    int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
 } EmoFaceSettings;
 
 typedef struct EmoEmotionSettings {
@@ -110,6 +115,12 @@ typedef struct EmoRenderSettings {
     int graph;
     double graph_seconds;
     char branding[EMO_STR_MAX];
+    char mesh_style[16];         /**< contours, points or both */
+    int window_width;            /**< initial viewer window size, pixels */
+    int window_height;
+    int fullscreen;              /**< start the viewer full screen */
+    int chart_width;             /**< timeline chart size, pixels */
+    int chart_height;
 } EmoRenderSettings;
 
 typedef struct EmoAudioSettings {
@@ -134,6 +145,7 @@ typedef struct EmoOutputSettings {
     int chart;
     char video_codec[32];
     int video_crf;
+    char video_preset[32];       /**< encoder preset (x264: ultrafast ... veryslow) */
 } EmoOutputSettings;
 
 typedef struct EmoExtraSection EmoExtraSection;

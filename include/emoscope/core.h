@@ -40,6 +40,7 @@ const char *emo_strerror(int err);
 const char *emo_version(void);
 
 typedef enum EmoLogLevel {
+    EMO_LOG_QUIET = -1, /**< as a logger level: drop every message */
     EMO_LOG_ERROR = 0,
     EMO_LOG_WARN = 1,
     EMO_LOG_INFO = 2,

@@ -47,6 +47,32 @@ typedef enum EmoModelStatus {
 EmoModelStatus emo_model_check(const EmoModelFile *m, const char *dir, char *path, size_t n);
 const char *emo_model_status_name(EmoModelStatus s);
 
+/**
+ * Result files: one record per analysed frame per face (and one per event),
+ * written whole. A record is first formatted in memory, then written with
+ * one call; if the write fails (disk full, unwritable), the file is cut back
+ * to the end of the last complete record, so readers never see half a line.
+ *
+ * Records are flat JSON objects (cJSON): nested objects are flattened into
+ * dotted CSV column names; arrays become ';'-joined cells. The CSV columns
+ * are fixed by the first record written (later records may omit fields:
+ * empty cells; extra fields are dropped from the CSV but kept in JSONL).
+ */
+typedef struct EmoResultsWriter EmoResultsWriter;
+struct cJSON;
+
+/**
+ * Opens base.jsonl and/or base.csv (either path may be NULL to skip it).
+ * Existing files are replaced.
+ */
+int emo_results_open(EmoResultsWriter **out, const char *jsonl_path, const char *csv_path, const EmoLogger *log);
+/** Writes one record (the caller keeps ownership of rec). */
+int emo_results_write(EmoResultsWriter *w, const struct cJSON *rec);
+/** Records written completely so far. */
+long emo_results_count(const EmoResultsWriter *w);
+/** Flushes and closes; returns the first write error seen, if any. Sets *w to NULL. */
+int emo_results_close(EmoResultsWriter **w);
+
 #ifdef __cplusplus
 }
 #endif

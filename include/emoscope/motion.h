@@ -191,6 +191,8 @@ int emo_motion_set_flow_impl(EmoMotion *m, EmoFlowImpl impl);
 const char *emo_motion_flow_impl(const EmoMotion *m);
 /** Threshold in pixels of this handle's normalised face. */
 double emo_motion_threshold_px(const EmoMotion *m);
+/** Changes the spotting threshold (threshold units, as motion.threshold) from the next push on. */
+void emo_motion_set_threshold(EmoMotion *m, double threshold);
 void emo_motion_close(EmoMotion **m);
 
 /* ------------------------------------------------------------------------ */

@@ -6,8 +6,12 @@
  *
  * Threading: one EmoNnModel owns its input and output buffers and is not
  * safe to run from several threads at once; open one per thread (weights
- * are small) or serialise the calls. The thread count below is the size
- * of the model's own worker pool.
+ * are small) or serialise the calls. Different models may run at the same
+ * time on different threads. The thread count below is the size of the
+ * model's own worker pool.
+ *
+ * Buffers: emo_nn_input() and emo_nn_output() are fixed for the life of
+ * the model (allocated at open, 64-byte aligned); a run allocates nothing.
  */
 #ifndef EMOSCOPE_NN_H
 #define EMOSCOPE_NN_H
@@ -58,6 +62,9 @@ const float *emo_nn_output(const EmoNnModel *m, int i);
 
 /** Runs the model on the current inputs. */
 int emo_nn_run(EmoNnModel *m);
+
+/** Worker threads the model runs on (1: the calling thread). */
+int emo_nn_threads(const EmoNnModel *m);
 
 /** Multiply-adds of one inference. */
 uint64_t emo_nn_macs(const EmoNnModel *m);

@@ -33,6 +33,10 @@ static const EmoSettingDesc table[] = {
     B(video, reconnect, "false", "reopen a live source that stops or is unplugged"),
     D(video, reconnect_delay, "s", "1.0", 0, 3600, "wait between reconnection attempts"),
     D(video, image_fps, "frames/s", "1", 0.001, 1000, "frame rate given to still images and image folders"),
+    I(video, decode_threads, "threads", "0", 0, 64, "decoder threads; 0 = automatic (FFmpeg's choice)"),
+    S(video, pix_fmt, "bgra", "pixel format of decoded frames: bgra, yuv420p, gray8 or rgb24"),
+    D(video, timeout, "s", "10", 0.1, 3600, "longest a network or camera source may block opening or reading"),
+    S(video, scaler, "bilinear", "swscale algorithm for conversion and resizing: bilinear, fast_bilinear, point, bicubic, area"),
 
     D(face, min_detection_confidence, "probability", "0.5", 0, 1, "BlazeFace score needed to accept a face"),
     D(face, min_presence, "probability", "0.5", 0, 1, "face-mesh presence needed to keep tracking a face"),
@@ -41,6 +45,7 @@ static const EmoSettingDesc table[] = {
     D(face, nms_iou, "IoU", "0.3", 0, 1, "overlap above which detections are merged"),
     D(face, crop_scale, "x box", "1.5", 1, 4, "face-mesh crop size relative to the face box"),
     I(face, aligned_size, "px", "96", 32, 512, "side of the normalised face used for optical flow"),
+    I(face, detect_tiles, "levels", "2", 0, 2, "small or distant faces: when the whole frame shows none, search overlapping tiles of 1/2 (1) and then 1/3 (2) of the frame; 0 = off"),
 
     D(emotion, interval, "s", "0", 0, 3600, "time between emotion analyses of a face; 0 = every frame"),
     S(emotion, models, "mini_xception,big_xception", "comma-separated models in the ensemble (also model.NAME sections)"),
@@ -50,8 +55,8 @@ static const EmoSettingDesc table[] = {
     I(emotion, sg_window, "samples", "15", 3, 1001, "Savitzky-Golay window (odd)"),
     I(emotion, sg_order, "degree", "2", 0, 10, "Savitzky-Golay polynomial order (< window)"),
     D(emotion, history_seconds, "s", "10", 1, 3600, "history kept for graphs"),
-    D(emotion, weight_mini_xception, "weight", "1", 0, 1000, "fusion weight of the FER2013 mini-Xception"),
-    D(emotion, weight_big_xception, "weight", "1", 0, 1000, "fusion weight of the FER2013 big-Xception"),
+    D(emotion, weight_mini_xception, "weight", "0.6", 0, 1000, "fusion weight of the FER2013 mini-Xception (0.6/0.4 with mean fusion: chosen on FER2013 PublicTest, see docs/emotion.md)"),
+    D(emotion, weight_big_xception, "weight", "0.4", 0, 1000, "fusion weight of the FER2013 big-Xception"),
     D(emotion, weight_kdef_xception, "weight", "1", 0, 1000, "fusion weight of the KDEF mini-Xception (off by default)"),
     D(emotion, weight_deepface, "weight", "1", 0, 1000, "fusion weight of the DeepFace emotion CNN"),
 
@@ -91,6 +96,12 @@ static const EmoSettingDesc table[] = {
     B(render, graph, "true", "draw the history graph"),
     D(render, graph_seconds, "s", "10", 1, 3600, "time span of the history graph"),
     S(render, branding, "emoscope", "branding line"),
+    S(render, mesh_style, "contours", "face mesh drawing: contours (oval, eyes, brows, lips), points or both"),
+    I(render, window_width, "px", "1280", 160, 16384, "initial viewer window width"),
+    I(render, window_height, "px", "720", 120, 16384, "initial viewer window height"),
+    B(render, fullscreen, "false", "start the viewer full screen"),
+    I(render, chart_width, "px", "1600", 200, 16384, "timeline chart width (PNG and SVG)"),
+    I(render, chart_height, "px", "900", 200, 16384, "timeline chart height"),
 
     B(audio, enabled, "true", "sound cues"),
     D(audio, threshold, "probability", "0.6", 0, 1, "smoothed probability an emotion needs to cue"),
@@ -111,6 +122,7 @@ static const EmoSettingDesc table[] = {
     B(output, chart, "true", "write the timeline chart (PNG and SVG)"),
     S(output, video_codec, "libx264", "FFmpeg encoder for the annotated video"),
     I(output, video_crf, "crf", "23", 0, 51, "encoder quality (lower is better)"),
+    S(output, video_preset, "medium", "encoder preset (x264: ultrafast, superfast, veryfast, faster, fast, medium, slow ...)"),
 
     { NULL, NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, 0 },
 };

@@ -54,8 +54,9 @@ int emo_log_level_parse(const char *s, EmoLogLevel *out)
 
 void emo_vlog(const EmoLogger *lg, EmoLogLevel level, const char *fmt, va_list ap)
 {
-    EmoLogLevel max = lg ? lg->level : EMO_LOG_INFO;
-    if (level > max)
+    /* As int: a level below EMO_LOG_ERROR (-1) silences everything. */
+    int max = lg ? (int)lg->level : (int)EMO_LOG_INFO;
+    if ((int)level > max)
         return;
     char buf[1024];
     vsnprintf(buf, sizeof(buf), fmt, ap);

@@ -640,3 +640,9 @@ const char *emo_motion_flow_impl(const EmoMotion *m)
 {
     return m ? emo__flow_core_impl(m->core) : "none";
 }
+
+void emo_motion_set_threshold(EmoMotion *m, double threshold)
+{
+    if (m && threshold >= 0 && threshold < 1e6)
+        m->s.threshold = threshold;
+}

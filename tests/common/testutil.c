@@ -59,9 +59,11 @@ void *emo_test_read_file(const char *path, size_t *size)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    void *buf = malloc(n > 0 ? (size_t)n : 1);
+    /* One extra NUL byte so that text files can be used as strings. */
+    char *buf = malloc((size_t)n + 1);
     if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
         fail_msg("cannot read %s", path);
+    buf[n] = 0;
     fclose(f);
     *size = (size_t)n;
     return buf;

@@ -20,7 +20,7 @@ const char *emo_test_data(const char *rel);
 /* A fresh empty temporary folder for the test's outputs. */
 const char *emo_test_tmpdir(const char *tag);
 
-/* Reads a whole file; *size receives its length. Fails the test on error. */
+/* Reads a whole file, NUL-terminated; *size receives its length. Fails the test on error. */
 void *emo_test_read_file(const char *path, size_t *size);
 /* Reads n float32 values from a raw little-endian file; fails if the size differs. */
 float *emo_test_read_f32(const char *path, size_t n);

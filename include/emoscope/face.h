@@ -1,0 +1,181 @@
+/**
+ * @file face.h
+ * Faces: BlazeFace short-range detection, 468-point face-mesh tracking with
+ * stable ids, alignment warps and head pose.
+ *
+ * Coordinates: frame pixels with continuous coordinates, pixel (i, j) covers
+ * [i, i+1) x [j, j+1) and its centre is (i + 0.5, j + 0.5). Landmark z is in
+ * the same scale as x (frame pixels), smaller = nearer the camera (MediaPipe's
+ * convention), relative to the face's centre depth.
+ *
+ * Life cycle: emo_face_tracker_default_settings() -> emo_face_tracker_open()
+ * -> emo_face_tracker_process() per frame -> emo_face_tracker_close().
+ * A tracker owns its two networks and every buffer; processing a frame does
+ * not allocate. One tracker is used by one thread at a time.
+ */
+#ifndef EMOSCOPE_FACE_H
+#define EMOSCOPE_FACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <emoscope/config.h>
+#include <emoscope/core.h>
+#include <emoscope/frame.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EMO_FACE_LANDMARKS 468 /**< points of the face mesh */
+#define EMO_FACE_KEYPOINTS 6   /**< BlazeFace keypoints */
+#define EMO_FACE_MAX 64        /**< upper bound of max_faces */
+#define EMO_FACE_IBUG68 68     /**< points of the iBUG 68-point scheme */
+
+/** BlazeFace keypoint indices (subject's right eye is on the image's left). */
+enum {
+    EMO_KP_RIGHT_EYE = 0,
+    EMO_KP_LEFT_EYE = 1,
+    EMO_KP_NOSE = 2,
+    EMO_KP_MOUTH = 3,
+    EMO_KP_RIGHT_EAR = 4,
+    EMO_KP_LEFT_EAR = 5,
+};
+
+/** EmoFace.flags */
+enum {
+    EMO_FACE_DETECTED = 1, /**< the detector found this face in this frame */
+    EMO_FACE_TRACKED = 2,  /**< the crop came from the previous frame's landmarks */
+};
+
+/** One detection of BlazeFace, in frame pixels. */
+typedef struct EmoDetection {
+    float x, y, w, h;                  /**< box: top-left corner and size */
+    float score;                       /**< probability in [0,1] */
+    float kp[EMO_FACE_KEYPOINTS][2];   /**< keypoints (x, y) */
+} EmoDetection;
+
+/** One face of one frame. */
+typedef struct EmoFace {
+    int id;                /**< stable while tracked; never reused within a tracker */
+    unsigned flags;        /**< EMO_FACE_DETECTED, EMO_FACE_TRACKED */
+    float box[4];          /**< x, y, w, h in frame pixels: bounding box of the landmarks */
+    float detection_score; /**< score of the detection that started (or last re-found) the track */
+    float presence;        /**< face-mesh presence probability of this frame */
+    float yaw, pitch, roll;/**< head pose in degrees (conventions in docs/face.md) */
+    float roi[5];          /**< face-mesh crop of this frame: centre x, y, width, height (px), rotation (rad) */
+    /** Similarity transform from frame pixels to the aligned face in unit
+     *  coordinates ([0,1]^2; multiply by a size to get that size's pixels):
+     *  u = a[0]*x + a[1]*y + a[2], v = a[3]*x + a[4]*y + a[5]. */
+    float align[6];
+    int64_t frames_tracked;/**< frames since the track started (1 on its first frame) */
+    float landmarks[EMO_FACE_LANDMARKS][3]; /**< x, y, z in frame pixels */
+} EmoFace;
+
+/** The faces of one frame. Large (about 380 KB): allocate it once, not on the stack. */
+typedef struct EmoFaceList {
+    int count;
+    int detector_ran;      /**< 1 when the detector ran on this frame */
+    int n_detections;      /**< detections it returned (before matching with tracks) */
+    EmoFace faces[EMO_FACE_MAX];
+} EmoFaceList;
+
+typedef struct EmoFaceTrackerSettings {
+    EmoFaceSettings face;           /**< the [face] settings of config.h */
+    char models_dir[EMO_PATH_MAX];  /**< folder holding the .tflite files and canonical_face_model.obj */
+    int threads;                    /**< network threads; 1 = calling thread only */
+    const EmoLogger *log;           /**< NULL: default logger */
+} EmoFaceTrackerSettings;
+
+typedef struct EmoFaceTracker EmoFaceTracker;
+
+/** Fills s with the defaults of config.h's [face] section, threads = 1, models_dir = "models". */
+void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s);
+
+/**
+ * Loads the detector, the face mesh and the canonical face, and allocates
+ * every buffer. On failure *out is NULL and a message says why.
+ * @return 0, EMO_EINVAL (bad setting), EMO_ENOENT, EMO_EFORMAT, EMO_ENOMEM, or the nn module's code.
+ */
+int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s);
+
+/**
+ * Finds and tracks the faces of one frame (EMO_PIX_BGRA or EMO_PIX_RGB24).
+ * Frames must come in stream order. out is overwritten; faces are sorted by id.
+ * @return 0, EMO_EINVAL (NULL, unsupported format), or an nn error.
+ */
+int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out);
+
+/** Forgets every track (e.g. after a seek); ids keep increasing. */
+void emo_face_tracker_reset(EmoFaceTracker *t);
+
+/** Counters since open: frames processed, frames the detector ran on, tracks started. */
+void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks);
+
+/** Seconds spent since open in detection, face mesh and pose+alignment (for benchmarks). */
+void emo_face_tracker_times(const EmoFaceTracker *t, double *detect_s, double *mesh_s, double *post_s);
+
+/**
+ * Runs only the detector on a frame (no tracking): at most max detections,
+ * best first. Returns the number written, or a negative error code.
+ */
+int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max);
+
+void emo_face_tracker_close(EmoFaceTracker **t);
+
+/* ---------------------------------------------------------------- alignment */
+
+/** Pixel layout of emo_face_align's output. */
+typedef enum EmoAlignFormat {
+    EMO_ALIGN_GRAY8 = 1,   /**< 1 byte per pixel, luma (BT.601 weights) */
+    EMO_ALIGN_RGB24 = 3,   /**< 3 bytes per pixel R, G, B */
+    EMO_ALIGN_BGRA = 4,    /**< 4 bytes per pixel B, G, R, 255 */
+} EmoAlignFormat;
+
+/**
+ * Computes the alignment of face from its landmarks into face->align: a
+ * similarity (rotation, uniform scale, translation) that makes the eyes
+ * level and frames the face like a FER2013 crop (forehead to chin). The
+ * tracker calls it; it is public for faces built by other means.
+ */
+void emo_face_compute_alignment(EmoFace *face);
+
+/**
+ * Warps the aligned face into out (size x size pixels, rows stride bytes
+ * apart) with bilinear sampling; pixels outside the frame are black.
+ * Touches only the pixels it samples.
+ * @return 0, or EMO_EINVAL for a bad argument or frame format.
+ */
+int emo_face_align(const EmoFrame *frame, const EmoFace *face, int size, EmoAlignFormat fmt,
+                   uint8_t *out, int stride);
+
+/** The landmarks in the pixels of an aligned face of side size: out[i] = (u, v). */
+void emo_face_aligned_landmarks(const EmoFace *face, int size, float (*out)[2]);
+
+/* ------------------------------------------------------------ iBUG 68 points */
+
+/** Mesh index used for each iBUG 68-point landmark (0-based; table in docs/face.md). */
+const int *emo_face_ibug68_map(void);
+/** The 68 iBUG points of a face, (x, y) in frame pixels. */
+void emo_face_to_ibug68(const EmoFace *face, float (*out)[2]);
+
+/* ------------------------------------------------------------------ outputs */
+
+/** Columns emo_face_csv_row writes (comma-separated, no newline). */
+void emo_face_csv_header(char *buf, size_t n, int with_landmarks);
+/**
+ * One face as CSV columns matching emo_face_csv_header (no newline).
+ * @return the length written, or EMO_EINVAL if it does not fit in n.
+ */
+int emo_face_csv_row(const EmoFace *face, char *buf, size_t n, int with_landmarks);
+/**
+ * One face as a cJSON object (returned as void * so that this header needs
+ * no cJSON): id, flags, box, scores, pose, and landmarks when asked. The
+ * caller owns the result (cJSON_Delete). NULL when out of memory.
+ */
+void *emo_face_to_cjson(const EmoFace *face, int with_landmarks);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

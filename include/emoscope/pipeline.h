@@ -1,0 +1,110 @@
+/**
+ * @file pipeline.h
+ * The analysis of one frame, end to end: faces tracked with their meshes,
+ * each face aligned, its emotion ensemble and micro-expression analyser run,
+ * the overlay drawn; result records, a run summary and the timeline chart.
+ *
+ * One EmoPipeline analyses one stream, frames in order, from one thread.
+ * The capture thread (video.h) and the sinks run beside it.
+ */
+#ifndef EMOSCOPE_PIPELINE_H
+#define EMOSCOPE_PIPELINE_H
+
+#include <stdint.h>
+
+#include <emoscope/config.h>
+#include <emoscope/core.h>
+#include <emoscope/emotion.h>
+#include <emoscope/face.h>
+#include <emoscope/frame.h>
+#include <emoscope/io.h>
+#include <emoscope/motion.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct EmoPipelineSettings {
+    const EmoConfig *cfg;        /**< every module's settings; must outlive the pipeline */
+    const char *models_dir;      /**< folder of the model files */
+    int draw;                    /**< draw the overlay into each (BGRA) frame */
+    int keep_timeline;           /**< keep the whole run's history for the summary and chart */
+    const EmoLogger *log;        /**< NULL: default logger */
+} EmoPipelineSettings;
+
+/** One face of one analysed frame. */
+typedef struct EmoPipelineFace {
+    EmoFace face;                /**< id, box, scores, pose, landmarks (frame px) */
+    EmoEmotionResult emotion;    /**< per-model, fused and smoothed probabilities */
+    EmoMotionFrame motion;       /**< per-region micro-movements of this frame */
+    int motion_active_region;    /**< region with the largest active movement, or -1 */
+} EmoPipelineFace;
+
+/** A micro- or macro-expression event that ended, with its face. */
+typedef struct EmoPipelineEvent {
+    int face_id;
+    EmoMotionEvent event;
+} EmoPipelineEvent;
+
+#define EMO_PIPELINE_MAX_EVENTS 64
+
+typedef struct EmoPipelineResult {
+    int64_t index;               /**< frame index */
+    double pts;                  /**< stream time, seconds */
+    int n_faces;
+    EmoPipelineFace *faces;      /**< n_faces entries, valid until the next call */
+    int n_events;                /**< events that ended on this frame */
+    EmoPipelineEvent events[EMO_PIPELINE_MAX_EVENTS];
+    int detector_ran;
+    double t_face, t_emotion, t_motion, t_render; /**< seconds spent per stage on this frame */
+} EmoPipelineResult;
+
+typedef struct EmoPipeline EmoPipeline;
+
+void emo_pipeline_default_settings(EmoPipelineSettings *s);
+
+/**
+ * Loads every model and preallocates every buffer. On failure *out is NULL
+ * and the message names the model or setting at fault (EMO_ENOENT for a
+ * missing model file, EMO_EFORMAT for a corrupt one).
+ */
+int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s);
+
+/**
+ * Analyses one frame (BGRA; drawn on when settings.draw). The result is
+ * valid until the next call. capture_fps is shown in the overlay (< 0: hidden).
+ */
+int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, const EmoPipelineResult **res);
+
+/** Ends the stream: open micro-expression events of every face are closed
+ *  and returned like those of a frame. */
+int emo_pipeline_finish(EmoPipeline *p, const EmoPipelineResult **res);
+
+/**
+ * Writes one record per face of res to frames (NULL: skip) and one per event
+ * to events (NULL: skip). Field list: README "Outputs".
+ */
+int emo_pipeline_write_records(EmoPipeline *p, const EmoPipelineResult *res, EmoResultsWriter *frames,
+                               EmoResultsWriter *events);
+
+/** Writes summary.json: per face, time per dominant emotion and events. */
+int emo_pipeline_write_summary(EmoPipeline *p, const char *path, const char *source);
+
+/** Writes the timeline chart (PNG and SVG) of the whole run. */
+int emo_pipeline_write_timeline(EmoPipeline *p, const char *png_path, const char *svg_path, const char *source);
+
+/** Live adjustments from the viewer keys. */
+void emo_pipeline_set_threshold(EmoPipeline *p, double motion_threshold);
+double emo_pipeline_threshold(const EmoPipeline *p);
+void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, const char *status);
+
+/** Per-stage totals so far (seconds) and frames processed. */
+void emo_pipeline_times(const EmoPipeline *p, double *face, double *emotion, double *motion, double *render,
+                        int64_t *frames);
+
+void emo_pipeline_close(EmoPipeline **p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,94 @@
+/* Internals of the face module, shared by its files and its tests. */
+#ifndef EMOSCOPE_FACE_PRIV_H
+#define EMOSCOPE_FACE_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <emoscope/face.h>
+
+#define EMO_BF_SIZE 128     /* BlazeFace input side */
+#define EMO_BF_ANCHORS 896
+#define EMO_BF_COORDS 16    /* box x, y, w, h and 6 keypoints (x, y) */
+#define EMO_MESH_SIZE 192   /* face-mesh input side */
+#define EMO_BF_SCORE_CLIP 100.0f
+
+/* Affine maps are float[6]: x' = m[0]*x + m[1]*y + m[2], y' = m[3]*x + m[4]*y + m[5]. */
+
+/* The 896 anchor centres (x, y) in [0,1] of the 128x128 input (fixed size 1). */
+void emo__bf_anchors(float (*anchors)[2]);
+
+/*
+ * Decodes raw outputs: every anchor whose sigmoid(clip(logit)) >= min_score
+ * becomes a detection in input units ([0,1] of the 128x128 input). Returns
+ * the number written (at most max), best first is NOT guaranteed.
+ */
+int emo__bf_decode(const float *regressors, const float *logits, const float (*anchors)[2], float min_score,
+                   EmoDetection *out, int max);
+
+/*
+ * MediaPipe-style weighted non-maximum suppression: sorts dets by score,
+ * then each best remaining detection absorbs those overlapping it by more
+ * than iou; its box and keypoints become their score-weighted mean, its
+ * score stays the best one. dets is reordered (scratch). Returns the number
+ * written to out (at most max), best first.
+ */
+int emo__weighted_nms(EmoDetection *dets, int n, float iou, EmoDetection *out, int max);
+
+float emo__iou(const float a[4], const float b[4]);
+
+/* Letterbox of a w x h frame into the 128x128 input: input pixels -> frame pixels. */
+void emo__letterbox(int w, int h, float m[6]);
+
+/* Applies m to detections given in [0,1] input units (scaled by size first). */
+void emo__detection_map(EmoDetection *d, const float m[6], float size);
+
+/* Square crop centred at (cx, cy) of side `side` rotated by rot (radians, image
+ * coordinates): output pixels of a size x size image -> frame pixels. */
+void emo__roi_affine(float cx, float cy, float side, float rot, int size, float m[6]);
+
+/* MediaPipe's rotation that levels the line p0 -> p1 (radians, in (-pi, pi]). */
+float emo__roi_rotation(float x0, float y0, float x1, float y1);
+
+int emo__affine_invert(const float m[6], float inv[6]);
+
+/*
+ * Samples a w x h RGB float image from frame through m (output pixel centre
+ * -> frame coordinates) with bilinear interpolation, averaging ss x ss
+ * sub-samples per pixel (ss >= 1; for strong downscaling). Values are
+ * byte * scale + bias. Outside the frame: black when zero_border, else the
+ * nearest edge pixel. Frames: BGRA or RGB24.
+ */
+void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
+                    float bias, float *dst);
+
+/* Same sampling into bytes: channels 1 (gray), 3 (RGB) or 4 (BGRA). */
+void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride);
+
+/* Canonical face (MediaPipe canonical_face_model.obj): 468 vertices. */
+typedef struct EmoCanonicalFace {
+    float v[EMO_FACE_LANDMARKS][3];
+} EmoCanonicalFace;
+
+/* Parses the text of an OBJ file: the first 468 'v' lines. EMO_EFORMAT with
+ * a message in err (line number) when malformed or short. */
+int emo__obj_parse(const char *text, size_t n, EmoCanonicalFace *out, char *err, size_t err_n);
+int emo__obj_load(const char *path, EmoCanonicalFace *out, char *err, size_t err_n);
+
+/*
+ * Head pose: similarity fit (Horn's quaternion method) of the canonical
+ * points to the landmarks (x right, y down, z away from the camera, one
+ * scale). R (row-major) maps canonical (x right, y up, z towards the camera)
+ * to camera axes of the same handedness. Angles in degrees. Returns the RMS
+ * residual in landmark units.
+ */
+float emo__pose_fit(const EmoCanonicalFace *c, const float (*lm)[3], int n, float R[9], float *scale,
+                    float *yaw, float *pitch, float *roll);
+
+/* Rotation matrix for the angles of emo__pose_fit (inverse of its angle extraction). */
+void emo__pose_matrix(float yaw, float pitch, float roll, float R[9]);
+
+/* Mesh landmarks in the crop (input pixels) -> frame pixels through the crop's affine. */
+void emo__landmarks_to_frame(const float *raw, const float m[6], float (*lm)[3]);
+
+#endif

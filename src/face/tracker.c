@@ -1,0 +1,446 @@
+/* Face tracker: detector when needed, face mesh every frame, stable ids. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <emoscope/nn.h>
+
+#include "face_priv.h"
+
+#define DET_CANDIDATES EMO_BF_ANCHORS
+/* A detection whose box overlaps a tracked face by more than this is that face. */
+#define TRACK_MATCH_IOU 0.3f
+/* Two tracks overlapping more than this follow one face: the newer one goes. */
+#define TRACK_DUP_IOU 0.5f
+#define EMO_FACE_TILES_AXIS 5
+
+typedef struct Track {
+    EmoFace face;   /* last frame's result (landmarks give the next crop) */
+    float roi[5];   /* crop for the coming frame: cx, cy, side, side, rotation */
+    int fresh;      /* started from a detection in this frame */
+} Track;
+
+struct EmoFaceTracker {
+    EmoFaceTrackerSettings s;
+    const EmoLogger *log;
+    EmoNnModel *det, *mesh;
+    int det_reg, det_cls, mesh_lm, mesh_presence; /* output indices */
+    float anchors[EMO_BF_ANCHORS][2];
+    EmoCanonicalFace canon;
+    EmoDetection cand[DET_CANDIDATES];
+    EmoDetection dets[EMO_FACE_MAX];
+    Track tracks[EMO_FACE_MAX];
+    int n_tracks;
+    int next_id;
+    int lost_last_frame;
+    int64_t since_detect;
+    int64_t frames, detector_runs, tracks_started;
+    double t_det, t_mesh, t_post;
+};
+
+void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s)
+{
+    memset(s, 0, sizeof(*s));
+    EmoConfig cfg;
+    emo_config_defaults(&cfg);
+    s->face = cfg.face;
+    emo_config_clear(&cfg);
+    snprintf(s->models_dir, sizeof(s->models_dir), "models");
+    s->threads = 1;
+}
+
+static int find_output(const EmoNnModel *m, size_t count)
+{
+    for (int i = 0; i < emo_nn_num_outputs(m); i++) {
+        EmoNnTensorInfo info;
+        if (emo_nn_output_info(m, i, &info) == 0 && info.count == count)
+            return i;
+    }
+    return -1;
+}
+
+static int input_is(const EmoNnModel *m, int side)
+{
+    EmoNnTensorInfo info;
+    if (emo_nn_num_inputs(m) != 1 || emo_nn_input_info(m, 0, &info) < 0)
+        return 0;
+    return info.count == (size_t)side * side * 3;
+}
+
+static int check_settings(const EmoFaceSettings *f, const EmoLogger *lg)
+{
+    const char *bad = NULL;
+    if (!(f->min_detection_confidence >= 0 && f->min_detection_confidence <= 1))
+        bad = "min_detection_confidence";
+    else if (!(f->min_presence >= 0 && f->min_presence <= 1))
+        bad = "min_presence";
+    else if (f->max_faces < 1 || f->max_faces > EMO_FACE_MAX)
+        bad = "max_faces";
+    else if (f->detect_interval < 0)
+        bad = "detect_interval";
+    else if (!(f->nms_iou >= 0 && f->nms_iou <= 1))
+        bad = "nms_iou";
+    else if (!(f->crop_scale >= 1 && f->crop_scale <= 4))
+        bad = "crop_scale";
+    else if (f->aligned_size < 8 || f->aligned_size > 4096)
+        bad = "aligned_size";
+    else if (f->detect_tiles < 0 || f->detect_tiles > 2)
+        bad = "detect_tiles";
+    if (bad) {
+        emo_log(lg, EMO_LOG_ERROR, "face: setting %s is out of range", bad);
+        return EMO_EINVAL;
+    }
+    return 0;
+}
+
+int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
+{
+    if (!out)
+        return EMO_EINVAL;
+    *out = NULL;
+    if (!s)
+        return EMO_EINVAL;
+    int rc = check_settings(&s->face, s->log);
+    if (rc < 0)
+        return rc;
+    EmoFaceTracker *t = calloc(1, sizeof(*t));
+    if (!t)
+        return EMO_ENOMEM;
+    t->s = *s;
+    t->log = s->log;
+    t->next_id = 1;
+    char path[EMO_PATH_MAX + 64], err[256] = "";
+    snprintf(path, sizeof(path), "%s/canonical_face_model.obj", s->models_dir);
+    rc = emo__obj_load(path, &t->canon, err, sizeof(err));
+    if (rc < 0) {
+        emo_log(t->log, EMO_LOG_ERROR, "face: canonical face: %s", err);
+        goto fail;
+    }
+    EmoNnSettings ns;
+    emo_nn_default_settings(&ns);
+    ns.threads = s->threads;
+    ns.log = s->log;
+    snprintf(path, sizeof(path), "%s/face_detection_short_range.tflite", s->models_dir);
+    if ((rc = emo_nn_open(&t->det, path, &ns)) < 0)
+        goto fail;
+    snprintf(path, sizeof(path), "%s/face_landmark.tflite", s->models_dir);
+    if ((rc = emo_nn_open(&t->mesh, path, &ns)) < 0)
+        goto fail;
+    t->det_reg = find_output(t->det, (size_t)EMO_BF_ANCHORS * EMO_BF_COORDS);
+    t->det_cls = find_output(t->det, EMO_BF_ANCHORS);
+    t->mesh_lm = find_output(t->mesh, (size_t)EMO_FACE_LANDMARKS * 3);
+    t->mesh_presence = find_output(t->mesh, 1);
+    if (t->det_reg < 0 || t->det_cls < 0 || !input_is(t->det, EMO_BF_SIZE)) {
+        emo_log(t->log, EMO_LOG_ERROR, "face: the detector is not BlazeFace short-range (128x128 in, 896 anchors out)");
+        rc = EMO_EFORMAT;
+        goto fail;
+    }
+    if (t->mesh_lm < 0 || t->mesh_presence < 0 || !input_is(t->mesh, EMO_MESH_SIZE)) {
+        emo_log(t->log, EMO_LOG_ERROR, "face: the landmark model is not the 468-point face mesh (192x192 in)");
+        rc = EMO_EFORMAT;
+        goto fail;
+    }
+    emo__bf_anchors(t->anchors);
+    *out = t;
+    return 0;
+fail:
+    emo_face_tracker_close(&t);
+    return rc;
+}
+
+void emo_face_tracker_close(EmoFaceTracker **pt)
+{
+    if (!pt || !*pt)
+        return;
+    EmoFaceTracker *t = *pt;
+    emo_nn_close(&t->det);
+    emo_nn_close(&t->mesh);
+    free(t);
+    *pt = NULL;
+}
+
+void emo_face_tracker_reset(EmoFaceTracker *t)
+{
+    if (!t)
+        return;
+    t->n_tracks = 0;
+    t->lost_last_frame = 0;
+    t->since_detect = 0;
+}
+
+void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks)
+{
+    if (frames)
+        *frames = t ? t->frames : 0;
+    if (detector_runs)
+        *detector_runs = t ? t->detector_runs : 0;
+    if (tracks)
+        *tracks = t ? t->tracks_started : 0;
+}
+
+void emo_face_tracker_times(const EmoFaceTracker *t, double *detect_s, double *mesh_s, double *post_s)
+{
+    if (detect_s)
+        *detect_s = t ? t->t_det : 0;
+    if (mesh_s)
+        *mesh_s = t ? t->t_mesh : 0;
+    if (post_s)
+        *post_s = t ? t->t_post : 0;
+}
+
+static int frame_ok(const EmoFrame *f)
+{
+    return f && (f->fmt == EMO_PIX_BGRA || f->fmt == EMO_PIX_RGB24) && f->width > 0 && f->height > 0 &&
+           f->data[0] && f->stride[0] >= f->width * (f->fmt == EMO_PIX_BGRA ? 4 : 3);
+}
+
+/* One detector pass over the square region m (input pixels -> frame pixels);
+ * appends its candidates, in frame pixels, to cand[*n..max). */
+static int detector_pass(EmoFaceTracker *t, const EmoFrame *frame, const float m[6], int *n, int max)
+{
+    /* Strong downscaling (1080p -> 128) averages a few bilinear samples per
+     * pixel; the frame is still only sampled, never converted. */
+    int ss = (int)ceilf(m[0] / 4.0f);
+    ss = ss < 1 ? 1 : (ss > 4 ? 4 : ss);
+    emo__warp_rgbf(frame, m, EMO_BF_SIZE, EMO_BF_SIZE, ss, 1, 2.0f / 255.0f, -1.0f, emo_nn_input(t->det, 0));
+    int rc = emo_nn_run(t->det);
+    if (rc < 0)
+        return rc;
+    int k = emo__bf_decode(emo_nn_output(t->det, t->det_reg), emo_nn_output(t->det, t->det_cls),
+                           (const float(*)[2])t->anchors, (float)t->s.face.min_detection_confidence, t->cand + *n,
+                           max - *n);
+    for (int i = 0; i < k; i++)
+        emo__detection_map(&t->cand[*n + i], m, (float)EMO_BF_SIZE);
+    *n += k;
+    return 0;
+}
+
+/* Tile origins along one axis: tiles of side `tile`, half a tile apart at
+ * most, so that any face up to half a tile lies whole in one of them. */
+static int tile_origins(int dim, float tile, float *org)
+{
+    if ((float)dim <= tile) {
+        org[0] = 0.5f * ((float)dim - tile);
+        return 1;
+    }
+    int n = (int)ceilf(((float)dim - tile) / (0.5f * tile) - 1e-3f) + 1;
+    n = n > EMO_FACE_TILES_AXIS ? EMO_FACE_TILES_AXIS : n;
+    for (int i = 0; i < n; i++)
+        org[i] = ((float)dim - tile) * (float)i / (float)(n - 1);
+    return n;
+}
+
+static int run_detector(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max)
+{
+    float m[6];
+    int n = 0, rc;
+    emo__letterbox(frame->width, frame->height, m);
+    if ((rc = detector_pass(t, frame, m, &n, DET_CANDIDATES)) < 0)
+        return rc;
+    /* The short-range model wants faces of at least ~1/5 of its input. When
+     * the whole frame shows none, search overlapping tiles of 1/2, then 1/3
+     * of the frame, where faces look 2x and 3x bigger (group photos, people
+     * far from the camera); never tiles smaller than twice the input. */
+    int side = frame->width > frame->height ? frame->width : frame->height;
+    for (int level = 2; n == 0 && level <= t->s.face.detect_tiles + 1; level++) {
+        float tile = (float)side / (float)level, ox[EMO_FACE_TILES_AXIS], oy[EMO_FACE_TILES_AXIS];
+        if (tile < 2.0f * EMO_BF_SIZE)
+            break;
+        int nx = tile_origins(frame->width, tile, ox), ny = tile_origins(frame->height, tile, oy);
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++) {
+                const float mt[6] = { tile / EMO_BF_SIZE, 0, ox[i], 0, tile / EMO_BF_SIZE, oy[j] };
+                if ((rc = detector_pass(t, frame, mt, &n, DET_CANDIDATES)) < 0)
+                    return rc;
+            }
+    }
+    return emo__weighted_nms(t->cand, n, (float)t->s.face.nms_iou, dets, max);
+}
+
+int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max)
+{
+    if (!t || !frame_ok(frame) || !dets || max < 0)
+        return EMO_EINVAL;
+    return run_detector(t, frame, dets, max);
+}
+
+static void roi_from_detection(const EmoDetection *d, double scale, float roi[5])
+{
+    roi[0] = d->x + 0.5f * d->w;
+    roi[1] = d->y + 0.5f * d->h;
+    roi[2] = roi[3] = (float)(fmaxf(d->w, d->h) * scale);
+    roi[4] = emo__roi_rotation(d->kp[EMO_KP_RIGHT_EYE][0], d->kp[EMO_KP_RIGHT_EYE][1], d->kp[EMO_KP_LEFT_EYE][0],
+                               d->kp[EMO_KP_LEFT_EYE][1]);
+}
+
+static void roi_from_landmarks(const EmoFace *f, double scale, float roi[5])
+{
+    /* MediaPipe's face_landmark_landmarks_to_roi: the landmarks' bounding box,
+     * rotated so that the eye corners 33 -> 263 are level, scaled, squared. */
+    roi[0] = f->box[0] + 0.5f * f->box[2];
+    roi[1] = f->box[1] + 0.5f * f->box[3];
+    roi[2] = roi[3] = (float)(fmaxf(f->box[2], f->box[3]) * scale);
+    roi[4] = emo__roi_rotation(f->landmarks[33][0], f->landmarks[33][1], f->landmarks[263][0],
+                               f->landmarks[263][1]);
+}
+
+static void landmarks_box(EmoFace *f)
+{
+    float x0 = f->landmarks[0][0], x1 = x0, y0 = f->landmarks[0][1], y1 = y0;
+    for (int i = 1; i < EMO_FACE_LANDMARKS; i++) {
+        x0 = fminf(x0, f->landmarks[i][0]);
+        x1 = fmaxf(x1, f->landmarks[i][0]);
+        y0 = fminf(y0, f->landmarks[i][1]);
+        y1 = fmaxf(y1, f->landmarks[i][1]);
+    }
+    f->box[0] = x0;
+    f->box[1] = y0;
+    f->box[2] = x1 - x0;
+    f->box[3] = y1 - y0;
+}
+
+/* Runs the face mesh on a track's crop; 1 = still a face, 0 = lost, < 0 = error. */
+static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
+{
+    float m[6];
+    if (!(tr->roi[2] > 1.0f) || !isfinite(tr->roi[0]) || !isfinite(tr->roi[1]) || !isfinite(tr->roi[4]))
+        return 0;
+    emo__roi_affine(tr->roi[0], tr->roi[1], tr->roi[2], tr->roi[4], EMO_MESH_SIZE, m);
+    double t0 = emo_clock_now();
+    emo__warp_rgbf(frame, m, EMO_MESH_SIZE, EMO_MESH_SIZE, 1, 0, 1.0f / 255.0f, 0.0f, emo_nn_input(t->mesh, 0));
+    int rc = emo_nn_run(t->mesh);
+    if (rc < 0)
+        return rc;
+    double t1 = emo_clock_now();
+    t->t_mesh += t1 - t0;
+    float logit = emo_nn_output(t->mesh, t->mesh_presence)[0];
+    float presence = logit == logit ? 1.0f / (1.0f + expf(-fminf(fmaxf(logit, -100.0f), 100.0f))) : 0.0f;
+    EmoFace *f = &tr->face;
+    f->presence = presence;
+    if (presence < (float)t->s.face.min_presence)
+        return 0;
+    emo__landmarks_to_frame(emo_nn_output(t->mesh, t->mesh_lm), m, f->landmarks);
+    for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
+        if (!isfinite(f->landmarks[i][0]) || !isfinite(f->landmarks[i][1]) || !isfinite(f->landmarks[i][2]))
+            return 0;
+    for (int k = 0; k < 5; k++)
+        f->roi[k] = tr->roi[k];
+    landmarks_box(f);
+    float R[9], scale;
+    emo__pose_fit(&t->canon, (const float(*)[3])f->landmarks, EMO_FACE_LANDMARKS, R, &scale, &f->yaw, &f->pitch,
+                  &f->roll);
+    emo_face_compute_alignment(f);
+    roi_from_landmarks(f, t->s.face.crop_scale, tr->roi);
+    t->t_post += emo_clock_now() - t1;
+    return 1;
+}
+
+static void remove_track(EmoFaceTracker *t, int i)
+{
+    memmove(&t->tracks[i], &t->tracks[i + 1], (size_t)(t->n_tracks - i - 1) * sizeof(Track));
+    t->n_tracks--;
+}
+
+int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
+{
+    if (!t || !out)
+        return EMO_EINVAL;
+    if (!frame_ok(frame)) {
+        emo_log(t->log, EMO_LOG_ERROR, "face: frames must be BGRA or RGB24 with valid planes");
+        return EMO_EINVAL;
+    }
+    const EmoFaceSettings *fs = &t->s.face;
+    out->count = 0;
+    out->detector_ran = 0;
+    out->n_detections = 0;
+    t->frames++;
+    t->since_detect++;
+    for (int i = 0; i < t->n_tracks; i++) {
+        t->tracks[i].fresh = 0;
+        t->tracks[i].face.flags &= ~(unsigned)EMO_FACE_DETECTED;
+    }
+
+    int want = t->n_tracks == 0 || t->lost_last_frame ||
+               (fs->detect_interval > 0 && t->since_detect >= fs->detect_interval && t->n_tracks < fs->max_faces);
+    t->lost_last_frame = 0;
+    if (want) {
+        double t0 = emo_clock_now();
+        int n = run_detector(t, frame, t->dets, fs->max_faces);
+        t->t_det += emo_clock_now() - t0;
+        if (n < 0)
+            return n;
+        t->detector_runs++;
+        t->since_detect = 0;
+        out->detector_ran = 1;
+        out->n_detections = n;
+        int n_old = t->n_tracks;
+        for (int d = 0; d < n; d++) {
+            const EmoDetection *det = &t->dets[d];
+            const float db[4] = { det->x, det->y, det->w, det->h };
+            int match = -1;
+            for (int i = 0; i < n_old && match < 0; i++) {
+                /* Tracked boxes span forehead to chin, detections less: also
+                 * match a detection whose centre lies inside a tracked box. */
+                const float *tb = t->tracks[i].face.box;
+                float cx = db[0] + 0.5f * db[2], cy = db[1] + 0.5f * db[3];
+                if (emo__iou(db, tb) > TRACK_MATCH_IOU ||
+                    (cx > tb[0] && cx < tb[0] + tb[2] && cy > tb[1] && cy < tb[1] + tb[3]))
+                    match = i;
+            }
+            if (match >= 0) {
+                t->tracks[match].face.detection_score = det->score;
+                t->tracks[match].face.flags |= EMO_FACE_DETECTED;
+                continue;
+            }
+            if (t->n_tracks >= fs->max_faces)
+                continue;
+            Track *tr = &t->tracks[t->n_tracks++];
+            memset(&tr->face, 0, sizeof(tr->face));
+            tr->fresh = 1;
+            tr->face.id = -1; /* assigned when the mesh confirms it */
+            tr->face.detection_score = det->score;
+            roi_from_detection(det, fs->crop_scale, tr->roi);
+        }
+    }
+
+    for (int i = 0; i < t->n_tracks;) {
+        Track *tr = &t->tracks[i];
+        unsigned detected = tr->fresh || (tr->face.flags & EMO_FACE_DETECTED) ? EMO_FACE_DETECTED : 0;
+        int rc = run_mesh(t, frame, tr);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            if (!tr->fresh)
+                t->lost_last_frame = 1;
+            remove_track(t, i);
+            continue;
+        }
+        tr->face.flags = detected | (tr->fresh ? 0u : (unsigned)EMO_FACE_TRACKED);
+        if (tr->face.id < 0) {
+            tr->face.id = t->next_id++;
+            t->tracks_started++;
+            tr->face.frames_tracked = 0;
+        }
+        tr->face.frames_tracked++;
+        i++;
+    }
+    /* Two crops converging on one face: keep the older track. */
+    for (int i = 0; i < t->n_tracks; i++)
+        for (int j = i + 1; j < t->n_tracks;) {
+            if (emo__iou(t->tracks[i].face.box, t->tracks[j].face.box) > TRACK_DUP_IOU) {
+                int drop = t->tracks[i].face.id < t->tracks[j].face.id ? j : i;
+                remove_track(t, drop);
+                if (drop == i) {
+                    j = i + 1;
+                    continue;
+                }
+            } else {
+                j++;
+            }
+        }
+    /* Ids only grow and tracks are appended: the order is by id. */
+    for (int i = 0; i < t->n_tracks; i++)
+        out->faces[out->count++] = t->tracks[i].face;
+    return 0;
+}

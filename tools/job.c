@@ -1,0 +1,447 @@
+/* The main job shared by `emoscope run` and `emoscope analyze`. */
+#define _POSIX_C_SOURCE 200809L
+#include "job.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <emoscope/io.h>
+#include <emoscope/pipeline.h>
+#include <emoscope/video.h>
+#include <emoscope/viewer.h>
+
+/* The only state a signal handler touches. */
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+int emo_mkdirs(const char *dir)
+{
+    char buf[EMO_PATH_MAX];
+    if (!dir || !dir[0] || snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Is model m needed by these settings? Face models always; emotion models
+ * when named in emotion.models. */
+static int model_needed(const EmoConfig *cfg, const EmoModelFile *m)
+{
+    if (m->optional)
+        return 0;
+    if (strstr(m->role, "emotion") == NULL)
+        return 1;
+    const char *list = cfg->emotion.models;
+    size_t n = strlen(m->name);
+    for (const char *p = list; (p = strstr(p, m->name)) != NULL; p += n) {
+        int start = p == list || p[-1] == ',' || p[-1] == ' ';
+        int end = p[n] == 0 || p[n] == ',' || p[n] == ' ';
+        if (start && end)
+            return 1;
+    }
+    return 0;
+}
+
+static int check_models(EmoCli *cli, const char *name)
+{
+    char path[EMO_PATH_MAX + 128];
+    int bad = 0;
+    for (const EmoModelFile *m = emo_model_files(); m->name; m++) {
+        if (!model_needed(&cli->cfg, m))
+            continue;
+        EmoModelStatus st = emo_model_check(m, cli->models_dir, path, sizeof(path));
+        if (st != EMO_MODEL_OK) {
+            fprintf(stderr, "emoscope %s: model file %s: %s (run `make models`)\n", name, path,
+                    emo_model_status_name(st));
+            bad++;
+        }
+    }
+    return bad;
+}
+
+typedef struct Outputs {
+    char video[EMO_PATH_MAX + 64], jsonl[EMO_PATH_MAX + 64], csv[EMO_PATH_MAX + 64];
+    char ev_jsonl[EMO_PATH_MAX + 64], ev_csv[EMO_PATH_MAX + 64], summary[EMO_PATH_MAX + 64];
+    char png[EMO_PATH_MAX + 64], svg[EMO_PATH_MAX + 64];
+} Outputs;
+
+static void output_paths(Outputs *o, const char *dir)
+{
+    snprintf(o->video, sizeof(o->video), "%s/annotated.mp4", dir);
+    snprintf(o->jsonl, sizeof(o->jsonl), "%s/results.jsonl", dir);
+    snprintf(o->csv, sizeof(o->csv), "%s/results.csv", dir);
+    snprintf(o->ev_jsonl, sizeof(o->ev_jsonl), "%s/events.jsonl", dir);
+    snprintf(o->ev_csv, sizeof(o->ev_csv), "%s/events.csv", dir);
+    snprintf(o->summary, sizeof(o->summary), "%s/summary.json", dir);
+    snprintf(o->png, sizeof(o->png), "%s/timeline.png", dir);
+    snprintf(o->svg, sizeof(o->svg), "%s/timeline.svg", dir);
+}
+
+static int open_writer(EmoCli *cli, EmoVideoWriter **wr, const EmoVideoInfo *info, const char *path)
+{
+    EmoVideoWriterSettings ws;
+    emo_video_writer_default_settings(&ws);
+    emo_video_writer_settings_from_config(&ws, &cli->cfg.output);
+    ws.path = path;
+    ws.width = info->width;
+    ws.height = info->height;
+    ws.pix_fmt = info->pix_fmt;
+    ws.fps = info->fps > 0 ? info->fps : 30;
+    if (!info->live) {
+        ws.time_base_num = info->time_base_num;
+        ws.time_base_den = info->time_base_den;
+    }
+    ws.log = &cli->log;
+    return emo_video_writer_open(wr, &ws);
+}
+
+static void sleep_s(double s)
+{
+    if (s <= 0)
+        return;
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    nanosleep(&ts, NULL);
+}
+
+int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
+{
+    memset(rep, 0, sizeof(*rep));
+    const char *name = job->name;
+    double t0 = emo_clock_now();
+    int status = EMO_EXIT_FAIL;
+    EmoVideoSource *src = NULL;
+    EmoVideoWriter *wr = NULL;
+    EmoPipeline *pipe = NULL;
+    EmoResultsWriter *res_w = NULL, *ev_w = NULL;
+    EmoViewer *viewer = NULL;
+    EmoAudio *audio = NULL;
+    Outputs out;
+    int source_status = 0, frame_status = 0, writer_status = 0, results_status = 0;
+    int quit = 0, paused = 0, recording = 0, rec_count = 0;
+    char rec_path[EMO_PATH_MAX + 64] = "";
+
+    int need_dir = job->write_video || job->write_results || job->write_chart || job->viewer;
+    if (need_dir && emo_mkdirs(job->out_dir) != 0) {
+        fprintf(stderr, "emoscope %s: cannot create output folder '%s': %s\n", name, job->out_dir,
+                strerror(errno));
+        return EMO_EXIT_FAIL;
+    }
+    output_paths(&out, job->out_dir);
+    if (job->analyze && check_models(cli, name))
+        return EMO_EXIT_NOMODEL;
+
+    EmoVideoSourceSettings vs;
+    emo_video_default_settings(&vs);
+    if (emo_video_settings_from_config(&vs, &cli->cfg.video)) {
+        fprintf(stderr, "emoscope %s: a [video] setting has an unknown value\n", name);
+        return EMO_EXIT_USAGE;
+    }
+    vs.source = job->source;
+    vs.pix_fmt = EMO_PIX_BGRA; /* the overlay draws with Cairo into BGRA */
+    vs.log = &cli->log;
+    int err = emo_video_open(&src, &vs);
+    if (err) {
+        fprintf(stderr, "emoscope %s: cannot open %s: %s\n", name, job->source, emo_strerror(err));
+        return err == EMO_ENODEV || err == EMO_ENOENT ? EMO_EXIT_FAIL : EMO_EXIT_FAIL;
+    }
+    EmoVideoInfo info;
+    emo_video_info(src, &info);
+
+    if (job->analyze) {
+        EmoPipelineSettings ps;
+        emo_pipeline_default_settings(&ps);
+        ps.cfg = &cli->cfg;
+        ps.models_dir = cli->models_dir;
+        ps.draw = cli->cfg.render.overlay;
+        ps.keep_timeline = job->write_results || job->write_chart;
+        ps.log = &cli->log;
+        if ((err = emo_pipeline_open(&pipe, &ps))) {
+            fprintf(stderr, "emoscope %s: cannot load the analysis models: %s\n", name, emo_strerror(err));
+            status = err == EMO_ENOENT || err == EMO_EFORMAT ? EMO_EXIT_NOMODEL : EMO_EXIT_FAIL;
+            goto done;
+        }
+    }
+    if (job->write_video && (err = open_writer(cli, &wr, &info, out.video))) {
+        fprintf(stderr, "emoscope %s: cannot create %s: %s\n", name, out.video, emo_strerror(err));
+        goto done;
+    }
+    if (job->write_results && job->analyze) {
+        const EmoOutputSettings *o = &cli->cfg.output;
+        if ((err = emo_results_open(&res_w, o->jsonl ? out.jsonl : NULL, o->csv ? out.csv : NULL, &cli->log)) ||
+            (err = emo_results_open(&ev_w, o->jsonl ? out.ev_jsonl : NULL, o->csv ? out.ev_csv : NULL, &cli->log))) {
+            fprintf(stderr, "emoscope %s: cannot create result files in %s\n", name, job->out_dir);
+            goto done;
+        }
+    }
+    if (job->viewer) {
+        EmoViewerSettings vws;
+        emo_viewer_default_settings(&vws);
+        emo_viewer_settings_from_config(&vws, &cli->cfg);
+        snprintf(vws.output_dir, sizeof(vws.output_dir), "%s", job->out_dir);
+        vws.logger = &cli->log;
+        if ((err = emo_viewer_open(&viewer, &vws))) {
+            fprintf(stderr, "emoscope %s: cannot open the window (%s); running headless\n", name,
+                    emo_strerror(err));
+        }
+        EmoAudioCueSettings as;
+        emo_audio_default_settings(&as);
+        emo_audio_settings_from_config(&as, &cli->cfg);
+        as.logger = &cli->log;
+        if (emo_audio_open(&audio, &as))
+            audio = NULL; /* already warned; the run goes on silently */
+    }
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    double pace_wall0 = 0, pace_pts0 = 0;
+    double fps_t0 = emo_clock_now();
+    int64_t fps_frames = 0;
+    double capture_fps = -1;
+    double encode_s = 0;
+    EmoFrame *shown = NULL; /* last frame, kept while paused */
+    while (!quit) {
+        if (g_interrupted) {
+            emo_video_stop(src);
+            break;
+        }
+        if (viewer) {
+            EmoViewerAction acts[16];
+            int n = emo_viewer_poll(viewer, acts, 16);
+            for (int i = 0; i < n; i++) {
+                switch (acts[i].type) {
+                case EMO_VIEWER_QUIT: quit = 1; break;
+                case EMO_VIEWER_PAUSE: paused = acts[i].value; break;
+                case EMO_VIEWER_THRESHOLD_UP:
+                case EMO_VIEWER_THRESHOLD_DOWN:
+                    if (pipe) {
+                        double thr = emo_pipeline_threshold(pipe);
+                        thr += acts[i].type == EMO_VIEWER_THRESHOLD_UP ? 0.25 : -0.25;
+                        emo_pipeline_set_threshold(pipe, thr < 0.25 ? 0.25 : thr);
+                        emo_log(&cli->log, EMO_LOG_INFO, "micro-expression threshold %.2f",
+                                emo_pipeline_threshold(pipe));
+                    }
+                    break;
+                case EMO_VIEWER_SCREENSHOT:
+                    if (acts[i].value == 0)
+                        emo_log(&cli->log, EMO_LOG_INFO, "screenshot %s", acts[i].path);
+                    break;
+                case EMO_VIEWER_RECORD:
+                    if (acts[i].value && !recording) {
+                        snprintf(rec_path, sizeof(rec_path), "%s/recording-%d.mp4", job->out_dir, ++rec_count);
+                        EmoVideoWriter *rw = NULL;
+                        if (!wr && open_writer(cli, &rw, &info, rec_path) == 0) {
+                            wr = rw;
+                            recording = 1;
+                            emo_log(&cli->log, EMO_LOG_INFO, "recording to %s", rec_path);
+                        }
+                    } else if (!acts[i].value && recording) {
+                        emo_video_writer_close(&wr);
+                        recording = 0;
+                        emo_log(&cli->log, EMO_LOG_INFO, "recording saved: %s", rec_path);
+                    }
+                    break;
+                default: break;
+                }
+            }
+            if (pipe) {
+                EmoViewerState st;
+                emo_viewer_get_state(viewer, &st);
+                emo_pipeline_set_view(pipe, st.show_mesh, st.show_model_bars, st.show_graph,
+                                      st.paused ? "PAUSED" : st.recording || recording ? "REC" : NULL);
+            }
+            if (paused) {
+                if (shown)
+                    emo_viewer_present(viewer, shown);
+                sleep_s(0.01);
+                continue;
+            }
+        }
+        EmoFrame *f = NULL;
+        err = info.live ? emo_video_read_latest(src, &f, 0.2) : emo_video_read(src, &f, 0.2);
+        if (err == EMO_ETIMEDOUT)
+            continue;
+        if (err) {
+            source_status = err;
+            break;
+        }
+        if (rep->frames == 0)
+            rep->first_pts = f->pts;
+        rep->last_pts = f->pts;
+        rep->frames++;
+        fps_frames++;
+        double now = emo_clock_now();
+        if (now - fps_t0 >= 1.0) {
+            capture_fps = fps_frames / (now - fps_t0);
+            fps_t0 = now;
+            fps_frames = 0;
+        }
+        if (pipe) {
+            const EmoPipelineResult *res = NULL;
+            if ((err = emo_pipeline_process(pipe, f, info.live ? capture_fps : info.fps, &res))) {
+                fprintf(stderr, "emoscope %s: analysis of frame %lld failed: %s\n", name, (long long)f->index,
+                        emo_strerror(err));
+                frame_status = err;
+                emo_frame_unref(&f);
+                break;
+            }
+            if ((res_w || ev_w) && !results_status) {
+                results_status = emo_pipeline_write_records(pipe, res, res_w, ev_w);
+                if (results_status) {
+                    fprintf(stderr, "emoscope %s: writing results failed (%s); stopping\n", name,
+                            emo_strerror(results_status));
+                    emo_frame_unref(&f);
+                    break;
+                }
+            }
+            rep->events += res->n_events;
+            if (audio && res->n_faces > 0 && res->faces[0].emotion.dominant >= 0) {
+                const EmoEmotionResult *er = &res->faces[0].emotion;
+                emo_audio_update(audio, f->pts, er->dominant, er->smoothed[er->dominant]);
+            }
+        }
+        if (wr && !writer_status) {
+            double te = emo_clock_now();
+            writer_status = emo_video_writer_write(wr, f);
+            encode_s += emo_clock_now() - te;
+            if (writer_status) {
+                fprintf(stderr, "emoscope %s: writing the video failed: %s\n", name, emo_strerror(writer_status));
+                emo_frame_unref(&f);
+                break;
+            }
+        }
+        if (viewer) {
+            if (job->pace && !info.live) {
+                double wall = emo_clock_now();
+                if (rep->frames == 1) {
+                    pace_wall0 = wall;
+                    pace_pts0 = f->pts;
+                }
+                sleep_s((f->pts - pace_pts0) - (wall - pace_wall0));
+            }
+            emo_viewer_present(viewer, f);
+            emo_frame_unref(&shown);
+            shown = f;
+            f = NULL;
+        }
+        emo_frame_unref(&f);
+    }
+    emo_frame_unref(&shown);
+    if (pipe) {
+        const EmoPipelineResult *res = NULL;
+        emo_pipeline_finish(pipe, &res);
+        rep->events += res->n_events;
+        if (ev_w && !results_status)
+            results_status = emo_pipeline_write_records(pipe, res, NULL, ev_w);
+    }
+    int interrupted = g_interrupted;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+
+    /* Everything below runs whatever happened above: outputs are finalised. */
+    if (wr) {
+        rep->written = emo_video_writer_frames(wr);
+        double te = emo_clock_now();
+        int cerr = emo_video_writer_close(&wr);
+        encode_s += emo_clock_now() - te;
+        if (!writer_status)
+            writer_status = cerr;
+    }
+    rep->records = emo_results_count(res_w);
+    int rerr = emo_results_close(&res_w);
+    int eerr = emo_results_close(&ev_w);
+    if (!results_status)
+        results_status = rerr ? rerr : eerr;
+    if (pipe && job->write_results && !results_status)
+        results_status = emo_pipeline_write_summary(pipe, out.summary, job->source);
+    if (pipe && job->write_chart)
+        if ((err = emo_pipeline_write_timeline(pipe, out.png, out.svg, job->source)))
+            fprintf(stderr, "emoscope %s: cannot write the timeline chart: %s\n", name, emo_strerror(err));
+
+    EmoVideoStats vst;
+    emo_video_stats(src, &vst);
+    rep->dropped = vst.frames_dropped;
+    rep->wall_s = emo_clock_now() - t0;
+    char src_err[512] = "";
+    if (source_status && source_status != EMO_EOF)
+        snprintf(src_err, sizeof(src_err), "%s", emo_video_error_message(src));
+
+    printf("input: %s (%s, %s, %dx%d, %.3f fps)\n", job->source, info.container, info.codec, info.src_width,
+           info.src_height, info.fps);
+    printf("frames: %lld\n", (long long)rep->frames);
+    printf("dropped: %lld\n", (long long)rep->dropped);
+    printf("decode_fps: %.1f (decode + conversion to %s, capture thread)\n",
+           vst.decode_seconds > 0 ? (double)vst.frames_decoded / vst.decode_seconds : 0.0,
+           emo_pixfmt_name(info.pix_fmt));
+    if (job->write_video) {
+        printf("encode_fps: %.1f\n", encode_s > 0 ? (double)rep->written / encode_s : 0.0);
+        printf("video: %s (%lld frames)\n", out.video, (long long)rep->written);
+    }
+    if (pipe) {
+        double tf, te, tm, tr;
+        int64_t n;
+        emo_pipeline_times(pipe, &tf, &te, &tm, &tr, &n);
+        if (n > 0)
+            printf("ms per frame: face %.2f, emotion %.2f, motion %.2f, overlay %.2f\n", 1e3 * tf / n,
+                   1e3 * te / n, 1e3 * tm / n, 1e3 * tr / n);
+        printf("records: %lld, events: %lld\n", (long long)rep->records, (long long)rep->events);
+    }
+    printf("wall: %.2f s (%.1f fps)\n", rep->wall_s, rep->wall_s > 0 ? rep->frames / rep->wall_s : 0.0);
+    if (need_dir)
+        printf("outputs: %s\n", job->out_dir);
+
+    if (writer_status || frame_status || results_status)
+        status = EMO_EXIT_FAIL;
+    else if (interrupted)
+        status = EMO_EXIT_INTERRUPTED;
+    else if (quit || source_status == EMO_EOF)
+        status = EMO_EXIT_OK;
+    else
+        status = rep->frames > 0 ? EMO_EXIT_PARTIAL : EMO_EXIT_FAIL;
+    if (src_err[0])
+        fprintf(stderr, "emoscope %s: %s\n", name, src_err);
+    if (status == EMO_EXIT_PARTIAL)
+        fprintf(stderr, "emoscope %s: the input ended early; the results up to frame %lld are complete\n", name,
+                (long long)rep->frames);
+    if (status == EMO_EXIT_INTERRUPTED)
+        fprintf(stderr, "emoscope %s: interrupted; the results up to frame %lld are complete\n", name,
+                (long long)rep->frames);
+    printf("status: %s\n", status == EMO_EXIT_OK            ? "ok"
+                           : status == EMO_EXIT_PARTIAL     ? "partial: the input broke"
+                           : status == EMO_EXIT_INTERRUPTED ? "interrupted"
+                                                            : "failed");
+done:
+    emo_audio_close(&audio);
+    emo_viewer_close(&viewer);
+    emo_results_close(&res_w);
+    emo_results_close(&ev_w);
+    if (wr)
+        emo_video_writer_close(&wr);
+    emo_pipeline_close(&pipe);
+    emo_video_close(&src);
+    return status;
+}

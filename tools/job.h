@@ -1,0 +1,38 @@
+/* The main job of `emoscope run` and `emoscope analyze`: a source analysed
+ * frame by frame, the overlay drawn, results, video, summary and chart
+ * written, optionally shown in the viewer window with sound cues. */
+#ifndef EMOSCOPE_TOOLS_JOB_H
+#define EMOSCOPE_TOOLS_JOB_H
+
+#include <stdint.h>
+
+#include "cli.h"
+
+typedef struct EmoJob {
+    const char *name;          /* command name for messages */
+    const char *source;
+    const char *out_dir;       /* created when missing */
+    int analyze;               /* 0: pass-through (decode and encode only) */
+    int write_video;           /* annotated.mp4 */
+    int write_results;         /* results.jsonl/.csv, events.jsonl/.csv, summary.json */
+    int write_chart;           /* timeline.png/.svg */
+    int viewer;                /* show the window (and play sound cues) */
+    int pace;                  /* present file frames at their time stamps */
+} EmoJob;
+
+typedef struct EmoJobReport {
+    int64_t frames;            /* frames read and analysed */
+    int64_t written;           /* frames encoded */
+    int64_t records, events;
+    int64_t dropped;
+    double first_pts, last_pts;
+    double wall_s;
+} EmoJobReport;
+
+/* Runs the job; returns an exit status (cli.h) and prints what it wrote. */
+int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep);
+
+/* Creates a folder and its parents; 0 or -1 with errno set. */
+int emo_mkdirs(const char *dir);
+
+#endif
