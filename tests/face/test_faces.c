@@ -202,18 +202,20 @@ static void test_landmarks68(void **state)
     EmoFaceTracker *t = open_tracker(0.5);
     EmoFaceList *list = calloc(1, sizeof(*list));
     assert_non_null(list);
-    /* Reached (docs/face.md), each bound about half a point above it so that
-     * a regression fails: the issue's floor of 8% holds for takeo only. The
-     * jaw line (iBUG: the visible outline; the mesh: a fixed 3D contour) and
-     * the mesh itself on a 45-px inter-ocular distance (einstein) and on a
-     * head turned 37 degrees (breakingbad) are the rest (docs/face.md). */
+    /* The issue's floor: 8% over 68 points on each image, on the settled
+     * mean; reached by takeo (4.5%) and einstein (7.8%). breakingbad (head
+     * turned 37 degrees) is at 10.7%: its 51 inner points alone are at 8.6%
+     * and iBUG's jaw on the near side runs along the ear and the angle of
+     * the jaw, behind the mesh's last vertices (docs/face.md). Its bounds,
+     * and the others' max and 51-point bounds, are what is reached plus about
+     * half a point, so that a regression fails. */
     static const struct {
         const char *img, *pts;
         double mean68, max68, mean51;
     } cases[] = {
-        { "einstein.jpg", "einstein.pts", 9.4, 10.5, 8.0 },
-        { "breakingbad.jpg", "breakingbad.pts", 11.3, 11.8, 9.2 },
-        { "takeo.ppm", "takeo.pts", 6.0, 6.0, 4.5 },
+        { "einstein.jpg", "einstein.pts", 8.0, 8.8, 7.8 },
+        { "breakingbad.jpg", "breakingbad.pts", 11.2, 11.4, 9.2 },
+        { "takeo.ppm", "takeo.pts", 5.0, 5.0, 4.5 },
     };
     for (int i = 0; i < 3; i++) {
         char a[128], b[128];
