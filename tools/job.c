@@ -224,7 +224,21 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     double capture_fps = -1;
     double encode_s = 0;
     EmoFrame *shown = NULL; /* last frame, kept while paused */
+    const double stats_every = cli->cfg.general.stats_interval;
+    double stats_t = emo_clock_now();
+    int64_t stats_frames = 0;
     while (!quit) {
+        if (stats_every > 0 && emo_clock_now() - stats_t >= stats_every) {
+            /* Progress for long and live runs (soak tests read it). */
+            EmoVideoStats pst;
+            emo_video_stats(src, &pst);
+            double now = emo_clock_now();
+            fprintf(stderr, "stats: t=%.1f s frames=%lld fps=%.1f dropped=%lld decode_errors=%lld reconnects=%lld\n",
+                    now - t0, (long long)rep->frames, (double)(rep->frames - stats_frames) / (now - stats_t),
+                    (long long)pst.frames_dropped, (long long)pst.decode_errors, (long long)pst.reconnects);
+            stats_t = now;
+            stats_frames = rep->frames;
+        }
         if (g_interrupted) {
             emo_video_stop(src);
             break;
