@@ -86,7 +86,8 @@ typedef struct EmoVideoStats {
     int64_t frames_dropped;   /**< live only: discarded because the consumer fell behind */
     int64_t decode_errors;    /**< packets the decoder rejected (live sources carry on) */
     int64_t reconnects;       /**< live sources reopened */
-    double decode_seconds;    /**< capture-thread time spent demuxing, decoding and converting */
+    double decode_seconds;    /**< decode-thread time demuxing and decoding (waits excluded); set at the end */
+    double convert_seconds;   /**< conversion-thread time converting pixels (waits excluded) */
 } EmoVideoStats;
 
 typedef struct EmoVideoSource EmoVideoSource;

@@ -1,7 +1,7 @@
 #include "video/video_internal.h"
+#include "video/gray.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -137,11 +137,6 @@ int emo__video_convert(EmoScaler *sc, const AVFrame *src, EmoFrame *dst)
                                      AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM)) &&
                        d->comp[0].plane == 0 && d->comp[0].step == 1 && d->comp[0].offset == 0 &&
                        d->comp[0].depth == 8 && d->comp[0].shift == 0;
-        for (int i = 0; i < 256; i++) {
-            /* Video range 16..235 stretched to 0..255, as swscale does it. */
-            int v = full ? i : (int)lrint((i - 16) * 255.0 / 219.0);
-            sc->lut[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-        }
         sws_freeContext(sc->ctx);
         sc->ctx = sws_getContext(src->width, src->height, sfmt, dst->width, dst->height, dfmt, sc->flags, NULL,
                                  NULL, NULL);
@@ -161,13 +156,14 @@ int emo__video_convert(EmoScaler *sc, const AVFrame *src, EmoFrame *dst)
     }
     if (sc->gray_lut) {
         /* swscale's generic path for this range stretch is several times
-         * slower than decoding; a table over the Y plane is one pass. */
-        const uint8_t *lut = sc->lut;
+         * slower than decoding; one pass over the Y plane is not. */
         for (int y = 0; y < dst->height; y++) {
             const uint8_t *in = src->data[0] + (ptrdiff_t)y * src->linesize[0];
             uint8_t *out = dst->data[0] + (ptrdiff_t)y * dst->stride[0];
-            for (int x = 0; x < dst->width; x++)
-                out[x] = lut[in[x]];
+            if (full)
+                memcpy(out, in, (size_t)dst->width);
+            else
+                emo__gray_stretch(out, in, dst->width);
         }
         return 0;
     }

@@ -27,6 +27,14 @@
 #define MAX_IMAGES 10000000
 #define MAX_LIVE_ERRORS 200 /* consecutive decode errors before a live source gives up */
 
+#define N_SLOTS 3 /* decoded frames in flight between the decode and conversion threads */
+
+typedef struct Slot {
+    AVFrame *f;
+    double pts;
+    int64_t index;
+} Slot;
+
 struct EmoVideoSource {
     /* Settings, copied at open. */
     EmoVideoSourceSettings s;
@@ -56,9 +64,11 @@ struct EmoVideoSource {
     int64_t index;
     int done;                    /* max_frames reached */
 
-    /* Thread and hand-over. */
-    pthread_t thread;
-    int thread_started;
+    /* Threads and hand-over: decode thread -> work_q -> conversion thread -> q. */
+    pthread_t thread, conv_thread;
+    int thread_started, conv_started;
+    Slot slots[N_SLOTS];
+    EmoQueue *free_q, *work_q;
     EmoQueue *q;
     EmoFramePool *pool;
     int stop;                    /* atomic: close or emo_video_stop() asked */
@@ -68,9 +78,12 @@ struct EmoVideoSource {
     /* Status and counters, under lock. */
     pthread_mutex_t lock;
     int status;                  /* 0 while running; EMO_EOF or the error that ended it */
+    int capture_status;          /* how the decode thread ended */
     char message[512];
     EmoVideoStats st;
-    double blocked;              /* capture-thread seconds spent waiting for the consumer */
+    double convert_busy;         /* conversion-thread seconds converting */
+    double wait_free;            /* decode-thread seconds waiting for a free slot (capture thread only) */
+    double decode_busy;          /* decode-thread seconds demuxing and decoding, set at its end */
     double t_start, t_end;       /* capture thread start and end (emo_clock_now) */
 };
 
@@ -238,9 +251,10 @@ static int interrupt_cb(void *opaque)
     return 0;
 }
 
+/* timed_out stays set once a read was cut: demuxers may report the cut
+ * later, as an I/O error or EOF, after handing out what they had buffered. */
 static void arm_deadline(EmoVideoSource *v)
 {
-    v->timed_out = 0;
     v->deadline = v->info.kind == EMO_VIDEO_CAMERA || v->info.kind == EMO_VIDEO_STREAM ? emo_clock_now() + v->s.timeout
                                                                                       : 0;
 }
@@ -377,6 +391,7 @@ static int input_open(EmoVideoSource *v, const char *url)
     AVDictionary *opt = NULL;
     char buf[64];
     int ret, camera = v->info.kind == EMO_VIDEO_CAMERA, tried_plain = 0;
+    v->timed_out = 0;
 
     if (camera) {
         struct stat sb;
@@ -417,6 +432,8 @@ retry:
     }
     v->fmt->interrupt_callback.callback = interrupt_cb;
     v->fmt->interrupt_callback.opaque = v;
+    if (camera) /* V4L2 reads block in an ioctl the interrupt callback cannot cut: poll instead */
+        v->fmt->flags |= AVFMT_FLAG_NONBLOCK;
     arm_deadline(v);
     ret = avformat_open_input(&v->fmt, url, ifmt, &opt); /* frees fmt on failure */
     av_dict_free(&opt);
@@ -537,7 +554,8 @@ static void drop_frame(void *item)
     emo_frame_unref(&f);
 }
 
-/* Converts and queues the decoded frame v->frm. 0, or EMO_EINTR when stopping. */
+/* Hands the decoded frame v->frm (its buffers, no copy) to the conversion
+ * thread with its time stamp and index. 0, or EMO_EINTR when stopping. */
 static int emit(EmoVideoSource *v)
 {
     AVFrame *in = v->frm;
@@ -557,14 +575,35 @@ static int emit(EmoVideoSource *v)
             }
             pts = (double)(ts - v->first_ts) * av_q2d(v->tb) + v->pts_offset;
         }
-        if (v->have_first && v->index > 0 && pts <= v->last_pts) {
+        if (v->have_first && v->index > 0 && pts <= v->last_pts)
             emo_log(v->log, EMO_LOG_DEBUG, "video: frame %lld: time stamp %.6f s not after %.6f s",
                     (long long)v->index, pts, v->last_pts);
-        }
     }
     v->have_first = 1;
-
+    void *item = NULL;
     double t0 = emo_clock_now();
+    int err = emo_queue_pop(v->free_q, &item, -1);
+    v->wait_free += emo_clock_now() - t0; /* waiting for the conversion thread: not decoding */
+    if (err)
+        return EMO_EINTR; /* aborted: closing */
+    Slot *slot = item;
+    av_frame_move_ref(slot->f, in);
+    slot->pts = pts;
+    slot->index = v->index++;
+    v->last_pts = pts;
+    if (emo_queue_push(v->work_q, slot) != 0) {
+        av_frame_unref(slot->f);
+        return EMO_EINTR;
+    }
+    if (v->s.max_frames > 0 && v->index >= v->s.max_frames)
+        v->done = 1;
+    return 0;
+}
+
+/* Conversion thread, one slot: pool frame, convert, queue. 0 or an error. */
+static int convert_slot(EmoVideoSource *v, Slot *slot, double *busy)
+{
+    AVFrame *in = slot->f;
     EmoFrame *f = NULL;
     int err;
     while ((err = emo_frame_pool_get(v->pool, &f)) == EMO_EAGAIN) {
@@ -572,8 +611,6 @@ static int emit(EmoVideoSource *v)
             pthread_mutex_lock(&v->lock);
             v->st.frames_dropped++;
             pthread_mutex_unlock(&v->lock);
-            v->last_pts = pts;
-            v->index++;
             return 0;
         }
         if (stopping(v))
@@ -586,32 +623,65 @@ static int emit(EmoVideoSource *v)
         return err;
     }
     err = emo__video_convert(&v->scaler, in, f);
+    *busy += emo_clock_now() - t1;
     if (err) {
         emo_frame_unref(&f);
+        const char *name = av_get_pix_fmt_name((enum AVPixelFormat)in->format);
         set_error(v, EMO_EFORMAT, "%s: cannot convert a %dx%d %s frame", v->url, in->width, in->height,
-                  av_get_pix_fmt_name((enum AVPixelFormat)in->format) ? av_get_pix_fmt_name((enum AVPixelFormat)in->format) : "?");
+                  name ? name : "?");
         return EMO_EFORMAT;
     }
-    f->pts = pts;
-    f->index = v->index++;
+    f->pts = slot->pts;
+    f->index = slot->index;
     f->t_capture = emo_clock_now();
-    v->last_pts = pts;
     pthread_mutex_lock(&v->lock);
     v->st.frames_decoded++;
     pthread_mutex_unlock(&v->lock);
-    double t2 = emo_clock_now();
     err = emo_queue_push(v->q, f);
-    double t3 = emo_clock_now();
-    pthread_mutex_lock(&v->lock);
-    v->blocked += (t1 - t0) + (t3 - t2);
-    pthread_mutex_unlock(&v->lock);
     if (err) {
         emo_frame_unref(&f);
         return EMO_EINTR;
     }
-    if (v->s.max_frames > 0 && v->index >= v->s.max_frames)
-        v->done = 1;
     return 0;
+}
+
+/*
+ * Pixel conversion runs on its own thread, so that decoding (one thread
+ * when decode_threads = 1) and conversion overlap: the source keeps up with
+ * the decoder alone when a second core is free.
+ */
+static void *convert_main(void *arg)
+{
+    EmoVideoSource *v = arg;
+    int err = 0;
+    double busy = 0;
+    for (;;) {
+        void *item = NULL;
+        if (emo_queue_pop(v->work_q, &item, -1) != 0)
+            break; /* the decoder is done (or closing) */
+        Slot *slot = item;
+        if (!err) {
+            err = convert_slot(v, slot, &busy);
+            if (err && err != EMO_EINTR)
+                emo_queue_abort(v->free_q); /* the decoder stops at its next frame */
+        }
+        av_frame_unref(slot->f);
+        emo_queue_push(v->free_q, slot); /* fails only when closing: slots stay in v->slots */
+        pthread_mutex_lock(&v->lock);
+        v->convert_busy = busy;
+        pthread_mutex_unlock(&v->lock);
+    }
+    pthread_mutex_lock(&v->lock);
+    int st = v->capture_status;
+    if (err && err != EMO_EINTR)
+        st = err;
+    else if (err == EMO_EINTR && (st == EMO_EOF || !st))
+        st = EMO_EINTR;
+    v->status = st ? st : EMO_EOF;
+    v->t_end = emo_clock_now();
+    pthread_mutex_unlock(&v->lock);
+    emo_queue_close(v->q);
+    return NULL;
 }
 
 /*
@@ -660,26 +730,32 @@ static int decode(EmoVideoSource *v, AVPacket *pkt)
 static int run_input(EmoVideoSource *v)
 {
     char eb[128];
-    int end = EMO_EOF, live_errors = 0;
+    int end = EMO_EOF, live_errors = 0, rearm = 1;
     for (;;) {
         if (stopping(v))
             return EMO_EINTR;
         if (v->done)
             return EMO_EOF;
-        arm_deadline(v);
+        if (rearm)
+            arm_deadline(v);
         int ret = av_read_frame(v->fmt, v->pkt);
-        if (ret == AVERROR(EAGAIN)) {
-            sleep_s(0.001);
-            continue;
+        rearm = ret != AVERROR(EAGAIN);
+        if (ret == AVERROR(EAGAIN)) { /* non-blocking camera: nothing yet */
+            if (v->deadline > 0 && emo_clock_now() > v->deadline)
+                v->timed_out = 1;
+            else {
+                sleep_s(0.002);
+                continue;
+            }
         }
         if (ret < 0) {
             if (stopping(v))
                 return EMO_EINTR;
-            if (ret == AVERROR_EOF && !(v->fmt->pb && v->fmt->pb->error)) {
-                end = EMO_EOF;
-            } else if (ret == AVERROR_EXIT && v->timed_out) {
+            if (v->timed_out) { /* whatever the demuxer made of the interrupted read */
                 end = EMO_ETIMEDOUT;
                 set_error(v, end, "%s: no data for %g s", v->url, v->s.timeout);
+            } else if (ret == AVERROR_EOF && !(v->fmt->pb && v->fmt->pb->error)) {
+                end = EMO_EOF;
             } else {
                 end = emo__video_err(ret == AVERROR_EOF ? v->fmt->pb->error : ret);
                 if (end == EMO_EOF || end == EMO_EINTR || end == 0)
@@ -712,7 +788,7 @@ static int run_input(EmoVideoSource *v)
             if (v->live && ++live_errors < MAX_LIVE_ERRORS)
                 continue;
             end = EMO_EFORMAT;
-            set_error(v, end, "%s: undecodable data after %lld frames (%s)", v->url, (long long)v->index,
+            set_error(v, end, "%s: packet %lld could not be decoded (%s)", v->url, (long long)v->packets,
                       v->live ? "too many errors in a row" : "corrupt file");
             break;
         } else if (err) {
@@ -736,6 +812,18 @@ static int run_input(EmoVideoSource *v)
     return end;
 }
 
+/* A failed image is skipped: its error becomes a warning, not the final status. */
+static void skip_image(EmoVideoSource *v, const char *file, const char *fallback)
+{
+    char msg[sizeof(v->message)];
+    pthread_mutex_lock(&v->lock);
+    snprintf(msg, sizeof(msg), "%s", v->message[0] ? v->message : fallback);
+    v->message[0] = 0;
+    pthread_mutex_unlock(&v->lock);
+    v->list_failed++;
+    emo_log(v->log, EMO_LOG_WARN, "video: skipping image %s: %s", file, msg);
+}
+
 /* Image lists: next file (wrapping when looping). 0, EMO_EOF when done. */
 static int next_image(EmoVideoSource *v)
 {
@@ -752,12 +840,7 @@ static int next_image(EmoVideoSource *v)
         v->list_pos = next;
         if (input_open(v, v->files[next]) == 0)
             return 0;
-        v->list_failed++;
-        /* The error message of a skipped image is only a warning. */
-        pthread_mutex_lock(&v->lock);
-        emo_log(v->log, EMO_LOG_WARN, "video: skipping image %s: %s", v->files[next], v->message);
-        v->message[0] = 0;
-        pthread_mutex_unlock(&v->lock);
+        skip_image(v, v->files[next], "cannot be opened");
     }
 }
 
@@ -776,14 +859,8 @@ static void *capture_main(void *arg)
         if (images) {
             if (v->index > before)
                 v->list_good_in_cycle = 1;
-            if (status != EMO_EOF || v->index == before) {
-                v->list_failed++;
-                pthread_mutex_lock(&v->lock);
-                emo_log(v->log, EMO_LOG_WARN, "video: skipping image %s: %s", v->files[v->list_pos],
-                        v->message[0] ? v->message : "no picture in it");
-                v->message[0] = 0;
-                pthread_mutex_unlock(&v->lock);
-            }
+            if (status != EMO_EOF || v->index == before)
+                skip_image(v, v->files[v->list_pos], "no picture in it");
             input_close(v);
             status = next_image(v);
             if (status == 0)
@@ -827,10 +904,10 @@ static void *capture_main(void *arg)
         }
     }
     pthread_mutex_lock(&v->lock);
-    v->status = status;
-    v->t_end = emo_clock_now();
+    v->capture_status = status;
+    v->decode_busy = emo_clock_now() - v->t_start - v->wait_free;
     pthread_mutex_unlock(&v->lock);
-    emo_queue_close(v->q);
+    emo_queue_close(v->work_q); /* the conversion thread finishes what is queued, then ends the source */
     return NULL;
 }
 
@@ -919,13 +996,28 @@ int emo_video_open(EmoVideoSource **out, const EmoVideoSourceSettings *s)
     v->message[0] = 0; /* warnings about skipped images are not the final error */
 
     err = emo_queue_open(&v->q, s->queue_size, v->live ? EMO_QUEUE_DROP_OLDEST : EMO_QUEUE_BLOCK, drop_frame);
+    if (!err)
+        err = emo_queue_open(&v->free_q, N_SLOTS, EMO_QUEUE_BLOCK, NULL);
+    if (!err)
+        err = emo_queue_open(&v->work_q, N_SLOTS, EMO_QUEUE_BLOCK, NULL);
     if (err)
         goto fail;
+    err = EMO_ENOMEM;
+    for (int i = 0; i < N_SLOTS; i++) {
+        v->slots[i].f = av_frame_alloc();
+        if (!v->slots[i].f || emo_queue_push(v->free_q, &v->slots[i]))
+            goto fail;
+    }
     err = emo_frame_pool_open(&v->pool, s->pix_fmt, v->info.width, v->info.height,
                               s->queue_size + s->held_frames + 2);
     if (err)
         goto fail;
     v->t_start = emo_clock_now();
+    if (pthread_create(&v->conv_thread, NULL, convert_main, v) != 0) {
+        err = EMO_ENOMEM;
+        goto fail;
+    }
+    v->conv_started = 1;
     if (pthread_create(&v->thread, NULL, capture_main, v) != 0) {
         err = EMO_ENOMEM;
         goto fail;
@@ -987,8 +1079,8 @@ void emo_video_stats(EmoVideoSource *v, EmoVideoStats *out)
 {
     pthread_mutex_lock(&v->lock);
     *out = v->st;
-    if (v->thread_started)
-        out->decode_seconds = (v->t_end > 0 ? v->t_end : emo_clock_now()) - v->t_start - v->blocked;
+    out->decode_seconds = v->decode_busy;
+    out->convert_seconds = v->convert_busy;
     pthread_mutex_unlock(&v->lock);
     if (v->q)
         out->frames_dropped += (int64_t)emo_queue_dropped(v->q);
@@ -1010,9 +1102,19 @@ void emo_video_close(EmoVideoSource **pv)
     __atomic_store_n(&v->stop, 1, __ATOMIC_RELEASE);
     if (v->q)
         emo_queue_abort(v->q);
+    if (v->free_q)
+        emo_queue_abort(v->free_q);
     if (v->thread_started)
         pthread_join(v->thread, NULL);
+    if (v->work_q)
+        emo_queue_abort(v->work_q);
+    if (v->conv_started)
+        pthread_join(v->conv_thread, NULL);
     emo_queue_free(&v->q);
+    emo_queue_free(&v->free_q);
+    emo_queue_free(&v->work_q);
+    for (int i = 0; i < N_SLOTS; i++)
+        av_frame_free(&v->slots[i].f);
     emo_frame_pool_close(&v->pool);
     input_close(v);
     emo__scaler_free(&v->scaler);

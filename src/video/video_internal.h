@@ -29,8 +29,7 @@ typedef struct EmoScaler {
     struct SwsContext *ctx;
     int flags;                 /* SWS_* algorithm */
     int w, h, fmt, dw, dh, dfmt, cs, full; /* what ctx was set up for */
-    int gray_lut;              /* GRAY8 out of an 8-bit Y plane of the same size: lut, no swscale */
-    uint8_t lut[256];          /* Y (video or full range) -> full-range gray */
+    int gray_lut;              /* GRAY8 out of an 8-bit Y plane of the same size: gray.h, no swscale */
 } EmoScaler;
 
 void emo__scaler_free(EmoScaler *s);
