@@ -29,6 +29,7 @@ typedef struct EmoGeneralSettings {
     int threads;                 /**< worker threads for analysis (XNNPACK pool); 0 = all cores */
     char models_dir[EMO_PATH_MAX]; /**< where model files are; empty = built-in default */
     char output_dir[EMO_PATH_MAX]; /**< where outputs go */
+    double stats_interval;       /**< seconds between progress lines on stderr (run/analyze); 0 = none */
 } EmoGeneralSettings;
 
 typedef struct EmoVideoSettings {

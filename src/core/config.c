@@ -20,6 +20,7 @@ static const EmoSettingDesc table[] = {
     I(general, threads, "threads", "1", 0, 64, "analysis threads (XNNPACK pool); 0 = all cores"),
     S(general, models_dir, "", "model folder; empty = the one `make models` installed"),
     S(general, output_dir, "out", "folder for results, video, chart, screenshots"),
+    D(general, stats_interval, "s", "0", 0, 86400, "seconds between progress lines (frames, fps, dropped, reconnects) on stderr; 0 = none"),
 
     S(video, source, "", "file, /dev/videoN, rtsp/http URL, image, folder or pattern; empty = first camera, else the sample clip"),
     I(video, width, "px", "1920", 16, 16384, "frame width asked of a camera"),
