@@ -374,6 +374,37 @@ static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *p
     }
 }
 
+/* Points drawn per curve at most: the plot is about 180 x scale pixels wide
+ * (about 400 at 1080p), so one point per 2 pixels or more. Stroking seven
+ * 600-point curves (10 s at 60 fps) was the overlay's largest cost. */
+#define GRAPH_POINTS 240
+
+/* Keeps every k-th sample of the graphed span (the newest always), in place,
+ * so that at most about GRAPH_POINTS remain; returns the new count. The
+ * curves are already Savitzky-Golay smoothed: the picture does not change. */
+static int decimate_graph(DrawJob *jb, int n, double span)
+{
+    if (n < 2)
+        return n;
+    int first = n - 1;
+    double t0 = jb->graph_t[n - 1] - span;
+    while (first > 0 && jb->graph_t[first - 1] >= t0)
+        first--;
+    if (first > 0)
+        first--; /* one point before the span: the curve enters from the left edge */
+    int m = n - first;
+    int step = (m + GRAPH_POINTS - 1) / GRAPH_POINTS;
+    if (step <= 1 && first == 0)
+        return n;
+    /* Indices kept, oldest first: n-1, n-1-step, ... down to >= first. */
+    int k0 = (n - 1 - first) % step + first, w = 0;
+    for (int i = k0; i < n; i += step, w++) {
+        jb->graph_t[w] = jb->graph_t[i];
+        memmove(jb->graph_p[w], jb->graph_p[i], sizeof(jb->graph_p[w]));
+    }
+    return w;
+}
+
 /* Copies what the overlay of this frame shows into jb (analysis thread). */
 static void fill_job(EmoPipeline *p, DrawJob *jb, const EmoFrame *frame, double capture_fps)
 {
@@ -396,7 +427,7 @@ static void fill_job(EmoPipeline *p, DrawJob *jb, const EmoFrame *frame, double 
         int n = emo_ensemble_history(p->ensemble, of->id, 1, jb->graph_t, jb->graph_p, GRAPH_CAP);
         of->history_t = jb->graph_t;
         of->history_probs = &jb->graph_p[0][0];
-        of->n_history = n > 0 ? n : 0;
+        of->n_history = decimate_graph(jb, n > 0 ? n : 0, p->cfg->render.graph_seconds);
     }
     double now = emo_clock_now();
     double elapsed = now - p->analysis_t0;
