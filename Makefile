@@ -35,7 +35,7 @@ fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
 
 fuzz-smoke:
-	@FUZZ_SECONDS=$(SMOKE_FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
+	@FUZZ_SEED=1 FUZZ_SECONDS=$(SMOKE_FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
 
 bench: build models
 	$(BUILD)/emoscope bench

@@ -6,6 +6,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${1:-build-fuzz}
 secs=${FUZZ_SECONDS:-60}
+# A fixed seed (the smoke pass of `make test`) makes a run repeatable.
+seed_opt=${FUZZ_SEED:+-seed=$FUZZ_SEED}
 shared=${EMO_SHARED_DIR:-$root/../shared}
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMO_FUZZ=ON -DEMO_TESTS=OFF -DEMO_SANITIZE=ON >/dev/null
 cmake --build "$build" -j "$(nproc)"
@@ -23,7 +25,7 @@ for bin in "$build"/fuzz/fuzz_*; do
     done < fuzz/seeds.txt
   fi
   echo "fuzz: $name for ${secs}s"
-  if ! "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$corpus" \
+  if ! "$bin" $seed_opt -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$corpus" \
        >"$build/$name.log" 2>&1; then
     echo "fuzz: $name FAILED, see $build/$name.log" >&2
     tail -40 "$build/$name.log" >&2

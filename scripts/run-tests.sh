@@ -23,6 +23,6 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 if [ -d fuzz ] && ls fuzz/*.c >/dev/null 2>&1; then
   echo "== fuzz smoke"
-  FUZZ_SECONDS=${SMOKE_FUZZ_SECONDS:-5} scripts/fuzz.sh build-fuzz
+  FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_SECONDS=${SMOKE_FUZZ_SECONDS:-5} scripts/fuzz.sh build-fuzz
 fi
 echo "test: all passed"

@@ -71,11 +71,12 @@ int emo_cmd_run(EmoCli *cli, int argc, char **argv)
         job.source = sample;
     }
     job.viewer = !headless && emo_viewer_display_available();
+    /* Results, summary and chart are always kept; the annotated video only
+     * headless (in the window, `r` records on demand). */
+    job.write_results = 1;
+    job.write_chart = cli->cfg.output.chart;
     if (!job.viewer) {
-        /* Headless: the same analysis, written to files. */
-        job.write_results = 1;
         job.write_video = cli->cfg.output.video;
-        job.write_chart = cli->cfg.output.chart;
         job.pace = 0;
         printf("run: no display; running headless, outputs go to %s\n", job.out_dir);
     }

@@ -16,13 +16,21 @@
 
 static const EmoCommand commands[] = {
     { "run", emo_cmd_run, "analyse a live source with the viewer window (default: first camera, else the sample clip)",
-      "emoscope run [SOURCE] [options]" },
+      "emoscope run [SOURCE] [--out DIR] [--headless] [--no-pace]\n"
+      "  SOURCE: file, /dev/videoN, rtsp/http URL, image, folder or pattern (default: video.source,\n"
+      "  else the first camera, else the sample clip); --headless: no window even with a display;\n"
+      "  --no-pace: do not play files at their own frame rate" },
     { "analyze", emo_cmd_analyze, "analyse every frame of a file headless and write the outputs",
-      "emoscope analyze FILE [--out DIR] [--landmarks] [options]" },
+      "emoscope analyze FILE [--out DIR] [--landmarks] [--no-video] [--no-chart] [--passthrough]\n"
+      "  --out DIR: output folder (default general.output_dir); --landmarks: 468 points per record;\n"
+      "  --passthrough: decode and encode only (no analysis)" },
     { "eval", emo_cmd_eval, "emotion accuracy on a folder-per-class data set",
-      "emoscope eval DIR [--json FILE] [--detect] [options]" },
+      "emoscope eval DIR [--json FILE] [--models LIST] [--jobs N] [--probs FILE.csv] [--detect] [--quiet]\n"
+      "  DIR: one folder per class (FER2013 or CK+ names); --detect: run the face pipeline on each image" },
     { "bench", emo_cmd_bench, "benchmarks printing figures",
-      "emoscope bench [--stage decode|nn|face|emotion|motion|pipeline] [--json] [options]" },
+      "emoscope bench [--stage decode|nn|face|emotion|motion|render|pipeline] [--json] [options]\n"
+      "  decode: [--clip FILE] [--runs N] [--all] [--pix-fmt F] [--scaler S]; nn: [--iterations N] [--model NAME];\n"
+      "  face: [--frames N] [--size WxH] [--input CLIP]; emotion, motion, render: [--iterations N]" },
     { "models", emo_cmd_models, "list model files, paths and checksum status", "emoscope models" },
     { "model", emo_cmd_model, "inspect or run one model file on raw tensors",
       "emoscope model info MODEL | emoscope model run MODEL --input IN.f32 [--input ...] --output DIR" },

@@ -159,9 +159,14 @@ void emo_face_aligned_landmarks(const EmoFace *face, int size, float (*out)[2]);
 
 /* ------------------------------------------------------------ iBUG 68 points */
 
-/** Mesh index used for each iBUG 68-point landmark (0-based; table in docs/face.md). */
+/**
+ * Mesh index used for each iBUG 68-point landmark (0-based; table in docs/face.md). For the jaw
+ * (0-16) it is the face-oval vertex nearest to the point on a frontal face: emo_face_to_ibug68
+ * places the jaw points along the visible outline instead.
+ */
 const int *emo_face_ibug68_map(void);
-/** The 68 iBUG points of a face, (x, y) in frame pixels. */
+/** The 68 iBUG points of a face, (x, y) in frame pixels: inner points 17-67 are the mapped
+ *  vertices, jaw points 0-16 are evenly spaced along the visible lower face outline. */
 void emo_face_to_ibug68(const EmoFace *face, float (*out)[2]);
 
 /* ------------------------------------------------------------------ outputs */

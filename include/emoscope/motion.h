@@ -30,6 +30,7 @@ typedef enum EmoFlowImpl {
     EMO_FLOW_IMPL_AUTO = 0, /**< fastest the CPU supports (detected once) */
     EMO_FLOW_IMPL_C = 1,    /**< plain-C reference */
     EMO_FLOW_IMPL_AVX2 = 2, /**< AVX2 intrinsics; EMO_EUNSUPPORTED where the CPU lacks it */
+    EMO_FLOW_IMPL_SSE2 = 3, /**< SSE2 intrinsics (x86 without AVX2) */
 } EmoFlowImpl;
 
 /** Farneback settings (Farneback 2003, "Two-frame motion estimation based on polynomial expansion"). */
@@ -59,7 +60,7 @@ int emo_flow_open(EmoFlow **out, const EmoFlowSettings *s);
  */
 int emo_flow_compute(EmoFlow *f, const uint8_t *prev, ptrdiff_t prev_stride, const uint8_t *next,
                      ptrdiff_t next_stride, float *u, float *v, ptrdiff_t flow_stride);
-/** "c" or "avx2". */
+/** "c", "sse2" or "avx2". */
 const char *emo_flow_impl_name(const EmoFlow *f);
 /** Frees; *f becomes NULL; NULL is a no-op. */
 void emo_flow_close(EmoFlow **f);
@@ -113,6 +114,8 @@ EmoDirection emo_direction_classify(double dx, double dy);
 const int *emo_region_landmarks(int region, int *n);
 /** Indices of the stable points used to fit the head motion. */
 const int *emo_motion_stable_landmarks(int *n);
+/** Indices of the face-oval contour, in order around the face. */
+const int *emo_motion_face_oval(int *n);
 
 /* ------------------------------------------------------------------------ */
 /* Face motion                                                               */
@@ -149,9 +152,10 @@ typedef struct EmoMotionEvent {
     double onset_pts, apex_pts, offset_pts; /**< seconds */
     double duration;          /**< offset_pts - onset_pts + one frame interval, seconds */
     EmoRegion region;
-    EmoDirection direction;   /**< class of the displacement at the apex */
-    float peak_magnitude;     /**< threshold units */
-    float peak_dx, peak_dy;   /**< px of the normalised face */
+    EmoDirection direction;   /**< class of (peak_dx, peak_dy) */
+    float peak_magnitude;     /**< |(peak_dx, peak_dy)| in threshold units */
+    float peak_dx, peak_dy;   /**< displacement at the apex from where the region was just before
+                                   the onset, px of the normalised face */
     int micro;                /**< 1: micro-expression (min_duration..max_duration), 0: macro */
 } EmoMotionEvent;
 
@@ -181,6 +185,10 @@ const EmoMotionEvent *emo_motion_event(const EmoMotion *m, int i);
 void emo_motion_reset(EmoMotion *m);
 /** The last compensated flow field (aligned_size^2 floats each), or NULL before the first pair. */
 int emo_motion_flow(const EmoMotion *m, const float **u, const float **v);
+/** Picks the flow kernels (default: auto); EMO_EUNSUPPORTED when the CPU lacks them. */
+int emo_motion_set_flow_impl(EmoMotion *m, EmoFlowImpl impl);
+/** "c", "sse2" or "avx2". */
+const char *emo_motion_flow_impl(const EmoMotion *m);
 /** Threshold in pixels of this handle's normalised face. */
 double emo_motion_threshold_px(const EmoMotion *m);
 /** Changes the spotting threshold (threshold units, as motion.threshold) from the next push on. */

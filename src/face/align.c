@@ -106,10 +106,10 @@ void emo_face_aligned_landmarks(const EmoFace *f, int size, float (*out)[2])
 
 /* iBUG 68 (0-based) -> face-mesh index; the reasoning is in docs/face.md. */
 static const int ibug68[EMO_FACE_IBUG68] = {
-    /* jaw 0-16, image left (subject's right) to image right; iBUG's points sit
-     * lower on the face outline than evenly spaced ones (checked against the
-     * frontal takeo annotation), hence 132 and 150-148 rather than 93 and 136 */
-    127, 234, 132, 58, 172, 150, 149, 148, 152, 377, 378, 379, 397, 288, 361, 454, 356,
+    /* jaw 0-16, image left (subject's right) to image right: the face-oval
+     * vertex nearest to each point on the frontal canonical face; the points
+     * themselves are placed along the outline (emo_face_to_ibug68) */
+    127, 234, 93, 132, 58, 136, 150, 176, 152, 400, 379, 365, 288, 361, 323, 454, 356,
     /* brows 17-21 (subject's right, outer to inner), 22-26 (left, inner to outer): upper edge */
     70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
     /* nose bridge 27-30, lower nose 31-35 */
@@ -130,14 +130,23 @@ const int *emo_face_ibug68_map(void)
 }
 
 /*
- * Jaw contour "marching": iBUG annotates the jaw on the visible outline of
- * the face, while a mesh index is a fixed point of the 3D face that slides
- * behind the cheek when the head turns. For each jaw point the row below
- * lists the mesh vertices at the same height (canonical face: same side,
- * |y - y_base| < 0.5 cm, between 0.3 and 1 times the base's |x|, not behind
- * it; generated from canonical_face_model.obj), and the one furthest out on
- * that side of the face (along the eye-corner line 263 -> 33 or 33 -> 263)
- * is taken. For a frontal face that is the base vertex itself.
+ * The jaw. iBUG's points 0-16 run along the visible outline of the lower
+ * face, from the ear at the eyes' height (0, 16) to the chin (8), evenly
+ * spaced. Here: the lower half of MediaPipe's face oval on each side,
+ * 127 234 93 132 58 172 136 150 149 176 148 152 (subject's right) and its
+ * mirror 356 ... 377 152, with each vertex first moved onto the visible
+ * outline ("marching", below), resampled at 8 equal arc-length steps from
+ * the top to the chin. On the frontal canonical face the points land next
+ * to the vertices of the table above.
+ *
+ * Marching: a mesh index is a fixed point of the 3D face that slides behind
+ * the cheek when the head turns away, while iBUG marks the outline. For
+ * each oval vertex the row below lists the vertices at the same height
+ * (canonical face: same side, |y - y_base| < 0.5 cm, between 0.3 and 1
+ * times the base's |x|, not behind it; generated from
+ * canonical_face_model.obj), and the one furthest out on that side of the
+ * face (along the eye-corner line 263 -> 33 or 33 -> 263) is taken. For a
+ * frontal face that is the base vertex itself.
  */
 typedef struct JawRow {
     int base, n;
@@ -169,30 +178,77 @@ static const JawRow jaw_rows[] = {
     { 377, 1, { 377 } },
 };
 
+#define OVAL_HALF 12
+static const int oval_right[OVAL_HALF] = { 127, 234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152 };
+static const int oval_left[OVAL_HALF] = { 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152 };
+
+/* The vertex of base's row furthest along (sx, sy). */
+static int march(const float (*L)[3], int base, float sx, float sy)
+{
+    int best = base;
+    for (size_t r = 0; r < sizeof(jaw_rows) / sizeof(jaw_rows[0]); r++) {
+        if (jaw_rows[r].base != base)
+            continue;
+        float top = sx * L[base][0] + sy * L[base][1];
+        for (int k = 0; k < jaw_rows[r].n; k++) {
+            int v = jaw_rows[r].idx[k];
+            float d = sx * L[v][0] + sy * L[v][1];
+            if (d > top) {
+                top = d;
+                best = v;
+            }
+        }
+        break;
+    }
+    return best;
+}
+
+/* One side of the jaw: the marched half-oval resampled at 9 points, equal
+ * arc-length steps from the top (out[0]) to the chin (out[8]). */
+static void jaw_side(const float (*L)[3], const int *chain, float sx, float sy, float out[9][2])
+{
+    float p[OVAL_HALF][2], len[OVAL_HALF - 1], total = 0;
+    for (int i = 0; i < OVAL_HALF; i++) {
+        int v = i == OVAL_HALF - 1 ? chain[i] : march(L, chain[i], sx, sy); /* the chin stays */
+        p[i][0] = L[v][0];
+        p[i][1] = L[v][1];
+    }
+    for (int i = 0; i + 1 < OVAL_HALF; i++) {
+        len[i] = hypotf(p[i + 1][0] - p[i][0], p[i + 1][1] - p[i][1]);
+        total += len[i];
+    }
+    int seg = 0;
+    float before = 0; /* arc length up to the start of seg */
+    for (int k = 0; k < 9; k++) {
+        float target = total * (float)k / 8.0f;
+        while (seg < OVAL_HALF - 2 && before + len[seg] < target) {
+            before += len[seg];
+            seg++;
+        }
+        float a = len[seg] > 0 ? (target - before) / len[seg] : 0;
+        a = a < 0 ? 0 : (a > 1 ? 1 : a);
+        out[k][0] = p[seg][0] + a * (p[seg + 1][0] - p[seg][0]);
+        out[k][1] = p[seg][1] + a * (p[seg + 1][1] - p[seg][1]);
+    }
+}
+
 void emo_face_to_ibug68(const EmoFace *face, float (*out)[2])
 {
     const float (*L)[3] = (const float(*)[3])face->landmarks;
     float ex = L[33][0] - L[263][0], ey = L[33][1] - L[263][1]; /* towards the subject's right */
-    for (int i = 0; i < EMO_FACE_IBUG68; i++) {
-        int best = ibug68[i];
-        if (i < 17 && i != 8) {
-            float sx = i < 8 ? ex : -ex, sy = i < 8 ? ey : -ey;
-            for (size_t r = 0; r < sizeof(jaw_rows) / sizeof(jaw_rows[0]); r++) {
-                if (jaw_rows[r].base != best)
-                    continue;
-                float top = sx * L[best][0] + sy * L[best][1];
-                for (int k = 0; k < jaw_rows[r].n; k++) {
-                    int v = jaw_rows[r].idx[k];
-                    float d = sx * L[v][0] + sy * L[v][1];
-                    if (d > top) {
-                        top = d;
-                        best = v;
-                    }
-                }
-                break;
-            }
-        }
-        out[i][0] = L[best][0];
-        out[i][1] = L[best][1];
+    float right[9][2], left[9][2];
+    jaw_side(L, oval_right, ex, ey, right);
+    jaw_side(L, oval_left, -ex, -ey, left);
+    for (int k = 0; k < 8; k++) {
+        out[k][0] = right[k][0];
+        out[k][1] = right[k][1];
+        out[16 - k][0] = left[k][0];
+        out[16 - k][1] = left[k][1];
+    }
+    out[8][0] = L[152][0];
+    out[8][1] = L[152][1];
+    for (int i = 17; i < EMO_FACE_IBUG68; i++) {
+        out[i][0] = L[ibug68[i]][0];
+        out[i][1] = L[ibug68[i]][1];
     }
 }

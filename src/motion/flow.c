@@ -119,6 +119,26 @@ static int poly_setup(EmoFlowPoly *k, int poly_n, double sigma)
     return 0;
 }
 
+/* Kernels for impl; AUTO takes the fastest the CPU supports. */
+static int select_dsp(EmoFlowDsp *d, EmoFlowImpl impl)
+{
+    switch (impl) {
+    case EMO_FLOW_IMPL_C:
+        emo__flow_dsp_init_c(d);
+        return 0;
+    case EMO_FLOW_IMPL_AVX2:
+        return emo__flow_dsp_init_avx2(d) ? EMO_EUNSUPPORTED : 0;
+    case EMO_FLOW_IMPL_SSE2:
+        return emo__flow_dsp_init_sse2(d) ? EMO_EUNSUPPORTED : 0;
+    case EMO_FLOW_IMPL_AUTO:
+        if (emo__flow_dsp_init_avx2(d) && emo__flow_dsp_init_sse2(d))
+            emo__flow_dsp_init_c(d);
+        return 0;
+    default:
+        return EMO_EINVAL;
+    }
+}
+
 static int check_settings(const EmoFlowSettings *s)
 {
     const EmoLogger *lg = s->log;
@@ -185,23 +205,10 @@ int emo__flow_core_open(EmoFlowCore **out, const EmoFlowSettings *s)
         err = EMO_EINVAL;
         goto fail;
     }
-    switch (s->impl) {
-    case EMO_FLOW_IMPL_C:
-        emo__flow_dsp_init_c(&c->dsp);
-        break;
-    case EMO_FLOW_IMPL_AVX2:
-        if (emo__flow_dsp_init_avx2(&c->dsp)) {
-            emo_log(s->log, EMO_LOG_ERROR, "flow: AVX2 kernels asked for, but this CPU or build lacks AVX2");
-            err = EMO_EUNSUPPORTED;
-            goto fail;
-        }
-        break;
-    case EMO_FLOW_IMPL_AUTO:
-        if (emo__flow_dsp_init_avx2(&c->dsp))
-            emo__flow_dsp_init_c(&c->dsp);
-        break;
-    default:
-        err = EMO_EINVAL;
+    if ((err = select_dsp(&c->dsp, s->impl))) {
+        if (err == EMO_EUNSUPPORTED)
+            emo_log(s->log, EMO_LOG_ERROR, "flow: the kernels asked for (%d) are not supported by this CPU or build",
+                    (int)s->impl);
         goto fail;
     }
     const int w = s->width, h = s->height;
@@ -256,6 +263,15 @@ int emo__flow_core_open(EmoFlowCore **out, const EmoFlowSettings *s)
     return 0;
 fail:
     emo__flow_core_close(&c);
+    return err;
+}
+
+int emo__flow_core_set_impl(EmoFlowCore *c, EmoFlowImpl impl)
+{
+    EmoFlowDsp d;
+    int err = select_dsp(&d, impl);
+    if (!err)
+        c->dsp = d;
     return err;
 }
 

@@ -53,8 +53,9 @@ typedef struct EmoFlowDsp {
 } EmoFlowDsp;
 
 void emo__flow_dsp_init_c(EmoFlowDsp *dsp);
-/* Returns 0 and fills dsp when the CPU and the build support AVX2. */
+/* Return 0 and fill dsp when the CPU and the build support AVX2 / SSE2. */
 int emo__flow_dsp_init_avx2(EmoFlowDsp *dsp);
+int emo__flow_dsp_init_sse2(EmoFlowDsp *dsp);
 /* Shared scalar horizontal running box sum (one row). */
 void emo__box_row(const float *src, float *dst, int w, int r);
 
@@ -78,6 +79,8 @@ void emo__flow_frame_set(EmoFlowCore *c, EmoFlowFrame *f, const uint8_t *img, pt
 /* Dense flow from a to b: b(p + d(p)) ~ a(p); u, v are w*h planes. */
 void emo__flow_core_run(EmoFlowCore *c, const EmoFlowFrame *a, const EmoFlowFrame *b, float *u, float *v);
 const char *emo__flow_core_impl(const EmoFlowCore *c);
+/* Switches the kernels (benchmarks, tests); EMO_EUNSUPPORTED if unavailable. */
+int emo__flow_core_set_impl(EmoFlowCore *c, EmoFlowImpl impl);
 int emo__flow_core_levels(const EmoFlowCore *c);
 
 #endif

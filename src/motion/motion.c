@@ -16,15 +16,19 @@
 #define PATCH_R 2         /* stable samples: (2r+1)^2 pixels around each stable landmark */
 
 typedef struct RegionTrack {
+    float px, py;                 /* integrated compensated flow (position), px */
+    float rx, ry;                 /* rest position, px */
     float dx, dy;                 /* displacement from rest, px */
     int64_t hframe[HIST];
-    float hmag[HIST];
+    float hmag[HIST], hdx[HIST], hdy[HIST];
+    float base_dx, base_dy;       /* displacement just before the event's onset */
     double hpts[HIST];
     int hn, hpos;
     int active, below;
     int64_t onset, last, apex, last_offset;
     double onset_pts, last_pts, apex_pts;
     float apex_mag, apex_dx, apex_dy;
+    float prev_mag;
 } RegionTrack;
 
 struct EmoMotion {
@@ -217,10 +221,33 @@ static float select_k(float *a, int n, int k)
     return a[k];
 }
 
+/* Even-odd point-in-polygon test. */
+static int inside_poly(const float *px, const float *py, int n, float x, float y)
+{
+    int in = 0;
+    for (int i = 0, j = n - 1; i < n; j = i++)
+        if ((py[i] > y) != (py[j] > y) && x < (px[j] - px[i]) * (y - py[i]) / (py[j] - py[i]) + px[i])
+            in = !in;
+    return in;
+}
+
+/* Samples for the head-motion fit, all inside the face (background and
+ * hair do not move with it): patches around the stable landmarks (nose
+ * bridge, forehead, temples, outline) and every other pixel inside the
+ * face oval shrunk by 20 % towards its centre; without landmarks, every
+ * other pixel inside an ellipse that the canonical face fills (shrunk the
+ * same). Expressive regions are not cut out: they are a minority of the
+ * face, the Tukey weights discount what moves on its own, and keeping the
+ * central face in the fit follows the nose and mouth during head turns,
+ * where a fit on the outline alone leaves the parallax of the nose as
+ * residual motion. */
 static int collect_samples(EmoMotion *m, const float *lm)
 {
     const int S = m->size;
+    const int b = S / 12; /* the flow is least reliable near the border */
     int n = 0;
+    float ox[64], oy[64];
+    int nov = 0;
     if (lm) {
         int ns;
         const int *idx = emo_motion_stable_landmarks(&ns);
@@ -228,26 +255,42 @@ static int collect_samples(EmoMotion *m, const float *lm)
             int cx = (int)lroundf(lm[2 * idx[i]]), cy = (int)lroundf(lm[2 * idx[i] + 1]);
             for (int y = cy - PATCH_R; y <= cy + PATCH_R; y++)
                 for (int x = cx - PATCH_R; x <= cx + PATCH_R; x++) {
-                    if (x < 0 || y < 0 || x >= S || y >= S || n >= m->cap)
+                    if (x < b || y < b || x >= S - b || y >= S - b || n >= m->cap)
                         continue;
                     m->sx[n] = (float)x;
                     m->sy[n] = (float)y;
                     n++;
                 }
         }
+        int no;
+        const int *oi = emo_motion_face_oval(&no);
+        float cx = 0, cy = 0;
+        for (int i = 0; i < no; i++) {
+            cx += lm[2 * oi[i]] / (float)no;
+            cy += lm[2 * oi[i] + 1] / (float)no;
+        }
+        for (int i = 0; i < no; i++) {
+            ox[i] = cx + 0.8f * (lm[2 * oi[i]] - cx);
+            oy[i] = cy + 0.8f * (lm[2 * oi[i] + 1] - cy);
+        }
+        nov = no;
     }
-    if (n < 16) {
-        /* The whole face, every other pixel, away from the border where the
-         * flow is least reliable; robust weights discount what moves. */
-        n = 0;
-        int b = S / 12;
-        for (int y = b; y < S - b; y += 2)
-            for (int x = b; x < S - b; x += 2) {
-                m->sx[n] = (float)x;
-                m->sy[n] = (float)y;
-                n++;
+    const float ex = 0.39f * 0.8f * (float)S, ey = 0.45f * 0.8f * (float)S, c = 0.5f * (float)S;
+    for (int y = b; y < S - b; y += 2)
+        for (int x = b; x < S - b; x += 2) {
+            int skip = 0;
+            if (lm) {
+                skip = !inside_poly(ox, oy, nov, (float)x, (float)y);
+            } else {
+                float qx = ((float)x - c) / ex, qy = ((float)y - c) / ey;
+                skip = qx * qx + qy * qy > 1.0f;
             }
-    }
+            if (skip || n >= m->cap)
+                continue;
+            m->sx[n] = (float)x;
+            m->sy[n] = (float)y;
+            n++;
+        }
     for (int i = 0; i < n; i++) {
         size_t o = (size_t)m->sy[i] * (size_t)S + (size_t)m->sx[i];
         m->su[i] = m->u[o];
@@ -297,6 +340,10 @@ static void compensate(EmoMotion *m, const float *lm, EmoMotionFrame *res)
     const int S = m->size;
     const double c = S / 2.0;
     int n = collect_samples(m, lm);
+    if (n < 8) {
+        res->head_inliers = 0;
+        return;
+    }
     double au[3] = { 0, 0, 0 }, av[3] = { 0, 0, 0 };
     memcpy(m->sr, m->su, (size_t)n * sizeof(float));
     au[0] = select_k(m->sr, n, n / 2);
@@ -389,10 +436,10 @@ static void end_event(EmoMotion *m, int r)
     e->offset_pts = t->last_pts;
     e->duration = dur;
     e->region = (EmoRegion)r;
-    e->direction = emo_direction_classify(t->apex_dx, t->apex_dy);
-    e->peak_magnitude = t->apex_mag;
-    e->peak_dx = t->apex_dx;
-    e->peak_dy = t->apex_dy;
+    e->peak_dx = t->apex_dx - t->base_dx;
+    e->peak_dy = t->apex_dy - t->base_dy;
+    e->direction = emo_direction_classify(e->peak_dx, e->peak_dy);
+    e->peak_magnitude = (float)(hypot(e->peak_dx, e->peak_dy) * m->unit);
     e->micro = dur <= m->s.max_duration + 1e-9;
 }
 
@@ -406,14 +453,27 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
             t->below = 0;
             t->onset = frame;
             t->onset_pts = pts;
-            /* The movement began where the magnitude last rose over the
-             * lower threshold, after the previous event of this region. */
-            for (int i = 0; i < t->hn; i++) {
+            /* The movement began at the foot of the rise that crossed the
+             * threshold: walk back while the magnitude keeps falling and
+             * stays over the lower threshold (and after this region's
+             * previous event). */
+            float after = mag;
+            int i = 0;
+            for (; i < t->hn; i++) {
                 int j = ((t->hpos - 1 - i) % HIST + HIST) % HIST;
-                if (t->hmag[j] < lo || t->hframe[j] <= t->last_offset)
+                if (t->hmag[j] < lo || t->hmag[j] >= after || t->hframe[j] <= t->last_offset)
                     break;
+                after = t->hmag[j];
                 t->onset = t->hframe[j];
                 t->onset_pts = t->hpts[j];
+            }
+            /* Direction and peak are measured from where the region was
+             * just before the onset, which need not be its rest position. */
+            t->base_dx = t->base_dy = 0;
+            if (i < t->hn) {
+                int j = ((t->hpos - 1 - i) % HIST + HIST) % HIST;
+                t->base_dx = t->hdx[j];
+                t->base_dy = t->hdy[j];
             }
             t->apex = t->last = frame;
             t->apex_pts = t->last_pts = pts;
@@ -429,7 +489,12 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
             t->apex_dx = dx;
             t->apex_dy = dy;
         }
-        if (mag >= lo) {
+        /* Settled: back under half the apex and no longer returning. The
+         * integrated track need not come back exactly to rest, so waiting
+         * for the lower threshold alone could stretch an event until the
+         * rest position catches up. */
+        int settled = frame != t->apex && mag < 0.5f * t->apex_mag && mag > t->prev_mag - 0.02f * t->apex_mag;
+        if (mag >= lo && !settled) {
             t->last = frame;
             t->last_pts = pts;
             t->below = 0;
@@ -437,9 +502,12 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
             end_event(m, r);
         }
     }
+    t->prev_mag = mag;
     t->hframe[t->hpos] = frame;
     t->hpts[t->hpos] = pts;
     t->hmag[t->hpos] = mag;
+    t->hdx[t->hpos] = dx;
+    t->hdy[t->hpos] = dy;
     t->hpos = (t->hpos + 1) % HIST;
     if (t->hn < HIST)
         t->hn++;
@@ -499,8 +567,8 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
     for (size_t i = 0; i < (size_t)S * (size_t)S; i++)
         msum += hypot(m->u[i], m->v[i]);
     res->mean_magnitude = (float)(msum / ((double)S * S));
-    /* Rest positions follow each region with time constant rest_time. */
     const float keep = (float)exp(-frame_dt / m->s.rest_time);
+    const float keep_event = (float)exp(-frame_dt / (4 * m->s.rest_time));
     for (int r = 0; r < EMO_REGION_COUNT; r++) {
         int box[4];
         region_box(m, r, lm, box);
@@ -518,8 +586,18 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
             rm->flow_dx = (float)(su / cnt);
             rm->flow_dy = (float)(sv / cnt);
         }
-        t->dx = keep * t->dx + rm->flow_dx / (float)k;
-        t->dy = keep * t->dy + rm->flow_dy / (float)k;
+        t->px += rm->flow_dx / (float)k;
+        t->py += rm->flow_dy / (float)k;
+        /* The rest position follows the region (a first-order high-pass of
+         * its track), four times slower during a young event so that the
+         * return movement ends it rather than overshooting; a held (macro)
+         * expression fades once the event is older than max_duration +
+         * rest_time. */
+        float kr = t->active && pts - t->onset_pts <= m->s.max_duration + m->s.rest_time ? keep_event : keep;
+        t->rx = kr * t->rx + (1 - kr) * t->px;
+        t->ry = kr * t->ry + (1 - kr) * t->py;
+        t->dx = t->px - t->rx;
+        t->dy = t->py - t->ry;
         rm->dx = t->dx;
         rm->dy = t->dy;
         rm->magnitude = (float)(hypot(t->dx, t->dy) * m->unit);
@@ -546,6 +624,21 @@ int emo_motion_flush(EmoMotion *m)
         if (m->tr[r].active)
             end_event(m, r);
     return m->nev;
+}
+
+int emo_motion_set_flow_impl(EmoMotion *m, EmoFlowImpl impl)
+{
+    if (!m)
+        return EMO_EINVAL;
+    int err = emo__flow_core_set_impl(m->core, impl);
+    if (err)
+        emo_log(m->lg, EMO_LOG_ERROR, "motion: flow kernels %d not available on this CPU or build", (int)impl);
+    return err;
+}
+
+const char *emo_motion_flow_impl(const EmoMotion *m)
+{
+    return m ? emo__flow_core_impl(m->core) : "none";
 }
 
 void emo_motion_set_threshold(EmoMotion *m, double threshold)

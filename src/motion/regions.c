@@ -18,10 +18,15 @@ static const int lip_lo[] = { 17, 84, 314, 181, 405, 14, 87, 317, 178, 402 };
 static const int cheek_l[] = { 425, 280, 330, 266, 411 };
 static const int cheek_r[] = { 205, 50, 101, 36, 187 };
 static const int chin[] = { 152, 148, 377, 176, 400, 199, 175 };
-/* Nose bridge, forehead, temples and the upper face outline: skin that
- * moves with the skull rather than with expressions. */
-static const int stable[] = { 168, 6, 197, 195, 10, 151, 9, 108, 337, 109, 338, 67, 297,
-                              54, 284, 21, 251, 127, 356, 162, 389, 234, 454, 93, 323 };
+/* Nose bridge, forehead, temples and the face outline down to the jaw
+ * angles: skin that moves with the skull rather than with expressions; the
+ * lower outline keeps the fit from extrapolating to the mouth and chin. */
+static const int stable[] = { 168, 6, 197, 195, 10, 151, 9, 108, 337, 109, 338, 67, 297, 54, 284,
+                              21, 251, 127, 356, 162, 389, 234, 454, 93, 323, 132, 361, 58, 288 };
+
+/* Face oval, in order around the face (MediaPipe's face-oval contour). */
+static const int oval[] = { 10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+                            152, 148, 176, 149, 150, 136, 172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109 };
 
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 
@@ -106,4 +111,11 @@ void emo__region_fixed_box(int r, int size, int pad, int box[4])
 {
     for (int i = 0; i < 4; i++)
         box[i] = (int)lroundf(regions[r].box[i] * (float)size) + (i < 2 ? -pad : pad);
+}
+
+const int *emo_motion_face_oval(int *n)
+{
+    if (n)
+        *n = N(oval);
+    return oval;
 }

@@ -26,7 +26,7 @@
  * allocated, and every size is capped. libhdf5's own error printing is
  * switched off for the duration of the load (and restored after).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memmem */
 #include "nn/graph.h"
 
 #include <cjson/cJSON.h>
@@ -66,6 +66,7 @@ typedef struct Ctx {
     Layer *layers;
     int n_layers;
     size_t act_total, const_total;
+    int config_checked;       /* model_config's stored form was verified by the pre-check */
 } Ctx;
 
 typedef struct StrList {
@@ -107,6 +108,202 @@ static int name_ok(const char *s)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return 0;
     return 1;
+}
+
+/*
+ * libhdf5 1.10.8 trusts the global heap, where variable-length strings such
+ * as model_config live, in ways that crash it (found by fuzz_keras and by
+ * hand; each reproduced by one changed field of the real mini-Xception file,
+ * see test_keras_hostile.c). H5HG_read, called when model_config is read:
+ *  - memcpys an object's size even when it exceeds its collection
+ *    (segfault);
+ *  - copies the object into a buffer of the string descriptor's length,
+ *    which may be smaller (heap overflow; glibc aborts);
+ *  - indexes its object table with the descriptor's index unchecked
+ *    (segfault).
+ * So before libhdf5 sees a file we walk every collection ("GCOL", version 1,
+ * 3 zero bytes, its size; then objects: index, refcount, 4 reserved, size,
+ * data padded to 8 bytes; index 0 is the free space) and require it to fit in
+ * the file and each object to fit in it; then we find model_config's
+ * attribute message in the root object header (by its name) and require its
+ * descriptor (4-byte length, collection address, 4-byte index) to name an
+ * existing object of exactly that length. If its message cannot be found, the
+ * attribute is not read.
+ */
+typedef struct HeapObj {
+    uint64_t coll;            /* collection address */
+    unsigned idx;
+    uint64_t size;
+} HeapObj;
+
+#define MAX_HEAP_OBJS 65536
+
+static int heap_obj_cmp(const void *a, const void *b)
+{
+    const HeapObj *x = a, *y = b;
+    if (x->coll != y->coll)
+        return x->coll < y->coll ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+static uint64_t le_uint(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#define MAX_FILE_BYTES (512u << 20)
+
+static uint64_t pad8(uint64_t v)
+{
+    return (v + 7) & ~(uint64_t)7;
+}
+
+/* Finds model_config's attribute message(s) by name (message versions 1 to
+ * 3) and checks the stored value: a fixed-length string needs nothing, a
+ * variable-length one must have a descriptor naming an existing heap object
+ * of its exact length. Sets c->config_checked when every message found is
+ * sound and at least one was found. */
+static int check_config_attr(Ctx *c, const uint8_t *b, size_t n, int off_size, const HeapObj *objs, size_t n_objs)
+{
+    static const char name[] = "model_config"; /* 13 bytes with its NUL */
+    const size_t nlen = sizeof(name);
+    int found = 0;
+    for (const uint8_t *hit = memmem(b, n, name, nlen); hit; hit = memmem(hit + 1, n - (size_t)(hit + 1 - b), name, nlen)) {
+        size_t at = (size_t)(hit - b);
+        /* Message headers: v1 [1][0][name u16][dt u16][ds u16] name (padded to 8)...
+         *                  v2 [2][flags][name u16][dt u16][ds u16] name...
+         *                  v3 [3][flags][name u16][dt u16][ds u16][cset] name... */
+        for (int v = 1; v <= 3; v++) {
+            size_t h = v == 3 ? 9 : 8;
+            if (at < h)
+                continue;
+            const uint8_t *m = hit - h;
+            if (m[0] != v || le_uint(m + 2, 2) != nlen || (v == 1 && m[1] != 0) || (v != 1 && (m[1] & ~3u)))
+                continue;
+            uint64_t dt_size = le_uint(m + 4, 2), ds_size = le_uint(m + 6, 2);
+            uint64_t dt = (uint64_t)(at + (v == 1 ? pad8(nlen) : nlen));
+            uint64_t ds = dt + (v == 1 ? pad8(dt_size) : dt_size);
+            uint64_t data = ds + (v == 1 ? pad8(ds_size) : ds_size);
+            if (dt_size < 8 || data > n)
+                continue;
+            unsigned cls = b[dt] & 0x0f;
+            if (cls == 3) { /* fixed-length string: read without the global heap */
+                found++;
+                continue;
+            }
+            if (cls != 9) /* neither: libhdf5 will refuse to read it as a string */
+                continue;
+            if (data + 8 + (uint64_t)off_size > n)
+                return fail(c, EMO_EFORMAT, "truncated or corrupt HDF5 file: model_config's value is cut off");
+            HeapObj key = { le_uint(b + data + 4, off_size), (unsigned)le_uint(b + data + 4 + off_size, 4), 0 };
+            uint64_t len = le_uint(b + data, 4);
+            const HeapObj *o = n_objs && key.idx ? bsearch(&key, objs, n_objs, sizeof(*objs), heap_obj_cmp) : NULL;
+            if (!o)
+                return fail(c, EMO_EFORMAT, "corrupt HDF5 file: model_config points to heap object %u at %llu, "
+                            "which does not exist", key.idx, (unsigned long long)key.coll);
+            if (len != o->size)
+                return fail(c, EMO_EFORMAT, "corrupt HDF5 file: model_config claims %llu bytes, its heap object "
+                            "holds %llu", (unsigned long long)len, (unsigned long long)o->size);
+            found++;
+        }
+    }
+    c->config_checked = found > 0;
+    return 0;
+}
+
+static int check_global_heaps(Ctx *c)
+{
+    FILE *f = fopen(c->path, "rb");
+    if (!f)
+        return fail(c, EMO_ENOENT, "cannot open the file");
+    int rc = 0;
+    uint8_t *b = NULL;
+    HeapObj *objs = NULL;
+    size_t n_objs = 0;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        rc = fail(c, EMO_EIO, "cannot read the file");
+        goto done;
+    }
+    if ((unsigned long)size > MAX_FILE_BYTES) {
+        rc = fail(c, EMO_EUNSUPPORTED, "file of %ld bytes is over the %u MiB limit for Keras models", size,
+                  MAX_FILE_BYTES >> 20);
+        goto done;
+    }
+    size_t n = (size_t)size;
+    if (!(b = malloc(n ? n : 1))) {
+        rc = EMO_ENOMEM;
+        goto done;
+    }
+    if (fread(b, 1, n, f) != n) {
+        rc = fail(c, EMO_EIO, "cannot read the file");
+        goto done;
+    }
+    /* Superblock at 0, 512, 1024, ...: its "size of lengths" sizes the fields. */
+    static const uint8_t sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
+    int len_size = 0, off_size = 0;
+    size_t base = 0; /* addresses in the file are relative to the superblock */
+    for (size_t at = 0; at + 16 <= n; at = at ? at * 2 : 512)
+        if (!memcmp(b + at, sig, 8)) {
+            base = at;
+            len_size = b[at + 8] <= 1 ? b[at + 14] : b[at + 10];
+            off_size = b[at + 8] <= 1 ? b[at + 13] : b[at + 9];
+            break;
+        }
+    if ((len_size != 2 && len_size != 4 && len_size != 8) || (off_size != 2 && off_size != 4 && off_size != 8)) {
+        rc = fail(c, EMO_EFORMAT, "not a readable HDF5 file (no valid superblock)");
+        goto done;
+    }
+    size_t hdr = 8 + (size_t)len_size, obj_hdr = 8 + (size_t)len_size;
+    /* memmem: a per-byte loop is slow under the fuzzer's instrumentation. */
+    for (const uint8_t *hit = memmem(b, n, "GCOL\1\0\0\0", 8); hit && (size_t)(hit - b) + hdr <= n;
+         hit = memmem(hit + 1, n - (size_t)(hit + 1 - b), "GCOL\1\0\0\0", 8)) {
+        size_t at = (size_t)(hit - b);
+        uint64_t csize = le_uint(b + at + 8, len_size);
+        if (csize < hdr || csize > n - at) {
+            rc = fail(c, EMO_EFORMAT, "truncated or corrupt HDF5 file: the global heap at byte %zu runs past its end", at);
+            goto done;
+        }
+        size_t end = at + (size_t)csize;
+        for (size_t p = at + hdr; p + obj_hdr <= end;) {
+            unsigned idx = (unsigned)le_uint(b + p, 2);
+            uint64_t osize = le_uint(b + p + 8, len_size);
+            if (idx == 0)
+                break; /* free space: the rest of the collection */
+            if (osize > end - p - obj_hdr) {
+                rc = fail(c, EMO_EFORMAT, "corrupt HDF5 file: object %u of the global heap at byte %zu is larger than its heap",
+                          idx, at);
+                goto done;
+            }
+            if (n_objs == MAX_HEAP_OBJS) {
+                rc = fail(c, EMO_EUNSUPPORTED, "more than %d global heap objects", MAX_HEAP_OBJS);
+                goto done;
+            }
+            if (!objs && !(objs = malloc(MAX_HEAP_OBJS * sizeof(*objs)))) {
+                rc = EMO_ENOMEM;
+                goto done;
+            }
+            objs[n_objs].coll = at - base;
+            objs[n_objs].idx = idx;
+            objs[n_objs].size = osize;
+            n_objs++;
+            p += obj_hdr + (size_t)((osize + 7) & ~(uint64_t)7);
+        }
+    }
+    if (n_objs)
+        qsort(objs, n_objs, sizeof(*objs), heap_obj_cmp);
+    if ((rc = check_config_attr(c, b, n, off_size, objs, n_objs)) < 0)
+        goto done;
+    rc = 0;
+done:
+    free(objs);
+    free(b);
+    fclose(f);
+    return rc;
 }
 
 /* Reads a scalar string attribute (variable or fixed length) into a malloc'ed,
@@ -190,8 +387,8 @@ done:
     return rc;
 }
 
-/* Reads a 1-D string-array attribute (h5py writes numpy 'S' arrays; an empty
- * list may come as an empty float array). Names are checked: printable,
+/* Reads a 1-D fixed-length string-array attribute (h5py writes numpy 'S'
+ * arrays; an empty list may come as an empty float array). Names are checked: printable,
  * 1..255 bytes. Returns 0, 1 when absent, or a negative error. */
 static int read_str_list_attr(Ctx *c, hid_t obj, const char *name, StrList *out)
 {
@@ -205,7 +402,6 @@ static int read_str_list_attr(Ctx *c, hid_t obj, const char *name, StrList *out)
     int rc = EMO_EFORMAT;
     hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, s = H5I_INVALID_HID, mt = H5I_INVALID_HID;
     char *fbuf = NULL;
-    char **vbuf = NULL;
     hssize_t n = -1;
     if ((a = H5Aopen(obj, name, H5P_DEFAULT)) < 0 || (t = H5Aget_type(a)) < 0 || (s = H5Aget_space(a)) < 0) {
         fail(c, rc, "cannot open attribute '%s'", name);
@@ -226,40 +422,31 @@ static int read_str_list_attr(Ctx *c, hid_t obj, const char *name, StrList *out)
     }
     htri_t vl = H5Tis_variable_str(t);
     size_t sz = H5Tget_size(t);
-    if (vl < 0 || (!vl && (sz == 0 || sz > MAX_NAME_LEN))) {
-        fail(c, rc, "attribute '%s': bad string type", name);
+    /* Variable-length lists would be read through libhdf5's unchecked global
+     * heap code (see check_global_heaps); Keras writes fixed-length ones. */
+    if (vl != 0 || sz == 0 || sz > MAX_NAME_LEN) {
+        fail(c, rc, "attribute '%s': not a list of fixed-length strings of at most %d bytes", name, MAX_NAME_LEN);
         goto done;
     }
     if (!(out->s = calloc((size_t)n, sizeof(char *)))) {
         rc = EMO_ENOMEM;
         goto done;
     }
-    if ((mt = H5Tcopy(H5T_C_S1)) < 0)
+    if ((mt = H5Tcopy(H5T_C_S1)) < 0) {
+        fail(c, rc, "H5Tcopy failed");
         goto done;
-    if (vl) {
-        if (!(vbuf = calloc((size_t)n, sizeof(char *)))) {
-            rc = EMO_ENOMEM;
-            goto done;
-        }
-        if (H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, vbuf) < 0) {
-            free(vbuf);
-            vbuf = NULL;
-            fail(c, rc, "cannot read attribute '%s'", name);
-            goto done;
-        }
-    } else {
-        if (!(fbuf = calloc((size_t)n, sz + 1))) {
-            rc = EMO_ENOMEM;
-            goto done;
-        }
-        if (H5Tset_size(mt, sz + 1) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0 || H5Aread(a, mt, fbuf) < 0) {
-            fail(c, rc, "cannot read attribute '%s'", name);
-            goto done;
-        }
+    }
+    if (!(fbuf = calloc((size_t)n, sz + 1))) {
+        rc = EMO_ENOMEM;
+        goto done;
+    }
+    if (H5Tset_size(mt, sz + 1) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0 || H5Aread(a, mt, fbuf) < 0) {
+        fail(c, rc, "cannot read attribute '%s'", name);
+        goto done;
     }
     for (hssize_t i = 0; i < n; i++) {
-        const char *src = vl ? vbuf[i] : fbuf + (size_t)i * (sz + 1);
-        if (!src || strnlen(src, MAX_NAME_LEN + 1) > MAX_NAME_LEN || !name_ok(src)) {
+        const char *src = fbuf + (size_t)i * (sz + 1);
+        if (strnlen(src, MAX_NAME_LEN + 1) > MAX_NAME_LEN || !name_ok(src)) {
             fail(c, rc, "attribute '%s': entry %d is not a valid name", name, (int)i);
             goto done;
         }
@@ -271,12 +458,6 @@ static int read_str_list_attr(Ctx *c, hid_t obj, const char *name, StrList *out)
     }
     rc = 0;
 done:
-    if (vbuf) {
-        for (hssize_t i = 0; i < n; i++)
-            if (vbuf[i])
-                H5free_memory(vbuf[i]);
-        free(vbuf);
-    }
     free(fbuf);
     if (mt >= 0)
         H5Tclose(mt);
@@ -1491,14 +1672,20 @@ int emo__nn_load_keras(EmoNnGraph *g, const char *path)
 #if H5_VERSION_GE(1, 10, 7)
     H5Pset_file_locking(fapl, 0, 1); /* read-only use; locks fail on some file systems */
 #endif
-    FILE *probe = fopen(path, "rb");
-    if (!probe) {
-        rc = fail(&c, EMO_ENOENT, "cannot open the file");
+    if ((rc = check_global_heaps(&c)) != 0)
         goto fail;
-    }
-    fclose(probe);
     if ((c.file = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
         rc = fail(&c, EMO_EFORMAT, "not a readable HDF5 file (truncated or corrupt?)");
+        goto fail;
+    }
+    htri_t has_config = H5Aexists(c.file, "model_config");
+    if (has_config < 0) {
+        rc = fail(&c, EMO_EFORMAT, "cannot look up attribute 'model_config'");
+        goto fail;
+    }
+    if (has_config && !c.config_checked) {
+        rc = fail(&c, EMO_EUNSUPPORTED, "model_config is stored in a form this reader cannot check before reading "
+                                        "(only compact attributes of Keras 2 / h5py files are read)");
         goto fail;
     }
     if ((rc = read_str_attr(&c, c.file, "model_config", &config)) < 0)

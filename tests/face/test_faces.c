@@ -115,18 +115,47 @@ static void test_photos(void **state)
     free(list);
 }
 
-/* Runs the tracker a few times on a still so the crop settles on the mesh's
- * own landmarks (as in a video), then returns the NME in percent. */
-static double nme_of(EmoFaceTracker *t, EmoFaceList *list, const char *img_rel, const char *pts_rel, double *worst,
-                     double *nme51)
+/* NME (percent of the distance between the outer eye corners, iBUG 37 and
+ * 46) of one face over all 68 points, over the 51 inner points, and the
+ * worst point. */
+static double nme68(const float pr[68][2], const float gt[68][2], double *nme51, double *worst)
+{
+    double iod = hypot(gt[36][0] - gt[45][0], gt[36][1] - gt[45][1]), sum = 0, inner = 0;
+    *worst = 0;
+    for (int i = 0; i < 68; i++) {
+        double e = hypot(pr[i][0] - gt[i][0], pr[i][1] - gt[i][1]) / iod;
+        sum += e;
+        inner += i >= 17 ? e : 0;
+        if (getenv("EMO_FACE_VERBOSE"))
+            printf("    point %2d: error %.1f%% dx %.1f dy %.1f\n", i, 100 * e, 100 * (pr[i][0] - gt[i][0]) / iod,
+                   100 * (pr[i][1] - gt[i][1]) / iod);
+        *worst = fmax(*worst, 100 * e);
+    }
+    *nme51 = 100.0 * inner / 51;
+    return 100.0 * sum / 68;
+}
+
+#define NME_FRAMES 12
+#define NME_SETTLE 3 /* frames before the crop comes from the mesh's own landmarks and settles */
+
+typedef struct NmeResult {
+    double first;   /* 68-point NME of frame NME_SETTLE (the figure of earlier versions) */
+    double mean68;  /* mean over frames NME_SETTLE+1 .. NME_FRAMES: the settled tracker */
+    double mean51;
+    double max68;   /* worst of those frames */
+    double worst;   /* worst single point over those frames */
+} NmeResult;
+
+/* Runs the tracker on a still as on a video of NME_FRAMES identical frames:
+ * the crop of each frame comes from the previous frame's landmarks. A still
+ * does not give one fixed landmark set (the mesh moves its crop, which moves
+ * the mesh), so the figure is the mean over the settled frames. */
+static void nme_of(EmoFaceTracker *t, EmoFaceList *list, const char *img_rel, const char *pts_rel, NmeResult *r)
 {
     EmoFrame *img = tm_load_image(emo_test_shared(img_rel));
     assert_non_null(img);
     float gt[68][2], pr[68][2];
     assert_int_equal(tm_read_pts(emo_test_shared(pts_rel), gt), 0);
-    emo_face_tracker_reset(t);
-    for (int k = 0; k < 3; k++)
-        assert_int_equal(emo_face_tracker_process(t, img, list), 0);
     /* .pts holds 1-based pixel indices: the pixel centre is at value - 0.5 here. */
     float gx = 0, gy = 0;
     for (int i = 0; i < 68; i++) {
@@ -135,30 +164,36 @@ static double nme_of(EmoFaceTracker *t, EmoFaceList *list, const char *img_rel, 
         gx += gt[i][0] / 68;
         gy += gt[i][1] / 68;
     }
-    /* Some images show more people than the one labelled: take the face whose
-     * box holds the labelled points' centroid. */
-    int which = -1;
-    for (int i = 0; i < list->count; i++) {
-        const float *b = list->faces[i].box;
-        if (gx > b[0] && gx < b[0] + b[2] && gy > b[1] && gy < b[1] + b[3])
-            which = i;
+    memset(r, 0, sizeof(*r));
+    emo_face_tracker_reset(t);
+    int n = 0;
+    for (int k = 1; k <= NME_FRAMES; k++) {
+        assert_int_equal(emo_face_tracker_process(t, img, list), 0);
+        /* Some images show more people than the one labelled: take the face
+         * whose box holds the labelled points' centroid. */
+        int which = -1;
+        for (int i = 0; i < list->count; i++) {
+            const float *b = list->faces[i].box;
+            if (gx > b[0] && gx < b[0] + b[2] && gy > b[1] && gy < b[1] + b[3])
+                which = i;
+        }
+        assert_true(which >= 0);
+        emo_face_to_ibug68(&list->faces[which], pr);
+        double n51, worst, n68 = nme68((const float(*)[2])pr, (const float(*)[2])gt, &n51, &worst);
+        printf("  %s frame %2d: NME %.2f%% (68 points), %.2f%% (51 inner)\n", img_rel, k, n68, n51);
+        if (k == NME_SETTLE)
+            r->first = n68;
+        if (k > NME_SETTLE) {
+            r->mean68 += n68;
+            r->mean51 += n51;
+            r->max68 = fmax(r->max68, n68);
+            r->worst = fmax(r->worst, worst);
+            n++;
+        }
     }
-    printf("%s: %d face(s) found, the labelled one is %d\n", img_rel, list->count, which);
-    assert_true(which >= 0);
-    emo_face_to_ibug68(&list->faces[which], pr);
-    double iod = hypot(gt[36][0] - gt[45][0], gt[36][1] - gt[45][1]), sum = 0, inner = 0;
-    *worst = 0;
-    for (int i = 0; i < 68; i++) {
-        double e = hypot(pr[i][0] - gt[i][0], pr[i][1] - gt[i][1]) / iod;
-        sum += e;
-        inner += i >= 17 ? e : 0;
-        if (getenv("EMO_FACE_VERBOSE"))
-            printf("    point %2d: error %.1f%% dx %.1f dy %.1f\n", i, 100 * e, 100 * (pr[i][0] - gt[i][0]) / iod, 100 * (pr[i][1] - gt[i][1]) / iod);
-        *worst = fmax(*worst, 100 * e);
-    }
+    r->mean68 /= n;
+    r->mean51 /= n;
     emo_frame_unref(&img);
-    *nme51 = 100.0 * inner / 51;
-    return 100.0 * sum / 68;
 }
 
 static void test_landmarks68(void **state)
@@ -167,28 +202,34 @@ static void test_landmarks68(void **state)
     EmoFaceTracker *t = open_tracker(0.5);
     EmoFaceList *list = calloc(1, sizeof(*list));
     assert_non_null(list);
-    static const char *names[][2] = { { "einstein.jpg", "einstein.pts" },
-                                      { "breakingbad.jpg", "breakingbad.pts" },
-                                      { "takeo.ppm", "takeo.pts" } };
-    double max_nme = 0, max_nme51 = 0;
+    /* The issue's floor: 8% over 68 points on each image, on the settled
+     * mean; reached by takeo (4.5%) and einstein (7.8%). breakingbad (head
+     * turned 37 degrees) is at 10.7%: its 51 inner points alone are at 8.6%
+     * and iBUG's jaw on the near side runs along the ear and the angle of
+     * the jaw, behind the mesh's last vertices (docs/face.md). Its bounds,
+     * and the others' max and 51-point bounds, are what is reached plus about
+     * half a point, so that a regression fails. */
+    static const struct {
+        const char *img, *pts;
+        double mean68, max68, mean51;
+    } cases[] = {
+        { "einstein.jpg", "einstein.pts", 8.0, 8.8, 7.8 },
+        { "breakingbad.jpg", "breakingbad.pts", 11.2, 11.4, 9.2 },
+        { "takeo.ppm", "takeo.pts", 5.0, 5.0, 4.5 },
+    };
     for (int i = 0; i < 3; i++) {
         char a[128], b[128];
-        snprintf(a, sizeof(a), "testdata/faces/landmarks68/%s", names[i][0]);
-        snprintf(b, sizeof(b), "testdata/faces/landmarks68/%s", names[i][1]);
-        double worst, nme51, nme = nme_of(t, list, a, b, &worst, &nme51);
-        printf("%s: NME %.2f%% of the inter-ocular distance over 68 points, %.2f%% over the 51 inner points "
-               "(worst point %.1f%%)\n", names[i][0], nme, nme51, worst);
-        max_nme = fmax(max_nme, nme);
-        max_nme51 = fmax(max_nme51, nme51);
-        if (i == 2) /* the frontal face meets the floor on all 68 points */
-            assert_true(nme <= 8.0);
+        snprintf(a, sizeof(a), "testdata/faces/landmarks68/%s", cases[i].img);
+        snprintf(b, sizeof(b), "testdata/faces/landmarks68/%s", cases[i].pts);
+        NmeResult r;
+        nme_of(t, list, a, b, &r);
+        printf("%s: NME over frames %d-%d: mean %.2f%% (max %.2f%%) over 68 points, %.2f%% over the 51 inner "
+               "points; frame %d: %.2f%%; worst point %.1f%%\n",
+               cases[i].img, NME_SETTLE + 1, NME_FRAMES, r.mean68, r.max68, r.mean51, NME_SETTLE, r.first, r.worst);
+        assert_true(r.mean68 <= cases[i].mean68);
+        assert_true(r.max68 <= cases[i].max68);
+        assert_true(r.mean51 <= cases[i].mean51);
     }
-    /* The issue's floor is 8% over 68 points; the jaw line of the two
-     * non-frontal faces misses it (docs/face.md): the mesh's oval is a fixed
-     * 3D contour while iBUG's jaw is the visible outline. Asserted: what is
-     * reached, so that a regression fails. */
-    assert_true(max_nme51 <= 9.0);
-    assert_true(max_nme <= 12.0);
     free(list);
     emo_face_tracker_close(&t);
 }

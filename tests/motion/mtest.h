@@ -134,7 +134,7 @@ static inline int mt_decode_gray(const char *path, int max_frames, MtGray *frame
             continue;
         }
         if (pkt->stream_index == si)
-            assert_true(avcodec_send_packet(dec, pkt) >= 0 || 1);
+            (void)avcodec_send_packet(dec, pkt); /* a corrupt packet is skipped; the frame count is checked */
         av_packet_unref(pkt);
     }
     sws_freeContext(sws);
@@ -371,10 +371,20 @@ static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, Mt
         }
         sc->injected++;
         sc->found += ok;
-        if (!ok)
+        if (!ok) {
             print_message("%s: MISSED %s %s %.2f px over frames %d..%d (best IoU in region %.2f)\n", tag,
                           emo_region_name(in->region), emo_direction_name(want), hypot(in->dx, in->dy), in->start,
                           in->start + in->len - 1, best);
+            for (int j = 0; j < e->n; j++) {
+                const EmoMotionEvent *ev = &e->ev[j];
+                if ((int)ev->region == in->region && ev->offset >= in->start - 10 &&
+                    ev->onset <= in->start + in->len + 10)
+                    print_message("    nearby: %s frames %lld..%lld apex %lld, %s, %.2f (%.2f, %.2f px)\n",
+                                  emo_region_name(ev->region), (long long)ev->onset, (long long)ev->offset,
+                                  (long long)ev->apex, emo_direction_name(ev->direction),
+                                  (double)ev->peak_magnitude, (double)ev->peak_dx, (double)ev->peak_dy);
+            }
+        }
     }
     for (int j = 0; j < e->n; j++) {
         int hit = 0;

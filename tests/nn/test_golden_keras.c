@@ -26,14 +26,15 @@ typedef struct Model {
     int shared;               /* file is under ../shared (else the models folder) */
     int side;                 /* input side */
     const char *output;       /* output tensor name: the Keras output layer's */
+    int nodes;                /* graph nodes: every BN folded, every ReLU fused */
     const char *cases[4];     /* when index.json does not list the model's cases */
 } Model;
 
 static const Model models[] = {
-    { "fer2013_mini_XCEPTION", "fer2013_mini_XCEPTION.102-0.66.hdf5", 0, 64, "predictions", { NULL } },
-    { "fer2013_big_XCEPTION", "fer2013_big_XCEPTION.54-0.66.hdf5", 0, 64, "predictions", { NULL } },
-    { "mini_XCEPTION_KDEF", "mini_XCEPTION_KDEF.hdf5", 0, 64, "predictions", { NULL } },
-    { "deepface_emotion", "testdata/golden/deepface_emotion/facial_expression_model_weights.synthetic.h5", 1, 48, "dense_3",
+    { "fer2013_mini_XCEPTION", "fer2013_mini_XCEPTION.102-0.66.hdf5", 0, 64, "predictions", 34, { NULL } },
+    { "fer2013_big_XCEPTION", "fer2013_big_XCEPTION.54-0.66.hdf5", 0, 64, "predictions", 21, { NULL } },
+    { "mini_XCEPTION_KDEF", "mini_XCEPTION_KDEF.hdf5", 0, 64, "predictions", 34, { NULL } },
+    { "deepface_emotion", "testdata/golden/deepface_emotion/facial_expression_model_weights.synthetic.h5", 1, 48, "dense_3", 13,
       { "gradient", "checker", "noise1", NULL } },
 };
 
@@ -76,6 +77,7 @@ static void run_model(const Model *m)
     assert_int_equal(in->shape[3], 1);
     assert_int_equal(emo__nn_tensor_count(out), 7);
     assert_string_equal(out->name, m->output);
+    assert_int_equal(g.n_nodes, m->nodes);
     printf("%s: %d nodes, %.1f M multiply-adds\n", m->dir, g.n_nodes, (double)emo__nn_graph_macs(&g) / 1e6);
 
     /* The public path: format detection, the same loader, XNNPACK. */

@@ -135,6 +135,11 @@ static void trial(const uint8_t *b, size_t n, const char *what, Stats *st)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* cmocka catches these to report a failing test; in the child they
+         * must kill the process so that the parent sees them. */
+        static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+            signal(sigs[i], SIG_DFL);
         alarm(TRIAL_SECONDS);
         _exit(child(path));
     }
@@ -271,6 +276,77 @@ static void test_mini_xception(void **state)
     hostile(emo_test_model("fer2013_mini_XCEPTION.102-0.66.hdf5"), 60, 1);
 }
 
+static uint64_t le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* One changed field of the real mini-Xception file each, aimed at libhdf5
+ * 1.10.8's global-heap bugs (without the loader's pre-check: segfaults in
+ * H5HG_read, and a heap overflow that glibc aborts on). Each must be
+ * rejected with a message. */
+static void test_global_heap_regressions(void **state)
+{
+    (void)state;
+    size_t n;
+    uint8_t *orig = emo_test_read_file(emo_test_model("fer2013_mini_XCEPTION.102-0.66.hdf5"), &n);
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    /* The collection holding model_config and its largest object (the JSON). */
+    size_t gcol = 0;
+    while (gcol + 16 <= n && memcmp(orig + gcol, "GCOL", 4))
+        gcol++;
+    assert_true(gcol + 16 <= n);
+    size_t p = gcol + 16, big = 0;
+    uint64_t big_size = 0;
+    unsigned big_idx = 0;
+    while (p + 16 <= gcol + le(orig + gcol + 8, 8)) {
+        unsigned idx = (unsigned)le(orig + p, 2);
+        uint64_t sz = le(orig + p + 8, 8);
+        if (idx == 0)
+            break;
+        if (sz > big_size)
+            big = p, big_size = sz, big_idx = idx;
+        p += 16 + ((sz + 7) & ~7ull);
+    }
+    assert_true(big_size > 10000); /* model_config's JSON */
+    /* Its descriptor: [length u32][collection address u64][index u32]. */
+    size_t desc = 0;
+    for (size_t q = 0; q + 16 <= n; q++)
+        if (le(orig + q, 4) == big_size && le(orig + q + 4, 8) == gcol && le(orig + q + 12, 4) == big_idx) {
+            desc = q;
+            break;
+        }
+    assert_true(desc > 0);
+    Stats st = { 0, 0, 0 };
+    char what[200];
+
+    memcpy(buf, orig, n);
+    buf[big + 8 + 4] = 0xcd; /* object size 2^40 times too large: the fuzzer's find */
+    snprintf(what, sizeof(what), "heap object size at byte %zu", big + 12);
+    trial(buf, n, what, &st);
+
+    uint32_t lens[3] = { 16, (uint32_t)big_size - 1, 0x7fffffff };
+    for (int i = 0; i < 3; i++) {
+        memcpy(buf, orig, n);
+        for (int k = 0; k < 4; k++)
+            buf[desc + (size_t)k] = (uint8_t)(lens[i] >> (8 * k));
+        snprintf(what, sizeof(what), "model_config length %u at byte %zu", lens[i], desc);
+        trial(buf, n, what, &st);
+    }
+    memcpy(buf, orig, n);
+    buf[desc + 12] = buf[desc + 13] = buf[desc + 14] = 0xff; /* object index 0x03ffffff: the fuzzer's second find */
+    snprintf(what, sizeof(what), "model_config heap index at byte %zu", desc + 12);
+    trial(buf, n, what, &st);
+    printf("global heap regressions: %d files, %d rejected with a message\n", st.trials, st.rejected);
+    assert_int_equal(st.rejected, 5);
+    free(buf);
+    free(orig);
+}
+
 static void test_deepface(void **state)
 {
     (void)state;
@@ -283,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mini_xception),
         cmocka_unit_test(test_deepface),
+        cmocka_unit_test(test_global_heap_regressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
