@@ -27,7 +27,7 @@
 #include "bench.h"
 
 #define MAX_RUNS 8
-#define WARMUP_FRAMES 1000 /* soak: RSS is taken as the baseline after this many frames */
+#define WARMUP_FRAMES 1000 /* soak: RSS is taken as the baseline after this many frames (or a tenth of a shorter run) */
 
 typedef struct Stats {
     double median, p99, max;
@@ -41,10 +41,12 @@ typedef struct Run {
     double seconds, fps, cpu;
     double faces_per_frame;
     int64_t detector_runs;
-    Stats face, emotion, motion, analysis, render, latency, latency_drawn;
+    Stats face, emotion, motion, analysis, render, latency, latency_drawn, cpu_analysis, cpu_render;
+    double capture_ms;      /* capture threads' busy time per frame (decode + conversion) */
     long rss_start_kb, rss_warm_kb, rss_end_kb, maxrss_kb;
     double load;
     int cut_short;          /* stopped at --max-seconds */
+    int64_t warmup;         /* frames before the soak's RSS baseline */
 } Run;
 
 static int cmp_double(const void *a, const void *b)
@@ -167,7 +169,7 @@ static int ensure_clip(EmoCli *cli, int four, char *clip, size_t n)
 
 /* Per-frame samples, preallocated for the whole run. */
 typedef struct Samples {
-    double *face, *emotion, *motion, *analysis, *render, *latency, *latency_drawn;
+    double *face, *emotion, *motion, *analysis, *render, *latency, *latency_drawn, *cpu_analysis, *cpu_render;
     double *t_origin;       /* per in-flight frame: when its latency starts (ring) */
     int64_t n, n_render, cap;
 } Samples;
@@ -183,6 +185,8 @@ static void samples_free(Samples *s)
     free(s->render);
     free(s->latency);
     free(s->latency_drawn);
+    free(s->cpu_analysis);
+    free(s->cpu_render);
     free(s->t_origin);
     memset(s, 0, sizeof(*s));
 }
@@ -199,9 +203,11 @@ static int samples_alloc(Samples *s, int64_t cap)
     s->render = calloc(c, sizeof(double));
     s->latency = calloc(c, sizeof(double));
     s->latency_drawn = calloc(c, sizeof(double));
+    s->cpu_analysis = calloc(c, sizeof(double));
+    s->cpu_render = calloc(c, sizeof(double));
     s->t_origin = calloc(RING, sizeof(double));
     if (!s->face || !s->emotion || !s->motion || !s->analysis || !s->render || !s->latency || !s->latency_drawn ||
-        !s->t_origin) {
+        !s->cpu_analysis || !s->cpu_render || !s->t_origin) {
         samples_free(s);
         return EMO_ENOMEM;
     }
@@ -209,10 +215,11 @@ static int samples_alloc(Samples *s, int64_t cap)
 }
 
 /* A drawn frame came back: its overlay time and its latency to the drawn frame. */
-static void take_drawn(Samples *s, EmoFrame **g, double t_render)
+static void take_drawn(Samples *s, EmoFrame **g, double t_render, double cpu_render)
 {
     if (s->n_render < s->cap) {
         s->render[s->n_render] = t_render;
+        s->cpu_render[s->n_render] = cpu_render;
         s->latency_drawn[s->n_render] = emo_clock_now() - s->t_origin[(*g)->index % RING];
         s->n_render++;
     }
@@ -239,8 +246,14 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
     vs.pix_fmt = EMO_PIX_BGRA; /* what run and analyze ask for: the overlay draws into BGRA */
     vs.live = EMO_VIDEO_LIVE_NO;
     vs.max_frames = frames;
-    vs.loop = frames > 600;
+    vs.loop = frames > 0; /* --frames N: exactly N frames, the clip looped when shorter */
     vs.log = &cli->log;
+    /* One frame queued between capture and analysis: a decoded frame waits for at
+     * most the analysis in progress (a file source otherwise fills the queue and
+     * the latency measures the queue's length). Two decoder threads: one per core. */
+    vs.queue_size = 1;
+    if (vs.decode_threads == 0)
+        vs.decode_threads = 2;
 
     EmoPipelineSettings ps;
     emo_pipeline_default_settings(&ps);
@@ -258,6 +271,7 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
         return err;
     }
     r->rss_start_kb = rss_now_kb();
+    r->warmup = cap / 10 < WARMUP_FRAMES ? (cap / 10 > 0 ? cap / 10 : 1) : WARMUP_FRAMES;
     if ((err = emo_video_open(&src, &vs))) {
         fprintf(stderr, "bench pipeline: cannot open %s: %s\n", clip, emo_strerror(err));
         emo_pipeline_close(&pipe);
@@ -289,10 +303,10 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
         const EmoPipelineResult *res = NULL;
         double ta = emo_clock_now();
         while ((err = emo_pipeline_submit(pipe, &f, info.fps, &res)) == EMO_EAGAIN) {
-            double tr = 0;
-            if ((err = emo_pipeline_receive(pipe, &g, -1, &tr)) != 0)
+            double tr = 0, cr = 0;
+            if ((err = emo_pipeline_receive(pipe, &g, -1, &tr, &cr)) != 0)
                 break;
-            take_drawn(&sm, &g, tr);
+            take_drawn(&sm, &g, tr, cr);
         }
         double tb = emo_clock_now();
         if (err) {
@@ -307,15 +321,16 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
             sm.motion[sm.n] = res->t_motion;
             sm.analysis[sm.n] = res->t_face + res->t_emotion + res->t_motion;
             sm.latency[sm.n] = tb - origin;
+            sm.cpu_analysis[sm.n] = res->cpu_analysis;
             sm.n++;
         }
         (void)ta;
         n_faces += res->n_faces;
         r->detector_runs += res->detector_ran != 0;
-        double tr = 0;
-        while (emo_pipeline_receive(pipe, &g, 0, &tr) == 0)
-            take_drawn(&sm, &g, tr);
-        if (sm.n == WARMUP_FRAMES)
+        double tr = 0, cr = 0;
+        while (emo_pipeline_receive(pipe, &g, 0, &tr, &cr) == 0)
+            take_drawn(&sm, &g, tr, cr);
+        if (sm.n == r->warmup)
             r->rss_warm_kb = rss_now_kb();
         if (max_s > 0 && emo_clock_now() - t0 > max_s) {
             r->cut_short = 1; /* a loaded machine: the figures so far stand */
@@ -325,16 +340,19 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
     if (err == EMO_EOF)
         err = 0;
     while (!err && emo_pipeline_pending(pipe) > 0) {
-        double tr = 0;
-        if ((err = emo_pipeline_receive(pipe, &g, -1, &tr)) != 0)
+        double tr = 0, cr = 0;
+        if ((err = emo_pipeline_receive(pipe, &g, -1, &tr, &cr)) != 0)
             break;
-        take_drawn(&sm, &g, tr);
+        take_drawn(&sm, &g, tr, cr);
     }
     emo_frame_unref(&g);
     double t1 = emo_clock_now(), c1 = cpu_seconds();
     r->rss_end_kb = rss_now_kb();
     r->maxrss_kb = maxrss_kb();
     r->load = load_average();
+    EmoVideoStats vst;
+    emo_video_stats(src, &vst);
+    r->capture_ms = vst.frames_decoded > 0 ? 1e3 * (vst.decode_seconds + vst.convert_seconds) / vst.frames_decoded : 0;
     emo_video_close(&src);
     emo_pipeline_close(&pipe);
 
@@ -352,6 +370,8 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
     r->render = stats_ms(sm.render, sm.n_render);
     r->latency = stats_ms(sm.latency, sm.n);
     r->latency_drawn = stats_ms(sm.latency_drawn, sm.n_render);
+    r->cpu_analysis = stats_ms(sm.cpu_analysis, sm.n);
+    r->cpu_render = stats_ms(sm.cpu_render, sm.n_render);
     samples_free(&sm);
     if (!err && r->frames == 0)
         err = EMO_EFORMAT;
@@ -380,12 +400,14 @@ static void print_run(const Run *r, int soak)
         { "motion (align, flow, events)", &r->motion }, { "analysis (the three)", &r->analysis },
         { "overlay (draw thread)", &r->render },       { "latency: decoded -> results", &r->latency },
         { "latency: decoded -> drawn", &r->latency_drawn },
+        { "cpu: analysis thread", &r->cpu_analysis },  { "cpu: draw thread", &r->cpu_render },
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         printf("  %-28s %8.2f %8.2f %8.2f\n", rows[i].name, rows[i].s->median, rows[i].s->p99, rows[i].s->max);
+    printf("  capture threads busy %.2f ms per frame (decode + conversion to BGRA)\n", r->capture_ms);
     if (soak)
-        printf("  rss: %.1f MB at start, %.1f MB after %d frames, %.1f MB at the end: growth %+.2f MB after warm-up\n",
-               r->rss_start_kb / 1024.0, r->rss_warm_kb / 1024.0, WARMUP_FRAMES, r->rss_end_kb / 1024.0,
+        printf("  rss: %.1f MB at start, %.1f MB after %lld frames, %.1f MB at the end: growth %+.2f MB after warm-up\n",
+               r->rss_start_kb / 1024.0, r->rss_warm_kb / 1024.0, (long long)r->warmup, r->rss_end_kb / 1024.0,
                (r->rss_end_kb - r->rss_warm_kb) / 1024.0);
 }
 
@@ -415,10 +437,15 @@ static void print_json(const Run *r, int soak)
     json_stats("latency", &r->latency);
     putchar(',');
     json_stats("latency_drawn", &r->latency_drawn);
+    putchar(',');
+    json_stats("cpu_analysis", &r->cpu_analysis);
+    putchar(',');
+    json_stats("cpu_overlay", &r->cpu_render);
+    printf(",\"capture_busy_ms\":%.4f", r->capture_ms);
     if (soak)
-        printf(",\"rss_warm_mb\":%.2f,\"rss_end_mb\":%.2f,\"rss_growth_mb\":%.3f,\"warmup_frames\":%d",
+        printf(",\"rss_warm_mb\":%.2f,\"rss_end_mb\":%.2f,\"rss_growth_mb\":%.3f,\"warmup_frames\":%lld",
                r->rss_warm_kb / 1024.0, r->rss_end_kb / 1024.0, (r->rss_end_kb - r->rss_warm_kb) / 1024.0,
-               WARMUP_FRAMES);
+               (long long)r->warmup);
     printf("}\n");
 }
 
@@ -459,7 +486,9 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
                 if (*end && *end != ',')
                     return usage();
             }
-        } else if (!strcmp(argv[i], "--json"))
+        } else if (!strcmp(argv[i], "--max-seconds") && i + 1 < argc)
+            max_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--no-paced"))
             paced = 0;
@@ -470,7 +499,7 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
     }
     if ((faces != 0 && faces != 1 && faces != 4) || frames < 0 || frames > 100000000 || n_thr < 1)
         return usage();
-    int soak = frames > 600;
+    int soak = frames > 600; /* longer than the benchmark clip: a soak run */
     emo_video_ffmpeg_log_level(EMO_LOG_ERROR);
 
     char clips[2][EMO_PATH_MAX + 64];
@@ -512,14 +541,14 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
                 fprintf(stderr, "bench pipeline: %s: %s\n", clips[k], emo_strerror(err));
                 return EMO_EXIT_FAIL;
             }
-            print_run(r, soak);
+            print_run(r, 1);
             fflush(stdout);
             n_runs++;
         }
     }
     if (json)
         for (int i = 0; i < n_runs; i++)
-            print_json(&runs[i], soak);
+            print_json(&runs[i], 1);
     printf("\nfloors (2-core machine): 1 face >= 120 fps with latency p99 < 16.7 ms; 4 faces >= 60 fps; "
            "RSS growth < 5 MB over 20000 frames after warm-up (--frames 20000)\n");
     return EMO_EXIT_OK;

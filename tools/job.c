@@ -177,7 +177,7 @@ static int sink(Sink *k, EmoFrame *f)
  * and sinks it. 0: one frame done; 1: none ready; -1: the run must stop. */
 static int sink_drawn(Sink *k, EmoPipeline *pipe, EmoFrame **g, double timeout_s)
 {
-    int err = emo_pipeline_receive(pipe, g, timeout_s, NULL);
+    int err = emo_pipeline_receive(pipe, g, timeout_s, NULL, NULL);
     if (err == EMO_EAGAIN)
         return 1;
     if (err) {

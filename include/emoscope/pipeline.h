@@ -58,6 +58,7 @@ typedef struct EmoPipelineResult {
     int detector_ran;
     double t_face, t_emotion, t_motion, t_render; /**< seconds spent per stage on this frame
                                                    (t_render: 0 from emo_pipeline_submit(), see receive) */
+    double cpu_analysis, cpu_render; /**< CPU seconds of the analysing (drawing) thread on this frame */
 } EmoPipelineResult;
 
 typedef struct EmoPipeline EmoPipeline;
@@ -92,11 +93,12 @@ int emo_pipeline_submit(EmoPipeline *p, EmoFrame **frame, double capture_fps, co
 /**
  * Takes back the oldest submitted frame once drawn; the caller owns the
  * reference. Waits up to timeout_s (< 0: until drawn). t_render (may be
- * NULL) receives the seconds its overlay took.
+ * NULL) receives the seconds its overlay took, cpu_render (may be NULL)
+ * the draw thread's CPU seconds on it.
  * @return 0; EMO_EAGAIN when nothing is pending or nothing is ready in
  * time; an overlay error (the frame is still returned).
  */
-int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, double *t_render);
+int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, double *t_render, double *cpu_render);
 
 /** Frames submitted and not yet received. */
 int emo_pipeline_pending(const EmoPipeline *p);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <emoscope/queue.h>
 #include <emoscope/render.h>
@@ -59,7 +60,7 @@ typedef struct DrawJob {
     float graph_p[GRAPH_CAP][EMO_EMOTION_COUNT];
     int draw;                                       /* 0: pass the frame through untouched */
     int err;
-    double t_render;
+    double t_render, cpu_render;
 } DrawJob;
 
 struct EmoPipeline {
@@ -446,13 +447,23 @@ static void fill_job(EmoPipeline *p, DrawJob *jb, const EmoFrame *frame, double 
     };
 }
 
+/* CPU seconds of the calling thread: unlike wall time, not inflated by other
+ * processes' load (but it does include the XNNPACK workers only when threads = 1). */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static void draw_job(EmoPipeline *p, DrawJob *jb)
 {
     if (!jb->draw)
         return;
-    double t0 = emo_clock_now();
+    double t0 = emo_clock_now(), c0 = thread_cpu();
     jb->err = emo_overlay_draw(p->overlay, jb->frame, &jb->in);
     jb->t_render = emo_clock_now() - t0;
+    jb->cpu_render = thread_cpu() - c0;
 }
 
 /* The draw thread: overlays frames in submission order. */
@@ -477,7 +488,7 @@ static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
     r->pts = frame->pts;
     r->n_faces = 0;
     r->n_events = 0;
-    double t0 = emo_clock_now();
+    double t0 = emo_clock_now(), c0 = thread_cpu();
     if (p->frames == 0)
         p->analysis_t0 = t0;
     int err = emo_face_tracker_process(p->tracker, frame, &p->faces);
@@ -562,6 +573,7 @@ static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
         if (p->slots[i].id >= 0 && !p->slots[i].seen)
             slot_release(p, &p->slots[i], frame->pts);
 
+    r->cpu_analysis = thread_cpu() - c0;
     p->frames++;
     p->tot_face += r->t_face;
     p->tot_emotion += r->t_emotion;
@@ -584,6 +596,7 @@ int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, co
     draw_job(p, jb);
     jb->frame = NULL;
     p->result.t_render = jb->t_render;
+    p->result.cpu_render = jb->cpu_render;
     p->tot_render += jb->t_render;
     if (jb->err)
         return jb->err;
@@ -629,6 +642,7 @@ int emo_pipeline_submit(EmoPipeline *p, EmoFrame **frame, double capture_fps, co
     *frame = NULL;
     fill_job(p, jb, jb->frame, capture_fps);
     p->result.t_render = 0;
+    p->result.cpu_render = 0;
     if ((err = emo_queue_push(p->draw_q, jb))) {
         *frame = jb->frame;
         jb->frame = NULL;
@@ -640,7 +654,7 @@ int emo_pipeline_submit(EmoPipeline *p, EmoFrame **frame, double capture_fps, co
     return 0;
 }
 
-int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, double *t_render)
+int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, double *t_render, double *cpu_render)
 {
     *frame = NULL;
     if (!p->pending)
@@ -657,6 +671,8 @@ int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, dou
     p->tot_render += jb->t_render;
     if (t_render)
         *t_render = jb->t_render;
+    if (cpu_render)
+        *cpu_render = jb->cpu_render;
     emo_queue_push(p->free_q, jb);
     return err;
 }

@@ -116,7 +116,7 @@ static void test_same_results(void **state)
         EmoFrame *g = NULL;
         while ((err = emo_pipeline_submit(p, &f, 25, &res)) == EMO_EAGAIN) {
             assert_non_null(f); /* refused: still ours */
-            assert_int_equal(emo_pipeline_receive(p, &g, -1, NULL), 0);
+            assert_int_equal(emo_pipeline_receive(p, &g, -1, NULL, NULL), 0);
             assert_int_equal(g->index, back);
             back++;
             emo_frame_unref(&g);
@@ -133,7 +133,7 @@ static void test_same_results(void **state)
         /* Wait for this one to check that it was drawn on. */
         if (m == FRAMES / 2) {
             while (emo_pipeline_pending(p) > 0) {
-                assert_int_equal(emo_pipeline_receive(p, &g, -1, NULL), 0);
+                assert_int_equal(emo_pipeline_receive(p, &g, -1, NULL, NULL), 0);
                 assert_int_equal(g->index, back);
                 if (g->index == copy->index) {
                     assert_true(frame_diff(g, copy) > 0.2); /* boxes, mesh, panels, HUD */
@@ -144,7 +144,7 @@ static void test_same_results(void **state)
             }
         }
         double tr = -1;
-        while (emo_pipeline_receive(p, &g, 0, &tr) == 0) {
+        while (emo_pipeline_receive(p, &g, 0, &tr, NULL) == 0) {
             assert_int_equal(g->index, back);
             assert_true(tr > 0);
             back++;
@@ -198,12 +198,12 @@ static void test_backpressure(void **state)
     assert_int_equal(emo_pipeline_pending(p), accepted);
     EmoFrame *g = NULL;
     int got = 0;
-    while (emo_pipeline_receive(p, &g, -1, NULL) == 0) {
+    while (emo_pipeline_receive(p, &g, -1, NULL, NULL) == 0) {
         got++;
         emo_frame_unref(&g);
     }
     assert_int_equal(got, accepted);
-    assert_int_equal(emo_pipeline_receive(p, &g, 0, NULL), EMO_EAGAIN);
+    assert_int_equal(emo_pipeline_receive(p, &g, 0, NULL, NULL), EMO_EAGAIN);
     assert_null(g);
     emo_pipeline_close(&p);
     emo_video_close(&src);
