@@ -378,7 +378,7 @@ static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *p
 /* Points drawn per curve at most: the plot is about 180 x scale pixels wide
  * (about 400 at 1080p), so one point per 2 pixels or more. Stroking seven
  * 600-point curves (10 s at 60 fps) was the overlay's largest cost. */
-#define GRAPH_POINTS 240
+#define GRAPH_POINTS 100
 
 /* Keeps every k-th sample of the graphed span (the newest always), in place,
  * so that at most about GRAPH_POINTS remain; returns the new count. The
