@@ -47,6 +47,8 @@ typedef struct Run {
     double load;
     int cut_short;          /* stopped at --max-seconds */
     int64_t warmup;         /* frames before the soak's RSS baseline */
+    long rss_series_kb[20]; /* RSS at every 20th of the run */
+    int n_series;
 } Run;
 
 static int cmp_double(const void *a, const void *b)
@@ -332,6 +334,8 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
             take_drawn(&sm, &g, tr, cr);
         if (sm.n == r->warmup)
             r->rss_warm_kb = rss_now_kb();
+        if (cap >= 20 && sm.n % (cap / 20) == 0 && r->n_series < 20)
+            r->rss_series_kb[r->n_series++] = rss_now_kb();
         if (max_s > 0 && emo_clock_now() - t0 > max_s) {
             r->cut_short = 1; /* a loaded machine: the figures so far stand */
             break;
@@ -409,6 +413,12 @@ static void print_run(const Run *r, int soak)
         printf("  rss: %.1f MB at start, %.1f MB after %lld frames, %.1f MB at the end: growth %+.2f MB after warm-up\n",
                r->rss_start_kb / 1024.0, r->rss_warm_kb / 1024.0, (long long)r->warmup, r->rss_end_kb / 1024.0,
                (r->rss_end_kb - r->rss_warm_kb) / 1024.0);
+    if (soak && r->frames > 600 && r->n_series > 1) {
+        printf("  rss every %lld frames (MB):", (long long)(r->frames / 20 > 0 ? r->frames / 20 : 1));
+        for (int i = 0; i < r->n_series; i++)
+            printf(" %.1f", r->rss_series_kb[i] / 1024.0);
+        printf("\n");
+    }
 }
 
 static void json_stats(const char *name, const Stats *s)
