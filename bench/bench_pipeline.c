@@ -25,6 +25,7 @@
 #include <emoscope/video.h>
 
 #include "bench.h"
+#include "job.h"
 
 #define MAX_RUNS 8
 #define WARMUP_FRAMES 1000 /* soak: RSS is taken as the baseline after this many frames (or a tenth of a shorter run) */
@@ -43,7 +44,7 @@ typedef struct Run {
     int64_t detector_runs;
     Stats face, emotion, motion, analysis, render, latency, latency_drawn, cpu_analysis, cpu_render;
     double capture_ms;      /* capture threads' busy time per frame (decode + conversion) */
-    long rss_start_kb, rss_warm_kb, rss_end_kb, maxrss_kb;
+    long rss_start_kb, rss_warm_kb, rss_end_kb, maxrss_kb, maxrss_warm_kb;
     double load;
     int cut_short;          /* stopped at --max-seconds */
     int64_t warmup;         /* frames before the soak's RSS baseline */
@@ -332,8 +333,10 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
         double tr = 0, cr = 0;
         while (emo_pipeline_receive(pipe, &g, 0, &tr, &cr) == 0)
             take_drawn(&sm, &g, tr, cr);
-        if (sm.n == r->warmup)
+        if (sm.n == r->warmup) {
             r->rss_warm_kb = rss_now_kb();
+            r->maxrss_warm_kb = maxrss_kb();
+        }
         if (cap >= 20 && sm.n % (cap / 20) == 0 && r->n_series < 20)
             r->rss_series_kb[r->n_series++] = rss_now_kb();
         if (max_s > 0 && emo_clock_now() - t0 > max_s) {
@@ -410,9 +413,11 @@ static void print_run(const Run *r, int soak)
         printf("  %-28s %8.2f %8.2f %8.2f\n", rows[i].name, rows[i].s->median, rows[i].s->p99, rows[i].s->max);
     printf("  capture threads busy %.2f ms per frame (decode + conversion to BGRA)\n", r->capture_ms);
     if (soak)
-        printf("  rss: %.1f MB at start, %.1f MB after %lld frames, %.1f MB at the end: growth %+.2f MB after warm-up\n",
-               r->rss_start_kb / 1024.0, r->rss_warm_kb / 1024.0, (long long)r->warmup, r->rss_end_kb / 1024.0,
-               (r->rss_end_kb - r->rss_warm_kb) / 1024.0);
+        printf("  peak rss: %.1f MB after %lld frames of warm-up, %.1f MB at the end: growth %+.2f MB\n"
+               "  rss now: %.1f MB at start, %.1f MB after warm-up, %.1f MB at the end (%+.2f MB)\n",
+               r->maxrss_warm_kb / 1024.0, (long long)r->warmup, r->maxrss_kb / 1024.0,
+               (r->maxrss_kb - r->maxrss_warm_kb) / 1024.0, r->rss_start_kb / 1024.0, r->rss_warm_kb / 1024.0,
+               r->rss_end_kb / 1024.0, (r->rss_end_kb - r->rss_warm_kb) / 1024.0);
     if (soak && r->frames > 600 && r->n_series > 1) {
         printf("  rss every %lld frames (MB):", (long long)(r->frames / 20 > 0 ? r->frames / 20 : 1));
         for (int i = 0; i < r->n_series; i++)
@@ -453,9 +458,10 @@ static void print_json(const Run *r, int soak)
     json_stats("cpu_overlay", &r->cpu_render);
     printf(",\"capture_busy_ms\":%.4f", r->capture_ms);
     if (soak)
-        printf(",\"rss_warm_mb\":%.2f,\"rss_end_mb\":%.2f,\"rss_growth_mb\":%.3f,\"warmup_frames\":%lld",
-               r->rss_warm_kb / 1024.0, r->rss_end_kb / 1024.0, (r->rss_end_kb - r->rss_warm_kb) / 1024.0,
-               (long long)r->warmup);
+        printf(",\"peak_rss_warm_mb\":%.2f,\"peak_rss_growth_mb\":%.3f,\"rss_warm_mb\":%.2f,\"rss_end_mb\":%.2f,"
+               "\"rss_growth_mb\":%.3f,\"warmup_frames\":%lld",
+               r->maxrss_warm_kb / 1024.0, (r->maxrss_kb - r->maxrss_warm_kb) / 1024.0, r->rss_warm_kb / 1024.0,
+               r->rss_end_kb / 1024.0, (r->rss_end_kb - r->rss_warm_kb) / 1024.0, (long long)r->warmup);
     printf("}\n");
 }
 
@@ -511,6 +517,7 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
         return usage();
     int soak = frames > 600; /* longer than the benchmark clip: a soak run */
     emo_video_ffmpeg_log_level(EMO_LOG_ERROR);
+    emo_job_tune_malloc(); /* as run and analyze do */
 
     char clips[2][EMO_PATH_MAX + 64];
     const char *names[2] = { "1 face", "4 faces" };

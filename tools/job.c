@@ -3,6 +3,7 @@
 #include "job.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,11 @@ static void on_signal(int sig)
 {
     (void)sig;
     g_interrupted = 1;
+}
+
+void emo_job_tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }
 
 int emo_mkdirs(const char *dir)
@@ -200,6 +206,7 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
 {
     memset(rep, 0, sizeof(*rep));
     const char *name = job->name;
+    emo_job_tune_malloc();
     double t0 = emo_clock_now();
     int status = EMO_EXIT_FAIL;
     EmoVideoSource *src = NULL;

@@ -32,7 +32,7 @@ for r in runs:
     assert r["analysis"]["median_ms"] >= r["face"]["median_ms"], r
     assert r["latency"]["median_ms"] >= r["analysis"]["median_ms"] * 0.99, r
     assert r["latency_drawn"]["median_ms"] >= r["latency"]["median_ms"], r
-    for k in ("rss_warm_mb", "rss_end_mb", "rss_growth_mb", "warmup_frames"):
+    for k in ("peak_rss_warm_mb", "peak_rss_growth_mb", "rss_warm_mb", "rss_end_mb", "rss_growth_mb", "warmup_frames"):
         assert k in r, k
 # paced at 60 fps: no faster than the clip's rate
 assert runs[1]["fps"] <= 61, runs[1]
