@@ -412,7 +412,9 @@ static void print_run(const Run *r, int soak)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         printf("  %-28s %8.2f %8.2f %8.2f\n", rows[i].name, rows[i].s->median, rows[i].s->p99, rows[i].s->max);
     printf("  capture threads busy %.2f ms per frame (decode + conversion to BGRA)\n", r->capture_ms);
-    if (soak)
+    if (soak && r->maxrss_warm_kb == 0)
+        printf("  peak rss: the run ended before its %lld frames of warm-up\n", (long long)r->warmup);
+    else if (soak)
         printf("  peak rss: %.1f MB after %lld frames of warm-up, %.1f MB at the end: growth %+.2f MB\n"
                "  rss now: %.1f MB at start, %.1f MB after warm-up, %.1f MB at the end (%+.2f MB)\n",
                r->maxrss_warm_kb / 1024.0, (long long)r->warmup, r->maxrss_kb / 1024.0,
@@ -470,7 +472,7 @@ static int usage(void)
     fprintf(stderr, "usage: emoscope bench [--stage pipeline] [--clip FILE] [--faces 1|4] [--nn-threads N[,N]]\n"
                     "                      [--frames N] [--max-seconds S] [--no-paced] [--json]\n"
                     "  --nn-threads lists the runs' analysis threads (general.threads), default 1,2\n"
-                    "  --max-seconds S ends a run early on a loaded machine (default 120)\n"
+                    "  --max-seconds S ends a run early on a loaded machine (default 45)\n"
                     "  default: 1 face and 4 faces, 1 and 2 analysis threads, plus a run paced at 60 fps;\n"
                     "  --frames N above 600 loops the clip (memory soak: RSS after warm-up vs at the end)\n");
     return EMO_EXIT_USAGE;
@@ -482,7 +484,7 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
     int faces = 0, json = 0, paced = 1;
     int thr[4] = { 1, 2 }, n_thr = 2;
     int64_t frames = 0;
-    double max_s = 120;
+    double max_s = 45;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--clip") && i + 1 < argc)
             clip_arg = argv[++i];

@@ -187,6 +187,11 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     p->show_bars = cfg->render.model_bars;
     p->show_graph = cfg->render.graph;
     int threads = cfg->general.threads > 0 ? cfg->general.threads : emo_cpu_count();
+    if (threads > 1 && threads >= emo_cpu_count())
+        emo_log(s->log, EMO_LOG_WARN,
+                "%d analysis threads on %d cores beside the capture and draw threads: XNNPACK's workers "
+                "spin-wait for a busy core (measured 8x-50x slower on 2 cores; `emoscope bench`); "
+                "general.threads = 1 is faster here", threads, emo_cpu_count());
 
     EmoFaceTrackerSettings fs;
     emo_face_tracker_default_settings(&fs);
