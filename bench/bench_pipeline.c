@@ -459,7 +459,11 @@ static void print_json(const Run *r, int soak)
     putchar(',');
     json_stats("cpu_overlay", &r->cpu_render);
     printf(",\"capture_busy_ms\":%.4f", r->capture_ms);
-    if (soak)
+    if (soak && r->maxrss_warm_kb == 0) /* ended before its warm-up */
+        printf(",\"peak_rss_warm_mb\":null,\"peak_rss_growth_mb\":null,\"rss_warm_mb\":null,\"rss_end_mb\":%.2f,"
+               "\"rss_growth_mb\":null,\"warmup_frames\":%lld",
+               r->rss_end_kb / 1024.0, (long long)r->warmup);
+    else if (soak)
         printf(",\"peak_rss_warm_mb\":%.2f,\"peak_rss_growth_mb\":%.3f,\"rss_warm_mb\":%.2f,\"rss_end_mb\":%.2f,"
                "\"rss_growth_mb\":%.3f,\"warmup_frames\":%lld",
                r->maxrss_warm_kb / 1024.0, (r->maxrss_kb - r->maxrss_warm_kb) / 1024.0, r->rss_warm_kb / 1024.0,
