@@ -12,4 +12,8 @@ int emo_bench_motion(EmoCli *cli, int argc, char **argv);   /* bench/bench_motio
 int emo_bench_render(EmoCli *cli, int argc, char **argv);   /* bench/bench_render.c (issue 7) */
 int emo_bench_pipeline(EmoCli *cli, int argc, char **argv); /* bench/bench_pipeline.c (issue 8) */
 
+/* Makes the 1920x1080 60 fps, 600-frame H.264 benchmark clip at out from a
+ * sample clip (bench/bench_decode.c); 0 or an EMO_E* code. */
+int emo_bench_make_clip(EmoCli *cli, const char *sample, const char *out);
+
 #endif

@@ -18,7 +18,7 @@
 
 /* Makes the benchmark clip from the sample clip with our own reader and
  * writer: scaled to 1920x1080, 600 frames at 60 fps (10 s), H.264. */
-static int make_clip(EmoCli *cli, const char *sample, const char *out)
+int emo_bench_make_clip(EmoCli *cli, const char *sample, const char *out)
 {
     char tmp[EMO_PATH_MAX + 16];
     snprintf(tmp, sizeof(tmp), "%s.part.mp4", out);
@@ -205,7 +205,7 @@ int emo_bench_decode(EmoCli *cli, int argc, char **argv)
         struct stat sb;
         if (stat(clip, &sb) != 0) {
             emo_cli_sample_clip(cli, sample, sizeof(sample));
-            int err = make_clip(cli, sample, clip);
+            int err = emo_bench_make_clip(cli, sample, clip);
             if (err) {
                 fprintf(stderr, "bench decode: cannot make %s from %s: %s\n", clip, sample, emo_strerror(err));
                 return EMO_EXIT_FAIL;

@@ -3,6 +3,7 @@
 #include "job.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,11 @@ static void on_signal(int sig)
 {
     (void)sig;
     g_interrupted = 1;
+}
+
+void emo_job_tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }
 
 int emo_mkdirs(const char *dir)
@@ -122,10 +128,85 @@ static void sleep_s(double s)
     nanosleep(&ts, NULL);
 }
 
+/* Where frames go once analysed and drawn: the encoder and the window. */
+typedef struct Sink {
+    const char *name;
+    EmoVideoWriter **wr;
+    EmoViewer *viewer;
+    int pace;                  /* file frames shown at their time stamps */
+    int64_t n;
+    double pace_wall0, pace_pts0;
+    double encode_s;
+    int writer_status, frame_status;
+    int failed;                /* stop the run; later frames are only released */
+    EmoFrame *shown;           /* last frame shown, kept while paused */
+} Sink;
+
+/* Takes f: encodes it, shows it. 0, or -1 when the run must stop. */
+static int sink(Sink *k, EmoFrame *f)
+{
+    if (k->failed) {
+        emo_frame_unref(&f);
+        return -1;
+    }
+    k->n++;
+    if (*k->wr && !k->writer_status) {
+        double te = emo_clock_now();
+        k->writer_status = emo_video_writer_write(*k->wr, f);
+        k->encode_s += emo_clock_now() - te;
+        if (k->writer_status) {
+            fprintf(stderr, "emoscope %s: writing the video failed: %s\n", k->name, emo_strerror(k->writer_status));
+            emo_frame_unref(&f);
+            k->failed = 1;
+            return -1;
+        }
+    }
+    if (k->viewer) {
+        if (k->pace) {
+            double wall = emo_clock_now();
+            if (k->n == 1) {
+                k->pace_wall0 = wall;
+                k->pace_pts0 = f->pts;
+            }
+            sleep_s((f->pts - k->pace_pts0) - (wall - k->pace_wall0));
+        }
+        emo_viewer_present(k->viewer, f);
+        emo_frame_unref(&k->shown);
+        k->shown = f;
+        return 0;
+    }
+    emo_frame_unref(&f);
+    return 0;
+}
+
+/* Takes the oldest drawn frame from the pipeline (waiting up to timeout_s)
+ * and sinks it. 0: one frame done; 1: none ready; -1: the run must stop. */
+static int sink_drawn(Sink *k, EmoPipeline *pipe, EmoFrame **g, double timeout_s)
+{
+    int err = emo_pipeline_receive(pipe, g, timeout_s, NULL, NULL);
+    if (err == EMO_EAGAIN)
+        return 1;
+    if (err) {
+        if (!k->failed)
+            fprintf(stderr, "emoscope %s: drawing the overlay failed: %s\n", k->name, emo_strerror(err));
+        k->frame_status = err;
+        k->failed = 1;
+        emo_frame_unref(g);
+        return -1;
+    }
+    return sink(k, *g) ? -1 : 0;
+}
+
+static int sink_drawn_ready(Sink *k, EmoPipeline *pipe, EmoFrame **g)
+{
+    return sink_drawn(k, pipe, g, 0);
+}
+
 int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
 {
     memset(rep, 0, sizeof(*rep));
     const char *name = job->name;
+    emo_job_tune_malloc();
     double t0 = emo_clock_now();
     int status = EMO_EXIT_FAIL;
     EmoVideoSource *src = NULL;
@@ -135,7 +216,7 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     EmoViewer *viewer = NULL;
     EmoAudio *audio = NULL;
     Outputs out;
-    int source_status = 0, frame_status = 0, writer_status = 0, results_status = 0;
+    int source_status = 0, results_status = 0;
     int quit = 0, paused = 0, recording = 0, rec_count = 0;
     char rec_path[EMO_PATH_MAX + 64] = "";
 
@@ -223,15 +304,13 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    double pace_wall0 = 0, pace_pts0 = 0;
     double fps_t0 = emo_clock_now();
     int64_t fps_frames = 0;
     double capture_fps = -1;
-    double encode_s = 0;
-    EmoFrame *shown = NULL; /* last frame, kept while paused */
     const double stats_every = cli->cfg.general.stats_interval;
     double stats_t = emo_clock_now();
     int64_t stats_frames = 0;
+    Sink sk = { .name = name, .wr = &wr, .viewer = viewer, .pace = job->pace && !info.live };
     while (!quit) {
         if (stats_every > 0 && emo_clock_now() - stats_t >= stats_every) {
             /* Progress for long and live runs (soak tests read it). */
@@ -294,8 +373,8 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
                                       st.paused ? "PAUSED" : st.recording || recording ? "REC" : NULL);
             }
             if (paused) {
-                if (shown)
-                    emo_viewer_present(viewer, shown);
+                if (sk.shown)
+                    emo_viewer_present(viewer, sk.shown);
                 sleep_s(0.01);
                 continue;
             }
@@ -320,11 +399,21 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
             fps_frames = 0;
         }
         if (pipe) {
+            /* Analysis here, overlay on the pipeline's draw thread: frame N is
+             * drawn (and then encoded or shown below) while N+1 is analysed. */
             const EmoPipelineResult *res = NULL;
-            if ((err = emo_pipeline_process(pipe, f, info.live ? capture_fps : info.fps, &res))) {
-                fprintf(stderr, "emoscope %s: analysis of frame %lld failed: %s\n", name, (long long)f->index,
-                        emo_strerror(err));
-                frame_status = err;
+            int64_t index = f->index;
+            while ((err = emo_pipeline_submit(pipe, &f, info.live ? capture_fps : info.fps, &res)) == EMO_EAGAIN) {
+                EmoFrame *g = NULL;
+                if (sink_drawn(&sk, pipe, &g, -1))
+                    break;
+            }
+            if (err) {
+                if (err != EMO_EAGAIN) {
+                    fprintf(stderr, "emoscope %s: analysis of frame %lld failed: %s\n", name, (long long)index,
+                            emo_strerror(err));
+                    sk.frame_status = err;
+                }
                 emo_frame_unref(&f);
                 break;
             }
@@ -333,43 +422,32 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
                 if (results_status) {
                     fprintf(stderr, "emoscope %s: writing results failed (%s); stopping\n", name,
                             emo_strerror(results_status));
-                    emo_frame_unref(&f);
                     break;
                 }
             }
             rep->events += res->n_events;
             if (audio && res->n_faces > 0 && res->faces[0].emotion.dominant >= 0) {
                 const EmoEmotionResult *er = &res->faces[0].emotion;
-                emo_audio_update(audio, f->pts, er->dominant, er->smoothed[er->dominant]);
+                emo_audio_update(audio, res->pts, er->dominant, er->smoothed[er->dominant]);
             }
-        }
-        if (wr && !writer_status) {
-            double te = emo_clock_now();
-            writer_status = emo_video_writer_write(wr, f);
-            encode_s += emo_clock_now() - te;
-            if (writer_status) {
-                fprintf(stderr, "emoscope %s: writing the video failed: %s\n", name, emo_strerror(writer_status));
-                emo_frame_unref(&f);
+            /* Frames already drawn go on now, without waiting. */
+            EmoFrame *g = NULL;
+            while (emo_pipeline_pending(pipe) > 0 && !sink_drawn_ready(&sk, pipe, &g))
+                ;
+            if (sk.failed)
                 break;
-            }
+            continue;
         }
-        if (viewer) {
-            if (job->pace && !info.live) {
-                double wall = emo_clock_now();
-                if (rep->frames == 1) {
-                    pace_wall0 = wall;
-                    pace_pts0 = f->pts;
-                }
-                sleep_s((f->pts - pace_pts0) - (wall - pace_wall0));
-            }
-            emo_viewer_present(viewer, f);
-            emo_frame_unref(&shown);
-            shown = f;
-            f = NULL;
-        }
-        emo_frame_unref(&f);
+        if (sink(&sk, f))
+            break;
     }
-    emo_frame_unref(&shown);
+    /* The frames still being drawn. */
+    while (pipe && emo_pipeline_pending(pipe) > 0) {
+        EmoFrame *g = NULL;
+        if (sink_drawn(&sk, pipe, &g, -1) > 0)
+            break;
+    }
+    emo_frame_unref(&sk.shown);
     if (pipe) {
         const EmoPipelineResult *res = NULL;
         emo_pipeline_finish(pipe, &res);
@@ -386,9 +464,9 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
         rep->written = emo_video_writer_frames(wr);
         double te = emo_clock_now();
         int cerr = emo_video_writer_close(&wr);
-        encode_s += emo_clock_now() - te;
-        if (!writer_status)
-            writer_status = cerr;
+        sk.encode_s += emo_clock_now() - te;
+        if (!sk.writer_status)
+            sk.writer_status = cerr;
     }
     rep->records = emo_results_count(res_w);
     int rerr = emo_results_close(&res_w);
@@ -419,7 +497,7 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
            vst.decode_seconds > 0 ? (double)vst.frames_decoded / vst.decode_seconds : 0.0,
            emo_pixfmt_name(info.pix_fmt));
     if (job->write_video) {
-        printf("encode_fps: %.1f\n", encode_s > 0 ? (double)rep->written / encode_s : 0.0);
+        printf("encode_fps: %.1f\n", sk.encode_s > 0 ? (double)rep->written / sk.encode_s : 0.0);
         printf("video: %s (%lld frames)\n", out.video, (long long)rep->written);
     }
     if (pipe) {
@@ -439,7 +517,7 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
      * ended it, its end means the stream stopped or the camera went away. */
     int live_stopped = info.live && source_status == EMO_EOF && !quit &&
                        !(cli->cfg.video.max_frames > 0 && vst.frames_decoded >= cli->cfg.video.max_frames);
-    if (writer_status || frame_status || results_status)
+    if (sk.writer_status || sk.frame_status || results_status)
         status = EMO_EXIT_FAIL;
     else if (interrupted)
         status = EMO_EXIT_INTERRUPTED;

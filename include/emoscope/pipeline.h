@@ -56,7 +56,9 @@ typedef struct EmoPipelineResult {
     int n_events;                /**< events that ended on this frame */
     EmoPipelineEvent events[EMO_PIPELINE_MAX_EVENTS];
     int detector_ran;
-    double t_face, t_emotion, t_motion, t_render; /**< seconds spent per stage on this frame */
+    double t_face, t_emotion, t_motion, t_render; /**< seconds spent per stage on this frame
+                                                   (t_render: 0 from emo_pipeline_submit(), see receive) */
+    double cpu_analysis, cpu_render; /**< CPU seconds of the analysing (drawing) thread on this frame */
 } EmoPipelineResult;
 
 typedef struct EmoPipeline EmoPipeline;
@@ -75,6 +77,31 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s);
  * valid until the next call. capture_fps is shown in the overlay (< 0: hidden).
  */
 int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, const EmoPipelineResult **res);
+
+/**
+ * Overlapped form of emo_pipeline_process(): analyses the frame now (the
+ * result is valid until the next submit or process call) and hands it to
+ * the pipeline's draw thread, which draws the overlay while the caller
+ * analyses the next frame. Takes the caller's reference (*frame is set to
+ * NULL on success); the frame comes back, drawn, from emo_pipeline_receive(),
+ * in submission order. Results are those of emo_pipeline_process().
+ * @return 0; EMO_EAGAIN when the draw thread holds every frame it may
+ * (receive one first; *frame is untouched); an analysis error.
+ */
+int emo_pipeline_submit(EmoPipeline *p, EmoFrame **frame, double capture_fps, const EmoPipelineResult **res);
+
+/**
+ * Takes back the oldest submitted frame once drawn; the caller owns the
+ * reference. Waits up to timeout_s (< 0: until drawn). t_render (may be
+ * NULL) receives the seconds its overlay took, cpu_render (may be NULL)
+ * the draw thread's CPU seconds on it.
+ * @return 0; EMO_EAGAIN when nothing is pending or nothing is ready in
+ * time; an overlay error (the frame is still returned).
+ */
+int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, double *t_render, double *cpu_render);
+
+/** Frames submitted and not yet received. */
+int emo_pipeline_pending(const EmoPipeline *p);
 
 /** Ends the stream: open micro-expression events of every face are closed
  *  and returned like those of a frame. */

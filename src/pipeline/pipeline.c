@@ -4,10 +4,13 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <emoscope/queue.h>
 #include <emoscope/render.h>
 
 /* Samples of smoothed probabilities kept per face for the live graph. */
@@ -36,16 +39,29 @@ typedef struct Slot {
     EmoMotion *motion;
     uint8_t *aligned;       /* aligned_size^2 gray, for optical flow */
     float (*aligned_lm)[2]; /* landmarks in the aligned face */
-    float lm2d[EMO_FACE_LANDMARKS * 2];
-    /* The graph's curves: the ensemble's Savitzky-Golay-filtered history. */
-    double graph_t[GRAPH_CAP];
-    float graph_p[GRAPH_CAP][EMO_EMOTION_COUNT];
-    int graph_n;
     /* Label of the last ended event, shown for a while. */
     const char *event_label;
     double event_until;
-    char region_label[48];  /* region name for display ("left brow") */
 } Slot;
+
+/* Everything the overlay of one frame needs, copied out of the analysis so
+ * that the next frame can be analysed while this one is drawn (the slots
+ * and the ensemble's history change under the draw thread otherwise). */
+#define DRAW_JOBS 3
+typedef struct DrawJob {
+    EmoFrame *frame;
+    EmoOverlayInput in;
+    EmoOverlayFace *faces;                          /* max_faces */
+    EmoOverlayModel (*models)[EMO_RENDER_MAX_MODELS];
+    float *lm;                                      /* max_faces x 468 x 2 */
+    char (*region)[48];                             /* region names for display ("left brow") */
+    /* The graph's curves: the ensemble's Savitzky-Golay-filtered history of the graphed face. */
+    double graph_t[GRAPH_CAP];
+    float graph_p[GRAPH_CAP][EMO_EMOTION_COUNT];
+    int draw;                                       /* 0: pass the frame through untouched */
+    int err;
+    double t_render, cpu_render;
+} DrawJob;
 
 struct EmoPipeline {
     EmoPipelineSettings s;
@@ -67,9 +83,12 @@ struct EmoPipeline {
     double threshold;
     int show_mesh, show_bars, show_graph;
     const char *status;
-    /* Overlay scratch. */
-    EmoOverlayFace *ov_faces;
-    EmoOverlayModel (*ov_models)[EMO_RENDER_MAX_MODELS];
+    /* Overlay snapshots; jobs[0] serves emo_pipeline_process, every job the draw thread. */
+    DrawJob *jobs;
+    EmoQueue *free_q, *draw_q, *done_q;
+    pthread_t draw_thread;
+    int draw_started;
+    int pending;                 /* frames submitted and not yet received */
     double analysis_t0;
     int64_t frames;
     double tot_face, tot_emotion, tot_motion, tot_render;
@@ -168,6 +187,11 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     p->show_bars = cfg->render.model_bars;
     p->show_graph = cfg->render.graph;
     int threads = cfg->general.threads > 0 ? cfg->general.threads : emo_cpu_count();
+    if (threads > 1 && threads >= emo_cpu_count())
+        emo_log(s->log, EMO_LOG_WARN,
+                "%d analysis threads on %d cores beside the capture and draw threads: XNNPACK's workers "
+                "spin-wait for a busy core (measured 8x-50x slower on 2 cores; `emoscope bench`); "
+                "general.threads = 1 is faster here", threads, emo_cpu_count());
 
     EmoFaceTrackerSettings fs;
     emo_face_tracker_default_settings(&fs);
@@ -205,10 +229,18 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     p->emo_crop = malloc((size_t)p->emo_size * (size_t)p->emo_size);
     p->slots = calloc((size_t)p->max_faces, sizeof(*p->slots));
     p->out_faces = calloc((size_t)p->max_faces, sizeof(*p->out_faces));
-    p->ov_faces = calloc((size_t)p->max_faces, sizeof(*p->ov_faces));
-    p->ov_models = calloc((size_t)p->max_faces, sizeof(*p->ov_models));
-    if (!p->emo_crop || !p->slots || !p->out_faces || !p->ov_faces || !p->ov_models)
+    p->jobs = calloc(DRAW_JOBS, sizeof(*p->jobs));
+    if (!p->emo_crop || !p->slots || !p->out_faces || !p->jobs)
         goto fail;
+    for (int j = 0; j < DRAW_JOBS; j++) {
+        DrawJob *jb = &p->jobs[j];
+        jb->faces = calloc((size_t)p->max_faces, sizeof(*jb->faces));
+        jb->models = calloc((size_t)p->max_faces, sizeof(*jb->models));
+        jb->lm = calloc((size_t)p->max_faces * EMO_FACE_LANDMARKS * 2, sizeof(*jb->lm));
+        jb->region = calloc((size_t)p->max_faces, sizeof(*jb->region));
+        if (!jb->faces || !jb->models || !jb->lm || !jb->region)
+            goto fail;
+    }
     size_t asz = (size_t)p->aligned_size * (size_t)p->aligned_size;
     for (int i = 0; i < p->max_faces; i++) {
         Slot *sl = &p->slots[i];
@@ -243,7 +275,6 @@ static Slot *slot_for(EmoPipeline *p, int id)
     if (!free_slot)
         return NULL;
     free_slot->id = id;
-    free_slot->graph_n = 0;
     free_slot->event_label = NULL;
     free_slot->track = -1;
     if (free_slot->motion)
@@ -282,19 +313,12 @@ static void slot_release(EmoPipeline *p, Slot *sl, double now)
     sl->id = -1;
 }
 
-/* Savitzky-Golay curves of the recent history for the overlay graph. */
-static void update_graph(EmoPipeline *p, Slot *sl)
-{
-    if (!p->overlay || !p->show_graph)
-        return;
-    int n = emo_ensemble_history(p->ensemble, sl->id, 1, sl->graph_t, sl->graph_p, GRAPH_CAP);
-    sl->graph_n = n > 0 ? n : 0;
-}
-
-static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *pf, EmoOverlayFace *of,
-                              EmoOverlayModel *models, double pts)
+static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *pf, DrawJob *jb, int k, double pts)
 {
     const EmoFace *f = &pf->face;
+    EmoOverlayFace *of = &jb->faces[k];
+    EmoOverlayModel *models = jb->models[k];
+    float *lm = jb->lm + (size_t)k * EMO_FACE_LANDMARKS * 2;
     memset(of, 0, sizeof(*of));
     of->id = f->id;
     of->x = f->box[0];
@@ -302,10 +326,10 @@ static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *p
     of->w = f->box[2];
     of->h = f->box[3];
     for (int i = 0; i < EMO_FACE_LANDMARKS; i++) {
-        sl->lm2d[2 * i] = f->landmarks[i][0];
-        sl->lm2d[2 * i + 1] = f->landmarks[i][1];
+        lm[2 * i] = f->landmarks[i][0];
+        lm[2 * i + 1] = f->landmarks[i][1];
     }
-    of->landmarks = sl->lm2d;
+    of->landmarks = lm;
     of->n_landmarks = EMO_FACE_LANDMARKS;
     const EmoEmotionResult *er = &pf->emotion;
     memcpy(of->probs_raw, er->fused, sizeof(of->probs_raw));
@@ -322,9 +346,6 @@ static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *p
     }
     of->models = models;
     of->n_models = nm;
-    of->history_t = sl->graph_t;
-    of->history_probs = &sl->graph_p[0][0];
-    of->n_history = sl->graph_n;
     int r = pf->motion_active_region;
     if (r >= 0) {
         const EmoRegionMotion *rm = &pf->motion.region[r];
@@ -336,11 +357,11 @@ static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *p
             cy += f->landmarks[idx[i]][1];
         }
         of->micro.active = 1;
-        snprintf(sl->region_label, sizeof(sl->region_label), "%s", emo_region_name(r));
-        for (char *c = sl->region_label; *c; c++)
+        snprintf(jb->region[k], sizeof(jb->region[k]), "%s", emo_region_name(r));
+        for (char *c = jb->region[k]; *c; c++)
             if (*c == '_')
                 *c = ' ';
-        of->micro.region = sl->region_label;
+        of->micro.region = jb->region[k];
         of->micro.cx = n ? (float)(cx / n) : f->box[0] + f->box[2] / 2;
         of->micro.cy = n ? (float)(cy / n) : f->box[1] + f->box[3] / 2;
         of->micro.angle = (float)(-rm->direction_deg * M_PI / 180.0);
@@ -359,15 +380,120 @@ static void fill_overlay_face(EmoPipeline *p, Slot *sl, const EmoPipelineFace *p
     }
 }
 
-int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, const EmoPipelineResult **res)
+/* Points drawn per curve at most: the plot is about 180 x scale pixels wide
+ * (about 400 at 1080p), so one point per 2 pixels or more. Stroking seven
+ * 600-point curves (10 s at 60 fps) was the overlay's largest cost. */
+#define GRAPH_POINTS 100
+
+/* Keeps every k-th sample of the graphed span (the newest always), in place,
+ * so that at most about GRAPH_POINTS remain; returns the new count. The
+ * curves are already Savitzky-Golay smoothed: the picture does not change. */
+static int decimate_graph(DrawJob *jb, int n, double span)
 {
-    *res = NULL;
+    if (n < 2)
+        return n;
+    int first = n - 1;
+    double t0 = jb->graph_t[n - 1] - span;
+    while (first > 0 && jb->graph_t[first - 1] >= t0)
+        first--;
+    if (first > 0)
+        first--; /* one point before the span: the curve enters from the left edge */
+    int m = n - first;
+    int step = (m + GRAPH_POINTS - 1) / GRAPH_POINTS;
+    if (step <= 1 && first == 0)
+        return n;
+    /* Indices kept, oldest first: n-1, n-1-step, ... down to >= first. */
+    int k0 = (n - 1 - first) % step + first, w = 0;
+    for (int i = k0; i < n; i += step, w++) {
+        jb->graph_t[w] = jb->graph_t[i];
+        memmove(jb->graph_p[w], jb->graph_p[i], sizeof(jb->graph_p[w]));
+    }
+    return w;
+}
+
+/* Copies what the overlay of this frame shows into jb (analysis thread). */
+static void fill_job(EmoPipeline *p, DrawJob *jb, const EmoFrame *frame, double capture_fps)
+{
+    const EmoPipelineResult *r = &p->result;
+    jb->draw = p->overlay && frame->fmt == EMO_PIX_BGRA;
+    jb->err = 0;
+    jb->t_render = 0;
+    if (!jb->draw)
+        return;
+    int graph_face = 0;
+    for (int i = 0; i < r->n_faces; i++) {
+        Slot *sl = slot_for(p, r->faces[i].face.id);
+        fill_overlay_face(p, sl, &r->faces[i], jb, i, frame->pts);
+        if (r->faces[i].face.id < r->faces[graph_face].face.id)
+            graph_face = i; /* the oldest track is graphed */
+    }
+    /* Only the graphed face's curves are drawn: only they are filtered and copied. */
+    if (p->show_graph && r->n_faces > 0) {
+        EmoOverlayFace *of = &jb->faces[graph_face];
+        int n = emo_ensemble_history(p->ensemble, of->id, 1, jb->graph_t, jb->graph_p, GRAPH_CAP);
+        of->history_t = jb->graph_t;
+        of->history_probs = &jb->graph_p[0][0];
+        of->n_history = decimate_graph(jb, n > 0 ? n : 0, p->cfg->render.graph_seconds);
+    }
+    double now = emo_clock_now();
+    double elapsed = now - p->analysis_t0;
+    jb->in = (EmoOverlayInput){
+        .faces = jb->faces,
+        .n_faces = r->n_faces,
+        .graph_face = graph_face,
+        .capture_fps = capture_fps,
+        .analysis_fps = elapsed > 0 && p->frames > 1 ? (double)(p->frames - 1) / elapsed : -1,
+        .pts = frame->pts,
+        .wallclock = emo_wallclock_now(),
+        .show_mesh = p->show_mesh,
+        .show_model_bars = p->show_bars,
+        .show_graph = p->show_graph,
+        .status = p->status,
+    };
+}
+
+/* CPU seconds of the calling thread: unlike wall time, not inflated by other
+ * processes' load (but it does include the XNNPACK workers only when threads = 1). */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void draw_job(EmoPipeline *p, DrawJob *jb)
+{
+    if (!jb->draw)
+        return;
+    double t0 = emo_clock_now(), c0 = thread_cpu();
+    jb->err = emo_overlay_draw(p->overlay, jb->frame, &jb->in);
+    jb->t_render = emo_clock_now() - t0;
+    jb->cpu_render = thread_cpu() - c0;
+}
+
+/* The draw thread: overlays frames in submission order. */
+static void *draw_main(void *arg)
+{
+    EmoPipeline *p = arg;
+    void *item;
+    while (emo_queue_pop(p->draw_q, &item, -1) == 0) {
+        DrawJob *jb = item;
+        draw_job(p, jb);
+        if (emo_queue_push(p->done_q, jb) != 0)
+            break;
+    }
+    return NULL;
+}
+
+/* Analysis of one frame, everything but the drawing. */
+static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
+{
     EmoPipelineResult *r = &p->result;
     r->index = frame->index;
     r->pts = frame->pts;
     r->n_faces = 0;
     r->n_events = 0;
-    double t0 = emo_clock_now();
+    double t0 = emo_clock_now(), c0 = thread_cpu();
     if (p->frames == 0)
         p->analysis_t0 = t0;
     int err = emo_face_tracker_process(p->tracker, frame, &p->faces);
@@ -446,48 +572,119 @@ int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, co
             if ((err = track_add_sample(t, frame->pts, pf->emotion.smoothed)))
                 return err;
         }
-        update_graph(p, sl);
     }
     /* Faces no longer tracked. */
     for (int i = 0; i < p->max_faces; i++)
         if (p->slots[i].id >= 0 && !p->slots[i].seen)
             slot_release(p, &p->slots[i], frame->pts);
 
-    double tr = emo_clock_now();
+    r->cpu_analysis = thread_cpu() - c0;
     p->frames++;
-    if (p->overlay && frame->fmt == EMO_PIX_BGRA) {
-        int graph_face = 0;
-        for (int i = 0; i < r->n_faces; i++) {
-            Slot *sl = slot_for(p, r->faces[i].face.id);
-            fill_overlay_face(p, sl, &r->faces[i], &p->ov_faces[i], p->ov_models[i], frame->pts);
-            if (r->faces[i].face.id < r->faces[graph_face].face.id)
-                graph_face = i; /* the oldest track is graphed */
-        }
-        double elapsed = tr - p->analysis_t0;
-        EmoOverlayInput in = {
-            .faces = p->ov_faces,
-            .n_faces = r->n_faces,
-            .graph_face = graph_face,
-            .capture_fps = capture_fps,
-            .analysis_fps = elapsed > 0 && p->frames > 1 ? (double)(p->frames - 1) / elapsed : -1,
-            .pts = frame->pts,
-            .wallclock = emo_wallclock_now(),
-            .show_mesh = p->show_mesh,
-            .show_model_bars = p->show_bars,
-            .show_graph = p->show_graph,
-            .status = p->status,
-        };
-        if ((err = emo_overlay_draw(p->overlay, frame, &in)))
-            return err;
-    }
-    r->t_render = emo_clock_now() - tr;
     p->tot_face += r->t_face;
     p->tot_emotion += r->t_emotion;
     p->tot_motion += r->t_motion;
-    p->tot_render += r->t_render;
     p->last_pts = frame->pts;
-    *res = r;
     return 0;
+}
+
+int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, const EmoPipelineResult **res)
+{
+    *res = NULL;
+    if (p->pending)
+        return EMO_EINVAL; /* frames submitted to the draw thread come back through emo_pipeline_receive() first */
+    int err = analyze_frame(p, frame);
+    if (err)
+        return err;
+    DrawJob *jb = &p->jobs[0];
+    jb->frame = frame;
+    fill_job(p, jb, frame, capture_fps);
+    draw_job(p, jb);
+    jb->frame = NULL;
+    p->result.t_render = jb->t_render;
+    p->result.cpu_render = jb->cpu_render;
+    p->tot_render += jb->t_render;
+    if (jb->err)
+        return jb->err;
+    *res = &p->result;
+    return 0;
+}
+
+static int start_draw_thread(EmoPipeline *p)
+{
+    if (p->draw_started)
+        return 0;
+    int err;
+    if ((err = emo_queue_open(&p->free_q, DRAW_JOBS, EMO_QUEUE_BLOCK, NULL)) ||
+        (err = emo_queue_open(&p->draw_q, DRAW_JOBS, EMO_QUEUE_BLOCK, NULL)) ||
+        (err = emo_queue_open(&p->done_q, DRAW_JOBS, EMO_QUEUE_BLOCK, NULL)))
+        return err;
+    for (int j = 0; j < DRAW_JOBS; j++)
+        if ((err = emo_queue_push(p->free_q, &p->jobs[j])))
+            return err;
+    if (pthread_create(&p->draw_thread, NULL, draw_main, p) != 0)
+        return EMO_ENOMEM;
+    p->draw_started = 1;
+    return 0;
+}
+
+int emo_pipeline_submit(EmoPipeline *p, EmoFrame **frame, double capture_fps, const EmoPipelineResult **res)
+{
+    *res = NULL;
+    if (!frame || !*frame)
+        return EMO_EINVAL;
+    int err = start_draw_thread(p);
+    if (err)
+        return err;
+    void *item = NULL;
+    if (emo_queue_pop(p->free_q, &item, 0) != 0)
+        return EMO_EAGAIN; /* every snapshot is out: receive a frame first */
+    DrawJob *jb = item;
+    if ((err = analyze_frame(p, *frame))) {
+        emo_queue_push(p->free_q, jb);
+        return err;
+    }
+    jb->frame = *frame;
+    *frame = NULL;
+    fill_job(p, jb, jb->frame, capture_fps);
+    p->result.t_render = 0;
+    p->result.cpu_render = 0;
+    if ((err = emo_queue_push(p->draw_q, jb))) {
+        *frame = jb->frame;
+        jb->frame = NULL;
+        emo_queue_push(p->free_q, jb);
+        return err;
+    }
+    p->pending++;
+    *res = &p->result;
+    return 0;
+}
+
+int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, double *t_render, double *cpu_render)
+{
+    *frame = NULL;
+    if (!p->pending)
+        return EMO_EAGAIN;
+    void *item = NULL;
+    int err = emo_queue_pop(p->done_q, &item, timeout_s);
+    if (err)
+        return err == EMO_ETIMEDOUT ? EMO_EAGAIN : err;
+    DrawJob *jb = item;
+    p->pending--;
+    *frame = jb->frame;
+    jb->frame = NULL;
+    err = jb->err;
+    p->tot_render += jb->t_render;
+    if (t_render)
+        *t_render = jb->t_render;
+    if (cpu_render)
+        *cpu_render = jb->cpu_render;
+    emo_queue_push(p->free_q, jb);
+    return err;
+}
+
+int emo_pipeline_pending(const EmoPipeline *p)
+{
+    return p->pending;
 }
 
 int emo_pipeline_finish(EmoPipeline *p, const EmoPipelineResult **res)
@@ -755,6 +952,21 @@ void emo_pipeline_close(EmoPipeline **pp)
         return;
     EmoPipeline *p = *pp;
     *pp = NULL;
+    if (p->draw_started) {
+        emo_queue_abort(p->draw_q);
+        pthread_join(p->draw_thread, NULL);
+    }
+    for (int j = 0; p->jobs && j < DRAW_JOBS; j++) {
+        emo_frame_unref(&p->jobs[j].frame);
+        free(p->jobs[j].faces);
+        free(p->jobs[j].models);
+        free(p->jobs[j].lm);
+        free(p->jobs[j].region);
+    }
+    free(p->jobs);
+    emo_queue_free(&p->free_q);
+    emo_queue_free(&p->draw_q);
+    emo_queue_free(&p->done_q);
     emo_face_tracker_close(&p->tracker);
     emo_ensemble_close(&p->ensemble);
     emo_overlay_close(&p->overlay);
@@ -771,8 +983,6 @@ void emo_pipeline_close(EmoPipeline **pp)
     free(p->tracks);
     free(p->slots);
     free(p->out_faces);
-    free(p->ov_faces);
-    free(p->ov_models);
     free(p->emo_crop);
     free(p);
 }

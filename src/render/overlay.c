@@ -291,7 +291,9 @@ static void draw_mesh(Ctx *c, const EmoOverlayFace *f)
         cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
         cairo_set_line_width(cr, fmax(1.0, 1.1 * c->s));
         cairo_set_source_rgba(cr, 0.85, 0.95, 1.0, 0.8);
+        cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
         cairo_stroke(cr);
+        cairo_set_antialias(cr, CAIRO_ANTIALIAS_DEFAULT);
     }
     if (st == EMO_MESH_STYLE_POINTS || st == EMO_MESH_STYLE_BOTH) {
         double r = fmax(1.0, 1.25 * c->s);
@@ -677,6 +679,7 @@ static void draw_graph(Ctx *c, const EmoOverlayFace *f)
     cairo_rectangle(cr, plot.x, plot.y - 2 * s, plot.w, plot.h + 4 * s);
     cairo_clip(cr);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
     /* Dominant last so it lies on top. */
     for (int k = 0; k < EMO_RENDER_EMOTIONS; k++) {
         int e = k;
