@@ -24,9 +24,12 @@ typedef struct Track {
     int64_t frames;
     double first_t, last_t, prev_t;
     double dominant_time[EMO_EMOTION_COUNT];
+    int last_dominant;      /* dominant emotion of the previous frame, -1 none */
     double *t;
     float *p;               /* n x 7 smoothed probabilities */
     int n, cap;
+    int64_t offered;        /* samples offered to the history */
+    int stride;             /* one sample in `stride` is kept (a power of 2) */
     EmoPipelineEvent *events;
     int n_events, cap_events;
 } Track;
@@ -129,12 +132,33 @@ static Track *track_get(EmoPipeline *p, int id)
     memset(t, 0, sizeof(*t));
     t->id = id;
     t->prev_t = NAN;
+    t->last_dominant = -1;
+    t->stride = 1;
     return t;
 }
 
 /* Amortised growth: the history of a run grows by doubling. */
+/* The chart's history of one face is bounded: past TRACK_MAX_SAMPLES it
+ * keeps every other sample and halves its rate, so a run of any length
+ * (live soak, days) needs at most ~2 MB per face; the chart only needs a
+ * few thousand points anyway. */
+#define TRACK_MAX_SAMPLES 65536
+
 static int track_add_sample(Track *t, double pts, const float *probs)
 {
+    if (t->stride < 1)
+        t->stride = 1;
+    if (t->offered++ % t->stride != 0)
+        return 0;
+    if (t->n == TRACK_MAX_SAMPLES) {
+        for (int i = 0; i < t->n / 2; i++) {
+            t->t[i] = t->t[2 * i];
+            memcpy(t->p + (size_t)i * EMO_EMOTION_COUNT, t->p + (size_t)(2 * i) * EMO_EMOTION_COUNT,
+                   sizeof(float) * EMO_EMOTION_COUNT);
+        }
+        t->n /= 2;
+        t->stride *= 2;
+    }
     if (t->n == t->cap) {
         int cap = t->cap ? t->cap * 2 : 1024;
         double *nt = realloc(t->t, sizeof(double) * (size_t)cap);
@@ -561,11 +585,9 @@ static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
             Track *t = &p->tracks[sl->track];
             /* Time per dominant emotion: each frame counts until the next one. */
             double dt = isnan(t->prev_t) ? 0 : frame->pts - t->prev_t;
-            if (dt > 0 && t->n > 0) {
-                int d = emo_emotion_argmax(t->p + (size_t)(t->n - 1) * EMO_EMOTION_COUNT);
-                if (d >= 0)
-                    t->dominant_time[d] += dt;
-            }
+            if (dt > 0 && t->last_dominant >= 0)
+                t->dominant_time[t->last_dominant] += dt;
+            t->last_dominant = emo_emotion_argmax(pf->emotion.smoothed);
             t->prev_t = frame->pts;
             t->last_t = frame->pts;
             t->frames++;
