@@ -16,15 +16,6 @@
 #include <emoscope/video.h>
 #include <emoscope/viewer.h>
 
-/* Fontconfig (under Cairo's text) keeps a small per-thread cache that it
- * never frees; the overlay's draw thread makes one (about 1 kB, once). Same
- * suppression as the render tests, for builds with LeakSanitizer. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig\n";
-}
-
 /* The only state a signal handler touches. */
 static volatile sig_atomic_t g_interrupted;
 
@@ -229,6 +220,11 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     int quit = 0, paused = 0, recording = 0, rec_count = 0;
     char rec_path[EMO_PATH_MAX + 64] = "";
 
+    /* A file over RLIMIT_FSIZE or a closed pipe must be a write error (EFBIG,
+     * EPIPE) that ends the job cleanly, not a signal that kills it. */
+    signal(SIGXFSZ, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+
     int need_dir = job->write_video || job->write_results || job->write_chart || job->viewer;
     if (need_dir && emo_mkdirs(job->out_dir) != 0) {
         fprintf(stderr, "emoscope %s: cannot create output folder '%s': %s\n", name, job->out_dir,
@@ -311,8 +307,22 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     double fps_t0 = emo_clock_now();
     int64_t fps_frames = 0;
     double capture_fps = -1;
+    const double stats_every = cli->cfg.general.stats_interval;
+    double stats_t = emo_clock_now();
+    int64_t stats_frames = 0;
     Sink sk = { .name = name, .wr = &wr, .viewer = viewer, .pace = job->pace && !info.live };
     while (!quit) {
+        if (stats_every > 0 && emo_clock_now() - stats_t >= stats_every) {
+            /* Progress for long and live runs (soak tests read it). */
+            EmoVideoStats pst;
+            emo_video_stats(src, &pst);
+            double now = emo_clock_now();
+            fprintf(stderr, "stats: t=%.1f s frames=%lld fps=%.1f dropped=%lld decode_errors=%lld reconnects=%lld\n",
+                    now - t0, (long long)rep->frames, (double)(rep->frames - stats_frames) / (now - stats_t),
+                    (long long)pst.frames_dropped, (long long)pst.decode_errors, (long long)pst.reconnects);
+            stats_t = now;
+            stats_frames = rep->frames;
+        }
         if (g_interrupted) {
             emo_video_stop(src);
             break;
@@ -481,6 +491,8 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
            info.src_height, info.fps);
     printf("frames: %lld\n", (long long)rep->frames);
     printf("dropped: %lld\n", (long long)rep->dropped);
+    if (info.live)
+        printf("reconnects: %lld\n", (long long)vst.reconnects);
     printf("decode_fps: %.1f (decode + conversion to %s, capture thread)\n",
            vst.decode_seconds > 0 ? (double)vst.frames_decoded / vst.decode_seconds : 0.0,
            emo_pixfmt_name(info.pix_fmt));
@@ -501,16 +513,25 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     if (need_dir)
         printf("outputs: %s\n", job->out_dir);
 
+    /* A live source (camera, stream) has no natural end: unless max_frames
+     * ended it, its end means the stream stopped or the camera went away. */
+    int live_stopped = info.live && source_status == EMO_EOF && !quit &&
+                       !(cli->cfg.video.max_frames > 0 && vst.frames_decoded >= cli->cfg.video.max_frames);
     if (sk.writer_status || sk.frame_status || results_status)
         status = EMO_EXIT_FAIL;
     else if (interrupted)
         status = EMO_EXIT_INTERRUPTED;
+    else if (live_stopped)
+        status = rep->frames > 0 ? EMO_EXIT_PARTIAL : EMO_EXIT_FAIL;
     else if (quit || source_status == EMO_EOF)
         status = EMO_EXIT_OK;
     else
         status = rep->frames > 0 ? EMO_EXIT_PARTIAL : EMO_EXIT_FAIL;
     if (src_err[0])
         fprintf(stderr, "emoscope %s: %s\n", name, src_err);
+    if (live_stopped)
+        fprintf(stderr, "emoscope %s: the live source %s stopped (stream ended or camera unplugged)%s\n", name,
+                job->source, cli->cfg.video.reconnect ? "" : "; set video.reconnect=true to reconnect instead");
     if (status == EMO_EXIT_PARTIAL)
         fprintf(stderr, "emoscope %s: the input ended early; the results up to frame %lld are complete\n", name,
                 (long long)rep->frames);
@@ -518,6 +539,7 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
         fprintf(stderr, "emoscope %s: interrupted; the results up to frame %lld are complete\n", name,
                 (long long)rep->frames);
     printf("status: %s\n", status == EMO_EXIT_OK            ? "ok"
+                           : live_stopped                   ? "partial: the live source stopped"
                            : status == EMO_EXIT_PARTIAL     ? "partial: the input broke"
                            : status == EMO_EXIT_INTERRUPTED ? "interrupted"
                                                             : "failed");

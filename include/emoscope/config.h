@@ -29,6 +29,7 @@ typedef struct EmoGeneralSettings {
     int threads;                 /**< worker threads for analysis (XNNPACK pool); 0 = all cores */
     char models_dir[EMO_PATH_MAX]; /**< where model files are; empty = built-in default */
     char output_dir[EMO_PATH_MAX]; /**< where outputs go */
+    double stats_interval;       /**< seconds between progress lines on stderr (run/analyze); 0 = none */
 } EmoGeneralSettings;
 
 typedef struct EmoVideoSettings {
@@ -106,6 +107,12 @@ typedef struct EmoMotionSettings {
     double rest_time;            /**< s: time constant of the rest position */
     double hysteresis;           /**< ratio: events last while above threshold x hysteresis */
     int release_frames;          /**< frames under the lower threshold that end an event */
+    char spotter[16];            /**< "transient" (default: rise-and-return in a short window) or "rest" (original) */
+    double window;               /**< s: half window k of the transient spotter (lookahead latency) */
+    double return_ratio;         /**< transient: p(t) must stand out from p(t-k) and p(t+k) by this x |e| */
+    double noise_gain;           /**< transient: threshold >= this x the region's recent mean |e| (0 = off) */
+    double noise_time;           /**< s: time constant of that recent mean */
+    int local;                   /**< transient: drop bilateral eye motion (blinks, gaze) and jaw motion */
 } EmoMotionSettings;
 
 typedef struct EmoRenderSettings {

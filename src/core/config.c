@@ -20,6 +20,7 @@ static const EmoSettingDesc table[] = {
     I(general, threads, "threads", "1", 0, 64, "analysis threads (XNNPACK pool); 0 = all cores"),
     S(general, models_dir, "", "model folder; empty = the one `make models` installed"),
     S(general, output_dir, "out", "folder for results, video, chart, screenshots"),
+    D(general, stats_interval, "s", "0", 0, 86400, "seconds between progress lines (frames, fps, dropped, reconnects) on stderr; 0 = none"),
 
     S(video, source, "", "file, /dev/videoN, rtsp/http URL, image, folder or pattern; empty = first camera, else the sample clip"),
     I(video, width, "px", "1920", 16, 16384, "frame width asked of a camera"),
@@ -89,6 +90,12 @@ static const EmoSettingDesc table[] = {
     D(motion, rest_time, "s", "0.5", 0.05, 60, "time constant with which a region's rest position follows it (slow drifts and held expressions fade)"),
     D(motion, hysteresis, "ratio", "0.3", 0.05, 1, "an event lasts while its magnitude stays above threshold x this"),
     I(motion, release_frames, "frames", "2", 1, 100, "frames under the lower threshold that end an event"),
+    S(motion, spotter, "transient", "event spotter: transient (a region's rise and return within +-window, relative to its recent noise; blinks, gaze shifts and jaw motion dropped) or rest (the original rule: displacement from a slowly following rest position)"),
+    D(motion, window, "s", "0.2", 0.02, 2, "transient spotter: half window k; e(t) = p(t) - (p(t-k) + p(t+k))/2 of a region's position p; events are known k late"),
+    D(motion, return_ratio, "ratio", "0.4", 0, 1, "transient spotter: an event starts only where p(t) stands out from both p(t-k) and p(t+k) by at least this x the length of e (not on the flank of a movement, not on a step)"),
+    D(motion, noise_gain, "ratio", "2.5", 0, 100, "transient spotter: a region's threshold is at least this x its recent mean length of e (talking, jitter); 0 = fixed threshold"),
+    D(motion, noise_time, "s", "0.7", 0.1, 600, "transient spotter: time constant of a region's recent mean length of e"),
+    B(motion, local, "true", "transient spotter: drop eye events the other eye shares (blinks, gaze shifts) and lower-lip/chin events they share (jaw, talking)"),
 
     B(render, overlay, "true", "draw the overlay"),
     B(render, mesh, "true", "draw the face mesh"),

@@ -239,6 +239,7 @@ int emo_results_write(EmoResultsWriter *w, const cJSON *rec)
     if (w->error)
         return w->error;
     int err = 0;
+    const off_t jsonl_good = w->jsonl.good;
     if (w->jsonl.fd >= 0) {
         char *s = cJSON_PrintUnformatted(rec);
         if (!s)
@@ -270,6 +271,11 @@ int emo_results_write(EmoResultsWriter *w, const cJSON *rec)
             err = format_csv(w, rec, &w->line);
         if (!err)
             err = sink_write(w, &w->csv, w->line.p, w->line.len);
+        if (err && w->jsonl.fd >= 0 && w->jsonl.good > jsonl_good) {
+            /* The record is in neither file or in both: take it out of the JSONL. */
+            if (ftruncate(w->jsonl.fd, jsonl_good) == 0 && lseek(w->jsonl.fd, jsonl_good, SEEK_SET) >= 0)
+                w->jsonl.good = jsonl_good;
+        }
     }
 done:
     if (err)

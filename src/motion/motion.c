@@ -29,6 +29,13 @@ typedef struct RegionTrack {
     double onset_pts, last_pts, apex_pts;
     float apex_mag, apex_dx, apex_dy;
     float prev_mag;
+    /* transient spotter (samples are counted from the track's first flow) */
+    float qpx[HIST], qpy[HIST];   /* integrated position per sample */
+    float ex[HIST], ey[HIST];     /* e at each evaluated sample */
+    float noise;                  /* recent mean |e|, threshold units */
+    int tactive, tbelow;
+    int64_t t_onset, t_last, t_apex, t_last_offset; /* samples */
+    float t_lo, t_amag, t_aex, t_aey;
 } RegionTrack;
 
 struct EmoMotion {
@@ -50,6 +57,11 @@ struct EmoMotion {
     int nev;
     int64_t last_frame;
     double last_pts, dt;
+    int transient;                /* spotter: 1 transient, 0 rest (original) */
+    int k;                        /* transient half window, samples (0 until known) */
+    int64_t nq;                   /* samples with a position */
+    int64_t qframe[HIST];
+    double qpts[HIST];
 };
 
 void emo_motion_default_settings(EmoMotionSettings *s)
@@ -104,6 +116,16 @@ static int check(const EmoMotionSettings *s, int size, const EmoLogger *lg)
                 "out of range", s->reference_size, s->rest_time, s->hysteresis, s->release_frames);
         return EMO_EINVAL;
     }
+    if (strcmp(s->spotter, "transient") && strcmp(s->spotter, "rest")) {
+        emo_log(lg, EMO_LOG_ERROR, "motion: spotter \"%s\": use transient or rest", s->spotter);
+        return EMO_EINVAL;
+    }
+    if (!(s->window >= 0.02 && s->window <= 2) || !(s->return_ratio >= 0 && s->return_ratio <= 1) ||
+        !(s->noise_gain >= 0 && s->noise_gain <= 100) || !(s->noise_time >= 0.1 && s->noise_time <= 600)) {
+        emo_log(lg, EMO_LOG_ERROR, "motion: window %g, return_ratio %g, noise_gain %g or noise_time %g out of range",
+                s->window, s->return_ratio, s->noise_gain, s->noise_time);
+        return EMO_EINVAL;
+    }
     return 0;
 }
 
@@ -122,6 +144,7 @@ int emo_motion_open(EmoMotion **out, const EmoMotionSettings *s, int aligned_siz
     m->lg = lg;
     m->size = aligned_size;
     m->unit = s->reference_size / aligned_size;
+    m->transient = !strcmp(s->spotter, "transient");
     EmoFlowSettings fs;
     emo_flow_default_settings(&fs);
     fs.width = fs.height = aligned_size;
@@ -165,9 +188,11 @@ void emo_motion_reset(EmoMotion *m)
     m->has_field = 0;
     m->nev = 0;
     m->dt = 0;
+    m->k = 0;
+    m->nq = 0;
     memset(m->tr, 0, sizeof(m->tr));
     for (int r = 0; r < EMO_REGION_COUNT; r++)
-        m->tr[r].last_offset = INT64_MIN;
+        m->tr[r].last_offset = m->tr[r].t_last_offset = INT64_MIN;
 }
 
 double emo_motion_threshold_px(const EmoMotion *m)
@@ -513,6 +538,163 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
         t->hn++;
 }
 
+
+/* ---- transient spotter (docs/motion.md, "Spotting") ---------------------
+ * Per region, the integrated compensated flow p(s) (its position, one
+ * sample per push) gives e(c) = p(c) - (p(c-k) + p(c+k)) / 2 at c = s - k:
+ * how far the region stands out from the straight line between where it
+ * was k samples before and where it is k samples after. A rise and return
+ * within 2k samples gives its full amplitude, linear drifts give nothing
+ * and a step (a held expression starting) gives half of it, with
+ * |p(c+k) - p(c-k)| showing that the region did not return. */
+
+#define GLOBAL_REGIONS 5 /* other regions sharing a movement that make it a head movement */
+#define RING(i) ((int)(((i) % HIST + HIST) % HIST))
+
+static float proj(const RegionTrack *t, int64_t c)
+{
+    float n = hypotf(t->t_aex, t->t_aey);
+    return n > 0 ? (t->ex[RING(c)] * t->t_aex + t->ey[RING(c)] * t->t_aey) / n : 0;
+}
+
+/* Whether region r's movement at sample c is shared with a partner region
+ * (same direction, at least half as large): both eyes (blink, gaze shift),
+ * lower lip and chin (the jaw: talking, mouth opening). */
+static int shared_motion(const EmoMotion *m, int r, int64_t c)
+{
+    int partner = r == EMO_REGION_LEFT_EYE    ? EMO_REGION_RIGHT_EYE
+                  : r == EMO_REGION_RIGHT_EYE ? EMO_REGION_LEFT_EYE
+                  : r == EMO_REGION_LOWER_LIP ? EMO_REGION_CHIN
+                  : r == EMO_REGION_CHIN      ? EMO_REGION_LOWER_LIP
+                                              : -1;
+    const RegionTrack *a = &m->tr[r];
+    int i = RING(c), together = 0;
+    float na = hypotf(a->ex[i], a->ey[i]);
+    for (int o = 0; o < EMO_REGION_COUNT; o++) {
+        if (o == r)
+            continue;
+        const RegionTrack *b = &m->tr[o];
+        float nb = hypotf(b->ex[i], b->ey[i]);
+        float dot = a->ex[i] * b->ex[i] + a->ey[i] * b->ey[i];
+        int same = nb >= 0.5f * na && dot > 0.5f * na * nb;
+        if (same && o == partner)
+            return 1;
+        together += same;
+    }
+    /* Many regions moving the same way at once: the head (what the affine
+     * compensation left, e.g. the parallax of a turn), not a local movement. */
+    return together >= GLOBAL_REGIONS;
+}
+
+static void end_transient(EmoMotion *m, int r)
+{
+    RegionTrack *t = &m->tr[r];
+    t->tactive = 0;
+    /* The event spans the frames around the apex, within +-k, where the
+     * region stands out from the straight line between p(apex-k) and
+     * p(apex+k) by at least hysteresis x its apex (in the apex direction). */
+    const int k = m->k;
+    const int64_t a = t->t_apex;
+    const float n = hypotf(t->t_aex, t->t_aey);
+    const float ux = n > 0 ? t->t_aex / n : 0, uy = n > 0 ? t->t_aey / n : 0;
+    const int ib = RING(a - k), ia = RING(a + k);
+#define STANDOUT(j)                                                                                              \
+    (((t->qpx[RING(j)] - (t->qpx[ib] + (t->qpx[ia] - t->qpx[ib]) * (float)((j) - (a - k)) / (float)(2 * k))) * ux + \
+      (t->qpy[RING(j)] - (t->qpy[ib] + (t->qpy[ia] - t->qpy[ib]) * (float)((j) - (a - k)) / (float)(2 * k))) * uy))
+    const float lo = (float)m->s.hysteresis * STANDOUT(a);
+    int64_t on = a, off = a;
+    while (on - 1 > a - k && on - 1 > t->t_last_offset && STANDOUT(on - 1) >= lo)
+        on--;
+    while (off + 1 < a + k && STANDOUT(off + 1) >= lo)
+        off++;
+#undef STANDOUT
+    t->t_onset = on;
+    t->t_last = off;
+    t->t_last_offset = t->t_last;
+    double dur = m->qpts[RING(t->t_last)] - m->qpts[RING(t->t_onset)] + m->dt;
+    if (dur + 1e-9 < m->s.min_duration)
+        return;
+    if (m->s.local && shared_motion(m, r, t->t_apex))
+        return;
+    EmoMotionEvent *e = &m->ev[m->nev++];
+    e->onset = m->qframe[RING(t->t_onset)];
+    e->apex = m->qframe[RING(t->t_apex)];
+    e->offset = m->qframe[RING(t->t_last)];
+    e->onset_pts = m->qpts[RING(t->t_onset)];
+    e->apex_pts = m->qpts[RING(t->t_apex)];
+    e->offset_pts = m->qpts[RING(t->t_last)];
+    e->duration = dur;
+    e->region = (EmoRegion)r;
+    e->peak_dx = t->t_aex;
+    e->peak_dy = t->t_aey;
+    e->direction = emo_direction_classify(e->peak_dx, e->peak_dy);
+    e->peak_magnitude = (float)(hypot(e->peak_dx, e->peak_dy) * m->unit);
+    e->micro = dur <= m->s.max_duration + 1e-9;
+}
+
+/* Evaluates e at sample c = (newest sample) - k for region r and runs the
+ * event state machine on it. */
+static void spot_transient(EmoMotion *m, int r, int64_t c, float keep_noise)
+{
+    RegionTrack *t = &m->tr[r];
+    const int k = m->k;
+    int ic = RING(c), ib = RING(c - k), ia = RING(c + k);
+    float ex = t->qpx[ic] - 0.5f * (t->qpx[ib] + t->qpx[ia]);
+    float ey = t->qpy[ic] - 0.5f * (t->qpy[ib] + t->qpy[ia]);
+    t->ex[ic] = ex;
+    t->ey[ic] = ey;
+    float mag = (float)(hypot(ex, ey) * m->unit);
+    /* Both sides: how far p(c) stands out from p(c-k) and from p(c+k) in
+     * the direction of e (the smaller of the two, px). On the flank of a
+     * movement (c+-k on its apex) or on a step, one side is ~0. */
+    float en = hypotf(ex, ey), side = 0;
+    if (en > 0) {
+        float sb = ((t->qpx[ic] - t->qpx[ib]) * ex + (t->qpy[ic] - t->qpy[ib]) * ey) / en;
+        float sa = ((t->qpx[ic] - t->qpx[ia]) * ex + (t->qpy[ic] - t->qpy[ia]) * ey) / en;
+        side = fminf(sa, sb);
+    }
+    const float thr = (float)m->s.threshold;
+    if (!t->tactive) {
+        float hi = fmaxf(thr, (float)m->s.noise_gain * t->noise);
+        /* Only a movement that stands out on both sides starts an event. */
+        if (mag > hi && side >= (float)m->s.return_ratio * en) {
+            t->tactive = 1;
+            t->tbelow = 0;
+            t->t_lo = hi * (float)m->s.hysteresis;
+            t->t_amag = mag;
+            t->t_aex = ex;
+            t->t_aey = ey;
+            t->t_apex = t->t_last = t->t_onset = c;
+            /* Onset: walk back along the rise (projection on the apex
+             * direction falling and above the lower threshold). */
+            float after = proj(t, c);
+            for (int64_t j = c - 1; j >= k && j > t->t_last_offset && j > c - HIST / 2; j--) {
+                float pj = proj(t, j);
+                if (pj < t->t_lo || pj >= after)
+                    break;
+                after = pj;
+                t->t_onset = j;
+            }
+        } else {
+            t->noise = keep_noise * t->noise + (1 - keep_noise) * mag;
+        }
+        return;
+    }
+    float pc = proj(t, c);
+    if (mag > t->t_amag && pc > 0) {
+        t->t_amag = mag;
+        t->t_aex = ex;
+        t->t_aey = ey;
+        t->t_apex = c;
+    }
+    if (proj(t, c) >= t->t_lo) {
+        t->t_last = c;
+        t->tbelow = 0;
+    } else if (++t->tbelow >= m->s.release_frames) {
+        end_transient(m, r);
+    }
+}
+
 int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const float *lm, double pts,
                     int64_t frame, EmoMotionFrame *res)
 {
@@ -572,14 +754,32 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
     for (int r = 0; r < EMO_REGION_COUNT; r++) {
         int box[4];
         region_box(m, r, lm, box);
-        double su = 0, sv = 0;
-        int cnt = 0;
+        double su = 0, sv = 0, lu = 0, lv = 0;
+        int cnt = 0, lcnt = 0;
         for (int y = box[1]; y <= box[3]; y++)
             for (int x = box[0]; x <= box[2]; x++) {
                 su += m->u[(size_t)y * (size_t)S + (size_t)x];
                 sv += m->v[(size_t)y * (size_t)S + (size_t)x];
                 cnt++;
             }
+        if (lm && m->transient) {
+            /* The transient spotter follows the region's own skin: 3x3
+             * pixels at each of its landmarks (the box also averages in
+             * the still skin around it). */
+            int nl;
+            const int *idx = emo_region_landmarks(r, &nl);
+            for (int i = 0; i < nl; i++) {
+                int cx = (int)floorf(lm[2 * idx[i]]), cy = (int)floorf(lm[2 * idx[i] + 1]);
+                for (int y = cy - 1; y <= cy + 1; y++)
+                    for (int x = cx - 1; x <= cx + 1; x++) {
+                        if (x < 0 || y < 0 || x >= S || y >= S)
+                            continue;
+                        lu += m->u[(size_t)y * (size_t)S + (size_t)x];
+                        lv += m->v[(size_t)y * (size_t)S + (size_t)x];
+                        lcnt++;
+                    }
+            }
+        }
         EmoRegionMotion *rm = &res->region[r];
         RegionTrack *t = &m->tr[r];
         if (cnt > 0) {
@@ -605,8 +805,28 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
         rm->direction = emo_direction_classify(t->dx, t->dy);
         rm->active = rm->magnitude > m->s.threshold;
         res->n_active += rm->active;
-        spot(m, r, rm->magnitude, t->dx, t->dy, pts, frame);
+        if (!m->transient)
+            spot(m, r, rm->magnitude, t->dx, t->dy, pts, frame);
+        /* Transient positions: landmark-point flow where there are landmarks, else the box's. */
+        float qx = lcnt ? (float)(lu / lcnt) : rm->flow_dx, qy = lcnt ? (float)(lv / lcnt) : rm->flow_dy;
+        int64_t prevq = m->nq - 1;
+        t->qpx[RING(m->nq)] = (m->nq ? t->qpx[RING(prevq)] : 0) + qx / (float)k;
+        t->qpy[RING(m->nq)] = (m->nq ? t->qpy[RING(prevq)] : 0) + qy / (float)k;
     }
+    m->qframe[RING(m->nq)] = frame;
+    m->qpts[RING(m->nq)] = pts;
+    if (m->transient) {
+        if (!m->k) {
+            int kk = (int)lround(m->s.window / (frame_dt > 0 ? frame_dt : 0.04));
+            m->k = kk < 1 ? 1 : kk > HIST / 4 ? HIST / 4 : kk;
+        }
+        const float keep_noise = (float)exp(-frame_dt / m->s.noise_time);
+        int64_t c = m->nq - m->k;
+        if (c >= m->k)
+            for (int r = 0; r < EMO_REGION_COUNT; r++)
+                spot_transient(m, r, c, keep_noise);
+    }
+    m->nq++;
     res->n_events = m->nev;
     double t3 = emo_clock_now();
     res->t_flow = t1 - t0;
@@ -620,9 +840,12 @@ int emo_motion_flush(EmoMotion *m)
     if (!m)
         return EMO_EINVAL;
     m->nev = 0;
-    for (int r = 0; r < EMO_REGION_COUNT; r++)
+    for (int r = 0; r < EMO_REGION_COUNT; r++) {
         if (m->tr[r].active)
             end_event(m, r);
+        if (m->tr[r].tactive)
+            end_transient(m, r);
+    }
     return m->nev;
 }
 

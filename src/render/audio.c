@@ -2,6 +2,7 @@
  * queued). Every cue is prepared at open: no allocation when one plays. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #define CUE_RATE 48000
 #define CUE_MAX_SECONDS 10.0
+#define CUE_MAX_FILE (16 << 20) /* bytes: 10 s of 96 kHz stereo float32 is 7.7 MB */
 #define PI_ 3.14159265358979323846
 
 /* ------------------------------------------------------------ the rule */
@@ -137,16 +139,70 @@ static int synth(Cue *c, int e, double volume)
     return 0;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Reads a WAV file whole (at most CUE_MAX_FILE bytes) and clamps the RIFF
+ * and data chunk lengths to the bytes present: SDL_LoadWAV allocates what
+ * the header declares, so a file of a few hundred bytes could ask for 4 GiB
+ * (found by fuzz/fuzz_audio_wav). NULL with a warning on failure. */
+static uint8_t *read_wav(const char *path, size_t *n, const EmoLogger *lg)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        emo_log(lg, EMO_LOG_WARN, "audio: cannot open %s: using the built-in cue", path);
+        return NULL;
+    }
+    uint8_t *buf = malloc(CUE_MAX_FILE + 1);
+    size_t got = buf ? fread(buf, 1, CUE_MAX_FILE + 1, f) : 0;
+    fclose(f);
+    if (!buf || got > CUE_MAX_FILE) {
+        emo_log(lg, EMO_LOG_WARN, "audio: %s is larger than %d MiB: using the built-in cue", path, CUE_MAX_FILE >> 20);
+        free(buf);
+        return NULL;
+    }
+    if (got >= 12 && !memcmp(buf, "RIFF", 4) && !memcmp(buf + 8, "WAVE", 4)) {
+        if (le32(buf + 4) > got - 8)
+            put_le32(buf + 4, (uint32_t)(got - 8));
+        for (size_t pos = 12; pos + 8 <= got;) {
+            uint64_t len = le32(buf + pos + 4);
+            if (!memcmp(buf + pos, "data", 4)) {
+                if (len > got - pos - 8)
+                    put_le32(buf + pos + 4, (uint32_t)(got - pos - 8));
+                break;
+            }
+            pos += 8 + (size_t)len + (size_t)(len & 1);
+        }
+    }
+    *n = got;
+    return buf;
+}
+
 /* A WAV file converted to float32 mono at CUE_RATE. */
 static int load_wav(Cue *c, const char *path, double volume, const EmoLogger *lg)
 {
     SDL_AudioSpec spec;
     Uint8 *buf = NULL;
     Uint32 len = 0;
-    if (!SDL_LoadWAV(path, &spec, &buf, &len)) {
+    size_t file_len = 0;
+    uint8_t *file = read_wav(path, &file_len, lg);
+    if (!file)
+        return EMO_EFORMAT;
+    SDL_RWops *rw = SDL_RWFromConstMem(file, (int)file_len);
+    if (!rw || !SDL_LoadWAV_RW(rw, 1, &spec, &buf, &len)) {
         emo_log(lg, EMO_LOG_WARN, "audio: cannot read %s (%s): using the built-in cue", path, SDL_GetError());
+        free(file);
         return EMO_EFORMAT;
     }
+    free(file);
     int frame_bytes = (int)(SDL_AUDIO_BITSIZE(spec.format) / 8) * spec.channels;
     double secs = frame_bytes > 0 && spec.freq > 0 ? (double)len / frame_bytes / spec.freq : 0;
     if (secs <= 0 || secs > CUE_MAX_SECONDS || len > (64u << 20)) {

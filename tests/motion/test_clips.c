@@ -1,195 +1,455 @@
-/* Injected movements on real talking-head clips (../shared/testdata/video).
- * Each clip is decoded here (test-only FFmpeg helper in mtest.h), a square
- * at a fixed position per clip (picked by inspecting a frame so that the
- * canonical face model's landmarks fall on the brows, eyes and mouth) is
- * resized to the 96-px normalised face, and regions are warped for a known
- * 4-12 frames with a raised-cosine profile. The landmarks given to the
- * detector (and used to place the warps) are the canonical model's.
+/* Injected movements on real talking-head clips (../shared/testdata/video),
+ * through the real pipeline path: each clip is decoded by the video module
+ * (BGRA), tracked by the face tracker, and every face is aligned to the
+ * default face.aligned_size (96 px) with emo_face_align(GRAY8) and its
+ * landmarks from emo_face_aligned_landmarks(), exactly what
+ * src/pipeline/pipeline.c gives emo_motion_push().
  *
- * The clips hold real expressions and head motion: a first pass without
- * injections lists what the detector finds on its own (reported as false
- * positives of the clean clip, though most are real movements); injections
- * are then placed in calm stretches only (see calm()), one at a time, the
- * kinds in turn. */
+ * Injections are made in the aligned face: a smooth local displacement
+ * field D * a(t) * exp(-d^2 / (2 s^2)), d the distance to the nearest of the
+ * region's landmarks in that frame, s = 3.5 % of the face side (3.4 px at
+ * 96), a(t) a raised cosine over 4-12 frames, |D| 1.5-3 px of the 96-px
+ * face (scaled with the size). The aligned face is resampled along the
+ * field with Catmull-Rom interpolation (every frame, injected or not, so the
+ * filtering is the same everywhere). Slots are spread regularly over every
+ * clip (one every SPACING frames), the kinds in turn.
+ *
+ * Measured: events per minute on the clean clips (what users see), and per
+ * clip and in total the injections found with the right region and
+ * direction class and frame-span IoU >= 0.5.
+ *
+ * Time: decoding and tracking dominate (once per clip); the motion passes
+ * cost ~1 ms per frame. EMO_MOTION_CLIP_FRAMES caps the frames per clip
+ * (default: all; 240 under AddressSanitizer). */
 #include "mtest.h"
 
-#define SIZE 96
-#define MAX_FRAMES 300
-#define CALM_FLOW 0.3 /* px per frame: mean |compensated flow| over the face in a calm stretch */
+#include <emoscope/face.h>
+#include <emoscope/frame.h>
+#include <emoscope/video.h>
 
-typedef struct Clip {
-    const char *file;
-    double cx, cy, side; /* face square: centre x as a fraction of the width, centre y and side of the height */
-} Clip;
+#define SIZE 96        /* face.aligned_size default */
+#define SPACING 20     /* frames between injection slots */
+#define FIRST_SLOT 15  /* first slot: after the rest positions have settled */
 
-static const Clip clips[] = {
-    { "testdata/video/d0.mp4", 0.50, 0.59, 0.67 },  { "testdata/video/d3.mp4", 0.50, 0.63, 0.75 },
-    { "testdata/video/d6.mp4", 0.45, 0.61, 0.67 },  { "testdata/video/d9.mp4", 0.48, 0.54, 0.73 },
-    { "testdata/video/d10.mp4", 0.50, 0.59, 0.66 }, { "testdata/video/d12.mp4", 0.52, 0.49, 0.64 },
-};
+#if defined(__SANITIZE_ADDRESS__)
+#define DEFAULT_CAP 240
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DEFAULT_CAP 240
+#endif
+#endif
+#ifndef DEFAULT_CAP
+#define DEFAULT_CAP 100000
+#endif
 
+static const char *const clips[] = { "testdata/video/d0.mp4", "testdata/video/d3.mp4", "testdata/video/d6.mp4",
+                                     "testdata/video/d9.mp4", "testdata/video/d10.mp4", "testdata/video/d12.mp4" };
+#define NCLIPS (int)(sizeof(clips) / sizeof(clips[0]))
+
+/* Displacements in px of the 96-px face; image x right, y down. The
+ * subject's left mouth corner is on the image's right, so "out" is +x for
+ * it and -x for the right one. */
 static const MtInject kinds[] = {
-    { EMO_REGION_LEFT_BROW, 0, -2.0, 0, 8 },
-    { EMO_REGION_RIGHT_MOUTH_CORNER, -1.5, -1.5, 0, 6 },
-    { EMO_REGION_RIGHT_BROW, 0, -1.5, 0, 10 },
-    { EMO_REGION_LOWER_LIP, 0, 2.5, 0, 12 },
-    { EMO_REGION_LEFT_MOUTH_CORNER, 2.0, -1.0, 0, 5 },
-    { EMO_REGION_LEFT_BROW, 0, 2.0, 0, 8 },
-    { EMO_REGION_UPPER_LIP, 0, -2.0, 0, 4 },
-    { EMO_REGION_CHIN, 0, 3.0, 0, 9 },
-    { EMO_REGION_RIGHT_BROW, 0, -3.0, 0, 7 },
-    { EMO_REGION_LEFT_MOUTH_CORNER, 2.0, 0, 0, 6 },
+    { EMO_REGION_LEFT_BROW, 0, -2.0, 0, 8 },           /* brow up */
+    { EMO_REGION_RIGHT_MOUTH_CORNER, -2.0, 0, 0, 6 },  /* corner out */
+    { EMO_REGION_RIGHT_BROW, 0, 1.5, 0, 10 },          /* brow down (frown) */
+    { EMO_REGION_LOWER_LIP, 0, 2.5, 0, 12 },           /* lower lip down */
+    { EMO_REGION_LEFT_MOUTH_CORNER, 0, -2.0, 0, 5 },   /* corner up */
+    { EMO_REGION_RIGHT_BROW, 0, -3.0, 0, 7 },          /* brow up */
+    { EMO_REGION_UPPER_LIP, 0, -2.0, 0, 4 },           /* upper lip up */
+    { EMO_REGION_LEFT_BROW, 0, 2.0, 0, 9 },            /* brow down */
+    { EMO_REGION_LEFT_MOUTH_CORNER, 2.0, 0, 0, 8 },    /* corner out */
+    { EMO_REGION_RIGHT_MOUTH_CORNER, 0, 2.0, 0, 6 },   /* corner down */
+    { EMO_REGION_RIGHT_MOUTH_CORNER, -1.5, -1.5, 0, 11 }, /* corner out and up (smile) */
+    { EMO_REGION_LEFT_MOUTH_CORNER, 0, 1.5, 0, 7 },    /* corner down */
 };
 #define NKINDS (int)(sizeof(kinds) / sizeof(kinds[0]))
 
 static EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR };
 
-typedef struct Run {
-    MtEvents ev;
-    float mag[MAX_FRAMES][EMO_REGION_COUNT];
-    float face[MAX_FRAMES]; /* mean |compensated flow| over the face, px */
-} Run;
+/* One clip through the tracker: per frame the aligned face, its landmarks,
+ * pts and whether a face was there. */
+typedef struct Track {
+    int n;
+    double seconds;
+    uint8_t *face;  /* n * SIZE * SIZE */
+    float *lm;      /* n * 2 * 468 */
+    double *pts;
+    int *ok;
+    float *quiet;   /* n * EMO_REGION_COUNT: the region's |e| in the clean run (see calm()), px */
+} Track;
 
-static void run(const uint8_t *faces, const MtGray *frames, const MtWarp *base, int n, double fps, const float *lm,
-                const float *lm_detector, const MtInject *inj, int ninj, Run *out)
+static int frame_cap(void)
+{
+    const char *e = getenv("EMO_MOTION_CLIP_FRAMES");
+    int cap = e && *e ? atoi(e) : DEFAULT_CAP;
+    return cap >= 30 ? cap : 30;
+}
+
+static void track_clip(const char *path, EmoFaceTracker *ft, EmoFaceList *list, int cap, Track *t)
+{
+    EmoVideoSourceSettings vs;
+    emo_video_default_settings(&vs);
+    vs.source = path;
+    vs.pix_fmt = EMO_PIX_BGRA;
+    vs.live = EMO_VIDEO_LIVE_NO;
+    vs.max_frames = cap;
+    vs.log = &quiet;
+    EmoVideoSource *src = NULL;
+    assert_int_equal(emo_video_open(&src, &vs), 0);
+    EmoVideoInfo info;
+    emo_video_info(src, &info);
+    int64_t room = info.frame_count > 0 ? info.frame_count + 16 : 2048;
+    if (room > cap)
+        room = cap;
+    memset(t, 0, sizeof(*t));
+    t->face = malloc((size_t)room * SIZE * SIZE);
+    t->lm = malloc((size_t)room * 2 * EMO_MESH_POINTS * sizeof(float));
+    t->pts = malloc((size_t)room * sizeof(double));
+    t->ok = calloc((size_t)room, sizeof(int));
+    assert_true(t->face && t->lm && t->pts && t->ok);
+    emo_face_tracker_reset(ft);
+    EmoFrame *fr = NULL;
+    int r;
+    double first = 0, dt = info.fps > 0 ? 1 / info.fps : 0.04;
+    while ((r = emo_video_read(src, &fr, -1)) == 0) {
+        if (t->n >= room) {
+            emo_frame_unref(&fr);
+            break;
+        }
+        assert_int_equal(emo_face_tracker_process(ft, fr, list), 0);
+        int i = t->n++;
+        if (i == 0)
+            first = fr->pts;
+        t->pts[i] = fr->pts - first;
+        if (list->count > 0) {
+            const EmoFace *f = &list->faces[0];
+            assert_int_equal(emo_face_align(fr, f, SIZE, EMO_ALIGN_GRAY8, t->face + (size_t)i * SIZE * SIZE, SIZE), 0);
+            emo_face_aligned_landmarks(f, SIZE, (float(*)[2])(void *)(t->lm + (size_t)i * 2 * EMO_MESH_POINTS));
+            t->ok[i] = 1;
+        }
+        emo_frame_unref(&fr);
+    }
+    assert_true(r == 0 || r == EMO_EOF);
+    t->seconds = t->n ? t->pts[t->n - 1] + dt : 0;
+    emo_video_close(&src);
+}
+
+static void track_free(Track *t)
+{
+    free(t->face);
+    free(t->lm);
+    free(t->pts);
+    free(t->ok);
+    free(t->quiet);
+}
+
+/* Catmull-Rom sample of a SIZE x SIZE image at continuous (x, y) (pixel
+ * centres at integer + 0.5), clamped borders. */
+static void cubic_w(float t, float w[4])
+{
+    float t2 = t * t, t3 = t2 * t;
+    w[0] = 0.5f * (-t3 + 2 * t2 - t);
+    w[1] = 0.5f * (3 * t3 - 5 * t2 + 2);
+    w[2] = 0.5f * (-3 * t3 + 4 * t2 + t);
+    w[3] = 0.5f * (t3 - t2);
+}
+
+static float sample_cubic(const uint8_t *img, float x, float y)
+{
+    x -= 0.5f;
+    y -= 0.5f;
+    int x0 = (int)floorf(x), y0 = (int)floorf(y);
+    float wx[4], wy[4];
+    cubic_w(x - (float)x0, wx);
+    cubic_w(y - (float)y0, wy);
+    float acc = 0;
+    for (int j = 0; j < 4; j++) {
+        int yy = y0 - 1 + j;
+        yy = yy < 0 ? 0 : yy > SIZE - 1 ? SIZE - 1 : yy;
+        float row = 0;
+        for (int i = 0; i < 4; i++) {
+            int xx = x0 - 1 + i;
+            xx = xx < 0 ? 0 : xx > SIZE - 1 ? SIZE - 1 : xx;
+            row += wx[i] * img[yy * SIZE + xx];
+        }
+        acc += wy[j] * row;
+    }
+    return acc;
+}
+
+#define SIGMA_FRAC 0.035 /* spread of the displacement field around the region's landmarks, fraction of the side */
+
+/* The face of frame f with the injections active at f applied. */
+static void inject(const uint8_t *src, const float *lm, const MtInject *inj, int ninj, int f, uint8_t *out)
+{
+    double amp[8];
+    const MtInject *act[8];
+    int na = 0;
+    for (int i = 0; i < ninj && na < 8; i++) {
+        double a = mt_profile(&inj[i], f);
+        if (a > 0) {
+            amp[na] = a;
+            act[na++] = &inj[i];
+        }
+    }
+    const double s = SIGMA_FRAC * SIZE, k = 1.0 / (2 * s * s), scale = SIZE / 96.0;
+    for (int y = 0; y < SIZE; y++)
+        for (int x = 0; x < SIZE; x++) {
+            float px = (float)x + 0.5f, py = (float)y + 0.5f;
+            float qx = px, qy = py;
+            for (int a = 0; a < na; a++) {
+                int n;
+                const int *idx = emo_region_landmarks(act[a]->region, &n);
+                double d2 = 1e30;
+                for (int j = 0; j < n; j++) {
+                    double ex = px - lm[2 * idx[j]], ey = py - lm[2 * idx[j] + 1];
+                    d2 = fmin(d2, ex * ex + ey * ey);
+                }
+                double g = amp[a] * exp(-d2 * k) * scale;
+                /* Moving content by +d means sampling at p - d. */
+                qx -= (float)(act[a]->dx * g);
+                qy -= (float)(act[a]->dy * g);
+            }
+            out[y * SIZE + x] = mt_clamp8(sample_cubic(src, qx, qy));
+        }
+}
+
+/* Runs the detector over a track; faces missing from the tracker end the
+ * motion track (flush + reset), as the pipeline does. */
+static void run(Track *t, int with_lm, const MtInject *inj, int ninj, MtEvents *ev)
 {
     EmoMotionSettings s;
     emo_motion_default_settings(&s);
+    /* Overrides for exploring the settings (MT_ prefix; not used by ctest). */
+    if (getenv("MT_SPOTTER"))
+        snprintf(s.spotter, sizeof(s.spotter), "%s", getenv("MT_SPOTTER"));
+    if (getenv("MT_THRESHOLD"))
+        s.threshold = atof(getenv("MT_THRESHOLD"));
+    if (getenv("MT_WINDOW"))
+        s.window = atof(getenv("MT_WINDOW"));
+    if (getenv("MT_RETURN"))
+        s.return_ratio = atof(getenv("MT_RETURN"));
+    if (getenv("MT_NOISE_GAIN"))
+        s.noise_gain = atof(getenv("MT_NOISE_GAIN"));
+    if (getenv("MT_NOISE_TIME"))
+        s.noise_time = atof(getenv("MT_NOISE_TIME"));
+    if (getenv("MT_LOCAL"))
+        s.local = atoi(getenv("MT_LOCAL"));
     EmoMotion *m = NULL;
     assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
     uint8_t face[SIZE * SIZE];
-    out->ev.n = 0;
-    for (int f = 0; f < n; f++) {
-        const uint8_t *img = faces + (size_t)f * SIZE * SIZE;
-        MtWarp w = *base;
-        mt_add_injections(&w, lm, inj, ninj, f);
-        if (w.nbump) {
-            mt_warp(&frames[f], &w, SIZE, face);
-            img = face;
+    ev->n = 0;
+    int open = 0;
+    for (int f = 0; f < t->n; f++) {
+        if (!t->ok[f]) {
+            if (open) {
+                mt_collect(m, emo_motion_flush(m), ev);
+                emo_motion_reset(m);
+                open = 0;
+            }
+            continue;
         }
+        const float *lm = t->lm + (size_t)f * 2 * EMO_MESH_POINTS;
+        inject(t->face + (size_t)f * SIZE * SIZE, lm, inj, ninj, f, face);
         EmoMotionFrame r;
-        assert_int_equal(emo_motion_push(m, img, SIZE, lm_detector, f / fps, f, &r), 0);
-        mt_collect(m, r.n_events, &out->ev);
-        for (int k = 0; k < EMO_REGION_COUNT; k++)
-            out->mag[f][k] = r.region[k].magnitude;
-        out->face[f] = r.mean_magnitude;
+        assert_int_equal(emo_motion_push(m, face, SIZE, with_lm ? lm : NULL, t->pts[f], f, &r), 0);
+        open = 1;
+        mt_collect(m, r.n_events, ev);
+        if (!ninj && with_lm && t->quiet)
+            for (int k = 0; k < EMO_REGION_COUNT; k++) {
+                t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)k)] = r.region[k].flow_dx;
+                t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)k) + 1] = r.region[k].flow_dy;
+            }
     }
-    mt_collect(m, emo_motion_flush(m), &out->ev);
+    mt_collect(m, emo_motion_flush(m), ev);
     emo_motion_close(&m);
 }
 
-/* A stretch is calm for a region when the clean pass has no event of that
- * region within 5 frames of it, the region's magnitude stays under half the
- * threshold and the face's mean compensated flow under CALM_FLOW there. */
-static int calm(const Run *clean, int region, int start, int len, int n, double thr)
+/* The clean run's region flows (in t->quiet, 2 floats per region and frame)
+ * become |e(c)| = |p(c) - (p(c-k) + p(c+k))/2| of the integrated position p,
+ * k = 0.2 s: the same band-pass the transient spotter thresholds. */
+static void quiet_from_flow(Track *t, double window)
 {
-    if (start < 5 || start + len + 5 >= n)
-        return 0;
-    for (int f = start - 5; f < start + len + 5; f++)
-        if (clean->mag[f][region] > 0.5 * thr || clean->face[f] > CALM_FLOW)
-            return 0;
-    for (int j = 0; j < clean->ev.n; j++) {
-        const EmoMotionEvent *e = &clean->ev.ev[j];
-        if ((int)e->region == region && e->offset >= start - 5 && e->onset <= start + len + 5)
-            return 0;
+    double fps = t->n > 1 ? (t->n - 1) / (t->pts[t->n - 1] - t->pts[0]) : 25;
+    int k = (int)lround(window * fps);
+    float *p = calloc((size_t)t->n * 2, sizeof(float)), *e = calloc((size_t)t->n, sizeof(float));
+    assert_true(p && e);
+    for (int r = 0; r < EMO_REGION_COUNT; r++) {
+        float x = 0, y = 0;
+        for (int f = 0; f < t->n; f++) {
+            x += t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)r)];
+            y += t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)r) + 1];
+            p[2 * f] = x;
+            p[2 * f + 1] = y;
+        }
+        for (int f = 0; f < t->n; f++) {
+            int a = f - k < 0 ? 0 : f - k, b = f + k >= t->n ? t->n - 1 : f + k;
+            e[f] = hypotf(p[2 * f] - 0.5f * (p[2 * a] + p[2 * b]), p[2 * f + 1] - 0.5f * (p[2 * a + 1] + p[2 * b + 1]));
+        }
+        for (int f = 0; f < t->n; f++)
+            t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)r)] = e[f];
     }
+    free(p);
+    free(e);
+}
+
+/* A slot is calm for a region when, in the clean run, the region's |e|
+ * stays under CALM_PX from 5 frames before to 5 frames after it: the
+ * region is not already making a movement of its own there, which the
+ * injection would merge with or cancel. */
+#define CALM_PX 0.45 /* px of the 96-px face: half the default threshold (3.0 units = 0.9 px) */
+static int calm(const Track *t, int region, int start, int len)
+{
+    for (int f = start - 5; f < start + len + 5; f++)
+        if (f < 0 || f >= t->n || !t->ok[f] || t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)region)] > CALM_PX)
+            return 0;
     return 1;
 }
 
 static void test_injected_on_clips(void **state)
 {
     (void)state;
-    float lm[2 * EMO_MESH_POINTS];
-    mt_canonical_landmarks(SIZE, lm);
-    MtScore total_lm = { 0, 0, 0, 0 }, total_nolm = { 0, 0, 0, 0 };
-    int clean_events = 0, clean_micro = 0, total_frames = 0, slots = 0, skipped = 0;
-    double total_seconds = 0;
-    Run *clean = malloc(sizeof(*clean)), *inj_run = malloc(sizeof(*inj_run));
-    MtGray *frames = calloc(MAX_FRAMES, sizeof(*frames));
-    uint8_t *faces = malloc((size_t)MAX_FRAMES * SIZE * SIZE);
-    assert_non_null(clean);
-    assert_non_null(inj_run);
-    for (size_t c = 0; c < sizeof(clips) / sizeof(clips[0]); c++) {
-        double fps = 25;
-        int n = mt_decode_gray(emo_test_shared(clips[c].file), MAX_FRAMES, frames, &fps);
-        assert_true(n >= 60);
-        /* Halve the frames first (box filter): the 96-px crops then need only
-         * 2x2 supersampling, which keeps the test fast under sanitizers. */
-        for (int f = 0; f < n; f++)
-            mt_shrink(&frames[f], 2);
-        MtWarp base = { .cx = frames[0].w * clips[c].cx, .cy = frames[0].h * clips[c].cy,
-                        .side = frames[0].h * clips[c].side, .zoom = 1 };
-        for (int f = 0; f < n; f++)
-            mt_warp(&frames[f], &base, SIZE, faces + (size_t)f * SIZE * SIZE);
-        run(faces, frames, &base, n, fps, lm, lm, NULL, 0, clean);
-        int micro = 0;
-        for (int j = 0; j < clean->ev.n; j++)
-            micro += clean->ev.ev[j].micro;
-        print_message("%s: %d frames at %.0f fps; clean clip: %d events (%d micro)\n", clips[c].file, n, fps,
-                      clean->ev.n, micro);
-        if (getenv("MT_VERBOSE"))
-            mt_print_events(&clean->ev, "  clean");
-        clean_events += clean->ev.n;
-        clean_micro += micro;
-        total_frames += n;
-        total_seconds += n / fps;
-        /* Kinds in turn, each at the first calm stretch at least 8 frames
-         * after the previous injection ended (one injection at a time); a
-         * kind with no calm stretch left in the clip is skipped. */
-        MtInject inj[64];
-        int ninj = 0, kind = (int)c, next = 8, misses = 0;
-        while (ninj < 64 && misses < NKINDS) {
-            MtInject in = kinds[kind++ % NKINDS];
-            int start = next;
-            while (start + in.len + 6 < n && !calm(clean, in.region, start, in.len, n, 3.0))
-                start++;
-            slots++;
-            if (start + in.len + 6 >= n) {
-                skipped++;
-                misses++;
-                continue;
-            }
-            misses = 0;
-            in.start = start;
-            inj[ninj++] = in;
-            next = start + in.len + 8;
+    const int cap = frame_cap();
+    EmoFaceTrackerSettings fs;
+    emo_face_tracker_default_settings(&fs);
+    snprintf(fs.models_dir, sizeof(fs.models_dir), "%s", EMO_TEST_MODELS_DIR);
+    fs.log = &quiet;
+    emo_test_model("face_landmark.tflite");
+    emo_test_model("face_detection_short_range.tflite");
+    EmoFaceTracker *ft = NULL;
+    assert_int_equal(emo_face_tracker_open(&ft, &fs), 0);
+    EmoFaceList *list = calloc(1, sizeof(*list));
+    MtEvents *ev = malloc(sizeof(*ev));
+    assert_true(list && ev);
+    MtScore tot = { 0, 0, 0, 0 }, tot_nolm = { 0, 0, 0, 0 };
+    int clean_all = 0, clean_micro = 0, clean_nolm = 0, frames = 0, kind = 0, nslots = 0, busy = 0;
+    double seconds = 0;
+    print_message("frame cap per clip %d; aligned face %d px; injections |D| 1.5-3 px over 4-12 frames\n", cap, SIZE);
+    for (int c = 0; c < NCLIPS; c++) {
+        Track t;
+        /* MT_CACHE=dir keeps the tracked faces between runs (exploration only). */
+        char cpath[512] = "";
+        FILE *cf = NULL;
+        if (getenv("MT_CACHE")) {
+            snprintf(cpath, sizeof(cpath), "%s/motion_clip%d_%d.bin", getenv("MT_CACHE"), c, cap);
+            cf = fopen(cpath, "rb");
         }
-        MtScore sc = { 0, 0, 0, 0 };
-        run(faces, frames, &base, n, fps, lm, lm, inj, ninj, inj_run);
-        mt_score(&inj_run->ev, inj, ninj, &sc, clips[c].file);
+        if (cf) {
+            memset(&t, 0, sizeof(t));
+            assert_int_equal(fread(&t.n, sizeof(int), 1, cf), 1);
+            assert_int_equal(fread(&t.seconds, sizeof(double), 1, cf), 1);
+            t.face = malloc((size_t)t.n * SIZE * SIZE);
+            t.lm = malloc((size_t)t.n * 2 * EMO_MESH_POINTS * sizeof(float));
+            t.pts = malloc((size_t)t.n * sizeof(double));
+            t.ok = malloc((size_t)t.n * sizeof(int));
+            assert_true(t.face && t.lm && t.pts && t.ok);
+            assert_int_equal(fread(t.face, (size_t)t.n * SIZE * SIZE, 1, cf), 1);
+            assert_int_equal(fread(t.lm, (size_t)t.n * 2 * EMO_MESH_POINTS * sizeof(float), 1, cf), 1);
+            assert_int_equal(fread(t.pts, (size_t)t.n * sizeof(double), 1, cf), 1);
+            assert_int_equal(fread(t.ok, (size_t)t.n * sizeof(int), 1, cf), 1);
+            fclose(cf);
+        } else {
+            track_clip(emo_test_shared(clips[c]), ft, list, cap, &t);
+            if (cpath[0] && (cf = fopen(cpath, "wb"))) {
+                fwrite(&t.n, sizeof(int), 1, cf);
+                fwrite(&t.seconds, sizeof(double), 1, cf);
+                fwrite(t.face, (size_t)t.n * SIZE * SIZE, 1, cf);
+                fwrite(t.lm, (size_t)t.n * 2 * EMO_MESH_POINTS * sizeof(float), 1, cf);
+                fwrite(t.pts, (size_t)t.n * sizeof(double), 1, cf);
+                fwrite(t.ok, (size_t)t.n * sizeof(int), 1, cf);
+                fclose(cf);
+            }
+        }
+        int faces = 0;
+        for (int f = 0; f < t.n; f++)
+            faces += t.ok[f];
+        assert_true(t.n >= 60);
+        assert_true(faces >= 0.95 * t.n);
+        /* Clean clip: what the detector reports on its own. */
+        t.quiet = calloc((size_t)t.n * EMO_REGION_COUNT * 2, sizeof(float));
+        assert_non_null(t.quiet);
+        run(&t, 1, NULL, 0, ev);
+        quiet_from_flow(&t, 0.2);
+        int micro = 0;
+        for (int j = 0; j < ev->n; j++)
+            micro += ev->ev[j].micro;
         if (getenv("MT_VERBOSE"))
-            mt_print_events(&inj_run->ev, "  injected");
-        MtScore sc2 = { 0, 0, 0, 0 };
-        run(faces, frames, &base, n, fps, lm, NULL, inj, ninj, inj_run);
-        mt_score(&inj_run->ev, inj, ninj, &sc2, clips[c].file);
-        print_message("  injected %d: found %d with landmarks (%d collateral), %d without landmarks\n", ninj, sc.found,
-                      sc.collateral, sc2.found);
-        total_lm.injected += sc.injected;
-        total_lm.found += sc.found;
-        total_lm.collateral += sc.collateral;
-        total_nolm.injected += sc2.injected;
-        total_nolm.found += sc2.found;
-        for (int f = 0; f < n; f++)
-            free(frames[f].px);
+            mt_print_events(ev, "  clean");
+        int n_clean = ev->n;
+        run(&t, 0, NULL, 0, ev);
+        int n_clean_nolm = ev->n;
+        /* Injections: one slot every SPACING frames, kinds in turn. */
+        MtInject inj[128];
+        int ninj = 0;
+        for (int s = FIRST_SLOT; ninj < 128; s += SPACING) {
+            MtInject in = kinds[kind % NKINDS];
+            if (s + in.len + 5 > t.n)
+                break;
+            nslots++;
+            if (!calm(&t, in.region, s, in.len)) {
+                /* Another region of the same kind of movement may be calm. */
+                int alt = -1;
+                for (int q = 1; q < NKINDS && alt < 0; q++)
+                    if (calm(&t, kinds[(kind + q) % NKINDS].region, s, kinds[(kind + q) % NKINDS].len))
+                        alt = (kind + q) % NKINDS;
+                if (alt < 0) {
+                    busy++;
+                    continue;
+                }
+                in = kinds[alt];
+            }
+            kind++;
+            in.start = s;
+            inj[ninj++] = in;
+        }
+        MtScore sc = { 0, 0, 0, 0 }, sc2 = { 0, 0, 0, 0 };
+        run(&t, 1, inj, ninj, ev);
+        mt_score(ev, inj, ninj, &sc, clips[c]);
+        if (getenv("MT_VERBOSE"))
+            mt_print_events(ev, "  injected");
+        run(&t, 0, inj, ninj, ev);
+        mt_score(ev, inj, ninj, &sc2, "  (no landmarks)");
+        print_message("%s: %d frames (%.1f s), faces %d; clean: %d events (%d micro) = %.0f/min (%.0f/min without "
+                      "landmarks); injected %d: found %d (%.0f%%) with landmarks, %d without\n",
+                      clips[c], t.n, t.seconds, faces, n_clean, micro, n_clean * 60.0 / t.seconds,
+                      n_clean_nolm * 60.0 / t.seconds, ninj, sc.found, 100.0 * sc.found / (ninj ? ninj : 1),
+                      sc2.found);
+        clean_all += n_clean;
+        clean_micro += micro;
+        clean_nolm += n_clean_nolm;
+        frames += t.n;
+        seconds += t.seconds;
+        tot.injected += sc.injected;
+        tot.found += sc.found;
+        tot_nolm.injected += sc2.injected;
+        tot_nolm.found += sc2.found;
+        track_free(&t);
     }
-    print_message("clips: %d frames (%.1f s); clean-clip events %d (%d micro) = %.1f per minute; slots %d, skipped "
-                  "(no calm stretch left) %d\n", total_frames, total_seconds, clean_events, clean_micro,
-                  clean_events * 60.0 / total_seconds, slots, skipped);
-    print_message("injected events found: %d/%d with landmarks (%.1f%%), %d/%d without (%.1f%%); collateral events "
-                  "in other regions %d\n", total_lm.found, total_lm.injected, 100.0 * total_lm.found / total_lm.injected,
-                  total_nolm.found, total_nolm.injected, 100.0 * total_nolm.found / total_nolm.injected,
-                  total_lm.collateral);
-    /* Measured 7/10 with landmarks and 5/10 without (docs/motion.md): under
-     * the 90 % asked for, which the still-face test meets; these clips are
-     * expressive throughout and injections overlap real movements. The
-     * bounds below only guard against regressions. */
-    assert_true(total_lm.injected >= 8);
-    assert_true(total_lm.found * 10 >= total_lm.injected * 6);
-    assert_true(total_nolm.found * 10 >= total_nolm.injected * 4);
-    free(clean);
-    free(inj_run);
-    free(frames);
-    free(faces);
+    print_message("all clips: %d frames (%.1f s); clean events %d (%d micro) = %.1f per minute (%.1f without "
+                  "landmarks)\n", frames, seconds, clean_all, clean_micro, clean_all * 60.0 / seconds,
+                  clean_nolm * 60.0 / seconds);
+    print_message("slots %d, of which %d had no calm region (skipped)\n", nslots, busy);
+    print_message("injections found: %d/%d with landmarks (%.1f%%), %d/%d without (%.1f%%)\n", tot.found,
+                  tot.injected, 100.0 * tot.found / tot.injected, tot_nolm.found, tot_nolm.injected,
+                  100.0 * tot_nolm.found / tot_nolm.injected);
+    /* The issue asks for >= 90 %. Reached with the defaults (docs/motion.md):
+     * 38/52 = 73 % on the full clips, 22/27 = 81 % on the first 240 frames
+     * (the AddressSanitizer cap). Not 90 %: the misses are mostly the
+     * smallest, slowest kind (a brow down 1.5 px over 10 frames): the flow
+     * and the landmark sampling recover ~65 % of an injected shift (1.0 px),
+     * at the 0.9 px threshold, and the noise-adaptive threshold of these
+     * very mobile faces (noise_gain) lifts it further; the rest are
+     * injections that a real movement of a neighbouring region cancels.
+     * The floor below is what is reached, as a regression guard. */
+    assert_true(tot.injected >= 25);
+    assert_true(tot.found * 10 >= tot.injected * 7);
+    /* Clean clips: 496 events per minute with the original rule
+     * (spotter = rest), 244 with the transient spotter. */
+    assert_true(clean_all * 60.0 / seconds <= 320);
+    free(list);
+    free(ev);
+    emo_face_tracker_close(&ft);
 }
 
 int main(void)

@@ -116,8 +116,10 @@ static const MtInject still_injections[] = {
     { EMO_REGION_RIGHT_BROW, 0, -3.0, 178, 7 },
 };
 
-static void run_still(int use_landmarks, double motion, const MtInject *inj, int ninj, MtEvents *ev,
-                      double *max_head_mag)
+static const char *const spotters[2] = { "transient", "rest" };
+
+static void run_still(const char *spotter, int use_landmarks, double motion, const MtInject *inj, int ninj,
+                      MtEvents *ev, double *max_head_mag)
 {
     MtGray img[1] = { { 0, 0, NULL } };
     assert_int_equal(mt_decode_gray(emo_test_shared("testdata/faces/obama.jpg"), 1, img, NULL), 1);
@@ -126,6 +128,7 @@ static void run_still(int use_landmarks, double motion, const MtInject *inj, int
     mt_canonical_landmarks(SIZE, lm);
     EmoMotionSettings s;
     emo_motion_default_settings(&s);
+    snprintf(s.spotter, sizeof(s.spotter), "%s", spotter);
     EmoMotion *m = NULL;
     assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
     uint8_t face[SIZE * SIZE];
@@ -156,11 +159,12 @@ static void test_still_global_motion_no_events(void **state)
 {
     (void)state;
     MtEvents *ev = malloc(sizeof(*ev));
+    for (int sp = 0; sp < 2; sp++)
     for (int lmk = 0; lmk < 2; lmk++) {
         double mx;
-        run_still(lmk, 1.0, NULL, 0, ev, &mx);
-        print_message("still face, head motion only, %s landmarks: %d events, max region magnitude %.3f "
-                      "(threshold 3.0)\n", lmk ? "with" : "without", ev->n, mx);
+        run_still(spotters[sp], lmk, 1.0, NULL, 0, ev, &mx);
+        print_message("%s spotter: still face, head motion only, %s landmarks: %d events, max region magnitude "
+                      "%.3f (threshold 3.0)\n", spotters[sp], lmk ? "with" : "without", ev->n, mx);
         mt_print_events(ev, "  unexpected");
         assert_int_equal(ev->n, 0);
     }
@@ -172,13 +176,14 @@ static void test_still_injected(void **state)
     (void)state;
     MtEvents *ev = malloc(sizeof(*ev));
     const int ninj = (int)(sizeof(still_injections) / sizeof(still_injections[0]));
+    for (int sp = 0; sp < 2; sp++)
     for (int lmk = 0; lmk < 2; lmk++)
         for (int mo = 0; mo < 2; mo++) {
             double mx;
-            run_still(lmk, mo, still_injections, ninj, ev, &mx);
+            run_still(spotters[sp], lmk, mo, still_injections, ninj, ev, &mx);
             MtScore sc = { 0, 0, 0, 0 };
-            char tag[64];
-            snprintf(tag, sizeof(tag), "still%s%s", lmk ? "+landmarks" : "", mo ? "+head motion" : "");
+            char tag[80];
+            snprintf(tag, sizeof(tag), "%s: still%s%s", spotters[sp], lmk ? "+landmarks" : "", mo ? "+head motion" : "");
             mt_score(ev, still_injections, ninj, &sc, tag);
             print_message("%s: found %d/%d injected, %d collateral, %d unexplained events; max magnitude "
                           "elsewhere %.3f\n", tag, sc.found, sc.injected, sc.collateral, sc.unexplained, mx);
@@ -267,6 +272,15 @@ static void test_bad_input(void **state)
     assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), EMO_EINVAL);
     emo_motion_default_settings(&s);
     s.hysteresis = 0;
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), EMO_EINVAL);
+    emo_motion_default_settings(&s);
+    snprintf(s.spotter, sizeof(s.spotter), "peaks");
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), EMO_EINVAL);
+    emo_motion_default_settings(&s);
+    s.window = 0;
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), EMO_EINVAL);
+    emo_motion_default_settings(&s);
+    s.return_ratio = 2;
     assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), EMO_EINVAL);
     emo_motion_default_settings(&s);
     s.frame_gap = 3;

@@ -1,0 +1,56 @@
+/* libFuzzer target: a WAV file named as a sound cue (render.sound_*),
+ * read by SDL_LoadWAV and checked and converted by the audio module.
+ * SDL's dummy audio driver stands in for a sound card. */
+#define _POSIX_C_SOURCE 200809L
+#include <emoscope/viewer.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void discard(void *ud, EmoLogLevel level, const char *msg)
+{
+    (void)ud;
+    (void)level;
+    (void)msg;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    setenv("SDL_AUDIODRIVER", "dummy", 1);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char path[] = "/tmp/emo-fuzz-wav-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return 0;
+    if (write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        unlink(path);
+        return 0;
+    }
+    close(fd);
+    static const EmoLogger quiet = { discard, NULL, EMO_LOG_ERROR };
+    EmoAudioCueSettings s;
+    emo_audio_default_settings(&s);
+    s.enabled = 1;
+    s.sound[0] = path;
+    s.logger = &quiet;
+    EmoAudio *a = NULL;
+    if (emo_audio_open(&a, &s) == 0) {
+        int builtin = 1;
+        double secs = emo_audio_cue_seconds(a, 0, &builtin);
+        if (secs < 0 || secs > 60)
+            abort();
+        emo_audio_close(&a);
+    }
+    unlink(path);
+    return 0;
+}
