@@ -298,6 +298,14 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
                 pts0 = f->pts;
             }
             double due = t0 + (f->pts - pts0);
+            /* Until then, the frames being drawn come back as soon as they are done. */
+            double now;
+            while (emo_pipeline_pending(pipe) > 0 && (now = emo_clock_now()) < due) {
+                double tr = 0, cr = 0;
+                if (emo_pipeline_receive(pipe, &g, due - now, &tr, &cr) == 0)
+                    take_drawn(&sm, &g, tr, cr);
+                emo_frame_unref(&g);
+            }
             sleep_until(due);
             if (due > origin)
                 origin = due;
