@@ -3,9 +3,9 @@
 
 #include "render/render_internal.h"
 
-static const char *const labels[EMO_RENDER_EMOTIONS] = {
-    "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral",
-};
+#include <emoscope/emotion.h>
+
+_Static_assert(EMO_RENDER_EMOTIONS == EMO_EMOTION_COUNT, "render and emotion share the canonical labels");
 
 /* Chosen to stay apart from each other (hue and lightness) on video and on
  * a white chart background. */
@@ -21,7 +21,7 @@ static const uint8_t colors[EMO_RENDER_EMOTIONS][3] = {
 
 const char *emo_render_emotion_label(int e)
 {
-    return e >= 0 && e < EMO_RENDER_EMOTIONS ? labels[e] : "?";
+    return emo_emotion_name(e); /* one list of names, in the emotion module */
 }
 
 void emo_render_emotion_rgb(int e, uint8_t rgb[3])
