@@ -37,13 +37,14 @@ serve() {
   fail "the stream server did not start within 20 s"
 }
 unplug() { kill "$srv"; wait "$srv" 2>/dev/null; srv=""; }
-# Waits until the run has written N records.
+# Waits until the run has written N records (up to 120 s: the sanitizer
+# build analyses a live stream at a few frames a second).
 wait_records() { # DIR N
-  for _ in $(seq 300); do
+  for _ in $(seq 1200); do
     [ -f "$1/results.jsonl" ] && [ "$(wc -l <"$1/results.jsonl")" -ge "$2" ] && return 0
     sleep 0.1
   done
-  fail "no $2 records in $1 after 30 s"
+  fail "no $2 records in $1 after 120 s"
 }
 check_outputs() { # DIR LOG
   python3 - "$1" <<'PY' || fail "$1: results invalid"
