@@ -6,20 +6,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/emo-fuzz-ini-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (emo_fuzz_write_temp(path, data, size))
         return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
     static const EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR - 1 };
     EmoConfig cfg;
     emo_config_defaults(&cfg);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "emotion/image.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,15 +22,8 @@ static void discard(void *ud, EmoLogLevel level, const char *msg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/emo-fuzz-image-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (emo_fuzz_write_temp(path, data, size))
         return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
     static const EmoLogger quiet = { discard, NULL, EMO_LOG_ERROR };
     uint8_t *px = NULL;
     int w = 0, h = 0;

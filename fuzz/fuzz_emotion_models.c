@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void drop(void *ud, EmoLogLevel level, const char *msg)
@@ -21,15 +23,8 @@ static void drop(void *ud, EmoLogLevel level, const char *msg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/emo-fuzz-models-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (emo_fuzz_write_temp(path, data, size))
         return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
     const EmoLogger quiet = { drop, NULL, EMO_LOG_DEBUG };
     EmoConfig cfg;
     emo_config_defaults(&cfg);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void discard(void *ud, EmoLogLevel level, const char *msg)
@@ -19,15 +21,8 @@ static void discard(void *ud, EmoLogLevel level, const char *msg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/emo-fuzz-video-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
+    if (emo_fuzz_write_temp(path, data, size))
         return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
     static const EmoLogger quiet = { discard, NULL, EMO_LOG_ERROR };
     emo_video_ffmpeg_log_level(EMO_LOG_ERROR);
     EmoVideoSourceSettings s;

@@ -1,0 +1,27 @@
+/* Shared by the libFuzzer targets whose parser reads a file. */
+#ifndef EMOSCOPE_FUZZ_UTIL_H
+#define EMOSCOPE_FUZZ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Writes the input into a new temporary file made from the mkstemp
+ * template path (rewritten in place). 0 on success; on failure nothing is
+ * left behind and the input is skipped. The caller unlinks path. */
+static inline int emo_fuzz_write_temp(char *path, const uint8_t *data, size_t size)
+{
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    if (write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+#endif
