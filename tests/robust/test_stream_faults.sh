@@ -30,7 +30,10 @@ serve() {
   # Listening, or already serving a client that was quicker than this poll
   # (a reconnecting run): either way a socket with the server's port.
   for _ in $(seq 400); do
-    [ "$(ss -Htan "sport = :$port" | wc -l)" -gt 0 ] && return 0
+    # (Not any socket: the previous run's connection may linger in
+    # TIME-WAIT on this port before the new server listens.)
+    [ "$( (ss -Htan state listening "sport = :$port"; ss -Htan state established "sport = :$port") | wc -l)" -gt 0 ] &&
+      return 0
     sleep 0.05
   done
   cat "$tmp/server.log"
