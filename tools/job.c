@@ -25,6 +25,42 @@ static void on_signal(int sig)
     g_interrupted = 1;
 }
 
+/* Opens the source. A live source (camera, stream) with video.reconnect on
+ * is retried every reconnect_delay seconds until it opens or SIGINT/SIGTERM
+ * arrives: a camera not plugged in yet or a stream server not started yet
+ * is the same situation as one that went away during the run. Settings
+ * errors are not retried. */
+static int open_source(EmoVideoSource **src, const EmoVideoSourceSettings *vs, const EmoVideoSettings *cfg,
+                       const char *name)
+{
+    int err = emo_video_open(src, vs);
+    int live = vs->live == EMO_VIDEO_LIVE_AUTO ? emo_video_classify(vs->source) == EMO_VIDEO_CAMERA ||
+                                                     emo_video_classify(vs->source) == EMO_VIDEO_STREAM
+                                               : vs->live == EMO_VIDEO_LIVE_YES;
+    if (!err || !cfg->reconnect || !live || err == EMO_EINVAL || err == EMO_ENOMEM)
+        return err;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    for (int64_t attempt = 1; err && !g_interrupted; attempt++) {
+        fprintf(stderr, "emoscope %s: cannot open %s (%s); retrying in %g s (attempt %lld; Ctrl-C stops)\n", name,
+                vs->source, emo_strerror(err), cfg->reconnect_delay, (long long)attempt);
+        for (double w = 0; w < cfg->reconnect_delay && !g_interrupted; w += 0.05)
+            nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+        if (!g_interrupted)
+            err = emo_video_open(src, vs);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (err && g_interrupted)
+        return EMO_EINTR;
+    return err;
+}
+
 void emo_job_tune_malloc(void)
 {
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
@@ -244,10 +280,14 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
     vs.source = job->source;
     vs.pix_fmt = EMO_PIX_BGRA; /* the overlay draws with Cairo into BGRA */
     vs.log = &cli->log;
-    int err = emo_video_open(&src, &vs);
+    int err = open_source(&src, &vs, &cli->cfg.video, name);
+    if (err == EMO_EINTR) {
+        fprintf(stderr, "emoscope %s: interrupted before %s could be opened\n", name, job->source);
+        return EMO_EXIT_INTERRUPTED;
+    }
     if (err) {
         fprintf(stderr, "emoscope %s: cannot open %s: %s\n", name, job->source, emo_strerror(err));
-        return err == EMO_ENODEV || err == EMO_ENOENT ? EMO_EXIT_FAIL : EMO_EXIT_FAIL;
+        return EMO_EXIT_FAIL;
     }
     EmoVideoInfo info;
     emo_video_info(src, &info);

@@ -115,4 +115,38 @@ grep -E "reconnecting" "$tmp/c.log" | head -2
 grep -q "stopped; reconnecting" "$tmp/c.log" || fail "the stop was not reported"
 grep -q "reconnects=[1-9]" "$tmp/c.log" || fail "the stats line does not count the reconnection"
 check_outputs "$tmp/c" "$tmp/c.log"
+
+# --- run, reconnect on, the camera is not there yet: the first open is
+# retried until the server comes up
+"$cli" run --headless "$url" --video.live=yes --video.reconnect=true --video.reconnect_delay=0.3 \
+  --out "$tmp/f" >"$tmp/f.log" 2>&1 & pid=$!
+sleep 2
+kill -0 $pid 2>/dev/null || { cat "$tmp/f.log"; fail "run gave up on a camera that is not there yet"; }
+grep -q "retrying in 0.3 s" "$tmp/f.log" || { cat "$tmp/f.log"; fail "no retry message for the first open"; }
+serve
+wait_records "$tmp/f" 10
+kill -INT $pid; wait $pid; st=$?
+unplug
+tries=$(grep -c "retrying in" "$tmp/f.log")
+echo "run, camera plugged in 2 s after the start, reconnect=true: exit $st after $tries failed opens"
+[ $st -eq 4 ] || { cat "$tmp/f.log"; fail "run stopped by SIGINT must exit 4, got $st"; }
+check_outputs "$tmp/f" "$tmp/f.log"
+
+# --- the same with no camera ever: SIGINT ends the waiting promptly
+"$cli" run --headless "$url" --video.live=yes --video.reconnect=true --video.reconnect_delay=5 \
+  --out "$tmp/g" >"$tmp/g.log" 2>&1 & pid=$!
+sleep 1
+kill -INT $pid
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && { kill -KILL $pid; fail "run did not end within 5 s of SIGINT while waiting for the camera"; }
+wait $pid; st=$?; pid=""
+echo "run, no camera, SIGINT while retrying: exit $st"
+[ $st -eq 4 ] || { cat "$tmp/g.log"; fail "must exit 4, got $st"; }
+grep -q "interrupted before" "$tmp/g.log" || { cat "$tmp/g.log"; fail "no message"; }
+
+# --- reconnect off: a camera that is not there is an error at once
+"$cli" run --headless "$url" --video.live=yes --video.reconnect=false --out "$tmp/h" >"$tmp/h.log" 2>&1; st=$?
+echo "run, no camera, reconnect=false: exit $st"
+[ $st -eq 1 ] || { cat "$tmp/h.log"; fail "must exit 1, got $st"; }
+grep -q "cannot open" "$tmp/h.log" || fail "no message"
 echo "PASS"
