@@ -306,23 +306,52 @@ done:
     return rc;
 }
 
-/* Reads a scalar string attribute (variable or fixed length) into a malloc'ed,
- * NUL-terminated buffer. Returns 0, 1 when absent, or a negative error. */
-static int read_str_attr(Ctx *c, hid_t obj, const char *name, char **out)
+/* An open attribute: the attribute, its type and space, and a memory type
+ * the reader fills in. */
+typedef struct Attr {
+    hid_t a, t, s, mt;
+} Attr;
+
+static void attr_close(Attr *at)
 {
-    *out = NULL;
+    if (at->mt >= 0)
+        H5Tclose(at->mt);
+    if (at->s >= 0)
+        H5Sclose(at->s);
+    if (at->t >= 0)
+        H5Tclose(at->t);
+    if (at->a >= 0)
+        H5Aclose(at->a);
+}
+
+/* Opens attribute `name` of `obj` with its type and space. Returns 0, 1 when
+ * absent, or a negative error (reported); `at` is closable in every case. */
+static int attr_open(Ctx *c, hid_t obj, const char *name, Attr *at)
+{
+    at->a = at->t = at->s = at->mt = H5I_INVALID_HID;
     htri_t ex = H5Aexists(obj, name);
     if (ex < 0)
         return fail(c, EMO_EFORMAT, "cannot look up attribute '%s'", name);
     if (ex == 0)
         return 1;
-    int rc = EMO_EFORMAT;
-    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, s = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    if ((at->a = H5Aopen(obj, name, H5P_DEFAULT)) < 0 || (at->t = H5Aget_type(at->a)) < 0 ||
+        (at->s = H5Aget_space(at->a)) < 0)
+        return fail(c, EMO_EFORMAT, "cannot open attribute '%s'", name);
+    return 0;
+}
+
+/* Reads a scalar string attribute (variable or fixed length) into a malloc'ed,
+ * NUL-terminated buffer. Returns 0, 1 when absent, or a negative error. */
+static int read_str_attr(Ctx *c, hid_t obj, const char *name, char **out)
+{
+    *out = NULL;
+    Attr at;
+    int rc = attr_open(c, obj, name, &at);
     char *vbuf = NULL;
-    if ((a = H5Aopen(obj, name, H5P_DEFAULT)) < 0 || (t = H5Aget_type(a)) < 0 || (s = H5Aget_space(a)) < 0) {
-        fail(c, rc, "cannot open attribute '%s'", name);
+    if (rc)
         goto done;
-    }
+    rc = EMO_EFORMAT;
+    hid_t a = at.a, t = at.t, s = at.s, mt;
     if (H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_npoints(s) != 1) {
         fail(c, rc, "attribute '%s' is not a single string", name);
         goto done;
@@ -332,7 +361,7 @@ static int read_str_attr(Ctx *c, hid_t obj, const char *name, char **out)
         fail(c, rc, "attribute '%s': bad string type", name);
         goto done;
     }
-    if ((mt = H5Tcopy(H5T_C_S1)) < 0) {
+    if ((mt = at.mt = H5Tcopy(H5T_C_S1)) < 0) {
         fail(c, rc, "H5Tcopy failed");
         goto done;
     }
@@ -376,14 +405,7 @@ static int read_str_attr(Ctx *c, hid_t obj, const char *name, char **out)
 done:
     if (vbuf)
         H5free_memory(vbuf);
-    if (mt >= 0)
-        H5Tclose(mt);
-    if (s >= 0)
-        H5Sclose(s);
-    if (t >= 0)
-        H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
+    attr_close(&at);
     return rc;
 }
 
@@ -394,19 +416,14 @@ static int read_str_list_attr(Ctx *c, hid_t obj, const char *name, StrList *out)
 {
     out->s = NULL;
     out->n = 0;
-    htri_t ex = H5Aexists(obj, name);
-    if (ex < 0)
-        return fail(c, EMO_EFORMAT, "cannot look up attribute '%s'", name);
-    if (ex == 0)
-        return 1;
-    int rc = EMO_EFORMAT;
-    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, s = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    Attr at;
+    int rc = attr_open(c, obj, name, &at);
     char *fbuf = NULL;
     hssize_t n = -1;
-    if ((a = H5Aopen(obj, name, H5P_DEFAULT)) < 0 || (t = H5Aget_type(a)) < 0 || (s = H5Aget_space(a)) < 0) {
-        fail(c, rc, "cannot open attribute '%s'", name);
+    if (rc)
         goto done;
-    }
+    rc = EMO_EFORMAT;
+    hid_t a = at.a, t = at.t, s = at.s, mt;
     n = H5Sget_simple_extent_npoints(s);
     if (n < 0 || n > MAX_NAMES || H5Sget_simple_extent_ndims(s) > 1) {
         fail(c, rc, "attribute '%s' is not a list of at most %d names", name, MAX_NAMES);
@@ -432,7 +449,7 @@ static int read_str_list_attr(Ctx *c, hid_t obj, const char *name, StrList *out)
         rc = EMO_ENOMEM;
         goto done;
     }
-    if ((mt = H5Tcopy(H5T_C_S1)) < 0) {
+    if ((mt = at.mt = H5Tcopy(H5T_C_S1)) < 0) {
         fail(c, rc, "H5Tcopy failed");
         goto done;
     }
@@ -459,14 +476,7 @@ static int read_str_list_attr(Ctx *c, hid_t obj, const char *name, StrList *out)
     rc = 0;
 done:
     free(fbuf);
-    if (mt >= 0)
-        H5Tclose(mt);
-    if (s >= 0)
-        H5Sclose(s);
-    if (t >= 0)
-        H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
+    attr_close(&at);
     if (rc)
         strlist_free(out);
     return rc;
