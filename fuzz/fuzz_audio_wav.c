@@ -12,13 +12,6 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void discard(void *ud, EmoLogLevel level, const char *msg)
-{
-    (void)ud;
-    (void)level;
-    (void)msg;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -32,12 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[] = "/tmp/emo-fuzz-wav-XXXXXX";
     if (emo_fuzz_write_temp(path, data, size))
         return 0;
-    static const EmoLogger quiet = { discard, NULL, EMO_LOG_ERROR };
     EmoAudioCueSettings s;
     emo_audio_default_settings(&s);
     s.enabled = 1;
     s.sound[0] = path;
-    s.logger = &quiet;
+    s.logger = &emo_fuzz_quiet;
     EmoAudio *a = NULL;
     if (emo_audio_open(&a, &s) == 0) {
         int builtin = 1;

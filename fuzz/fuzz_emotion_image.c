@@ -12,22 +12,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void discard(void *ud, EmoLogLevel level, const char *msg)
-{
-    (void)ud;
-    (void)level;
-    (void)msg;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/emo-fuzz-image-XXXXXX";
     if (emo_fuzz_write_temp(path, data, size))
         return 0;
-    static const EmoLogger quiet = { discard, NULL, EMO_LOG_ERROR };
     uint8_t *px = NULL;
     int w = 0, h = 0;
-    if (emo_emotion_image_load_gray(path, &px, &w, &h, &quiet) == 0) {
+    if (emo_emotion_image_load_gray(path, &px, &w, &h, &emo_fuzz_quiet) == 0) {
         if (!px || w < 1 || h < 1)
             abort();
         EmoImage img = { 0 };

@@ -1,4 +1,6 @@
-/* Shared by the libFuzzer targets whose parser reads a file. */
+/* Shared by the libFuzzer targets: a logger that drops messages (the
+ * targets' inputs are garbage by design) and a temporary-file writer for the
+ * parsers that read a file. */
 #ifndef EMOSCOPE_FUZZ_UTIL_H
 #define EMOSCOPE_FUZZ_UTIL_H
 
@@ -6,6 +8,19 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <emoscope/core.h>
+
+static inline void emo_fuzz_discard(void *ud, EmoLogLevel level, const char *msg)
+{
+    (void)ud;
+    (void)level;
+    (void)msg;
+}
+
+/* Errors only, and those dropped in the callback (a level below ERROR
+ * cannot silence: EmoLogLevel is unsigned). */
+static const EmoLogger emo_fuzz_quiet = { emo_fuzz_discard, NULL, EMO_LOG_ERROR };
 
 /* Writes the input into a new temporary file made from the mkstemp
  * template path (rewritten in place). 0 on success; on failure nothing is

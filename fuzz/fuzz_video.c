@@ -11,19 +11,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void discard(void *ud, EmoLogLevel level, const char *msg)
-{
-    (void)ud;
-    (void)level;
-    (void)msg;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[] = "/tmp/emo-fuzz-video-XXXXXX";
     if (emo_fuzz_write_temp(path, data, size))
         return 0;
-    static const EmoLogger quiet = { discard, NULL, EMO_LOG_ERROR };
     emo_video_ffmpeg_log_level(EMO_LOG_ERROR);
     EmoVideoSourceSettings s;
     emo_video_default_settings(&s);
@@ -32,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.decode_threads = 1;
     s.out_width = 64; /* small output: the fuzzer wants many inputs per second */
     s.out_height = 64;
-    s.log = &quiet;
+    s.log = &emo_fuzz_quiet;
     EmoVideoSource *src = NULL;
     if (emo_video_open(&src, &s) == 0) {
         EmoFrame *f;
