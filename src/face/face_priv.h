@@ -52,6 +52,10 @@ float emo__roi_rotation(float x0, float y0, float x1, float y1);
 
 int emo__affine_invert(const float m[6], float inv[6]);
 
+/* The crop m (size x size output pixels -> frame pixels) flipped left/right:
+ * output x -> size - x, so output pixel u samples what m's pixel size-1-u does. */
+void emo__affine_mirror_x(const float m[6], int size, float out[6]);
+
 /*
  * Samples a w x h RGB float image from frame through m (output pixel centre
  * -> frame coordinates) with bilinear interpolation, averaging ss x ss
@@ -87,6 +91,14 @@ float emo__pose_fit(const EmoCanonicalFace *c, const float (*lm)[3], int n, floa
 
 /* Rotation matrix for the angles of emo__pose_fit (inverse of its angle extraction). */
 void emo__pose_matrix(float yaw, float pitch, float roll, float R[9]);
+
+/*
+ * Left/right correspondence of the canonical face: out[i] is the vertex
+ * nearest to vertex i mirrored (x -> -x); midline vertices map to
+ * themselves. EMO_EFORMAT when the face is not mirror-symmetric (the map is
+ * not an involution or a pair is further apart than 1% of the face's width).
+ */
+int emo__mirror_map(const EmoCanonicalFace *c, int *out);
 
 /* Mesh landmarks in the crop (input pixels) -> frame pixels through the crop's affine. */
 void emo__landmarks_to_frame(const float *raw, const float m[6], float (*lm)[3]);

@@ -226,3 +226,31 @@ void emo__pose_matrix(float yaw, float pitch, float roll, float R[9])
         for (int j = 0; j < 3; j++)
             R[3 * i + j] = (float)(T[3 * i] * Rz[j] + T[3 * i + 1] * Rz[3 + j] + T[3 * i + 2] * Rz[6 + j]);
 }
+
+int emo__mirror_map(const EmoCanonicalFace *c, int *out)
+{
+    float x0 = c->v[0][0], x1 = x0;
+    for (int i = 1; i < EMO_FACE_LANDMARKS; i++) {
+        x0 = fminf(x0, c->v[i][0]);
+        x1 = fmaxf(x1, c->v[i][0]);
+    }
+    float tol = 0.01f * (x1 - x0);
+    for (int i = 0; i < EMO_FACE_LANDMARKS; i++) {
+        float best = INFINITY;
+        out[i] = -1;
+        for (int j = 0; j < EMO_FACE_LANDMARKS; j++) {
+            float dx = -c->v[i][0] - c->v[j][0], dy = c->v[i][1] - c->v[j][1], dz = c->v[i][2] - c->v[j][2];
+            float d = dx * dx + dy * dy + dz * dz;
+            if (d < best) {
+                best = d;
+                out[i] = j;
+            }
+        }
+        if (!(sqrtf(best) <= tol))
+            return EMO_EFORMAT;
+    }
+    for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
+        if (out[out[i]] != i)
+            return EMO_EFORMAT;
+    return 0;
+}

@@ -41,6 +41,16 @@ int emo__affine_invert(const float m[6], float inv[6])
     return 0;
 }
 
+void emo__affine_mirror_x(const float m[6], int size, float out[6])
+{
+    out[0] = -m[0];
+    out[1] = m[1];
+    out[2] = m[2] + m[0] * (float)size;
+    out[3] = -m[3];
+    out[4] = m[4];
+    out[5] = m[5] + m[3] * (float)size;
+}
+
 void emo__landmarks_to_frame(const float *raw, const float m[6], float (*lm)[3])
 {
     float k = sqrtf(m[0] * m[0] + m[3] * m[3]); /* frame pixels per crop pixel */

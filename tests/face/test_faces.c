@@ -11,7 +11,7 @@
 
 #include "face_media.h"
 
-static EmoFaceTracker *open_tracker(double min_conf)
+static EmoFaceTracker *open_tracker_mirror(double min_conf, double mirror_yaw)
 {
     EmoFaceTrackerSettings s;
     emo_face_tracker_default_settings(&s);
@@ -20,9 +20,18 @@ static EmoFaceTracker *open_tracker(double min_conf)
     emo_test_model("face_landmark.tflite");
     emo_test_model("canonical_face_model.obj");
     s.face.min_detection_confidence = min_conf;
+    s.mirror_yaw = mirror_yaw;
     EmoFaceTracker *t = NULL;
     assert_int_equal(emo_face_tracker_open(&t, &s), 0);
     return t;
+}
+
+static EmoFaceTracker *open_tracker(double min_conf)
+{
+    EmoFaceTrackerSettings s;
+    emo_face_tracker_default_settings(&s);
+    assert_float_equal(s.mirror_yaw, 30.0, 0);
+    return open_tracker_mirror(min_conf, s.mirror_yaw);
 }
 
 static int inside(const EmoDetection *d, float x, float y)
@@ -66,9 +75,13 @@ static void check_photo(EmoFaceTracker *t, EmoFaceList *list, const char *file, 
         static const int inner[] = { 33, 133, 263, 362, 1, 13, 61, 291 };
         for (size_t k = 0; k < sizeof(inner) / sizeof(inner[0]); k++)
             assert_true(inside(&det[match], f->landmarks[inner[k]][0], f->landmarks[inner[k]][1]));
+        /* On a turned face the detector puts the far eye on the outline
+         * itself (the girl in obama_and_biden, 38 degrees: 0.4 px outside a
+         * 144 px box): 2% of the box of slack. */
+        float mx = 0.02f * f->box[2], my = 0.02f * f->box[3];
         for (int k = 0; k < 4; k++) {
-            assert_true(det[match].kp[k][0] >= f->box[0] && det[match].kp[k][0] <= f->box[0] + f->box[2]);
-            assert_true(det[match].kp[k][1] >= f->box[1] && det[match].kp[k][1] <= f->box[1] + f->box[3]);
+            assert_true(det[match].kp[k][0] >= f->box[0] - mx && det[match].kp[k][0] <= f->box[0] + f->box[2] + mx);
+            assert_true(det[match].kp[k][1] >= f->box[1] - my && det[match].kp[k][1] <= f->box[1] + f->box[3] + my);
         }
         for (int k = 0; k < EMO_FACE_LANDMARKS; k++) {
             assert_true(f->landmarks[k][0] >= f->box[0] - 1e-3f && f->landmarks[k][0] <= f->box[0] + f->box[2] + 1e-3f);
@@ -180,7 +193,9 @@ static void nme_of(EmoFaceTracker *t, EmoFaceList *list, const char *img_rel, co
         assert_true(which >= 0);
         emo_face_to_ibug68(&list->faces[which], pr);
         double n51, worst, n68 = nme68((const float(*)[2])pr, (const float(*)[2])gt, &n51, &worst);
-        printf("  %s frame %2d: NME %.2f%% (68 points), %.2f%% (51 inner)\n", img_rel, k, n68, n51);
+        const EmoFace *f = &list->faces[which];
+        printf("  %s frame %2d: NME %.2f%% (68 points), %.2f%% (51 inner); yaw %.1f pitch %.1f roll %.1f\n", img_rel,
+               k, n68, n51, f->yaw, f->pitch, f->roll);
         if (k == NME_SETTLE)
             r->first = n68;
         if (k > NME_SETTLE) {
@@ -199,38 +214,52 @@ static void nme_of(EmoFaceTracker *t, EmoFaceList *list, const char *img_rel, co
 static void test_landmarks68(void **state)
 {
     (void)state;
-    EmoFaceTracker *t = open_tracker(0.5);
+    EmoFaceTracker *t = open_tracker(0.5), *plain = open_tracker_mirror(0.5, 90.0); /* mirror averaging off */
     EmoFaceList *list = calloc(1, sizeof(*list));
     assert_non_null(list);
     /* The issue's floor: 8% over 68 points on each image, on the settled
      * mean; reached by takeo (4.5%) and einstein (7.8%). breakingbad (head
-     * turned 37 degrees) is at 10.7%: its 51 inner points alone are at 8.6%
-     * and iBUG's jaw on the near side runs along the ear and the angle of
-     * the jaw, behind the mesh's last vertices (docs/face.md). Its bounds,
-     * and the others' max and 51-point bounds, are what is reached plus about
-     * half a point, so that a regression fails. */
+     * turned 39 degrees) is at 9.6% with mirror averaging (10.7% without):
+     * its 51 inner points alone are at 7.8% and iBUG's jaw on the near side
+     * runs along the ear and the angle of the jaw, behind the mesh's last
+     * vertices (docs/face.md). Its bounds, and the others' max and 51-point
+     * bounds, are what is reached plus about half a point, so that a
+     * regression fails. */
     static const struct {
         const char *img, *pts;
         double mean68, max68, mean51;
     } cases[] = {
         { "einstein.jpg", "einstein.pts", 8.0, 8.8, 7.8 },
-        { "breakingbad.jpg", "breakingbad.pts", 11.2, 11.4, 9.2 },
+        { "breakingbad.jpg", "breakingbad.pts", 10.1, 10.5, 8.3 },
         { "takeo.ppm", "takeo.pts", 5.0, 5.0, 4.5 },
     };
     for (int i = 0; i < 3; i++) {
         char a[128], b[128];
         snprintf(a, sizeof(a), "testdata/faces/landmarks68/%s", cases[i].img);
         snprintf(b, sizeof(b), "testdata/faces/landmarks68/%s", cases[i].pts);
-        NmeResult r;
+        NmeResult r, r0;
         nme_of(t, list, a, b, &r);
+        nme_of(plain, list, a, b, &r0);
         printf("%s: NME over frames %d-%d: mean %.2f%% (max %.2f%%) over 68 points, %.2f%% over the 51 inner "
                "points; frame %d: %.2f%%; worst point %.1f%%\n",
                cases[i].img, NME_SETTLE + 1, NME_FRAMES, r.mean68, r.max68, r.mean51, NME_SETTLE, r.first, r.worst);
+        printf("%s: without mirror averaging: mean %.2f%% (max %.2f%%) over 68 points, %.2f%% over 51\n",
+               cases[i].img, r0.mean68, r0.max68, r0.mean51);
         assert_true(r.mean68 <= cases[i].mean68);
         assert_true(r.max68 <= cases[i].max68);
         assert_true(r.mean51 <= cases[i].mean51);
+        if (i == 1) {
+            /* Turned beyond mirror_yaw: the mirror average gains a point. */
+            assert_true(r0.mean68 - r.mean68 >= 0.7);
+            assert_true(r0.mean51 - r.mean51 >= 0.5);
+        } else {
+            /* Below it nothing changes: one pass, the same landmarks. */
+            assert_float_equal(r.mean68, r0.mean68, 1e-9);
+            assert_float_equal(r.max68, r0.max68, 1e-9);
+        }
     }
     free(list);
+    emo_face_tracker_close(&plain);
     emo_face_tracker_close(&t);
 }
 
@@ -289,6 +318,12 @@ static void test_formats_and_errors(void **state)
     emo_face_tracker_default_settings(&s);
     s.face.crop_scale = 0.5;
     assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
+    emo_face_tracker_default_settings(&s);
+    s.mirror_yaw = -1;
+    assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
+    s.mirror_yaw = NAN;
+    assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
+    assert_null(t);
     emo_face_tracker_default_settings(&s);
     snprintf(s.models_dir, sizeof(s.models_dir), "/nonexistent/models");
     assert_int_equal(emo_face_tracker_open(&t, &s), EMO_ENOENT);

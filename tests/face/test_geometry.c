@@ -181,6 +181,54 @@ static void test_warps(void **state)
     }
 }
 
+/* The left/right vertex pairs of the canonical face (mirror averaging of the
+ * mesh on turned faces), and the flipped crop the tracker samples for it. */
+static void test_mirror(void **state)
+{
+    (void)state;
+    const EmoCanonicalFace *c = load_canon();
+    int map[EMO_FACE_LANDMARKS], self = 0;
+    assert_int_equal(emo__mirror_map(c, map), 0);
+    for (int i = 0; i < EMO_FACE_LANDMARKS; i++) {
+        assert_int_equal(map[map[i]], i);
+        self += map[i] == i;
+        /* The pair is the mirror image: same height and depth, x negated. */
+        assert_float_equal(c->v[map[i]][0], -c->v[i][0], 1e-3);
+        assert_float_equal(c->v[map[i]][1], c->v[i][1], 1e-3);
+        assert_float_equal(c->v[map[i]][2], c->v[i][2], 1e-3);
+    }
+    /* Eye corners, mouth corners, oval at the ears; nose tip, chin and
+     * forehead on the midline (28 midline vertices). */
+    assert_int_equal(map[33], 263);
+    assert_int_equal(map[133], 362);
+    assert_int_equal(map[61], 291);
+    assert_int_equal(map[234], 454);
+    assert_int_equal(map[1], 1);
+    assert_int_equal(map[152], 152);
+    assert_int_equal(map[10], 10);
+    assert_int_equal(self, 28);
+    /* A face that is not symmetric is refused. */
+    EmoCanonicalFace *bent = malloc(sizeof(*bent));
+    assert_non_null(bent);
+    *bent = *c;
+    bent->v[33][0] -= 1.0f; /* 1 cm off: the outer eye corner loses its pair */
+    assert_int_equal(emo__mirror_map(bent, map), EMO_EFORMAT);
+    free(bent);
+
+    /* The flipped crop is the crop read right to left, pixel for pixel. */
+    EmoFrame *f = gradient_frame(EMO_PIX_BGRA, 200, 100);
+    float m[6], mm[6], a[24 * 24 * 3], b[24 * 24 * 3];
+    emo__roi_affine(90.3f, 47.1f, 61.0f, 0.35f, 24, m);
+    emo__affine_mirror_x(m, 24, mm);
+    emo__warp_rgbf(f, m, 24, 24, 1, 0, 1.0f, 0.0f, a);
+    emo__warp_rgbf(f, mm, 24, 24, 1, 0, 1.0f, 0.0f, b);
+    for (int v = 0; v < 24; v++)
+        for (int u = 0; u < 24; u++)
+            for (int k = 0; k < 3; k++)
+                assert_float_equal(b[(v * 24 + u) * 3 + k], a[(v * 24 + 23 - u) * 3 + k], 1e-3);
+    emo_frame_unref(&f);
+}
+
 static void test_roi_and_inverse(void **state)
 {
     (void)state;
@@ -356,7 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pose_synthetic), cmocka_unit_test(test_obj_parser), cmocka_unit_test(test_warps),
         cmocka_unit_test(test_roi_and_inverse), cmocka_unit_test(test_alignment), cmocka_unit_test(test_ibug_map),
-        cmocka_unit_test(test_outputs),
+        cmocka_unit_test(test_outputs), cmocka_unit_test(test_mirror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
