@@ -59,6 +59,7 @@ typedef struct EmoFaceSettings {
     double crop_scale;           /**< face-mesh crop size relative to the face box */
     int aligned_size;            /**< pixels of the normalised face used for optical flow */
     int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
+    double mirror_yaw;           /**< degrees: faces turned at least this far also run through the mesh mirrored, averaged; 90 = off */
 } EmoFaceSettings;
 
 typedef struct EmoEmotionSettings {

@@ -85,15 +85,11 @@ typedef struct EmoFaceTrackerSettings {
     char models_dir[EMO_PATH_MAX];  /**< folder holding the .tflite files and canonical_face_model.obj */
     int threads;                    /**< network threads; 1 = calling thread only */
     const EmoLogger *log;           /**< NULL: default logger */
-    /** Degrees: a face turned at least this far (|yaw|) also runs through the
-     *  face mesh mirrored, and the two landmark sets are averaged (twice the
-     *  mesh cost on those frames only); 90 = off. Default 30. */
-    double mirror_yaw;
 } EmoFaceTrackerSettings;
 
 typedef struct EmoFaceTracker EmoFaceTracker;
 
-/** Fills s with the defaults of config.h's [face] section, threads = 1, models_dir = "models", mirror_yaw = 30. */
+/** Fills s with the defaults of config.h's [face] section, threads = 1, models_dir = "models". */
 void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s);
 
 /**

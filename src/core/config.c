@@ -47,6 +47,7 @@ static const EmoSettingDesc table[] = {
     D(face, crop_scale, "x box", "1.5", 1, 4, "face-mesh crop size relative to the face box"),
     I(face, aligned_size, "px", "96", 32, 512, "side of the normalised face used for optical flow"),
     I(face, detect_tiles, "levels", "2", 0, 2, "small or distant faces: when the whole frame shows none, search overlapping tiles of 1/2 (1) and then 1/3 (2) of the frame; 0 = off"),
+    D(face, mirror_yaw, "deg", "30", 0, 90, "faces turned at least this far (|yaw|) also run through the face mesh mirrored and the two are averaged (better landmarks on turned faces, twice the mesh cost on them); 90 = off"),
 
     D(emotion, interval, "s", "0", 0, 3600, "time between emotion analyses of a face; 0 = every frame"),
     S(emotion, models, "mini_xception,big_xception", "comma-separated models in the ensemble (also model.NAME sections)"),

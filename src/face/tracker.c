@@ -85,7 +85,6 @@ void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s)
     emo_config_clear(&cfg);
     snprintf(s->models_dir, sizeof(s->models_dir), "models");
     s->threads = 1;
-    s->mirror_yaw = 30.0;
 }
 
 static int find_output(const EmoNnModel *m, size_t count)
@@ -142,7 +141,7 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
     int rc = check_settings(&s->face, s->log);
     if (rc < 0)
         return rc;
-    if (!(s->mirror_yaw >= 0 && s->mirror_yaw <= 90)) {
+    if (!(s->face.mirror_yaw >= 0 && s->face.mirror_yaw <= 90)) {
         emo_log(s->log, EMO_LOG_ERROR, "face: mirror_yaw must be 0..90 degrees");
         return EMO_EINVAL;
     }
@@ -428,7 +427,7 @@ static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
         return 0;
     emo__pose_fit(&t->canon, (const float(*)[3])f->landmarks, EMO_FACE_LANDMARKS, R, &scale, &f->yaw, &f->pitch,
                   &f->roll);
-    float on = (float)t->s.mirror_yaw;
+    float on = (float)t->s.face.mirror_yaw;
     tr->mirrored = on < 90.0f && fabsf(f->yaw) >= (tr->mirrored ? on - MIRROR_HYSTERESIS : on);
     if (tr->mirrored) {
         float p2;

@@ -20,7 +20,7 @@ static EmoFaceTracker *open_tracker_mirror(double min_conf, double mirror_yaw)
     emo_test_model("face_landmark.tflite");
     emo_test_model("canonical_face_model.obj");
     s.face.min_detection_confidence = min_conf;
-    s.mirror_yaw = mirror_yaw;
+    s.face.mirror_yaw = mirror_yaw;
     EmoFaceTracker *t = NULL;
     assert_int_equal(emo_face_tracker_open(&t, &s), 0);
     return t;
@@ -30,8 +30,8 @@ static EmoFaceTracker *open_tracker(double min_conf)
 {
     EmoFaceTrackerSettings s;
     emo_face_tracker_default_settings(&s);
-    assert_float_equal(s.mirror_yaw, 30.0, 0);
-    return open_tracker_mirror(min_conf, s.mirror_yaw);
+    assert_float_equal(s.face.mirror_yaw, 30.0, 0);
+    return open_tracker_mirror(min_conf, s.face.mirror_yaw);
 }
 
 static int inside(const EmoDetection *d, float x, float y)
@@ -319,9 +319,9 @@ static void test_formats_and_errors(void **state)
     s.face.crop_scale = 0.5;
     assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
     emo_face_tracker_default_settings(&s);
-    s.mirror_yaw = -1;
+    s.face.mirror_yaw = -1;
     assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
-    s.mirror_yaw = NAN;
+    s.face.mirror_yaw = NAN;
     assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
     assert_null(t);
     emo_face_tracker_default_settings(&s);

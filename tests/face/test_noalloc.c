@@ -59,7 +59,7 @@ static void test_no_allocation_per_frame(void **state)
     snprintf(s.models_dir, sizeof(s.models_dir), "%s", EMO_TEST_MODELS_DIR);
     emo_test_model("face_landmark.tflite");
     s.face.detect_interval = 10;
-    s.mirror_yaw = 0; /* every frame also takes the mirrored second mesh pass */
+    s.face.mirror_yaw = 0; /* every frame also takes the mirrored second mesh pass */
     EmoFaceTracker *t = NULL;
     long at_open = allocs;
     assert_int_equal(emo_face_tracker_open(&t, &s), 0);
