@@ -96,6 +96,7 @@ static const EmoSettingDesc table[] = {
     D(motion, noise_gain, "ratio", "2.5", 0, 100, "transient spotter: a region's threshold is at least this x its recent mean length of e (talking, jitter); 0 = fixed threshold"),
     D(motion, noise_time, "s", "0.7", 0.1, 600, "transient spotter: time constant of a region's recent mean length of e"),
     B(motion, local, "true", "transient spotter: drop eye events the other eye shares (blinks, gaze shifts) and lower-lip/chin events they share (jaw, talking)"),
+    D(motion, fit_exclude, "ratio", "0.02", 0, 0.5, "skin within this fraction of the face side of the brows, lips and mouth corners (landmarks) is left out of the head-motion fit, so that a small movement there is not partly fitted as head motion (0 = keep it)"),
 
     B(render, overlay, "true", "draw the overlay"),
     B(render, mesh, "true", "draw the face mesh"),
