@@ -91,10 +91,10 @@ static const EmoSettingDesc table[] = {
     D(motion, hysteresis, "ratio", "0.3", 0.05, 1, "an event lasts while its magnitude stays above threshold x this"),
     I(motion, release_frames, "frames", "2", 1, 100, "frames under the lower threshold that end an event"),
     S(motion, spotter, "transient", "event spotter: transient (a region's rise and return within +-window, relative to its recent noise; blinks, gaze shifts and jaw motion dropped) or rest (the original rule: displacement from a slowly following rest position)"),
-    D(motion, window, "s", "0.2", 0.02, 2, "transient spotter: half window k; e(t) = p(t) - (p(t-k) + p(t+k))/2 of a region's position p; events are known k late"),
+    D(motion, window, "s", "0.16", 0.02, 2, "transient spotter: half window k; e(t) = p(t) - (p(t-k) + p(t+k))/2 of a region's position p; events are known k late"),
     D(motion, return_ratio, "ratio", "0.4", 0, 1, "transient spotter: an event starts only where p(t) stands out from both p(t-k) and p(t+k) by at least this x the length of e (not on the flank of a movement, not on a step)"),
     D(motion, noise_gain, "ratio", "2.5", 0, 100, "transient spotter: a region's threshold is at least this x its recent mean length of e (talking, jitter); 0 = fixed threshold"),
-    D(motion, noise_time, "s", "0.7", 0.1, 600, "transient spotter: time constant of a region's recent mean length of e"),
+    D(motion, noise_time, "s", "0.4", 0.1, 600, "transient spotter: time constant of a region's recent mean length of e"),
     B(motion, local, "true", "transient spotter: drop eye events the other eye shares (blinks, gaze shifts) and lower-lip/chin events they share (jaw, talking)"),
     D(motion, fit_exclude, "ratio", "0.02", 0, 0.5, "skin within this fraction of the face side of the brows, lips and mouth corners (landmarks) is left out of the head-motion fit, so that a small movement there is not partly fitted as head motion (0 = keep it)"),
 

@@ -618,7 +618,7 @@ static int shared_motion(const EmoMotion *m, int r, int64_t c)
                   : r == EMO_REGION_CHIN      ? EMO_REGION_LOWER_LIP
                                               : -1;
     const RegionTrack *a = &m->tr[r];
-    int i = RING(c), together = 0;
+    int i = RING(c), together = 0, eyes = 0;
     float na = hypotf(a->ex[i], a->ey[i]);
     for (int o = 0; o < EMO_REGION_COUNT; o++) {
         if (o == r)
@@ -629,8 +629,15 @@ static int shared_motion(const EmoMotion *m, int r, int64_t c)
         int same = nb >= 0.5f * na && dot > 0.5f * na * nb;
         if (same && o == partner)
             return 1;
-        together += same;
+        /* Both eyes are one vote: a blink or a gaze shift moves them
+         * together, and counting it twice made an upper-lip movement
+         * during a blink look like the head (lip, corners, both eyes). */
+        if (o == EMO_REGION_LEFT_EYE || o == EMO_REGION_RIGHT_EYE)
+            eyes += same;
+        else
+            together += same;
     }
+    together += eyes > 0;
     /* Many regions moving the same way at once: the head (what the affine
      * compensation left, e.g. the parallax of a turn), not a local movement. */
     return together >= GLOBAL_REGIONS;

@@ -480,21 +480,22 @@ static void test_injected_on_clips(void **state)
                   tot.injected, 100.0 * tot.found / tot.injected, tot_nolm.found, tot_nolm.injected,
                   100.0 * tot_nolm.found / tot_nolm.injected);
     /* The issue asks for >= 90 %. Reached with the defaults (docs/motion.md,
-     * "Tests and figures"): 37/53 = 69.8 % on the full clips, 22/27 = 81 % on
-     * the first 240 frames (the AddressSanitizer cap), with one-to-one
-     * matching and a schedule that does not depend on the detector. Not
-     * 90 %: the misses are the smallest, slowest kind (a brow down 1.5 px
-     * over 10 frames, measured at 0.75-1.2 px under a noise-adaptive bar of
-     * 0.9-2.8 px on these mobile faces), injections dropped as "head" motion
-     * because a real blink coincides, and direction classes turned by a
-     * real movement of the same region. The floor below is what is reached,
-     * as a regression guard: one injection fewer on the full clips fails. */
+     * "Tests and figures"), one-to-one matching, a schedule that does not
+     * depend on the detector: 42/53 = 79.2 % on the full clips (217.2 clean
+     * events per minute), 25/27 = 92.6 % on the first 240 frames (the
+     * AddressSanitizer cap; 230.4 per minute). Not 90 % on the full clips:
+     * the misses are mostly the smallest, slowest kind (a brow down 1.5 px
+     * over 10 frames, measured at 0.75-1.2 px under a noise-adaptive bar on
+     * these mobile faces), injections under the bar that talking lifts (d6),
+     * and direction classes turned by a real movement of the same region.
+     * The floor below is what is reached, as a regression guard: one
+     * injection fewer on the full clips fails. */
     assert_true(tot.injected >= 25);
-    assert_true(tot.found * 100 >= tot.injected * 69);
-    /* Clean clips: 251.7 events per minute with the defaults (253 on the
-     * first 240 frames); 261.7 before motion.fit_exclude (the ceiling: it
-     * must not rise); 496 with the original rule (spotter = rest). */
-    assert_true(clean_all * 60.0 / seconds <= 262);
+    assert_true(tot.found * 100 >= tot.injected * 79);
+    /* Clean clips: 217.2 events per minute with the defaults (230.4 on the
+     * first 240 frames); 261.7 before this version's changes (today's
+     * alignment), 496 with the original rule (spotter = rest). */
+    assert_true(clean_all * 60.0 / seconds <= 235);
     free(list);
     free(ev);
     emo_face_tracker_close(&ft);
