@@ -240,6 +240,8 @@ static void run(Track *t, int with_lm, const MtInject *inj, int ninj, MtEvents *
         s.compensate = atoi(getenv("MT_COMPENSATE"));
     if (getenv("MT_FIT_EXCLUDE"))
         s.fit_exclude = atof(getenv("MT_FIT_EXCLUDE"));
+    if (getenv("MT_FRAME_GAP"))
+        s.frame_gap = atoi(getenv("MT_FRAME_GAP"));
     if (getenv("MT_WINSIZE"))
         s.winsize = atoi(getenv("MT_WINSIZE"));
     if (getenv("MT_POLY_SIGMA"))
