@@ -114,6 +114,8 @@ typedef struct EmoMotionSettings {
     double noise_gain;           /**< transient: threshold >= this x the region's recent mean |e| (0 = off) */
     double noise_time;           /**< s: time constant of that recent mean */
     int local;                   /**< transient: drop bilateral eye motion (blinks, gaze) and jaw motion */
+    double fit_exclude;          /**< fraction of the face side: skin this close to the brows, lips and mouth
+                                      corners is left out of the head-motion fit (0 = keep it) */
 } EmoMotionSettings;
 
 typedef struct EmoRenderSettings {

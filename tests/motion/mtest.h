@@ -351,23 +351,34 @@ static inline double mt_iou(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
 }
 
 /* An injection is found when an event of its region and direction class
- * overlaps its frames with IoU >= 0.5. */
+ * overlaps its frames with IoU >= 0.5. Matching is one-to-one: an event
+ * found for one injection cannot count for another (injections in order,
+ * each takes its unused matching event of largest IoU). */
 static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, MtScore *sc, const char *tag)
 {
+    unsigned char used[512] = { 0 };
     for (int i = 0; i < ninj; i++) {
         const MtInject *in = &inj[i];
         EmoDirection want = emo_direction_classify(in->dx, in->dy);
-        int ok = 0;
-        double best = 0;
+        int ok = 0, pick = -1;
+        double best = 0, pick_iou = 0;
         for (int j = 0; j < e->n; j++) {
             const EmoMotionEvent *ev = &e->ev[j];
             double iou = mt_iou(ev->onset, ev->offset, in->start, in->start + in->len - 1);
             if ((int)ev->region == in->region && iou > best)
                 best = iou;
-            if ((int)ev->region == in->region && ev->direction == want && iou >= 0.5)
-                ok = 1;
-            else if (iou > 0 && (int)ev->region != in->region)
+            if ((int)ev->region == in->region && ev->direction == want && iou >= 0.5) {
+                if (!used[j] && iou > pick_iou) {
+                    pick = j;
+                    pick_iou = iou;
+                }
+            } else if (iou > 0 && (int)ev->region != in->region) {
                 sc->collateral++;
+            }
+        }
+        if (pick >= 0) {
+            used[pick] = 1;
+            ok = 1;
         }
         sc->injected++;
         sc->found += ok;

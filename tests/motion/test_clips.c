@@ -236,6 +236,18 @@ static void run(Track *t, int with_lm, const MtInject *inj, int ninj, MtEvents *
         s.noise_time = atof(getenv("MT_NOISE_TIME"));
     if (getenv("MT_LOCAL"))
         s.local = atoi(getenv("MT_LOCAL"));
+    if (getenv("MT_COMPENSATE"))
+        s.compensate = atoi(getenv("MT_COMPENSATE"));
+    if (getenv("MT_FIT_EXCLUDE"))
+        s.fit_exclude = atof(getenv("MT_FIT_EXCLUDE"));
+    if (getenv("MT_FRAME_GAP"))
+        s.frame_gap = atoi(getenv("MT_FRAME_GAP"));
+    if (getenv("MT_WINSIZE"))
+        s.winsize = atoi(getenv("MT_WINSIZE"));
+    if (getenv("MT_POLY_SIGMA"))
+        s.poly_sigma = atof(getenv("MT_POLY_SIGMA"));
+    if (getenv("MT_POLY_N"))
+        s.poly_n = atoi(getenv("MT_POLY_N"));
     EmoMotion *m = NULL;
     assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
     uint8_t face[SIZE * SIZE];
@@ -256,13 +268,45 @@ static void run(Track *t, int with_lm, const MtInject *inj, int ninj, MtEvents *
         assert_int_equal(emo_motion_push(m, face, SIZE, with_lm ? lm : NULL, t->pts[f], f, &r), 0);
         open = 1;
         mt_collect(m, r.n_events, ev);
-        if (!ninj && with_lm && t->quiet)
-            for (int k = 0; k < EMO_REGION_COUNT; k++) {
-                t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)k)] = r.region[k].flow_dx;
-                t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)k) + 1] = r.region[k].flow_dy;
-            }
     }
     mt_collect(m, emo_motion_flush(m), ev);
+    emo_motion_close(&m);
+}
+
+/* The region box flows of the clean clip for the injection schedule (see
+ * calm()), in t->quiet, 2 floats per region and frame. They come from a
+ * motion handle with settings pinned here (the defaults of the detector the
+ * schedule was designed with: Farneback window 7, poly_n 5, poly_sigma 0.9,
+ * 3 levels, head compensation on), not from the detector under test, so
+ * that the same slots are injected whatever the detector's settings are. */
+static void schedule_flow(Track *t)
+{
+    EmoMotionSettings s;
+    emo_motion_default_settings(&s);
+    s.frame_gap = 1;
+    s.compensate = 1;
+    s.levels = 3;
+    s.pyr_scale = 0.5;
+    s.winsize = 7;
+    s.iterations = 3;
+    s.poly_n = 5;
+    s.poly_sigma = 0.9;
+    s.fit_exclude = 0;
+    EmoMotion *m = NULL;
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
+    for (int f = 0; f < t->n; f++) {
+        if (!t->ok[f]) {
+            emo_motion_reset(m);
+            continue;
+        }
+        EmoMotionFrame r;
+        assert_int_equal(emo_motion_push(m, t->face + (size_t)f * SIZE * SIZE, SIZE,
+                                         t->lm + (size_t)f * 2 * EMO_MESH_POINTS, t->pts[f], f, &r), 0);
+        for (int k = 0; k < EMO_REGION_COUNT; k++) {
+            t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)k)] = r.region[k].flow_dx;
+            t->quiet[2 * ((size_t)f * EMO_REGION_COUNT + (size_t)k) + 1] = r.region[k].flow_dy;
+        }
+    }
     emo_motion_close(&m);
 }
 
@@ -369,15 +413,17 @@ static void test_injected_on_clips(void **state)
         /* Clean clip: what the detector reports on its own. */
         t.quiet = calloc((size_t)t.n * EMO_REGION_COUNT * 2, sizeof(float));
         assert_non_null(t.quiet);
-        run(&t, 1, NULL, 0, ev);
+        schedule_flow(&t);
         quiet_from_flow(&t, 0.2);
+        run(&t, 1, NULL, 0, ev);
         int micro = 0;
         for (int j = 0; j < ev->n; j++)
             micro += ev->ev[j].micro;
         if (getenv("MT_VERBOSE"))
             mt_print_events(ev, "  clean");
         int n_clean = ev->n;
-        run(&t, 0, NULL, 0, ev);
+        if (!getenv("MT_SKIP_NOLM"))
+            run(&t, 0, NULL, 0, ev);
         int n_clean_nolm = ev->n;
         /* Injections: one slot every SPACING frames, kinds in turn. */
         MtInject inj[128];
@@ -408,8 +454,10 @@ static void test_injected_on_clips(void **state)
         mt_score(ev, inj, ninj, &sc, clips[c]);
         if (getenv("MT_VERBOSE"))
             mt_print_events(ev, "  injected");
-        run(&t, 0, inj, ninj, ev);
-        mt_score(ev, inj, ninj, &sc2, "  (no landmarks)");
+        if (!getenv("MT_SKIP_NOLM")) {
+            run(&t, 0, inj, ninj, ev);
+            mt_score(ev, inj, ninj, &sc2, "  (no landmarks)");
+        }
         print_message("%s: %d frames (%.1f s), faces %d; clean: %d events (%d micro) = %.0f/min (%.0f/min without "
                       "landmarks); injected %d: found %d (%.0f%%) with landmarks, %d without\n",
                       clips[c], t.n, t.seconds, faces, n_clean, micro, n_clean * 60.0 / t.seconds,
@@ -433,22 +481,23 @@ static void test_injected_on_clips(void **state)
     print_message("injections found: %d/%d with landmarks (%.1f%%), %d/%d without (%.1f%%)\n", tot.found,
                   tot.injected, 100.0 * tot.found / tot.injected, tot_nolm.found, tot_nolm.injected,
                   100.0 * tot_nolm.found / tot_nolm.injected);
-    /* The issue asks for >= 90 %. Reached with the defaults (docs/motion.md):
-     * 38/52 = 73 % on the full clips, 22/27 = 81 % on the first 240 frames
-     * (the AddressSanitizer cap). Not 90 %: the misses are mostly the
-     * smallest, slowest kind (a brow down 1.5 px over 10 frames): the flow
-     * and the landmark sampling recover ~65 % of an injected shift (1.0 px),
-     * at the 0.9 px threshold, and the noise-adaptive threshold of these
-     * very mobile faces (noise_gain) lifts it further; the rest are
-     * injections that a real movement of a neighbouring region cancels.
-     * The floor below is what is reached, as a regression guard. */
+    /* The issue asks for >= 90 %. Reached with the defaults (docs/motion.md,
+     * "Tests and figures"), one-to-one matching, a schedule that does not
+     * depend on the detector: 42/53 = 79.2 % on the full clips (217.2 clean
+     * events per minute), 25/27 = 92.6 % on the first 240 frames (the
+     * AddressSanitizer cap; 230.4 per minute). Not 90 % on the full clips:
+     * the misses are mostly the smallest, slowest kind (a brow down 1.5 px
+     * over 10 frames, measured at 0.75-1.2 px under a noise-adaptive bar on
+     * these mobile faces), injections under the bar that talking lifts (d6),
+     * and direction classes turned by a real movement of the same region.
+     * The floor below is what is reached, as a regression guard: one
+     * injection fewer on the full clips fails. */
     assert_true(tot.injected >= 25);
-    /* Regression guard at what is reached (69.8% with the current face
-     * alignment; the issue's floor of 90% is not met, see docs/motion.md). */
-    assert_true(tot.found * 100 >= tot.injected * 65);
-    /* Clean clips: 496 events per minute with the original rule
-     * (spotter = rest), 244 with the transient spotter. */
-    assert_true(clean_all * 60.0 / seconds <= 320);
+    assert_true(tot.found * 100 >= tot.injected * 79);
+    /* Clean clips: 217.2 events per minute with the defaults (230.4 on the
+     * first 240 frames); 261.7 before this version's changes (today's
+     * alignment), 496 with the original rule (spotter = rest). */
+    assert_true(clean_all * 60.0 / seconds <= 235);
     free(list);
     free(ev);
     emo_face_tracker_close(&ft);
