@@ -9,6 +9,7 @@
 #include <emoscope/nn.h>
 
 #include "face_priv.h"
+#include "tracker_phases.h"
 
 #define DET_CANDIDATES EMO_BF_ANCHORS
 /* A detection whose box overlaps a tracked face by more than this is that face. */
@@ -21,6 +22,11 @@ typedef struct Track {
     EmoFace face;   /* last frame's result (landmarks give the next crop) */
     float roi[5];   /* crop for the coming frame: cx, cy, side, side, rotation */
     int fresh;      /* started from a detection in this frame */
+    /* Result of this frame's mesh run (emo__face_tracker_mesh), applied in
+     * track order by emo__face_tracker_end, and its time (wall, cpu of the
+     * mesh run and of the post-processing), folded into the totals there. */
+    int mesh_rc;
+    double mesh_t[2], mesh_c[2];
 } Track;
 
 /* A track lost in the current frame, kept for re-acquisition in that frame. */
@@ -46,6 +52,7 @@ struct EmoFaceTracker {
     int next_id;
     int lost_last_frame;
     int64_t since_detect;
+    int want_;                          /* the detector was due in this frame (begin -> end) */
     int64_t frames, detector_runs, tracks_started;
     double t_det, t_mesh, t_post;       /* wall seconds */
     double c_det, c_mesh, c_post;       /* thread CPU seconds */
@@ -356,27 +363,28 @@ static void landmarks_box(EmoFace *f)
     f->box[3] = y1 - y0;
 }
 
-/* Runs the face mesh on a track's crop; 1 = still a face, 0 = lost, < 0 = error. */
-static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
+/* Runs the face mesh (instance `mesh`) on a track's crop; 1 = still a face,
+ * 0 = lost, < 0 = error. Touches only *tr and the mesh instance. */
+static int run_mesh(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *frame, Track *tr)
 {
     float m[6];
     if (!(tr->roi[2] > 1.0f) || !isfinite(tr->roi[0]) || !isfinite(tr->roi[1]) || !isfinite(tr->roi[4]))
         return 0;
     emo__roi_affine(tr->roi[0], tr->roi[1], tr->roi[2], tr->roi[4], EMO_MESH_SIZE, m);
     Stamp t0 = stamp();
-    emo__warp_rgbf(frame, m, EMO_MESH_SIZE, EMO_MESH_SIZE, 1, 0, 1.0f / 255.0f, 0.0f, emo_nn_input(t->mesh, 0));
-    int rc = emo_nn_run(t->mesh);
+    emo__warp_rgbf(frame, m, EMO_MESH_SIZE, EMO_MESH_SIZE, 1, 0, 1.0f / 255.0f, 0.0f, emo_nn_input(mesh, 0));
+    int rc = emo_nn_run(mesh);
     if (rc < 0)
         return rc;
     Stamp t1 = stamp();
-    add_since(t0, t1, &t->t_mesh, &t->c_mesh);
-    float logit = emo_nn_output(t->mesh, t->mesh_presence)[0];
+    add_since(t0, t1, &tr->mesh_t[0], &tr->mesh_c[0]);
+    float logit = emo_nn_output(mesh, t->mesh_presence)[0];
     float presence = logit == logit ? 1.0f / (1.0f + expf(-fminf(fmaxf(logit, -100.0f), 100.0f))) : 0.0f;
     EmoFace *f = &tr->face;
     f->presence = presence;
     if (presence < (float)t->s.face.min_presence)
         return 0;
-    emo__landmarks_to_frame(emo_nn_output(t->mesh, t->mesh_lm), m, f->landmarks);
+    emo__landmarks_to_frame(emo_nn_output(mesh, t->mesh_lm), m, f->landmarks);
     for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
         if (!isfinite(f->landmarks[i][0]) || !isfinite(f->landmarks[i][1]) || !isfinite(f->landmarks[i][2]))
             return 0;
@@ -388,7 +396,7 @@ static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
                   &f->roll);
     emo_face_compute_alignment(f);
     roi_from_landmarks(f, t->s.face.crop_scale, tr->roi);
-    add_since(t1, stamp(), &t->t_post, &t->c_post);
+    add_since(t1, stamp(), &tr->mesh_t[1], &tr->mesh_c[1]);
     return 1;
 }
 
@@ -439,13 +447,16 @@ static void seed_tracks(EmoFaceTracker *t, int n)
     }
 }
 
-/* Runs the mesh on track i; keeps it (1), removes it (0, recording a lost
- * track), or returns an nn error. */
-static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
+/* Track i after its mesh ran with result rc: keeps it (1), removes it (0,
+ * recording a lost track), or returns rc, an nn error. */
+static int apply_mesh(EmoFaceTracker *t, int i, int rc)
 {
     Track *tr = &t->tracks[i];
     unsigned detected = tr->fresh || (tr->face.flags & EMO_FACE_DETECTED) ? EMO_FACE_DETECTED : 0;
-    int rc = run_mesh(t, frame, tr);
+    t->t_mesh += tr->mesh_t[0];
+    t->c_mesh += tr->mesh_c[0];
+    t->t_post += tr->mesh_t[1];
+    t->c_post += tr->mesh_c[1];
     if (rc < 0)
         return rc;
     if (rc == 0) {
@@ -468,7 +479,66 @@ static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
     return 1;
 }
 
+/* Runs the mesh on track i with the tracker's own instance and applies it. */
+static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
+{
+    return apply_mesh(t, i, emo__face_tracker_mesh(t, NULL, frame, i));
+}
+
+struct EmoFaceMesher {
+    EmoNnModel *mesh;
+};
+
+int emo__face_mesher_open(EmoFaceMesher **out, const EmoFaceTracker *t)
+{
+    *out = NULL;
+    EmoFaceMesher *m = calloc(1, sizeof(*m));
+    if (!m)
+        return EMO_ENOMEM;
+    EmoNnSettings ns;
+    emo_nn_default_settings(&ns);
+    ns.threads = t->s.threads;
+    ns.log = t->s.log;
+    char path[EMO_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/face_landmark.tflite", t->s.models_dir);
+    int rc = emo_nn_open(&m->mesh, path, &ns);
+    if (rc < 0) {
+        free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+void emo__face_mesher_close(EmoFaceMesher **pm)
+{
+    if (!pm || !*pm)
+        return;
+    emo_nn_close(&(*pm)->mesh);
+    free(*pm);
+    *pm = NULL;
+}
+
+int emo__face_tracker_mesh(EmoFaceTracker *t, EmoFaceMesher *m, const EmoFrame *frame, int i)
+{
+    Track *tr = &t->tracks[i];
+    memset(tr->mesh_t, 0, sizeof(tr->mesh_t));
+    memset(tr->mesh_c, 0, sizeof(tr->mesh_c));
+    tr->mesh_rc = run_mesh(t, m ? m->mesh : t->mesh, frame, tr);
+    return tr->mesh_rc;
+}
+
 int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
+{
+    int n = emo__face_tracker_begin(t, frame, out);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < n; i++)
+        emo__face_tracker_mesh(t, NULL, frame, i);
+    return emo__face_tracker_end(t, frame, out);
+}
+
+int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
 {
     if (!t || !out)
         return EMO_EINVAL;
@@ -502,10 +572,18 @@ int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLi
         out->n_detections = n;
         seed_tracks(t, n);
     }
+    t->want_ = want;
+    return t->n_tracks;
+}
 
+int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
+{
+    const EmoFaceSettings *fs = &t->s.face;
+    int want = t->want_;
+    /* The meshes' results in track order (a removed track shifts the next ones down). */
     t->n_lost = 0;
     for (int i = 0; i < t->n_tracks;) {
-        int rc = update_track(t, frame, i);
+        int rc = apply_mesh(t, i, t->tracks[i].mesh_rc);
         if (rc < 0)
             return rc;
         i += rc;
