@@ -224,6 +224,26 @@ void emo__warp_u8_c(const EmoFrame *frame, const float m[6], int w, int h, int c
  * the rest. Only BGRA frames (what the pipeline analyses) of up to 2 GB. */
 #define CHUNK 256
 
+/* The kernels wait on memory, not on arithmetic: a frame just converted on
+ * another core is not in this core's caches. While a row is sampled, the
+ * cache lines of the next row's points (this row's moved by m[1], m[4]) are
+ * asked for, about one point per 12 frame pixels (a cache line holds 16),
+ * both rows of each tap. */
+static void prefetch_next_row(const EmoFrame *f, const float *xs, const float *ys, int n, const float m[6])
+{
+    float k = fmaxf(fabsf(m[0]), fabsf(m[3]));
+    int step = k > 1e-3f ? (int)(12.0f / k) : n;
+    step = step < 1 ? 1 : step;
+    for (int i = 0; i < n; i += step) {
+        float x = xs[i] + m[1], y = ys[i] + m[4];
+        if (!(x >= 0.0f && y >= 0.0f && x < (float)(f->width - 1) && y < (float)(f->height - 1)))
+            continue;
+        const uint8_t *p = f->data[0] + (size_t)(int)y * f->stride[0] + (size_t)(int)x * 4;
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + f->stride[0]);
+    }
+}
+
 static int simd_ok(const EmoFrame *f, EmoWarpDsp *d)
 {
     return f->fmt == EMO_PIX_BGRA && (int64_t)f->height * f->stride[0] < ((int64_t)1 << 31) - 8 &&
@@ -249,6 +269,8 @@ void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int s
                 xs[i] = sx;
                 ys[i] = sy;
             }
+            if (v + 1 < h)
+                prefetch_next_row(frame, xs, ys, n, m);
             float *o = dst + ((size_t)v * w + (size_t)u0) * 3;
             d.rgbf_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, scale, bias, o,
                             todo);
@@ -286,6 +308,8 @@ void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int cha
                 xs[i] = sx;
                 ys[i] = sy;
             }
+            if (v + 1 < h)
+                prefetch_next_row(frame, xs, ys, n, m);
             d.gray_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, row + u0, todo);
             for (int i = 0; i < n; i++) {
                 if (i < (n & ~7) && !todo[i / 8]) {

@@ -41,6 +41,27 @@ AVX2 static inline int gather_taps(const uint8_t *data, int stride, int fw, int 
     return 1;
 }
 
+/* A large frame that is not in the cache makes every gather wait on memory:
+ * ask for the two rows of the points `AHEAD` samples on (clamped into the
+ * frame; prefetches never fault, but the addresses stay in the frame). */
+#define AHEAD 16
+AVX2 static inline void prefetch_block(const uint8_t *data, int stride, int fw, int fh, const float *sx,
+                                       const float *sy)
+{
+    __m256 x = _mm256_max_ps(_mm256_loadu_ps(sx), _mm256_setzero_ps()); /* NaN -> 0 */
+    __m256 y = _mm256_max_ps(_mm256_loadu_ps(sy), _mm256_setzero_ps());
+    x = _mm256_min_ps(x, _mm256_set1_ps((float)(fw - 1)));
+    y = _mm256_min_ps(y, _mm256_set1_ps((float)(fh - 2)));
+    __m256i off = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_cvttps_epi32(y), _mm256_set1_epi32(stride)),
+                                   _mm256_slli_epi32(_mm256_cvttps_epi32(x), 2));
+    int o[8];
+    _mm256_storeu_si256((__m256i *)(void *)o, off);
+    for (int k = 0; k < 8; k++) {
+        _mm_prefetch((const char *)data + o[k], _MM_HINT_T0);
+        _mm_prefetch((const char *)data + o[k] + stride, _MM_HINT_T0);
+    }
+}
+
 /* Bilinear value of byte `shift` / 8 of the BGRA taps, as the reference:
  * t0 = a + ax * (b - a) with b - a an exact integer, then t0 + ay * (t1 - t0). */
 AVX2 static inline __m256 lerp_channel(const Taps *t, int shift)
@@ -63,6 +84,8 @@ AVX2 static void rgbf_row_bgra_avx2(const uint8_t *data, int stride, int fw, int
                   p2 = _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7);
     for (int b = 0; b + 8 <= n; b += 8) {
         Taps t;
+        if (b + AHEAD + 8 <= n && fh > 1)
+            prefetch_block(data, stride, fw, fh, sx + b + AHEAD, sy + b + AHEAD);
         if (!gather_taps(data, stride, fw, fh, sx + b, sy + b, &t)) {
             todo[b / 8] = 1;
             continue;
@@ -92,6 +115,8 @@ AVX2 static void gray_row_bgra_avx2(const uint8_t *data, int stride, int fw, int
                  half = _mm256_set1_ps(0.5f);
     for (int b = 0; b + 8 <= n; b += 8) {
         Taps t;
+        if (b + AHEAD + 8 <= n && fh > 1)
+            prefetch_block(data, stride, fw, fh, sx + b + AHEAD, sy + b + AHEAD);
         if (!gather_taps(data, stride, fw, fh, sx + b, sy + b, &t)) {
             todo[b / 8] = 1;
             continue;
