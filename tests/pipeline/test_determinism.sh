@@ -49,3 +49,16 @@ for w in 2 3; do
   done
 done
 echo "ok: 1, 2 and 3 workers write identical results ($(wc -l < "$tmp/w1/results.jsonl") records, $(wc -l < "$tmp/w1/events.jsonl") events)"
+
+# The emotion models every 0.1 s only: the workers run them just when the
+# analysing thread's schedule says so (fresh flags and stale probabilities
+# alike).
+for w in 1 2; do
+  "$cli" analyze "$tmp/four.mp4" --out "$tmp/i$w" --no-video --no-chart --emotion.interval=0.1 --general.workers=$w \
+    > "$tmp/i$w.log" 2>&1 || { cat "$tmp/i$w.log"; fail "analyze interval 0.1 workers=$w"; }
+done
+grep -q '"fresh":false' "$tmp/i1/results.jsonl" || fail "emotion.interval=0.1 ran the models on every frame"
+for f in results.jsonl events.jsonl summary.json; do
+  cmp "$tmp/i1/$f" "$tmp/i2/$f" || fail "$f differs between 1 and 2 workers with emotion.interval=0.1"
+done
+echo "ok: emotion.interval=0.1, 1 and 2 workers identical"
