@@ -7,8 +7,10 @@
  *
  * Per run: frames per second, per-stage median and p99 ms, latency from the
  * decoded frame (EmoFrame.t_capture) to its results and to its drawn frame,
- * CPU use (getrusage user + sys over wall) and peak RSS; for 1 and 2
- * analysis threads (general.threads), for one face and for four faces (a
+ * CPU use (getrusage user + sys over wall), CPU per frame of the analysis
+ * (its own thread and its pool's workers) and of the draw thread, and peak
+ * RSS; for 1 and 2 analysis workers (general.workers: faces analysed in
+ * parallel) with 1 XNNPACK thread each (general.threads), for one face and for four faces (a
  * clip of four sample clips tiled 2x2, made with the ffmpeg program when
  * absent), and a paced run at the clip's 60 fps (the camera case). --frames
  * N > 600 loops the clip: the memory soak (RSS after warm-up vs at the end). */
@@ -27,7 +29,7 @@
 #include "bench.h"
 #include "job.h"
 
-#define MAX_RUNS 8
+#define MAX_RUNS 40
 #define WARMUP_FRAMES 1000 /* soak: RSS is taken as the baseline after this many frames (or a tenth of a shorter run) */
 
 typedef struct Stats {
@@ -37,12 +39,14 @@ typedef struct Stats {
 typedef struct Run {
     const char *clip_name;  /* "1 face", "4 faces" */
     int threads;
+    int workers;
     double pace_fps;        /* 0: as fast as possible */
     int64_t frames;
     double seconds, fps, cpu;
     double faces_per_frame;
     int64_t detector_runs;
     Stats face, emotion, motion, analysis, render, latency, latency_drawn, cpu_analysis, cpu_render;
+    Stats cpu_thread, cpu_workers; /* cpu_analysis split: the analysing thread, the pool's threads */
     double capture_ms;      /* capture threads' busy time per frame (decode + conversion) */
     long rss_start_kb, rss_warm_kb, rss_end_kb, maxrss_kb, maxrss_warm_kb;
     double load;
@@ -173,6 +177,7 @@ static int ensure_clip(EmoCli *cli, int four, char *clip, size_t n)
 /* Per-frame samples, preallocated for the whole run. */
 typedef struct Samples {
     double *face, *emotion, *motion, *analysis, *render, *latency, *latency_drawn, *cpu_analysis, *cpu_render;
+    double *cpu_thread, *cpu_workers;
     double *t_origin;       /* per in-flight frame: when its latency starts (ring) */
     int64_t n, n_render, cap;
 } Samples;
@@ -190,6 +195,8 @@ static void samples_free(Samples *s)
     free(s->latency_drawn);
     free(s->cpu_analysis);
     free(s->cpu_render);
+    free(s->cpu_thread);
+    free(s->cpu_workers);
     free(s->t_origin);
     memset(s, 0, sizeof(*s));
 }
@@ -208,9 +215,11 @@ static int samples_alloc(Samples *s, int64_t cap)
     s->latency_drawn = calloc(c, sizeof(double));
     s->cpu_analysis = calloc(c, sizeof(double));
     s->cpu_render = calloc(c, sizeof(double));
+    s->cpu_thread = calloc(c, sizeof(double));
+    s->cpu_workers = calloc(c, sizeof(double));
     s->t_origin = calloc(RING, sizeof(double));
     if (!s->face || !s->emotion || !s->motion || !s->analysis || !s->render || !s->latency || !s->latency_drawn ||
-        !s->cpu_analysis || !s->cpu_render || !s->t_origin) {
+        !s->cpu_analysis || !s->cpu_render || !s->cpu_thread || !s->cpu_workers || !s->t_origin) {
         samples_free(s);
         return EMO_ENOMEM;
     }
@@ -229,10 +238,12 @@ static void take_drawn(Samples *s, EmoFrame **g, double t_render, double cpu_ren
     emo_frame_unref(g);
 }
 
-static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, double pace_fps, double max_s, Run *r)
+static int run_one(EmoCli *cli, const char *clip, int threads, int workers, int64_t frames, double pace_fps,
+                   double max_s, Run *r)
 {
     EmoConfig cfg = cli->cfg;
     cfg.general.threads = threads;
+    cfg.general.workers = workers;
     cfg.emotion.interval = 0; /* every frame analysed */
     Samples sm;
     int64_t cap = frames > 0 ? frames : 600;
@@ -330,9 +341,12 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
             sm.face[sm.n] = res->t_face;
             sm.emotion[sm.n] = res->t_emotion;
             sm.motion[sm.n] = res->t_motion;
-            sm.analysis[sm.n] = res->t_face + res->t_emotion + res->t_motion;
+            sm.analysis[sm.n] = res->t_analysis;
             sm.latency[sm.n] = tb - origin;
             sm.cpu_analysis[sm.n] = res->cpu_analysis;
+            sm.cpu_thread[sm.n] = res->cpu_analysis - res->cpu_workers;
+            sm.cpu_workers[sm.n] = res->cpu_workers;
+            r->workers = res->workers;
             sm.n++;
         }
         (void)ta;
@@ -387,6 +401,8 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int64_t frames, d
     r->latency_drawn = stats_ms(sm.latency_drawn, sm.n_render);
     r->cpu_analysis = stats_ms(sm.cpu_analysis, sm.n);
     r->cpu_render = stats_ms(sm.cpu_render, sm.n_render);
+    r->cpu_thread = stats_ms(sm.cpu_thread, sm.n);
+    r->cpu_workers = stats_ms(sm.cpu_workers, sm.n);
     samples_free(&sm);
     if (!err && r->frames == 0)
         err = EMO_EFORMAT;
@@ -400,8 +416,9 @@ static void print_run(const Run *r, int soak)
         snprintf(mode, sizeof(mode), "paced %.0f fps", r->pace_fps);
     else
         snprintf(mode, sizeof(mode), "as fast as possible");
-    printf("\n%s, %d analysis thread%s, %s: %lld frames in %.2f s (load average %.1f)\n", r->clip_name, r->threads,
-           r->threads > 1 ? "s" : "", mode, (long long)r->frames, r->seconds, r->load);
+    printf("\n%s, %d analysis worker%s (%d XNNPACK thread%s each), %s: %lld frames in %.2f s (load average %.1f)\n",
+           r->clip_name, r->workers, r->workers > 1 ? "s" : "", r->threads, r->threads > 1 ? "s" : "", mode,
+           (long long)r->frames, r->seconds, r->load);
     if (r->cut_short)
         printf("  (stopped after --max-seconds: the machine is too slow or too loaded for the whole clip)\n");
     printf("  fps %.1f   cpu %.2f cores   peak rss %.1f MB   faces/frame %.2f   detector runs %lld\n", r->fps, r->cpu,
@@ -412,10 +429,11 @@ static void print_run(const Run *r, int soak)
         const Stats *s;
     } rows[] = {
         { "face (track, detect, mesh)", &r->face }, { "emotion (align, ensemble)", &r->emotion },
-        { "motion (align, flow, events)", &r->motion }, { "analysis (the three)", &r->analysis },
+        { "motion (align, flow, events)", &r->motion }, { "analysis (wall, whole frame)", &r->analysis },
         { "overlay (draw thread)", &r->render },       { "latency: decoded -> results", &r->latency },
         { "latency: decoded -> drawn", &r->latency_drawn },
-        { "cpu: analysis thread", &r->cpu_analysis },  { "cpu: draw thread", &r->cpu_render },
+        { "cpu: analysis, all workers", &r->cpu_analysis }, { "cpu:   analysing thread", &r->cpu_thread },
+        { "cpu:   pool threads", &r->cpu_workers },     { "cpu: draw thread", &r->cpu_render },
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         printf("  %-28s %8.2f %8.2f %8.2f\n", rows[i].name, rows[i].s->median, rows[i].s->p99, rows[i].s->max);
@@ -443,10 +461,10 @@ static void json_stats(const char *name, const Stats *s)
 
 static void print_json(const Run *r, int soak)
 {
-    printf("{\"stage\":\"pipeline\",\"clip\":\"%s\",\"threads\":%d,\"pace_fps\":%.1f,\"frames\":%lld,\"seconds\":%.4f,"
+    printf("{\"stage\":\"pipeline\",\"clip\":\"%s\",\"workers\":%d,\"threads\":%d,\"pace_fps\":%.1f,\"frames\":%lld,\"seconds\":%.4f,"
            "\"fps\":%.2f,\"cpu_cores\":%.3f,\"peak_rss_mb\":%.2f,\"faces_per_frame\":%.3f,\"detector_runs\":%lld,"
            "\"load_average\":%.2f,\"cut_short\":%s,",
-           r->clip_name, r->threads, r->pace_fps, (long long)r->frames, r->seconds, r->fps, r->cpu,
+           r->clip_name, r->workers, r->threads, r->pace_fps, (long long)r->frames, r->seconds, r->fps, r->cpu,
            r->maxrss_kb / 1024.0, r->faces_per_frame, (long long)r->detector_runs, r->load,
            r->cut_short ? "true" : "false");
     json_stats("face", &r->face);
@@ -466,6 +484,10 @@ static void print_json(const Run *r, int soak)
     json_stats("cpu_analysis", &r->cpu_analysis);
     putchar(',');
     json_stats("cpu_overlay", &r->cpu_render);
+    putchar(',');
+    json_stats("cpu_analysis_thread", &r->cpu_thread);
+    putchar(',');
+    json_stats("cpu_workers", &r->cpu_workers);
     printf(",\"capture_busy_ms\":%.4f", r->capture_ms);
     if (soak && r->maxrss_warm_kb == 0) /* ended before its warm-up */
         printf(",\"peak_rss_warm_mb\":null,\"peak_rss_growth_mb\":null,\"rss_warm_mb\":null,\"rss_end_mb\":%.2f,"
@@ -481,20 +503,39 @@ static void print_json(const Run *r, int soak)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: emoscope bench [--stage pipeline] [--clip FILE] [--faces 1|4] [--nn-threads N[,N]]\n"
-                    "                      [--frames N] [--max-seconds S] [--no-paced] [--json]\n"
-                    "  --nn-threads lists the runs' analysis threads (general.threads), default 1,2\n"
+    fprintf(stderr, "usage: emoscope bench [--stage pipeline] [--clip FILE] [--faces 1|4] [--workers N[,N]]\n"
+                    "                      [--nn-threads N[,N]] [--frames N] [--max-seconds S] [--no-paced] [--json]\n"
+                    "  --workers lists the runs' analysis workers (general.workers: faces analysed in parallel),\n"
+                    "    default 1 and the number of cores\n"
+                    "  --nn-threads lists the runs' XNNPACK threads per model (general.threads), default 1\n"
                     "  --max-seconds S ends a run early on a loaded machine (default 45)\n"
-                    "  default: 1 face and 4 faces, 1 and 2 analysis threads, plus a run paced at 60 fps;\n"
-                    "  --frames N above 600 loops the clip (memory soak: RSS after warm-up vs at the end)\n");
+                    "  default: 1 face and 4 faces, each with every workers x nn-threads pair, plus one face\n"
+                    "  paced at 60 fps (the last workers value); --frames N above 600 loops the clip\n"
+                    "  (memory soak: RSS after warm-up vs at the end)\n");
     return EMO_EXIT_USAGE;
+}
+
+/* "1,2" -> {1, 2}; values in [1, 64]; returns the count, or -1. */
+static int parse_list(const char *text, int *out, int max)
+{
+    int n = 0;
+    for (const char *p = text; *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 64 || n == max || (*end && *end != ','))
+            return -1;
+        out[n++] = (int)v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n > 0 ? n : -1;
 }
 
 int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
 {
     const char *clip_arg = NULL;
     int faces = 0, json = 0, paced = 1;
-    int thr[4] = { 1, 2 }, n_thr = 2;
+    int thr[4] = { 1 }, n_thr = 1;
+    int wk[4] = { 1, emo_cpu_count() }, n_wk = emo_cpu_count() > 1 ? 2 : 1;
     int64_t frames = 0;
     double max_s = 45;
     for (int i = 1; i < argc; i++) {
@@ -505,17 +546,11 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
         else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
             frames = atoll(argv[++i]);
         else if ((!strcmp(argv[i], "--threads") || !strcmp(argv[i], "--nn-threads")) && i + 1 < argc) {
-            n_thr = 0;
-            for (char *p = argv[++i]; *p && n_thr < 4;) {
-                char *end;
-                long v = strtol(p, &end, 10);
-                if (end == p || v < 1 || v > 64)
-                    return usage();
-                thr[n_thr++] = (int)v;
-                p = *end == ',' ? end + 1 : end;
-                if (*end && *end != ',')
-                    return usage();
-            }
+            if ((n_thr = parse_list(argv[++i], thr, 4)) < 0)
+                return usage();
+        } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
+            if ((n_wk = parse_list(argv[++i], wk, 4)) < 0)
+                return usage();
         } else if (!strcmp(argv[i], "--max-seconds") && i + 1 < argc)
             max_s = atof(argv[++i]);
         else if (!strcmp(argv[i], "--json"))
@@ -527,7 +562,7 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
         else if (strncmp(argv[i], "--stage=", 8))
             return usage();
     }
-    if ((faces != 0 && faces != 1 && faces != 4) || frames < 0 || frames > 100000000 || n_thr < 1)
+    if ((faces != 0 && faces != 1 && faces != 4) || frames < 0 || frames > 100000000 || n_thr < 1 || n_wk < 1)
         return usage();
     int soak = frames > 600; /* longer than the benchmark clip: a soak run */
     emo_video_ffmpeg_log_level(EMO_LOG_ERROR);
@@ -561,13 +596,15 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
         if (!use[k])
             continue;
         printf("clip: %s\n", clips[k]);
-        int nt = soak ? 1 : n_thr;
+        /* Every workers x nn-threads pair (a soak: the first of each). */
+        int nt = soak ? 1 : n_thr * n_wk;
         for (int t = 0; t < nt + (paced && !soak && k == 0) && n_runs < MAX_RUNS; t++) {
             Run *r = &runs[n_runs];
             memset(r, 0, sizeof(*r));
             r->clip_name = names[k];
-            int pace = t == nt; /* the extra run: paced at the clip's rate, one thread */
-            int err = run_one(cli, clips[k], pace ? thr[0] : thr[t], frames, pace ? 60.0 : 0.0, max_s, r);
+            int pace = t == nt; /* the extra run: paced at the clip's rate, one XNNPACK thread, the last workers */
+            int th = pace ? thr[0] : thr[t % n_thr], w = pace ? wk[n_wk - 1] : wk[t / n_thr];
+            int err = run_one(cli, clips[k], th, w, frames, pace ? 60.0 : 0.0, max_s, r);
             if (err) {
                 fprintf(stderr, "bench pipeline: %s: %s\n", clips[k], emo_strerror(err));
                 return EMO_EXIT_FAIL;

@@ -30,6 +30,7 @@ typedef struct EmoGeneralSettings {
     char models_dir[EMO_PATH_MAX]; /**< where model files are; empty = built-in default */
     char output_dir[EMO_PATH_MAX]; /**< where outputs go */
     double stats_interval;       /**< seconds between progress lines on stderr (run/analyze); 0 = none */
+    int workers;                 /**< threads analysing the faces of a frame in parallel; 0 = one per core, 1 = serial */
 } EmoGeneralSettings;
 
 typedef struct EmoVideoSettings {

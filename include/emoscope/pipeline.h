@@ -5,7 +5,11 @@
  * the overlay drawn; result records, a run summary and the timeline chart.
  *
  * One EmoPipeline analyses one stream, frames in order, from one thread.
- * The capture thread (video.h) and the sinks run beside it.
+ * The capture thread (video.h) and the sinks run beside it. The faces of a
+ * frame are analysed by general.workers workers (that thread and
+ * workers - 1 threads of its own, each with its own model instances);
+ * tracking decisions stay on the calling thread, and the results do not
+ * depend on the number of workers.
  */
 #ifndef EMOSCOPE_PIPELINE_H
 #define EMOSCOPE_PIPELINE_H
@@ -58,7 +62,11 @@ typedef struct EmoPipelineResult {
     int detector_ran;
     double t_face, t_emotion, t_motion, t_render; /**< seconds spent per stage on this frame
                                                    (t_render: 0 from emo_pipeline_submit(), see receive) */
-    double cpu_analysis, cpu_render; /**< CPU seconds of the analysing (drawing) thread on this frame */
+    double cpu_analysis, cpu_render; /**< CPU seconds of the analysis (of the drawing thread) on this frame;
+                                       cpu_analysis includes the workers' */
+    double t_analysis;           /**< wall seconds of the whole analysis of this frame */
+    double cpu_workers;          /**< the part of cpu_analysis spent on the pool's own threads */
+    int workers;                 /**< analysis workers (general.workers resolved) */
 } EmoPipelineResult;
 
 typedef struct EmoPipeline EmoPipeline;

@@ -21,6 +21,7 @@ static const EmoSettingDesc table[] = {
     S(general, models_dir, "", "model folder; empty = the one `make models` installed"),
     S(general, output_dir, "out", "folder for results, video, chart, screenshots"),
     D(general, stats_interval, "s", "0", 0, 86400, "seconds between progress lines (frames, fps, dropped, reconnects) on stderr; 0 = none"),
+    I(general, workers, "threads", "0", 0, 64, "workers analysing the faces of a frame in parallel (mesh, emotion models, flow), each with its own model instances; 0 = one per core, 1 = serial"),
 
     S(video, source, "", "file, /dev/videoN, rtsp/http URL, image, folder or pattern; empty = first camera, else the sample clip"),
     I(video, width, "px", "1920", 16, 16384, "frame width asked of a camera"),

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emotion/ensemble_phases.h"
 #include "emotion/faces.h"
 #include "emotion/image.h"
 
@@ -323,7 +324,34 @@ static void api_submit(EmoEnsemble *e, const EmoImage *face, int face_id)
     emo_api_submit(e->api, &small, face_id);
 }
 
+int emo__ensemble_due(const EmoEnsemble *e, int face_id, double t)
+{
+    for (int i = 0; i < e->s.max_faces; i++) {
+        const EmoFaceState *f = &e->faces[i];
+        if (f->used && f->id == face_id)
+            return emo__emotion_due(f->has_run, f->last_run, t, e->s.interval);
+    }
+    return 1; /* a new face: a fresh state, never run */
+}
+
+int emo__ensemble_infer(EmoEnsemble *e, const EmoImage *face, EmoEnsembleRun *run)
+{
+    if (!e || !run || emo__image_check(face))
+        return run ? (run->err = EMO_EINVAL) : EMO_EINVAL;
+    memset(run->probs, 0, sizeof(run->probs));
+    memset(run->avail, 0, sizeof(run->avail));
+    run->n_models = e->n;
+    run->err = run_local(e, face, run->probs, run->avail);
+    return run->err;
+}
+
 int emo_ensemble_analyze(EmoEnsemble *e, int face_id, double t, const EmoImage *face, EmoEmotionResult *res)
+{
+    return emo__ensemble_analyze_with(e, face_id, t, face, NULL, res);
+}
+
+int emo__ensemble_analyze_with(EmoEnsemble *e, int face_id, double t, const EmoImage *face, const EmoEnsembleRun *run,
+                               EmoEmotionResult *res)
 {
     if (!e || !res || emo__image_check(face) || !isfinite(t))
         return EMO_EINVAL;
@@ -331,7 +359,18 @@ int emo_ensemble_analyze(EmoEnsemble *e, int face_id, double t, const EmoImage *
     fill_names(e, res);
     EmoFaceState *f = emo__face_slot(e->faces, e->s.max_faces, face_id, ++e->tick, e->s.ema_alpha);
     if (emo__emotion_due(f->has_run, f->last_run, t, e->s.interval)) {
-        int err = run_local(e, face, f->probs, f->avail);
+        int err;
+        if (run && run->n_models == e->n) {
+            /* What run_local() would have written: the models' results in
+             * place, availability for every model. */
+            for (int i = 0; i < e->n; i++)
+                if (run->avail[i])
+                    memcpy(f->probs[i], run->probs[i], sizeof(f->probs[i]));
+            memcpy(f->avail, run->avail, sizeof(int) * (size_t)e->n);
+            err = run->err;
+        } else {
+            err = run_local(e, face, f->probs, f->avail);
+        }
         if (err)
             return err;
         f->has_run = 1;

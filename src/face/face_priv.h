@@ -69,6 +69,13 @@ void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int s
 /* Same sampling into bytes: channels 1 (gray), 3 (RGB) or 4 (BGRA). */
 void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride);
 
+/* The plain-C references of the two warps; the functions above use SIMD
+ * kernels where the CPU has them (AVX2; BGRA frames, ss = 1, gray bytes)
+ * and give exactly the same values. */
+void emo__warp_rgbf_c(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
+                      float bias, float *dst);
+void emo__warp_u8_c(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride);
+
 /* Canonical face (MediaPipe canonical_face_model.obj): 468 vertices. */
 typedef struct EmoCanonicalFace {
     float v[EMO_FACE_LANDMARKS][3];

@@ -9,6 +9,7 @@
 #include <emoscope/nn.h>
 
 #include "face_priv.h"
+#include "tracker_phases.h"
 
 #define DET_CANDIDATES EMO_BF_ANCHORS
 /* A detection whose box overlaps a tracked face by more than this is that face. */
@@ -25,6 +26,11 @@ typedef struct Track {
     float roi[5];   /* crop for the coming frame: cx, cy, side, side, rotation */
     int fresh;      /* started from a detection in this frame */
     int mirrored;   /* mirror averaging on for this face (|yaw| >= mirror_yaw, with hysteresis) */
+    /* Result of this frame's mesh run (emo__face_tracker_mesh), applied in
+     * track order by emo__face_tracker_end, and its time (wall, cpu of the
+     * mesh run and of the post-processing), folded into the totals there. */
+    int mesh_rc;
+    double mesh_t[2], mesh_c[2];
 } Track;
 
 /* A track lost in the current frame, kept for re-acquisition in that frame. */
@@ -42,8 +48,6 @@ struct EmoFaceTracker {
     float anchors[EMO_BF_ANCHORS][2];
     EmoCanonicalFace canon;
     int mirror_of[EMO_FACE_LANDMARKS];               /* left/right vertex pairs */
-    float mirror_raw[EMO_FACE_LANDMARKS][3];         /* mirrored pass, vertices as the network saw them */
-    float mirror_lm[EMO_FACE_LANDMARKS][3];          /* mirrored pass, back to the face's own vertices */
     EmoDetection cand[DET_CANDIDATES];
     EmoDetection dets[EMO_FACE_MAX];
     Track tracks[EMO_FACE_MAX];
@@ -53,6 +57,7 @@ struct EmoFaceTracker {
     int next_id;
     int lost_last_frame;
     int64_t since_detect;
+    int want_;                          /* the detector was due in this frame (begin -> end) */
     int64_t frames, detector_runs, tracks_started;
     double t_det, t_mesh, t_post;       /* wall seconds */
     double c_det, c_mesh, c_post;       /* thread CPU seconds */
@@ -376,25 +381,25 @@ static void landmarks_box(EmoFace *f)
  * landmark is not finite, < 0 = nn error. mirror: the crop
  * is flipped left/right before the network, and each landmark goes back
  * through the flip to its mirror-image vertex (the subject's left eye seen
- * in the mirrored crop is the right eye of the face). */
-static int mesh_pass(EmoFaceTracker *t, const EmoFrame *frame, const float m[6], int mirror, float (*lm)[3],
-                     float *presence)
+ * in the mirrored crop is the right eye of the face); raw is its scratch. */
+static int mesh_pass(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *frame, const float m[6], int mirror,
+                     float (*raw)[3], float (*lm)[3], float *presence)
 {
     float mm[6];
     if (mirror)
         emo__affine_mirror_x(m, EMO_MESH_SIZE, mm);
     else
         memcpy(mm, m, sizeof(mm));
-    emo__warp_rgbf(frame, mm, EMO_MESH_SIZE, EMO_MESH_SIZE, 1, 0, 1.0f / 255.0f, 0.0f, emo_nn_input(t->mesh, 0));
-    int rc = emo_nn_run(t->mesh);
+    emo__warp_rgbf(frame, mm, EMO_MESH_SIZE, EMO_MESH_SIZE, 1, 0, 1.0f / 255.0f, 0.0f, emo_nn_input(mesh, 0));
+    int rc = emo_nn_run(mesh);
     if (rc < 0)
         return rc;
-    float logit = emo_nn_output(t->mesh, t->mesh_presence)[0];
+    float logit = emo_nn_output(mesh, t->mesh_presence)[0];
     *presence = logit == logit ? 1.0f / (1.0f + expf(-fminf(fmaxf(logit, -100.0f), 100.0f))) : 0.0f;
-    emo__landmarks_to_frame(emo_nn_output(t->mesh, t->mesh_lm), mm, mirror ? t->mirror_raw : lm);
+    emo__landmarks_to_frame(emo_nn_output(mesh, t->mesh_lm), mm, mirror ? raw : lm);
     if (mirror)
         for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
-            memcpy(lm[t->mirror_of[i]], t->mirror_raw[i], sizeof(lm[0]));
+            memcpy(lm[t->mirror_of[i]], raw[i], sizeof(lm[0]));
     for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
         if (!isfinite(lm[i][0]) || !isfinite(lm[i][1]) || !isfinite(lm[i][2]))
             return 0;
@@ -408,8 +413,9 @@ static int mesh_pass(EmoFaceTracker *t, const EmoFrame *frame, const float m[6],
  * landmark sets are averaged: the network's errors on a strongly turned face
  * differ between a face and its mirror image (breakingbad, 39 degrees: 68-point
  * NME 10.7% -> 9.6%; docs/face.md). Near-frontal faces cost one pass.
+ * Uses the mesh instance `mesh`; touches only *tr (workers run tracks in parallel).
  */
-static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
+static int run_mesh(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *frame, Track *tr)
 {
     float m[6], presence, R[9], scale;
     if (!(tr->roi[2] > 1.0f) || !isfinite(tr->roi[0]) || !isfinite(tr->roi[1]) || !isfinite(tr->roi[4]))
@@ -417,11 +423,11 @@ static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
     emo__roi_affine(tr->roi[0], tr->roi[1], tr->roi[2], tr->roi[4], EMO_MESH_SIZE, m);
     EmoFace *f = &tr->face;
     Stamp t0 = stamp();
-    int rc = mesh_pass(t, frame, m, 0, f->landmarks, &presence);
+    int rc = mesh_pass(t, mesh, frame, m, 0, NULL, f->landmarks, &presence);
     if (rc < 0)
         return rc;
     Stamp t1 = stamp();
-    add_since(t0, t1, &t->t_mesh, &t->c_mesh);
+    add_since(t0, t1, &tr->mesh_t[0], &tr->mesh_c[0]);
     f->presence = presence;
     if (rc == 0 || presence < (float)t->s.face.min_presence)
         return 0;
@@ -431,16 +437,17 @@ static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
     tr->mirrored = on < 90.0f && fabsf(f->yaw) >= (tr->mirrored ? on - MIRROR_HYSTERESIS : on);
     if (tr->mirrored) {
         float p2;
+        float mirror_raw[EMO_FACE_LANDMARKS][3], mirror_lm[EMO_FACE_LANDMARKS][3];
         Stamp t2 = stamp();
-        add_since(t1, t2, &t->t_post, &t->c_post);
-        if ((rc = mesh_pass(t, frame, m, 1, t->mirror_lm, &p2)) < 0)
+        add_since(t1, t2, &tr->mesh_t[1], &tr->mesh_c[1]);
+        if ((rc = mesh_pass(t, mesh, frame, m, 1, mirror_raw, mirror_lm, &p2)) < 0)
             return rc;
         t1 = stamp();
-        add_since(t2, t1, &t->t_mesh, &t->c_mesh);
+        add_since(t2, t1, &tr->mesh_t[0], &tr->mesh_c[0]);
         if (rc == 1 && p2 >= (float)t->s.face.min_presence) {
             for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
                 for (int c = 0; c < 3; c++)
-                    f->landmarks[i][c] = 0.5f * (f->landmarks[i][c] + t->mirror_lm[i][c]);
+                    f->landmarks[i][c] = 0.5f * (f->landmarks[i][c] + mirror_lm[i][c]);
             emo__pose_fit(&t->canon, (const float(*)[3])f->landmarks, EMO_FACE_LANDMARKS, R, &scale, &f->yaw,
                           &f->pitch, &f->roll);
         }
@@ -450,7 +457,7 @@ static int run_mesh(EmoFaceTracker *t, const EmoFrame *frame, Track *tr)
     landmarks_box(f);
     emo_face_compute_alignment(f);
     roi_from_landmarks(f, t->s.face.crop_scale, tr->roi);
-    add_since(t1, stamp(), &t->t_post, &t->c_post);
+    add_since(t1, stamp(), &tr->mesh_t[1], &tr->mesh_c[1]);
     return 1;
 }
 
@@ -502,13 +509,16 @@ static void seed_tracks(EmoFaceTracker *t, int n)
     }
 }
 
-/* Runs the mesh on track i; keeps it (1), removes it (0, recording a lost
- * track), or returns an nn error. */
-static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
+/* Track i after its mesh ran with result rc: keeps it (1), removes it (0,
+ * recording a lost track), or returns rc, an nn error. */
+static int apply_mesh(EmoFaceTracker *t, int i, int rc)
 {
     Track *tr = &t->tracks[i];
     unsigned detected = tr->fresh || (tr->face.flags & EMO_FACE_DETECTED) ? EMO_FACE_DETECTED : 0;
-    int rc = run_mesh(t, frame, tr);
+    t->t_mesh += tr->mesh_t[0];
+    t->c_mesh += tr->mesh_c[0];
+    t->t_post += tr->mesh_t[1];
+    t->c_post += tr->mesh_c[1];
     if (rc < 0)
         return rc;
     if (rc == 0) {
@@ -531,7 +541,66 @@ static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
     return 1;
 }
 
+/* Runs the mesh on track i with the tracker's own instance and applies it. */
+static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
+{
+    return apply_mesh(t, i, emo__face_tracker_mesh(t, NULL, frame, i));
+}
+
+struct EmoFaceMesher {
+    EmoNnModel *mesh;
+};
+
+int emo__face_mesher_open(EmoFaceMesher **out, const EmoFaceTracker *t)
+{
+    *out = NULL;
+    EmoFaceMesher *m = calloc(1, sizeof(*m));
+    if (!m)
+        return EMO_ENOMEM;
+    EmoNnSettings ns;
+    emo_nn_default_settings(&ns);
+    ns.threads = t->s.threads;
+    ns.log = t->s.log;
+    char path[EMO_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/face_landmark.tflite", t->s.models_dir);
+    int rc = emo_nn_open(&m->mesh, path, &ns);
+    if (rc < 0) {
+        free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+void emo__face_mesher_close(EmoFaceMesher **pm)
+{
+    if (!pm || !*pm)
+        return;
+    emo_nn_close(&(*pm)->mesh);
+    free(*pm);
+    *pm = NULL;
+}
+
+int emo__face_tracker_mesh(EmoFaceTracker *t, EmoFaceMesher *m, const EmoFrame *frame, int i)
+{
+    Track *tr = &t->tracks[i];
+    memset(tr->mesh_t, 0, sizeof(tr->mesh_t));
+    memset(tr->mesh_c, 0, sizeof(tr->mesh_c));
+    tr->mesh_rc = run_mesh(t, m ? m->mesh : t->mesh, frame, tr);
+    return tr->mesh_rc;
+}
+
 int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
+{
+    int n = emo__face_tracker_begin(t, frame, out);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < n; i++)
+        emo__face_tracker_mesh(t, NULL, frame, i);
+    return emo__face_tracker_end(t, frame, out);
+}
+
+int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
 {
     if (!t || !out)
         return EMO_EINVAL;
@@ -565,10 +634,18 @@ int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLi
         out->n_detections = n;
         seed_tracks(t, n);
     }
+    t->want_ = want;
+    return t->n_tracks;
+}
 
+int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
+{
+    const EmoFaceSettings *fs = &t->s.face;
+    int want = t->want_;
+    /* The meshes' results in track order (a removed track shifts the next ones down). */
     t->n_lost = 0;
     for (int i = 0; i < t->n_tracks;) {
-        int rc = update_track(t, frame, i);
+        int rc = apply_mesh(t, i, t->tracks[i].mesh_rc);
         if (rc < 0)
             return rc;
         i += rc;

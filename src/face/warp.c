@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "face_priv.h"
+#include "warp_dsp.h"
 
 void emo__roi_affine(float cx, float cy, float side, float rot, int size, float m[6])
 {
@@ -176,8 +177,8 @@ static inline __attribute__((always_inline)) void warp_rgbf_ss_fmt(const EmoFram
     }
 }
 
-void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
-                    float bias, float *dst)
+void emo__warp_rgbf_c(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
+                      float bias, float *dst)
 {
     int bgra = frame->fmt == EMO_PIX_BGRA;
     if (ss <= 1) {
@@ -219,10 +220,116 @@ static inline __attribute__((always_inline)) void warp_u8_fmt(const EmoFrame *fr
     }
 }
 
-void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride)
+void emo__warp_u8_c(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride)
 {
     if (frame->fmt == EMO_PIX_BGRA)
         warp_u8_fmt(frame, 4, 2, m, w, h, channels, dst, stride);
     else
         warp_u8_fmt(frame, 3, 0, m, w, h, channels, dst, stride);
+}
+
+/* The SIMD path: sample points are made exactly as the reference makes them
+ * (the same serial sums along a row), a chunk of a row at a time; the row
+ * kernel does the blocks wholly inside the frame, the reference's sampler
+ * the rest. Only BGRA frames (what the pipeline analyses) of up to 2 GB. */
+#define CHUNK 256
+
+/* The kernels wait on memory, not on arithmetic: a frame just converted on
+ * another core is not in this core's caches. While a row is sampled, the
+ * cache lines of the next row's points (this row's moved by m[1], m[4]) are
+ * asked for, about one point per 12 frame pixels (a cache line holds 16),
+ * both rows of each tap. */
+static void prefetch_next_row(const EmoFrame *f, const float *xs, const float *ys, int n, const float m[6])
+{
+    float k = fmaxf(fabsf(m[0]), fabsf(m[3]));
+    int step = k > 1e-3f ? (int)(12.0f / k) : n;
+    step = step < 1 ? 1 : step;
+    for (int i = 0; i < n; i += step) {
+        float x = xs[i] + m[1], y = ys[i] + m[4];
+        if (!(x >= 0.0f && y >= 0.0f && x < (float)(f->width - 1) && y < (float)(f->height - 1)))
+            continue;
+        const uint8_t *p = f->data[0] + (size_t)(int)y * f->stride[0] + (size_t)(int)x * 4;
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + f->stride[0]);
+    }
+}
+
+static int simd_ok(const EmoFrame *f, EmoWarpDsp *d)
+{
+    return f->fmt == EMO_PIX_BGRA && (int64_t)f->height * f->stride[0] < ((int64_t)1 << 31) - 8 &&
+           emo__warp_dsp_init_avx2(d) == 0;
+}
+
+void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
+                    float bias, float *dst)
+{
+    EmoWarpDsp d;
+    if (ss > 1 || !simd_ok(frame, &d)) {
+        emo__warp_rgbf_c(frame, m, w, h, ss, zero_border, scale, bias, dst);
+        return;
+    }
+    float xs[CHUNK], ys[CHUNK];
+    uint8_t todo[CHUNK / 8];
+    for (int v = 0; v < h; v++) {
+        float py = (float)v + 0.5f;
+        float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
+        for (int u0 = 0; u0 < w; u0 += CHUNK) {
+            int n = w - u0 < CHUNK ? w - u0 : CHUNK;
+            for (int i = 0; i < n; i++, sx += m[0], sy += m[3]) {
+                xs[i] = sx;
+                ys[i] = sy;
+            }
+            if (v + 1 < h)
+                prefetch_next_row(frame, xs, ys, n, m);
+            float *o = dst + ((size_t)v * w + (size_t)u0) * 3;
+            d.rgbf_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, scale, bias, o,
+                            todo);
+            for (int i = 0; i < n; i++) {
+                if (i < (n & ~7) && !todo[i / 8]) {
+                    i |= 7;
+                    continue;
+                }
+                float rgb[3];
+                sample_fmt(frame, 4, 2, xs[i], ys[i], zero_border, rgb);
+                o[3 * i] = rgb[0] * scale + bias;
+                o[3 * i + 1] = rgb[1] * scale + bias;
+                o[3 * i + 2] = rgb[2] * scale + bias;
+            }
+        }
+    }
+}
+
+void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride)
+{
+    EmoWarpDsp d;
+    if (channels != 1 || !simd_ok(frame, &d)) {
+        emo__warp_u8_c(frame, m, w, h, channels, dst, stride);
+        return;
+    }
+    float xs[CHUNK], ys[CHUNK];
+    uint8_t todo[CHUNK / 8];
+    for (int v = 0; v < h; v++) {
+        uint8_t *row = dst + (size_t)v * stride;
+        float py = (float)v + 0.5f;
+        float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
+        for (int u0 = 0; u0 < w; u0 += CHUNK) {
+            int n = w - u0 < CHUNK ? w - u0 : CHUNK;
+            for (int i = 0; i < n; i++, sx += m[0], sy += m[3]) {
+                xs[i] = sx;
+                ys[i] = sy;
+            }
+            if (v + 1 < h)
+                prefetch_next_row(frame, xs, ys, n, m);
+            d.gray_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, row + u0, todo);
+            for (int i = 0; i < n; i++) {
+                if (i < (n & ~7) && !todo[i / 8]) {
+                    i |= 7;
+                    continue;
+                }
+                float rgb[3];
+                sample_fmt(frame, 4, 2, xs[i], ys[i], 1, rgb);
+                row[u0 + i] = (uint8_t)(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
+            }
+        }
+    }
 }

@@ -13,6 +13,10 @@
 #include <emoscope/queue.h>
 #include <emoscope/render.h>
 
+#include "emotion/ensemble_phases.h"
+#include "face/tracker_phases.h"
+#include "pipeline/pool.h"
+
 /* Samples of smoothed probabilities kept per face for the live graph. */
 #define GRAPH_CAP 2048
 /* Seconds an ended event stays labelled in the overlay. */
@@ -66,6 +70,24 @@ typedef struct DrawJob {
     double t_render, cpu_render;
 } DrawJob;
 
+/* One analysis worker's own model instances (worker 0, the analysing
+ * thread, uses the tracker's and the ensemble's). */
+typedef struct Worker {
+    EmoFaceMesher *mesher;
+    EmoEnsemble *ensemble;       /* models only: the face state stays in EmoPipeline.ensemble */
+} Worker;
+
+/* The parallel part of one face of the frame being analysed. */
+typedef struct FaceWork {
+    const EmoFace *face;
+    Slot *slot;
+    uint8_t *emo_crop;           /* emo_size^2 gray, the ensemble's input */
+    int due;                     /* the emotion models run on this frame */
+    EmoEnsembleRun run;
+    int err_emotion, err_motion;
+    double t_emotion, t_motion;  /* wall seconds of its tasks */
+} FaceWork;
+
 struct EmoPipeline {
     EmoPipelineSettings s;
     const EmoConfig *cfg;
@@ -80,7 +102,15 @@ struct EmoPipeline {
     EmoPipelineResult result;
     int aligned_size;
     int emo_size;
-    uint8_t *emo_crop;
+    /* Analysis workers: the faces of a frame are analysed in parallel. */
+    EmoPool *pool;
+    int n_workers;
+    Worker *workers;             /* n_workers; [0] unused */
+    FaceWork *work;              /* max_faces */
+    int n_tasks_faces;           /* faces of the current batch */
+    EmoFrame *cur;               /* frame of the current batch */
+    double *task_cpu;            /* per task of a batch: CPU seconds when run on a pool thread */
+    int max_tasks;
     Track *tracks;
     int n_tracks, cap_tracks;
     double threshold;
@@ -211,6 +241,9 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     p->show_bars = cfg->render.model_bars;
     p->show_graph = cfg->render.graph;
     int threads = cfg->general.threads > 0 ? cfg->general.threads : emo_cpu_count();
+    p->n_workers = cfg->general.workers > 0 ? cfg->general.workers : emo_cpu_count();
+    if (p->n_workers > p->max_faces * 2)
+        p->n_workers = p->max_faces * 2 > 1 ? p->max_faces * 2 : 1; /* never more than a frame's tasks */
     if (threads > 1 && threads >= emo_cpu_count())
         emo_log(s->log, EMO_LOG_WARN,
                 "%d analysis threads on %d cores beside the capture and draw threads: XNNPACK's workers "
@@ -250,12 +283,33 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     }
 
     err = EMO_ENOMEM;
-    p->emo_crop = malloc((size_t)p->emo_size * (size_t)p->emo_size);
     p->slots = calloc((size_t)p->max_faces, sizeof(*p->slots));
     p->out_faces = calloc((size_t)p->max_faces, sizeof(*p->out_faces));
     p->jobs = calloc(DRAW_JOBS, sizeof(*p->jobs));
-    if (!p->emo_crop || !p->slots || !p->out_faces || !p->jobs)
+    p->work = calloc((size_t)p->max_faces, sizeof(*p->work));
+    p->max_tasks = 2 * p->max_faces;
+    p->task_cpu = calloc((size_t)p->max_tasks, sizeof(*p->task_cpu));
+    p->workers = calloc((size_t)p->n_workers, sizeof(*p->workers));
+    if (!p->slots || !p->out_faces || !p->jobs || !p->work || !p->task_cpu || !p->workers)
         goto fail;
+    for (int i = 0; i < p->max_faces; i++)
+        if (!(p->work[i].emo_crop = malloc((size_t)p->emo_size * (size_t)p->emo_size)))
+            goto fail;
+    /* Every worker but the analysing thread gets its own mesh and emotion
+     * models (an XNNPACK runtime runs one inference at a time). */
+    for (int wk = 1; wk < p->n_workers; wk++) {
+        if ((err = emo__face_mesher_open(&p->workers[wk].mesher, p->tracker)))
+            goto fail;
+        EmoEnsembleSettings ws = es;
+        ws.api_enabled = 0;
+        ws.max_faces = 1;
+        ws.history_capacity = 1;
+        if ((err = emo_ensemble_open(&p->workers[wk].ensemble, &ws)))
+            goto fail;
+    }
+    if ((err = emo__pool_open(&p->pool, p->n_workers)))
+        goto fail;
+    err = EMO_ENOMEM;
     for (int j = 0; j < DRAW_JOBS; j++) {
         DrawJob *jb = &p->jobs[j];
         jb->faces = calloc((size_t)p->max_faces, sizeof(*jb->faces));
@@ -509,7 +563,60 @@ static void *draw_main(void *arg)
     return NULL;
 }
 
-/* Analysis of one frame, everything but the drawing. */
+/* Batch 1 of a frame: the face mesh of track i. */
+static void mesh_task(void *arg, int i, int w)
+{
+    EmoPipeline *p = arg;
+    double c0 = w ? thread_cpu() : 0;
+    emo__face_tracker_mesh(p->tracker, w ? p->workers[w].mesher : NULL, p->cur, i);
+    p->task_cpu[i] = w ? thread_cpu() - c0 : 0;
+}
+
+/* Batch 2 of a frame: task k < n is face k's emotion models (alignment and
+ * inference), task n + k its optical flow (alignment, flow, region
+ * statistics and event state of its slot). Each touches only its face's
+ * FaceWork and slot, and worker w's model instances. */
+static void face_task(void *arg, int task, int w)
+{
+    EmoPipeline *p = arg;
+    int n = p->n_tasks_faces, k = task < n ? task : task - n;
+    FaceWork *fw = &p->work[k];
+    EmoPipelineFace *pf = &p->out_faces[k];
+    const EmoFrame *frame = p->cur;
+    double t0 = emo_clock_now(), c0 = w ? thread_cpu() : 0;
+    if (task < n) {
+        fw->err_emotion = emo_face_align(frame, fw->face, p->emo_size, EMO_ALIGN_GRAY8, fw->emo_crop, p->emo_size);
+        if (!fw->err_emotion && fw->due) {
+            EmoImage img = { fw->emo_crop, p->emo_size, p->emo_size, p->emo_size, EMO_PIX_GRAY8 };
+            emo__ensemble_infer(w ? p->workers[w].ensemble : p->ensemble, &img, &fw->run);
+        }
+        fw->t_emotion = emo_clock_now() - t0;
+    } else {
+        Slot *sl = fw->slot;
+        fw->err_motion = emo_face_align(frame, fw->face, p->aligned_size, EMO_ALIGN_GRAY8, sl->aligned,
+                                        p->aligned_size);
+        if (!fw->err_motion) {
+            emo_face_aligned_landmarks(fw->face, p->aligned_size, sl->aligned_lm);
+            fw->err_motion = emo_motion_push(sl->motion, sl->aligned, p->aligned_size, &sl->aligned_lm[0][0],
+                                             frame->pts, frame->index, &pf->motion);
+        }
+        fw->t_motion = emo_clock_now() - t0;
+    }
+    p->task_cpu[task] = w ? thread_cpu() - c0 : 0;
+}
+
+static double pool_cpu(const EmoPipeline *p, int n)
+{
+    double c = 0;
+    for (int i = 0; i < n; i++)
+        c += p->task_cpu[i];
+    return c;
+}
+
+/* Analysis of one frame, everything but the drawing. Decisions (tracks,
+ * ids, detection, face states, events) are taken here, in face order; the
+ * per-face work between them runs on the pool's workers. The results do
+ * not depend on the number of workers. */
 static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
 {
     EmoPipelineResult *r = &p->result;
@@ -517,10 +624,19 @@ static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
     r->pts = frame->pts;
     r->n_faces = 0;
     r->n_events = 0;
+    r->cpu_workers = 0;
     double t0 = emo_clock_now(), c0 = thread_cpu();
     if (p->frames == 0)
         p->analysis_t0 = t0;
-    int err = emo_face_tracker_process(p->tracker, frame, &p->faces);
+    p->cur = frame;
+    int n = emo__face_tracker_begin(p->tracker, frame, &p->faces);
+    if (n < 0)
+        return n;
+    if (n > p->max_tasks)
+        return EMO_EINTERNAL;
+    emo__pool_run(p->pool, n, mesh_task, p);
+    r->cpu_workers += pool_cpu(p, n);
+    int err = emo__face_tracker_end(p->tracker, frame, &p->faces);
     if (err)
         return err;
     double t1 = emo_clock_now();
@@ -536,28 +652,46 @@ static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
         if (!sl)
             continue;
         sl->seen = 1;
-        EmoPipelineFace *pf = &p->out_faces[r->n_faces++];
+        int k = r->n_faces++;
+        EmoPipelineFace *pf = &p->out_faces[k];
         pf->face = *f;
         pf->motion_active_region = -1;
+        memset(&pf->motion, 0, sizeof(pf->motion));
+        FaceWork *fw = &p->work[k];
+        fw->face = &pf->face;
+        fw->slot = sl;
+        fw->due = emo__ensemble_due(p->ensemble, f->id, frame->pts);
+        fw->run.n_models = 0;
+        fw->err_emotion = fw->err_motion = 0;
+        fw->t_emotion = fw->t_motion = 0;
+    }
+    /* Emotion tasks of every face, then the flow tasks of those with a motion analyser. */
+    int nf = r->n_faces, n_tasks = nf;
+    p->n_tasks_faces = nf;
+    for (int k = 0; k < nf; k++)
+        if (p->work[k].slot->motion)
+            n_tasks = nf + k + 1;
+    emo__pool_run(p->pool, n_tasks, face_task, p);
+    r->cpu_workers += pool_cpu(p, n_tasks);
 
+    for (int k = 0; k < nf; k++) {
+        FaceWork *fw = &p->work[k];
+        EmoPipelineFace *pf = &p->out_faces[k];
+        const EmoFace *f = &pf->face;
+        Slot *sl = fw->slot;
         double te = emo_clock_now();
-        if ((err = emo_face_align(frame, f, p->emo_size, EMO_ALIGN_GRAY8, p->emo_crop, p->emo_size)))
-            return err;
-        EmoImage img = { p->emo_crop, p->emo_size, p->emo_size, p->emo_size, EMO_PIX_GRAY8 };
-        if ((err = emo_ensemble_analyze(p->ensemble, f->id, frame->pts, &img, &pf->emotion)))
+        if (fw->err_emotion)
+            return fw->err_emotion;
+        EmoImage img = { fw->emo_crop, p->emo_size, p->emo_size, p->emo_size, EMO_PIX_GRAY8 };
+        if ((err = emo__ensemble_analyze_with(p->ensemble, f->id, frame->pts, &img,
+                                              fw->run.n_models ? &fw->run : NULL, &pf->emotion)))
             return err;
         double tm = emo_clock_now();
-        r->t_emotion += tm - te;
+        r->t_emotion += fw->t_emotion + (tm - te);
 
-        memset(&pf->motion, 0, sizeof(pf->motion));
         if (sl->motion) {
-            if ((err = emo_face_align(frame, f, p->aligned_size, EMO_ALIGN_GRAY8, sl->aligned, p->aligned_size)))
-                return err;
-            emo_face_aligned_landmarks(f, p->aligned_size, sl->aligned_lm);
-            err = emo_motion_push(sl->motion, sl->aligned, p->aligned_size, &sl->aligned_lm[0][0], frame->pts,
-                                  frame->index, &pf->motion);
-            if (err)
-                return err;
+            if (fw->err_motion)
+                return fw->err_motion;
             float best = 0;
             for (int g = 0; g < EMO_REGION_COUNT; g++) {
                 const EmoRegionMotion *rm = &pf->motion.region[g];
@@ -566,13 +700,13 @@ static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
                     pf->motion_active_region = g;
                 }
             }
-            for (int k = 0; k < pf->motion.n_events; k++) {
-                const EmoMotionEvent *ev = emo_motion_event(sl->motion, k);
+            for (int e = 0; e < pf->motion.n_events; e++) {
+                const EmoMotionEvent *ev = emo_motion_event(sl->motion, e);
                 if (ev)
                     add_event(p, sl, ev, frame->pts);
             }
         }
-        r->t_motion += emo_clock_now() - tm;
+        r->t_motion += fw->t_motion + (emo_clock_now() - tm);
 
         if (p->s.keep_timeline) {
             if (sl->track < 0) {
@@ -600,7 +734,10 @@ static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
         if (p->slots[i].id >= 0 && !p->slots[i].seen)
             slot_release(p, &p->slots[i], frame->pts);
 
-    r->cpu_analysis = thread_cpu() - c0;
+    r->cpu_analysis = thread_cpu() - c0 + r->cpu_workers;
+    r->t_analysis = emo_clock_now() - t0;
+    r->workers = p->n_workers;
+    p->cur = NULL;
     p->frames++;
     p->tot_face += r->t_face;
     p->tot_emotion += r->t_emotion;
@@ -989,6 +1126,16 @@ void emo_pipeline_close(EmoPipeline **pp)
     emo_queue_free(&p->free_q);
     emo_queue_free(&p->draw_q);
     emo_queue_free(&p->done_q);
+    emo__pool_close(&p->pool);
+    for (int w = 0; p->workers && w < p->n_workers; w++) {
+        emo__face_mesher_close(&p->workers[w].mesher);
+        emo_ensemble_close(&p->workers[w].ensemble);
+    }
+    free(p->workers);
+    for (int i = 0; p->work && i < p->max_faces; i++)
+        free(p->work[i].emo_crop);
+    free(p->work);
+    free(p->task_cpu);
     emo_face_tracker_close(&p->tracker);
     emo_ensemble_close(&p->ensemble);
     emo_overlay_close(&p->overlay);
@@ -1005,6 +1152,5 @@ void emo_pipeline_close(EmoPipeline **pp)
     free(p->tracks);
     free(p->slots);
     free(p->out_faces);
-    free(p->emo_crop);
     free(p);
 }

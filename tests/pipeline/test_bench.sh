@@ -10,7 +10,7 @@ clip=$shared/testdata/video/d0.mp4
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$cli" bench --stage pipeline --clip "$clip" --faces 1 --nn-threads 1 --frames 100 --json > "$tmp/b.log" 2>&1; st=$?
+"$cli" bench --stage pipeline --clip "$clip" --faces 1 --nn-threads 1 --workers 2 --frames 100 --json > "$tmp/b.log" 2>&1; st=$?
 cat "$tmp/b.log"
 [ $st -eq 0 ] || fail "bench exit $st"
 python3 - "$tmp/b.log" <<'PY' || fail "bench JSON"
@@ -20,7 +20,10 @@ runs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 assert len(runs) == 2, runs
 assert runs[0]["pace_fps"] == 0 and runs[1]["pace_fps"] == 60, runs
 for r in runs:
-    assert r["stage"] == "pipeline" and r["clip"] == "1 face" and r["threads"] == 1, r
+    assert r["stage"] == "pipeline" and r["clip"] == "1 face" and r["threads"] == 1 and r["workers"] == 2, r
+    # the analysis CPU is its thread's plus the pool's (the flow task of the face runs there)
+    c = r["cpu_analysis"]["median_ms"]
+    assert 0 < r["cpu_analysis_thread"]["median_ms"] <= c and 0 <= r["cpu_workers"]["median_ms"] <= c, r
     assert r["frames"] == 100 or r["cut_short"], r   # 78-frame clip looped to 100
     assert r["fps"] > 0 and r["seconds"] > 0 and 0 < r["cpu_cores"] <= 64, r
     assert r["peak_rss_mb"] > 10 and r["faces_per_frame"] > 0.9, r
@@ -40,5 +43,6 @@ print("bench JSON ok:", [(r["pace_fps"], round(r["fps"], 1)) for r in runs])
 PY
 
 "$cli" bench --stage pipeline --faces 1 --nn-threads 0 > /dev/null 2>&1 && fail "--nn-threads 0 accepted"
+"$cli" bench --stage pipeline --faces 1 --workers 1,x > /dev/null 2>&1 && fail "--workers 1,x accepted"
 "$cli" bench --stage pipeline --bogus > /dev/null 2>&1 && fail "unknown option accepted"
 echo "ok"

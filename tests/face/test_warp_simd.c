@@ -1,0 +1,190 @@
+/* The SIMD warps (src/face/x86/warp_avx2.c behind emo__warp_rgbf and
+ * emo__warp_u8) against their plain-C references: identical values, bit for
+ * bit, on a real 1080p BGRA frame and on a small odd-sized one, for crops
+ * wholly inside the frame, across its edges and outside it, rotated, scaled
+ * up and down, of widths that are and are not multiples of the 8-pixel block
+ * and longer than one chunk of a row; and non-finite matrices. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <emoscope/video.h>
+
+#include "face/face_priv.h"
+#include "face/warp_dsp.h"
+
+static EmoFrame *real_frame(void)
+{
+    EmoVideoSourceSettings vs;
+    emo_video_default_settings(&vs);
+    vs.source = emo_test_shared("testdata/video/d6.mp4");
+    vs.pix_fmt = EMO_PIX_BGRA;
+    vs.max_frames = 12;
+    EmoVideoSource *src = NULL;
+    assert_int_equal(emo_video_open(&src, &vs), 0);
+    EmoFrame *f = NULL, *last = NULL;
+    while (emo_video_read(src, &f, -1) == 0) {
+        emo_frame_unref(&last);
+        last = f;
+        f = NULL;
+    }
+    emo_video_close(&src);
+    assert_non_null(last);
+    return last;
+}
+
+/* A 37 x 23 BGRA frame with padded rows and varied bytes. */
+static EmoFrame *small_frame(uint8_t *buf, int stride)
+{
+    static EmoFrame f;
+    memset(&f, 0, sizeof(f));
+    f.fmt = EMO_PIX_BGRA;
+    f.width = 37;
+    f.height = 23;
+    f.stride[0] = stride;
+    f.data[0] = buf;
+    for (int i = 0; i < stride * 23; i++)
+        buf[i] = (uint8_t)((i * 37 + (i >> 5) * 11) ^ (i >> 3));
+    return &f;
+}
+
+static uint32_t rng = 12345;
+static float frand(float a, float b)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return a + (b - a) * (float)(rng >> 8) / 16777216.0f;
+}
+
+static int compare(const EmoFrame *f, const float m[6], int w, int h, int zb, float *a, float *b, uint8_t *ga,
+                   uint8_t *gb)
+{
+    size_t n = (size_t)w * h * 3;
+    memset(a, 0x55, n * sizeof(float));
+    memset(b, 0xaa, n * sizeof(float));
+    emo__warp_rgbf(f, m, w, h, 1, zb, 1.0f / 255.0f, zb ? -1.0f : 0.0f, a);
+    emo__warp_rgbf_c(f, m, w, h, 1, zb, 1.0f / 255.0f, zb ? -1.0f : 0.0f, b);
+    int bad = memcmp(a, b, n * sizeof(float)) != 0;
+    if (bad) {
+        for (size_t i = 0; i < n; i++)
+            if (memcmp(&a[i], &b[i], sizeof(float))) {
+                print_error("rgbf %dx%d zb %d: first difference at value %zu: %.9g vs %.9g\n", w, h, zb, i, a[i],
+                            b[i]);
+                break;
+            }
+    }
+    int stride = w + 5; /* padded rows: the padding is not written */
+    memset(ga, 0x11, (size_t)stride * h);
+    memset(gb, 0x11, (size_t)stride * h);
+    emo__warp_u8(f, m, w, h, 1, ga, stride);
+    emo__warp_u8_c(f, m, w, h, 1, gb, stride);
+    if (memcmp(ga, gb, (size_t)stride * h) != 0) {
+        print_error("gray %dx%d: bytes differ\n", w, h);
+        bad = 1;
+    }
+    return bad;
+}
+
+static void random_crops(const EmoFrame *f, int trials)
+{
+    const int widths[] = { 192, 64, 13, 8, 7, 300, 1 };
+    float *a = malloc(sizeof(float) * 300 * 300 * 3), *b = malloc(sizeof(float) * 300 * 300 * 3);
+    uint8_t *ga = malloc(305 * 300), *gb = malloc(305 * 300);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(ga);
+    assert_non_null(gb);
+    int failures = 0;
+    for (int t = 0; t < trials; t++) {
+        int w = widths[t % 7], h = t % 3 == 0 ? w : 1 + t % 17;
+        /* Centre anywhere from well outside to inside, side from a tenth of the crop to 4x the frame. */
+        float cx = frand(-0.3f, 1.3f) * (float)f->width, cy = frand(-0.3f, 1.3f) * (float)f->height;
+        float side = frand(0.1f, 4.0f) * (float)(t % 4 == 0 ? f->height : w);
+        float rot = t % 5 == 0 ? 0.0f : frand(-3.2f, 3.2f);
+        float m[6];
+        emo__roi_affine(cx, cy, side, rot, w, m);
+        failures += compare(f, m, w, h, t & 1, a, b, ga, gb);
+    }
+    /* Non-finite and huge maps: the same (edge or black) values, no crash. */
+    const float odd[][6] = { { NAN, 0, 0, 0, 1, 0 }, { 1, 0, INFINITY, 0, 1, 0 }, { 1e30f, 0, 0, 0, 1e30f, 0 },
+                             { 1, 0, -1e9f, 0, 1, 5 } };
+    for (int k = 0; k < 4; k++)
+        failures += compare(f, odd[k], 64, 3, k & 1, a, b, ga, gb);
+    free(a);
+    free(b);
+    free(ga);
+    free(gb);
+    assert_int_equal(failures, 0);
+}
+
+static void test_real_frame(void **state)
+{
+    (void)state;
+    EmoFrame *f = real_frame();
+    assert_true(f->width >= 320 && f->height >= 240);
+    random_crops(f, 400);
+    emo_frame_unref(&f);
+}
+
+static void test_small_frame(void **state)
+{
+    (void)state;
+    uint8_t *buf = malloc(40 * 4 * 23);
+    assert_non_null(buf);
+    const EmoFrame *f = small_frame(buf, 40 * 4);
+    random_crops(f, 400);
+    free(buf);
+}
+
+/* The kernel does run here (this machine has AVX2): an interior row is all
+ * its own, and its values are the reference's. */
+static void test_kernel_used(void **state)
+{
+    (void)state;
+    EmoWarpDsp d;
+    if (emo__warp_dsp_init_avx2(&d) != 0) {
+        print_message("no AVX2 on this CPU: only the C reference runs (nothing more to compare)\n");
+        return;
+    }
+    EmoFrame *f = real_frame();
+    float xs[24], ys[24], out[72], ref[72];
+    uint8_t todo[3] = { 9, 9, 9 };
+    for (int i = 0; i < 24; i++) {
+        xs[i] = 100.25f + 3.7f * (float)i;
+        ys[i] = 200.5f - 1.3f * (float)i;
+    }
+    d.rgbf_row_bgra(f->data[0], f->stride[0], f->width, f->height, xs, ys, 24, 2.0f, -1.0f, out, todo);
+    assert_int_equal(todo[0] + todo[1] + todo[2], 0);
+    for (int i = 0; i < 24; i++) {
+        /* The reference's interior formula on the same points. */
+        int x0 = (int)xs[i], y0 = (int)ys[i];
+        float ax = xs[i] - (float)x0, ay = ys[i] - (float)y0;
+        const uint8_t *p = f->data[0] + (size_t)y0 * f->stride[0] + (size_t)x0 * 4, *q = p + f->stride[0];
+        for (int c = 0; c < 3; c++) {
+            int k = 2 - c;
+            float t0 = p[k] + ax * (p[4 + k] - p[k]), t1 = q[k] + ax * (q[4 + k] - q[k]);
+            float v = t0 + ay * (t1 - t0);
+            ref[3 * i + c] = v * 2.0f + -1.0f;
+        }
+    }
+    assert_memory_equal(out, ref, sizeof(out));
+    /* A block with a point outside is left to the caller. */
+    xs[9] = -0.5f;
+    d.rgbf_row_bgra(f->data[0], f->stride[0], f->width, f->height, xs, ys, 24, 2.0f, -1.0f, out, todo);
+    assert_int_equal(todo[0], 0);
+    assert_int_equal(todo[1], 1);
+    assert_int_equal(todo[2], 0);
+    emo_frame_unref(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_frame),
+        cmocka_unit_test(test_small_frame),
+        cmocka_unit_test(test_kernel_used),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
