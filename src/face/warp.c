@@ -230,8 +230,9 @@ void emo__warp_u8_c(const EmoFrame *frame, const float m[6], int w, int h, int c
 
 /* The SIMD path: sample points are made exactly as the reference makes them
  * (the same serial sums along a row), a chunk of a row at a time; the row
- * kernel does the blocks wholly inside the frame, the reference's sampler
- * the rest. Only BGRA frames (what the pipeline analyses) of up to 2 GB. */
+ * kernel does every whole block of 8 (those across the frame's edge too),
+ * the reference's sampler the chunk's tail and any block the kernel leaves.
+ * Only BGRA frames (what the pipeline analyses) of up to 2 GB. */
 #define CHUNK 256
 
 /* The kernels wait on memory, not on arithmetic: a frame just converted on
@@ -282,8 +283,8 @@ void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int s
             if (v + 1 < h)
                 prefetch_next_row(frame, xs, ys, n, m);
             float *o = dst + ((size_t)v * w + (size_t)u0) * 3;
-            d.rgbf_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, scale, bias, o,
-                            todo);
+            d.rgbf_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, zero_border,
+                            scale, bias, o, todo);
             for (int i = 0; i < n; i++) {
                 if (i < (n & ~7) && !todo[i / 8]) {
                     i |= 7;

@@ -10,14 +10,15 @@
 
 /* One row of n sample points (sx[i], sy[i]: pixel-index coordinates) from a
  * BGRA frame (fw x fh, stride bytes per row, fh * stride < 2^31): for every
- * whole block of 8 points that all lie in the interior (0 <= x < fw - 1,
- * 0 <= y < fh - 1), writes the block's outputs and todo[block] = 0; other
- * blocks get todo[block] = 1 and are the caller's, and so are the last
- * n % 8 points. rgbf: 3 floats per point, value * scale + bias, R G B;
- * gray: one byte per point, 0.299 R + 0.587 G + 0.114 B rounded. */
+ * whole block of 8 points it writes the block's outputs and todo[block] = 0
+ * (todo[block] = 1: a block it left to the caller); the last n % 8 points
+ * are the caller's. Points outside the frame as the reference's border path
+ * (rgbf: edge or black per zero_border; gray: black). rgbf: 3 floats per
+ * point, value * scale + bias, R G B; gray: one byte per point,
+ * 0.299 R + 0.587 G + 0.114 B rounded. */
 typedef struct EmoWarpDsp {
     void (*rgbf_row_bgra)(const uint8_t *data, int stride, int fw, int fh, const float *sx, const float *sy, int n,
-                          float scale, float bias, float *dst, uint8_t *todo);
+                          int zero_border, float scale, float bias, float *dst, uint8_t *todo);
     void (*gray_row_bgra)(const uint8_t *data, int stride, int fw, int fh, const float *sx, const float *sy, int n,
                           uint8_t *dst, uint8_t *todo);
 } EmoWarpDsp;

@@ -155,7 +155,7 @@ static void test_kernel_used(void **state)
         xs[i] = 100.25f + 3.7f * (float)i;
         ys[i] = 200.5f - 1.3f * (float)i;
     }
-    d.rgbf_row_bgra(f->data[0], f->stride[0], f->width, f->height, xs, ys, 24, 2.0f, -1.0f, out, todo);
+    d.rgbf_row_bgra(f->data[0], f->stride[0], f->width, f->height, xs, ys, 24, 0, 2.0f, -1.0f, out, todo);
     assert_int_equal(todo[0] + todo[1] + todo[2], 0);
     for (int i = 0; i < 24; i++) {
         /* The reference's interior formula on the same points. */
@@ -170,12 +170,14 @@ static void test_kernel_used(void **state)
         }
     }
     assert_memory_equal(out, ref, sizeof(out));
-    /* A block with a point outside is left to the caller. */
+    /* A block with points outside is the kernel's too (edge or black as the
+     * reference's border path: the crops across the edges above check the values). */
     xs[9] = -0.5f;
-    d.rgbf_row_bgra(f->data[0], f->stride[0], f->width, f->height, xs, ys, 24, 2.0f, -1.0f, out, todo);
-    assert_int_equal(todo[0], 0);
-    assert_int_equal(todo[1], 1);
-    assert_int_equal(todo[2], 0);
+    ys[10] = NAN;
+    d.rgbf_row_bgra(f->data[0], f->stride[0], f->width, f->height, xs, ys, 24, 1, 2.0f, -1.0f, out, todo);
+    assert_int_equal(todo[0] + todo[1] + todo[2], 0);
+    assert_memory_equal(out, ref, 9 * 3 * sizeof(float));        /* points 0-8 unchanged */
+    assert_true(out[3 * 10] == -1.0f && out[3 * 10 + 1] == -1.0f); /* NaN: black, 0 * 2 - 1 */
     emo_frame_unref(&f);
 }
 

@@ -2,9 +2,11 @@
  * at a time, four taps gathered per pixel from a BGRA frame. The same
  * operations in the same order as the C reference (integer differences of
  * the taps, mul then add, no FMA contraction), so the results are
- * identical to it bit for bit; only blocks whose eight sample points all lie
- * in the reference's interior fast path are done here, the others are left
- * to the caller (todo[block] = 1). */
+ * identical to it bit for bit. Blocks whose eight sample points all lie in
+ * the reference's interior take its interior formula; other blocks take
+ * both formulas, the edge one as the reference's border path computes it
+ * (taps clamped to the edge or black, weights summed tap by tap), and keep
+ * each lane's own. */
 #include "face/warp_dsp.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -19,16 +21,24 @@ typedef struct Taps {
     __m256 ax, ay;
 } Taps;
 
+/* The interior taps of 8 points; returns the mask of the points that are in
+ * the interior (0 <= x < fw - 1, 0 <= y < fh - 1). Points outside it are
+ * moved to (0, 0) first, so every gather stays in the frame (their values
+ * are not used). */
 AVX2 static inline int gather_taps(const uint8_t *data, int stride, int fw, int fh, const float *sx, const float *sy,
-                                   Taps *t)
+                                   Taps *t, __m256 *inside)
 {
     __m256 x = _mm256_loadu_ps(sx), y = _mm256_loadu_ps(sy);
     const __m256 zero = _mm256_setzero_ps();
     __m256 in = _mm256_and_ps(_mm256_cmp_ps(x, zero, _CMP_GE_OQ), _mm256_cmp_ps(y, zero, _CMP_GE_OQ));
     in = _mm256_and_ps(in, _mm256_cmp_ps(x, _mm256_set1_ps((float)(fw - 1)), _CMP_LT_OQ));
     in = _mm256_and_ps(in, _mm256_cmp_ps(y, _mm256_set1_ps((float)(fh - 1)), _CMP_LT_OQ));
-    if (_mm256_movemask_ps(in) != 0xff)
-        return 0;
+    *inside = in;
+    int mask = _mm256_movemask_ps(in);
+    if (mask != 0xff) {
+        x = _mm256_and_ps(x, in);
+        y = _mm256_and_ps(y, in);
+    }
     __m256i xi = _mm256_cvttps_epi32(x), yi = _mm256_cvttps_epi32(y); /* non-negative: truncation is floor */
     t->ax = _mm256_sub_ps(x, _mm256_cvtepi32_ps(xi));
     t->ay = _mm256_sub_ps(y, _mm256_cvtepi32_ps(yi));
@@ -38,7 +48,63 @@ AVX2 static inline int gather_taps(const uint8_t *data, int stride, int fw, int 
     t->p01 = _mm256_i32gather_epi32(b0 + 1, off, 1);
     t->p10 = _mm256_i32gather_epi32(b1, off, 1);
     t->p11 = _mm256_i32gather_epi32(b1 + 1, off, 1);
-    return 1;
+    return mask;
+}
+
+/* The reference's border path for 8 points (sample_fmt past its interior
+ * test): far points (outside (-2, w + 1) x (-2, h + 1)) are black with
+ * zero_border or when not finite, else clamped onto the frame; then floor,
+ * weights, and the 4 taps summed in order, each clamped to the edge (or
+ * black with zero_border). rgb[0..2] = R, G, B. */
+AVX2 static void border_block(const uint8_t *data, int stride, int fw, int fh, const float *sx, const float *sy,
+                              int zero_border, __m256 rgb[3])
+{
+    __m256 x = _mm256_loadu_ps(sx), y = _mm256_loadu_ps(sy);
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    const __m256 wm1 = _mm256_set1_ps((float)(fw - 1)), hm1 = _mm256_set1_ps((float)(fh - 1));
+    __m256 near = _mm256_and_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-2.0f), _CMP_GT_OQ),
+                                _mm256_cmp_ps(x, _mm256_set1_ps((float)fw + 1.0f), _CMP_LT_OQ));
+    near = _mm256_and_ps(near, _mm256_and_ps(_mm256_cmp_ps(y, _mm256_set1_ps(-2.0f), _CMP_GT_OQ),
+                                             _mm256_cmp_ps(y, _mm256_set1_ps((float)fh + 1.0f), _CMP_LT_OQ)));
+    /* |v| < inf and not NaN */
+    const __m256 inf = _mm256_set1_ps(__builtin_inff());
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 finite = _mm256_and_ps(_mm256_cmp_ps(_mm256_and_ps(x, absmask), inf, _CMP_LT_OQ),
+                                  _mm256_cmp_ps(_mm256_and_ps(y, absmask), inf, _CMP_LT_OQ));
+    /* Lanes that come out black: far and (zero_border or not finite). */
+    __m256 black = _mm256_andnot_ps(near, zero_border ? _mm256_castsi256_ps(_mm256_set1_epi32(-1))
+                                                      : _mm256_xor_ps(finite, _mm256_castsi256_ps(
+                                                                                  _mm256_set1_epi32(-1))));
+    /* Far lanes kept: clamped as fminf(fmaxf(v, 0), size - 1); black lanes: (0, 0), unused. */
+    __m256 xc = _mm256_min_ps(_mm256_max_ps(x, zero), wm1), yc = _mm256_min_ps(_mm256_max_ps(y, zero), hm1);
+    x = _mm256_blendv_ps(xc, x, near);
+    y = _mm256_blendv_ps(yc, y, near);
+    x = _mm256_andnot_ps(black, x);
+    y = _mm256_andnot_ps(black, y);
+    __m256 fx0 = _mm256_floor_ps(x), fy0 = _mm256_floor_ps(y);
+    __m256 ax = _mm256_sub_ps(x, fx0), ay = _mm256_sub_ps(y, fy0);
+    __m256i x0 = _mm256_cvttps_epi32(fx0), y0 = _mm256_cvttps_epi32(fy0);
+    const __m256i izero = _mm256_setzero_si256();
+    const __m256i iw1 = _mm256_set1_epi32(fw - 1), ih1 = _mm256_set1_epi32(fh - 1), mask = _mm256_set1_epi32(0xff);
+    rgb[0] = rgb[1] = rgb[2] = zero;
+    for (int t = 0; t < 4; t++) {
+        __m256i xt = _mm256_add_epi32(x0, _mm256_set1_epi32(t & 1)), yt = _mm256_add_epi32(y0, _mm256_set1_epi32(t >> 1));
+        __m256 wt = _mm256_mul_ps((t & 1) ? ax : _mm256_sub_ps(one, ax), (t >> 1) ? ay : _mm256_sub_ps(one, ay));
+        /* outside: x < 0 || y < 0 || x >= w || y >= h */
+        __m256i out = _mm256_or_si256(_mm256_or_si256(_mm256_cmpgt_epi32(izero, xt), _mm256_cmpgt_epi32(izero, yt)),
+                                      _mm256_or_si256(_mm256_cmpgt_epi32(xt, iw1), _mm256_cmpgt_epi32(yt, ih1)));
+        xt = _mm256_min_epi32(_mm256_max_epi32(xt, izero), iw1);
+        yt = _mm256_min_epi32(_mm256_max_epi32(yt, izero), ih1);
+        __m256i off = _mm256_add_epi32(_mm256_mullo_epi32(yt, _mm256_set1_epi32(stride)), _mm256_slli_epi32(xt, 2));
+        __m256i p = _mm256_i32gather_epi32((const int *)(const void *)data, off, 1);
+        /* Taps the reference skips: black (zero_border); and black lanes. */
+        __m256i skip = _mm256_or_si256(zero_border ? out : izero, _mm256_castps_si256(black));
+        p = _mm256_andnot_si256(skip, p);
+        for (int c = 0; c < 3; c++) {
+            __m256 v = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(p, 16 - 8 * c), mask));
+            rgb[c] = _mm256_add_ps(rgb[c], _mm256_mul_ps(wt, v));
+        }
+    }
 }
 
 /* A large frame that is not in the cache makes every gather wait on memory:
@@ -77,7 +143,8 @@ AVX2 static inline __m256 lerp_channel(const Taps *t, int shift)
 }
 
 AVX2 static void rgbf_row_bgra_avx2(const uint8_t *data, int stride, int fw, int fh, const float *sx,
-                                    const float *sy, int n, float scale, float bias, float *dst, uint8_t *todo)
+                                    const float *sy, int n, int zero_border, float scale, float bias, float *dst,
+                                    uint8_t *todo)
 {
     const __m256 vs = _mm256_set1_ps(scale), vb = _mm256_set1_ps(bias);
     const __m256i p0 = _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2), p1 = _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5),
@@ -86,14 +153,20 @@ AVX2 static void rgbf_row_bgra_avx2(const uint8_t *data, int stride, int fw, int
         Taps t;
         if (b + AHEAD + 8 <= n && fh > 1)
             prefetch_block(data, stride, fw, fh, sx + b + AHEAD, sy + b + AHEAD);
-        if (!gather_taps(data, stride, fw, fh, sx + b, sy + b, &t)) {
-            todo[b / 8] = 1;
-            continue;
+        __m256 in;
+        int all_in = gather_taps(data, stride, fw, fh, sx + b, sy + b, &t, &in) == 0xff;
+        __m256 r = lerp_channel(&t, 16), g = lerp_channel(&t, 8), bl = lerp_channel(&t, 0);
+        if (!all_in) {
+            __m256 e[3];
+            border_block(data, stride, fw, fh, sx + b, sy + b, zero_border, e);
+            r = _mm256_blendv_ps(e[0], r, in);
+            g = _mm256_blendv_ps(e[1], g, in);
+            bl = _mm256_blendv_ps(e[2], bl, in);
         }
         todo[b / 8] = 0;
-        __m256 r = _mm256_add_ps(_mm256_mul_ps(lerp_channel(&t, 16), vs), vb);
-        __m256 g = _mm256_add_ps(_mm256_mul_ps(lerp_channel(&t, 8), vs), vb);
-        __m256 bl = _mm256_add_ps(_mm256_mul_ps(lerp_channel(&t, 0), vs), vb);
+        r = _mm256_add_ps(_mm256_mul_ps(r, vs), vb);
+        g = _mm256_add_ps(_mm256_mul_ps(g, vs), vb);
+        bl = _mm256_add_ps(_mm256_mul_ps(bl, vs), vb);
         /* r0 g0 b0 r1 g1 b1 r2 g2 | b2 r3 g3 b3 r4 g4 b4 r5 | g5 b5 r6 g6 b6 r7 g7 b7 */
         __m256 r0 = _mm256_permutevar8x32_ps(r, p0), g0 = _mm256_permutevar8x32_ps(g, p0),
                b0 = _mm256_permutevar8x32_ps(bl, p0);
@@ -117,13 +190,19 @@ AVX2 static void gray_row_bgra_avx2(const uint8_t *data, int stride, int fw, int
         Taps t;
         if (b + AHEAD + 8 <= n && fh > 1)
             prefetch_block(data, stride, fw, fh, sx + b + AHEAD, sy + b + AHEAD);
-        if (!gather_taps(data, stride, fw, fh, sx + b, sy + b, &t)) {
-            todo[b / 8] = 1;
-            continue;
+        __m256 in;
+        int all_in = gather_taps(data, stride, fw, fh, sx + b, sy + b, &t, &in) == 0xff;
+        __m256 r = lerp_channel(&t, 16), g = lerp_channel(&t, 8), bl = lerp_channel(&t, 0);
+        if (!all_in) {
+            __m256 e[3];
+            border_block(data, stride, fw, fh, sx + b, sy + b, 1, e);
+            r = _mm256_blendv_ps(e[0], r, in);
+            g = _mm256_blendv_ps(e[1], g, in);
+            bl = _mm256_blendv_ps(e[2], bl, in);
         }
         todo[b / 8] = 0;
-        __m256 v = _mm256_add_ps(_mm256_mul_ps(kr, lerp_channel(&t, 16)), _mm256_mul_ps(kg, lerp_channel(&t, 8)));
-        v = _mm256_add_ps(_mm256_add_ps(v, _mm256_mul_ps(kb, lerp_channel(&t, 0))), half);
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(kr, r), _mm256_mul_ps(kg, g));
+        v = _mm256_add_ps(_mm256_add_ps(v, _mm256_mul_ps(kb, bl)), half);
         __m256i q = _mm256_cvttps_epi32(v); /* 0 .. 255: truncation as the reference's cast */
         __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
         _mm_storel_epi64((__m128i *)(void *)(dst + b), _mm_packus_epi16(w, w));
