@@ -84,11 +84,37 @@ static double cpu_seconds(void)
            ru.ru_stime.tv_usec * 1e-6;
 }
 
+/* Peak resident set (kB) since the last peak_reset(): VmHWM of
+ * /proc/self/status; getrusage's ru_maxrss (the whole process's life, so
+ * earlier runs of this bench included) where /proc cannot be read. */
 static long maxrss_kb(void)
 {
+    FILE *f = fopen("/proc/self/status", "r");
+    long hwm = 0;
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof(line), f))
+            if (sscanf(line, "VmHWM: %ld kB", &hwm) == 1)
+                break;
+        fclose(f);
+    }
+    if (hwm > 0)
+        return hwm;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
+}
+
+/* Starts a new peak-RSS measurement: "5" in /proc/self/clear_refs resets
+ * VmHWM to the current RSS (Linux >= 4.0), so each run's peak is its own,
+ * not that of an earlier run in this process. */
+static void peak_reset(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
 }
 
 /* Resident set now (kB), from /proc/self/statm; 0 when unknown. */
@@ -284,6 +310,7 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int workers, int6
         samples_free(&sm);
         return err;
     }
+    peak_reset();
     r->rss_start_kb = rss_now_kb();
     r->warmup = cap / 10 < WARMUP_FRAMES ? (cap / 10 > 0 ? cap / 10 : 1) : WARMUP_FRAMES;
     if ((err = emo_video_open(&src, &vs))) {
