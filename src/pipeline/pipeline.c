@@ -16,27 +16,13 @@
 #include "emotion/ensemble_phases.h"
 #include "face/tracker_phases.h"
 #include "pipeline/pool.h"
+#include "pipeline/track.h"
 
 /* Samples of smoothed probabilities kept per face for the live graph. */
 #define GRAPH_CAP 2048
 /* Seconds an ended event stays labelled in the overlay. */
 #define EVENT_LABEL_SECONDS 1.0
 
-/* The whole run's history of one face id, for the summary and the chart. */
-typedef struct Track {
-    int id;
-    int64_t frames;
-    double first_t, last_t, prev_t;
-    double dominant_time[EMO_EMOTION_COUNT];
-    int last_dominant;      /* dominant emotion of the previous frame, -1 none */
-    double *t;
-    float *p;               /* n x 7 smoothed probabilities */
-    int n, cap;
-    int64_t offered;        /* samples offered to the history */
-    int stride;             /* one sample in `stride` is kept (a power of 2) */
-    EmoPipelineEvent *events;
-    int n_events, cap_events;
-} Track;
 
 /* Live state of one tracked face. */
 typedef struct Slot {
@@ -159,66 +145,8 @@ static Track *track_get(EmoPipeline *p, int id)
         p->cap_tracks = cap;
     }
     Track *t = &p->tracks[p->n_tracks++];
-    memset(t, 0, sizeof(*t));
-    t->id = id;
-    t->prev_t = NAN;
-    t->last_dominant = -1;
-    t->stride = 1;
+    emo__track_init(t, id);
     return t;
-}
-
-/* Amortised growth: the history of a run grows by doubling. */
-/* The chart's history of one face is bounded: past TRACK_MAX_SAMPLES it
- * keeps every other sample and halves its rate, so a run of any length
- * (live soak, days) needs at most ~2 MB per face; the chart only needs a
- * few thousand points anyway. */
-#define TRACK_MAX_SAMPLES 65536
-
-static int track_add_sample(Track *t, double pts, const float *probs)
-{
-    if (t->stride < 1)
-        t->stride = 1;
-    if (t->offered++ % t->stride != 0)
-        return 0;
-    if (t->n == TRACK_MAX_SAMPLES) {
-        for (int i = 0; i < t->n / 2; i++) {
-            t->t[i] = t->t[2 * i];
-            memcpy(t->p + (size_t)i * EMO_EMOTION_COUNT, t->p + (size_t)(2 * i) * EMO_EMOTION_COUNT,
-                   sizeof(float) * EMO_EMOTION_COUNT);
-        }
-        t->n /= 2;
-        t->stride *= 2;
-    }
-    if (t->n == t->cap) {
-        int cap = t->cap ? t->cap * 2 : 1024;
-        double *nt = realloc(t->t, sizeof(double) * (size_t)cap);
-        if (!nt)
-            return EMO_ENOMEM;
-        t->t = nt;
-        float *np = realloc(t->p, sizeof(float) * EMO_EMOTION_COUNT * (size_t)cap);
-        if (!np)
-            return EMO_ENOMEM;
-        t->p = np;
-        t->cap = cap;
-    }
-    t->t[t->n] = pts;
-    memcpy(t->p + (size_t)t->n * EMO_EMOTION_COUNT, probs, sizeof(float) * EMO_EMOTION_COUNT);
-    t->n++;
-    return 0;
-}
-
-static int track_add_event(Track *t, const EmoPipelineEvent *e)
-{
-    if (t->n_events == t->cap_events) {
-        int cap = t->cap_events ? t->cap_events * 2 : 16;
-        EmoPipelineEvent *ne = realloc(t->events, sizeof(*ne) * (size_t)cap);
-        if (!ne)
-            return EMO_ENOMEM;
-        t->events = ne;
-        t->cap_events = cap;
-    }
-    t->events[t->n_events++] = *e;
-    return 0;
 }
 
 int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
@@ -370,7 +298,7 @@ static void add_event(EmoPipeline *p, Slot *sl, const EmoMotionEvent *ev, double
         emo_log(p->log, EMO_LOG_WARN, "more than %d events ended on one frame; extra ones are not reported",
                 EMO_PIPELINE_MAX_EVENTS);
     if (p->s.keep_timeline && sl->track >= 0)
-        track_add_event(&p->tracks[sl->track], &pe);
+        emo__track_add_event(&p->tracks[sl->track], &pe);
     sl->event_label = ev->micro ? "micro-expression" : "macro-expression";
     sl->event_until = now + EVENT_LABEL_SECONDS;
 }
@@ -725,7 +653,7 @@ static int analyze_frame(EmoPipeline *p, EmoFrame *frame)
             t->prev_t = frame->pts;
             t->last_t = frame->pts;
             t->frames++;
-            if ((err = track_add_sample(t, frame->pts, pf->emotion.smoothed)))
+            if ((err = emo__track_add_sample(t, frame->pts, pf->emotion.smoothed)))
                 return err;
         }
     }
@@ -1145,9 +1073,7 @@ void emo_pipeline_close(EmoPipeline **pp)
         free(p->slots[i].aligned_lm);
     }
     for (int i = 0; i < p->n_tracks; i++) {
-        free(p->tracks[i].t);
-        free(p->tracks[i].p);
-        free(p->tracks[i].events);
+        emo__track_free(&p->tracks[i]);
     }
     free(p->tracks);
     free(p->slots);
