@@ -25,6 +25,24 @@ static void on_signal(int sig)
     g_interrupted = 1;
 }
 
+/* SIGINT and SIGTERM set g_interrupted (cleared here) until restore_signals. */
+static void catch_signals(struct sigaction *old_int, struct sigaction *old_term)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_interrupted = 0;
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
+}
+
+static void restore_signals(const struct sigaction *old_int, const struct sigaction *old_term)
+{
+    sigaction(SIGINT, old_int, NULL);
+    sigaction(SIGTERM, old_term, NULL);
+}
+
 /* Opens the source. A live source (camera, stream) with video.reconnect on
  * is retried every reconnect_delay seconds until it opens or SIGINT/SIGTERM
  * arrives: a camera not plugged in yet or a stream server not started yet
@@ -39,13 +57,8 @@ static int open_source(EmoVideoSource **src, const EmoVideoSourceSettings *vs, c
                                                : vs->live == EMO_VIDEO_LIVE_YES;
     if (!err || !cfg->reconnect || !live || err == EMO_EINVAL || err == EMO_ENOMEM)
         return err;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    g_interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    struct sigaction old_int, old_term;
+    catch_signals(&old_int, &old_term);
     for (int64_t attempt = 1; err && !g_interrupted; attempt++) {
         fprintf(stderr, "emoscope %s: cannot open %s (%s); retrying in %g s (attempt %lld; Ctrl-C stops)\n", name,
                 vs->source, emo_strerror(err), cfg->reconnect_delay, (long long)attempt);
@@ -54,8 +67,7 @@ static int open_source(EmoVideoSource **src, const EmoVideoSourceSettings *vs, c
         if (!g_interrupted)
             err = emo_video_open(src, vs);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    restore_signals(&old_int, &old_term);
     if (err && g_interrupted)
         return EMO_EINTR;
     return err;
@@ -336,13 +348,8 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
             audio = NULL; /* already warned; the run goes on silently */
     }
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    g_interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    struct sigaction old_int, old_term;
+    catch_signals(&old_int, &old_term);
 
     double fps_t0 = emo_clock_now();
     int64_t fps_frames = 0;
@@ -496,8 +503,7 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep)
             results_status = emo_pipeline_write_records(pipe, res, NULL, ev_w);
     }
     int interrupted = g_interrupted;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    restore_signals(&old_int, &old_term);
 
     /* Everything below runs whatever happened above: outputs are finalised. */
     if (wr) {
