@@ -541,6 +541,22 @@ static int apply_mesh(EmoFaceTracker *t, int i, int rc)
     return 1;
 }
 
+/* Runs the detector on the whole frame into t->dets (timed, counted, and
+ * reported in out); the number of detections or an nn error. */
+static int detect_frame(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
+{
+    Stamp t0 = stamp();
+    int n = run_detector(t, frame, t->dets, t->s.face.max_faces);
+    add_since(t0, stamp(), &t->t_det, &t->c_det);
+    if (n < 0)
+        return n;
+    t->detector_runs++;
+    t->since_detect = 0;
+    out->detector_ran = 1;
+    out->n_detections = n;
+    return n;
+}
+
 /* Runs the mesh on track i with the tracker's own instance and applies it. */
 static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
 {
@@ -623,15 +639,9 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
                (fs->detect_interval > 0 && t->since_detect >= fs->detect_interval && t->n_tracks < fs->max_faces);
     t->lost_last_frame = 0;
     if (want) {
-        Stamp t0 = stamp();
-        int n = run_detector(t, frame, t->dets, fs->max_faces);
-        add_since(t0, stamp(), &t->t_det, &t->c_det);
+        int n = detect_frame(t, frame, out);
         if (n < 0)
             return n;
-        t->detector_runs++;
-        t->since_detect = 0;
-        out->detector_ran = 1;
-        out->n_detections = n;
         seed_tracks(t, n);
     }
     t->want_ = want;
@@ -658,15 +668,9 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
          * near where the face was lost restarts the track under its id (the
          * face is neither missing from this frame nor renamed); any other
          * detection starts a new track at once. */
-        Stamp t0 = stamp();
-        int n = run_detector(t, frame, t->dets, fs->max_faces);
-        add_since(t0, stamp(), &t->t_det, &t->c_det);
+        int n = detect_frame(t, frame, out);
         if (n < 0)
             return n;
-        t->detector_runs++;
-        t->since_detect = 0;
-        out->detector_ran = 1;
-        out->n_detections = n;
         int n_kept = t->n_tracks;
         for (int d = 0; d < n && t->n_tracks < fs->max_faces; d++) {
             const EmoDetection *det = &t->dets[d];
