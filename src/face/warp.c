@@ -125,14 +125,23 @@ static inline __attribute__((always_inline)) void prefetch_ahead(const EmoFrame 
     }
 }
 
+/* The first sample point of output row v: pixel centres, and -0.5 to
+ * pixel-index coordinates. Along the row the point moves by (m[0], m[3]) per
+ * pixel, a serial sum that every warp (reference and SIMD) makes alike. */
+static inline void row_start(const float m[6], int v, float *sx, float *sy)
+{
+    float py = (float)v + 0.5f;
+    *sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f;
+    *sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
+}
+
 static inline __attribute__((always_inline)) void warp_rgbf_fmt(const EmoFrame *frame, const int bpp, const int ri,
                                                                 const float m[6], int w, int h, int zero_border,
                                                                 float scale, float bias, float *dst)
 {
     for (int v = 0; v < h; v++) {
-        /* Pixel centres, and -0.5 to pixel-index coordinates. */
-        float py = (float)v + 0.5f;
-        float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
+        float sx, sy;
+        row_start(m, v, &sx, &sy);
         float *o = dst + (size_t)v * w * 3;
         for (int u = 0; u < w; u++, o += 3) {
             float rgb[3];
@@ -199,8 +208,8 @@ static inline __attribute__((always_inline)) void warp_u8_fmt(const EmoFrame *fr
 {
     for (int v = 0; v < h; v++) {
         uint8_t *row = dst + (size_t)v * stride;
-        float py = (float)v + 0.5f;
-        float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
+        float sx, sy;
+        row_start(m, v, &sx, &sy);
         for (int u = 0; u < w; u++, sx += m[0], sy += m[3]) {
             float rgb[3];
             prefetch_ahead(frame, bpp, sx + PREFETCH_AHEAD * m[0], sy + PREFETCH_AHEAD * m[3]);
@@ -261,19 +270,18 @@ static int simd_ok(const EmoFrame *f, EmoWarpDsp *d)
            emo__warp_dsp_init_avx2(d) == 0;
 }
 
-void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
-                    float bias, float *dst)
+/* One chunk of n points of output row v from column u0, for the SIMD
+ * drivers: the row kernel, then the reference's sampler where it declined. */
+typedef void (*ChunkFn)(void *ctx, const EmoFrame *frame, int v, int u0, const float *xs, const float *ys, int n);
+
+/* Calls chunk() for every chunk of every output row, with the chunk's sample
+ * points made as the reference makes them and the next row prefetched. */
+static void simd_rows(const EmoFrame *frame, const float m[6], int w, int h, ChunkFn chunk, void *ctx)
 {
-    EmoWarpDsp d;
-    if (ss > 1 || !simd_ok(frame, &d)) {
-        emo__warp_rgbf_c(frame, m, w, h, ss, zero_border, scale, bias, dst);
-        return;
-    }
     float xs[CHUNK], ys[CHUNK];
-    uint8_t todo[CHUNK / 8];
     for (int v = 0; v < h; v++) {
-        float py = (float)v + 0.5f;
-        float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
+        float sx, sy;
+        row_start(m, v, &sx, &sy);
         for (int u0 = 0; u0 < w; u0 += CHUNK) {
             int n = w - u0 < CHUNK ? w - u0 : CHUNK;
             for (int i = 0; i < n; i++, sx += m[0], sy += m[3]) {
@@ -282,55 +290,84 @@ void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int s
             }
             if (v + 1 < h)
                 prefetch_next_row(frame, xs, ys, n, m);
-            float *o = dst + ((size_t)v * w + (size_t)u0) * 3;
-            d.rgbf_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, zero_border,
-                            scale, bias, o, todo);
-            for (int i = 0; i < n; i++) {
-                if (i < (n & ~7) && !todo[i / 8]) {
-                    i |= 7;
-                    continue;
-                }
-                float rgb[3];
-                sample_fmt(frame, 4, 2, xs[i], ys[i], zero_border, rgb);
-                o[3 * i] = rgb[0] * scale + bias;
-                o[3 * i + 1] = rgb[1] * scale + bias;
-                o[3 * i + 2] = rgb[2] * scale + bias;
-            }
+            chunk(ctx, frame, v, u0, xs, ys, n);
         }
+    }
+}
+
+/* Whether point i of a chunk of n still needs the reference's sampler: the
+ * chunk's tail, or a block of 8 the kernel left (todo). */
+static inline int needs_reference(const uint8_t *todo, int n, int i)
+{
+    return i >= (n & ~7) || todo[i / 8];
+}
+
+typedef struct RgbfJob {
+    EmoWarpDsp d;
+    int w, zero_border;
+    float scale, bias, *dst;
+} RgbfJob;
+
+static void rgbf_chunk(void *ctx, const EmoFrame *frame, int v, int u0, const float *xs, const float *ys, int n)
+{
+    const RgbfJob *j = ctx;
+    uint8_t todo[CHUNK / 8];
+    float *o = j->dst + ((size_t)v * j->w + (size_t)u0) * 3;
+    j->d.rgbf_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, j->zero_border,
+                       j->scale, j->bias, o, todo);
+    for (int i = 0; i < n; i++) {
+        if (!needs_reference(todo, n, i)) {
+            i |= 7;
+            continue;
+        }
+        float rgb[3];
+        sample_fmt(frame, 4, 2, xs[i], ys[i], j->zero_border, rgb);
+        o[3 * i] = rgb[0] * j->scale + j->bias;
+        o[3 * i + 1] = rgb[1] * j->scale + j->bias;
+        o[3 * i + 2] = rgb[2] * j->scale + j->bias;
+    }
+}
+
+void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
+                    float bias, float *dst)
+{
+    RgbfJob j = { .w = w, .zero_border = zero_border, .scale = scale, .bias = bias, .dst = dst };
+    if (ss > 1 || !simd_ok(frame, &j.d)) {
+        emo__warp_rgbf_c(frame, m, w, h, ss, zero_border, scale, bias, dst);
+        return;
+    }
+    simd_rows(frame, m, w, h, rgbf_chunk, &j);
+}
+
+typedef struct GrayJob {
+    EmoWarpDsp d;
+    uint8_t *dst;
+    int stride;
+} GrayJob;
+
+static void gray_chunk(void *ctx, const EmoFrame *frame, int v, int u0, const float *xs, const float *ys, int n)
+{
+    const GrayJob *j = ctx;
+    uint8_t todo[CHUNK / 8];
+    uint8_t *row = j->dst + (size_t)v * j->stride + u0;
+    j->d.gray_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, row, todo);
+    for (int i = 0; i < n; i++) {
+        if (!needs_reference(todo, n, i)) {
+            i |= 7;
+            continue;
+        }
+        float rgb[3];
+        sample_fmt(frame, 4, 2, xs[i], ys[i], 1, rgb);
+        row[i] = (uint8_t)(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
     }
 }
 
 void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride)
 {
-    EmoWarpDsp d;
-    if (channels != 1 || !simd_ok(frame, &d)) {
+    GrayJob j = { .dst = dst, .stride = stride };
+    if (channels != 1 || !simd_ok(frame, &j.d)) {
         emo__warp_u8_c(frame, m, w, h, channels, dst, stride);
         return;
     }
-    float xs[CHUNK], ys[CHUNK];
-    uint8_t todo[CHUNK / 8];
-    for (int v = 0; v < h; v++) {
-        uint8_t *row = dst + (size_t)v * stride;
-        float py = (float)v + 0.5f;
-        float sx = m[0] * 0.5f + m[1] * py + m[2] - 0.5f, sy = m[3] * 0.5f + m[4] * py + m[5] - 0.5f;
-        for (int u0 = 0; u0 < w; u0 += CHUNK) {
-            int n = w - u0 < CHUNK ? w - u0 : CHUNK;
-            for (int i = 0; i < n; i++, sx += m[0], sy += m[3]) {
-                xs[i] = sx;
-                ys[i] = sy;
-            }
-            if (v + 1 < h)
-                prefetch_next_row(frame, xs, ys, n, m);
-            d.gray_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, row + u0, todo);
-            for (int i = 0; i < n; i++) {
-                if (i < (n & ~7) && !todo[i / 8]) {
-                    i |= 7;
-                    continue;
-                }
-                float rgb[3];
-                sample_fmt(frame, 4, 2, xs[i], ys[i], 1, rgb);
-                row[u0 + i] = (uint8_t)(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
-            }
-        }
-    }
+    simd_rows(frame, m, w, h, gray_chunk, &j);
 }

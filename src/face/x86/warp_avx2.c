@@ -142,6 +142,29 @@ AVX2 static inline __m256 lerp_channel(const Taps *t, int shift)
     return _mm256_add_ps(t0, _mm256_mul_ps(t->ay, _mm256_sub_ps(t1, t0)));
 }
 
+/* The bilinear R, G, B of the 8 points b .. b + 7 of a chunk of n (the
+ * points AHEAD on prefetched), edge lanes as the reference's border rule. */
+AVX2 static inline void sample_block(const uint8_t *data, int stride, int fw, int fh, const float *sx,
+                                     const float *sy, int n, int b, int zero_border, __m256 *r, __m256 *g,
+                                     __m256 *bl)
+{
+    Taps t;
+    if (b + AHEAD + 8 <= n && fh > 1)
+        prefetch_block(data, stride, fw, fh, sx + b + AHEAD, sy + b + AHEAD);
+    __m256 in;
+    int all_in = gather_taps(data, stride, fw, fh, sx + b, sy + b, &t, &in) == 0xff;
+    *r = lerp_channel(&t, 16);
+    *g = lerp_channel(&t, 8);
+    *bl = lerp_channel(&t, 0);
+    if (!all_in) {
+        __m256 e[3];
+        border_block(data, stride, fw, fh, sx + b, sy + b, zero_border, e);
+        *r = _mm256_blendv_ps(e[0], *r, in);
+        *g = _mm256_blendv_ps(e[1], *g, in);
+        *bl = _mm256_blendv_ps(e[2], *bl, in);
+    }
+}
+
 AVX2 static void rgbf_row_bgra_avx2(const uint8_t *data, int stride, int fw, int fh, const float *sx,
                                     const float *sy, int n, int zero_border, float scale, float bias, float *dst,
                                     uint8_t *todo)
@@ -150,19 +173,8 @@ AVX2 static void rgbf_row_bgra_avx2(const uint8_t *data, int stride, int fw, int
     const __m256i p0 = _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2), p1 = _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5),
                   p2 = _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7);
     for (int b = 0; b + 8 <= n; b += 8) {
-        Taps t;
-        if (b + AHEAD + 8 <= n && fh > 1)
-            prefetch_block(data, stride, fw, fh, sx + b + AHEAD, sy + b + AHEAD);
-        __m256 in;
-        int all_in = gather_taps(data, stride, fw, fh, sx + b, sy + b, &t, &in) == 0xff;
-        __m256 r = lerp_channel(&t, 16), g = lerp_channel(&t, 8), bl = lerp_channel(&t, 0);
-        if (!all_in) {
-            __m256 e[3];
-            border_block(data, stride, fw, fh, sx + b, sy + b, zero_border, e);
-            r = _mm256_blendv_ps(e[0], r, in);
-            g = _mm256_blendv_ps(e[1], g, in);
-            bl = _mm256_blendv_ps(e[2], bl, in);
-        }
+        __m256 r, g, bl;
+        sample_block(data, stride, fw, fh, sx, sy, n, b, zero_border, &r, &g, &bl);
         todo[b / 8] = 0;
         r = _mm256_add_ps(_mm256_mul_ps(r, vs), vb);
         g = _mm256_add_ps(_mm256_mul_ps(g, vs), vb);
@@ -187,19 +199,8 @@ AVX2 static void gray_row_bgra_avx2(const uint8_t *data, int stride, int fw, int
     const __m256 kr = _mm256_set1_ps(0.299f), kg = _mm256_set1_ps(0.587f), kb = _mm256_set1_ps(0.114f),
                  half = _mm256_set1_ps(0.5f);
     for (int b = 0; b + 8 <= n; b += 8) {
-        Taps t;
-        if (b + AHEAD + 8 <= n && fh > 1)
-            prefetch_block(data, stride, fw, fh, sx + b + AHEAD, sy + b + AHEAD);
-        __m256 in;
-        int all_in = gather_taps(data, stride, fw, fh, sx + b, sy + b, &t, &in) == 0xff;
-        __m256 r = lerp_channel(&t, 16), g = lerp_channel(&t, 8), bl = lerp_channel(&t, 0);
-        if (!all_in) {
-            __m256 e[3];
-            border_block(data, stride, fw, fh, sx + b, sy + b, 1, e);
-            r = _mm256_blendv_ps(e[0], r, in);
-            g = _mm256_blendv_ps(e[1], g, in);
-            bl = _mm256_blendv_ps(e[2], bl, in);
-        }
+        __m256 r, g, bl;
+        sample_block(data, stride, fw, fh, sx, sy, n, b, 1, &r, &g, &bl);
         todo[b / 8] = 0;
         __m256 v = _mm256_add_ps(_mm256_mul_ps(kr, r), _mm256_mul_ps(kg, g));
         v = _mm256_add_ps(_mm256_add_ps(v, _mm256_mul_ps(kb, bl)), half);
