@@ -52,10 +52,7 @@ static int open_source(EmoVideoSource **src, const EmoVideoSourceSettings *vs, c
                        const char *name)
 {
     int err = emo_video_open(src, vs);
-    int live = vs->live == EMO_VIDEO_LIVE_AUTO ? emo_video_classify(vs->source) == EMO_VIDEO_CAMERA ||
-                                                     emo_video_classify(vs->source) == EMO_VIDEO_STREAM
-                                               : vs->live == EMO_VIDEO_LIVE_YES;
-    if (!err || !cfg->reconnect || !live || err == EMO_EINVAL || err == EMO_ENOMEM)
+    if (!err || !cfg->reconnect || !emo_video_settings_live(vs) || err == EMO_EINVAL || err == EMO_ENOMEM)
         return err;
     struct sigaction old_int, old_term;
     catch_signals(&old_int, &old_term);

@@ -109,6 +109,10 @@ EmoPixFmt emo_video_parse_pixfmt(const char *name);
 /** Which kind of source a name designates (no I/O beyond stat()). */
 EmoVideoKind emo_video_classify(const char *source);
 
+/** Whether s->source opens as a live source (drop-oldest queue, reconnects):
+ *  s->live, or with EMO_VIDEO_LIVE_AUTO cameras and network streams. */
+int emo_video_settings_live(const EmoVideoSourceSettings *s);
+
 /**
  * Opens a source and starts its capture thread. Errors are reported
  * synchronously with a message naming the source: EMO_ENOENT (no such

@@ -913,6 +913,16 @@ static void *capture_main(void *arg)
 
 /* ------------------------------------------------------------ public */
 
+int emo_video_settings_live(const EmoVideoSourceSettings *s)
+{
+    if (s->live != EMO_VIDEO_LIVE_AUTO)
+        return s->live == EMO_VIDEO_LIVE_YES;
+    if (!s->source)
+        return 0;
+    EmoVideoKind kind = emo_video_classify(s->source);
+    return kind == EMO_VIDEO_CAMERA || kind == EMO_VIDEO_STREAM;
+}
+
 static pthread_once_t avdevice_once = PTHREAD_ONCE_INIT;
 
 static void register_devices(void)
@@ -964,9 +974,7 @@ int emo_video_open(EmoVideoSource **out, const EmoVideoSourceSettings *s)
     else if (!strncmp(url, "file:", 5) && !strstr(url, "://"))
         url += 5;
     snprintf(v->url, sizeof(v->url), "%s", url);
-    v->live = s->live == EMO_VIDEO_LIVE_AUTO
-                  ? (v->info.kind == EMO_VIDEO_CAMERA || v->info.kind == EMO_VIDEO_STREAM)
-                  : s->live == EMO_VIDEO_LIVE_YES;
+    v->live = emo_video_settings_live(s);
     v->info.live = v->live;
     v->list_pos = 0;
 
