@@ -117,6 +117,10 @@ typedef struct EmoMotionSettings {
     int local;                   /**< transient: drop bilateral eye motion (blinks, gaze) and jaw motion */
     double fit_exclude;          /**< fraction of the face side: skin this close to the brows, lips and mouth
                                       corners is left out of the head-motion fit (0 = keep it) */
+    double region_fit;           /**< fraction of the face side: each region is compensated with the head motion
+                                      fitted without the skin this close to its own landmarks (0 = one fit) */
+    double noise_delay;          /**< transient: the threshold uses the region's noise this many windows
+                                      earlier (before the movement's own rise; 0 = current) */
 } EmoMotionSettings;
 
 typedef struct EmoRenderSettings {

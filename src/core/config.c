@@ -99,6 +99,8 @@ static const EmoSettingDesc table[] = {
     D(motion, noise_time, "s", "0.4", 0.1, 600, "transient spotter: time constant of a region's recent mean length of e"),
     B(motion, local, "true", "transient spotter: drop eye events the other eye shares (blinks, gaze shifts) and lower-lip/chin events they share (jaw, talking)"),
     D(motion, fit_exclude, "ratio", "0.02", 0, 0.5, "skin within this fraction of the face side of the brows, lips and mouth corners (landmarks) is left out of the head-motion fit, so that a small movement there is not partly fitted as head motion (0 = keep it)"),
+    D(motion, region_fit, "ratio", "0.1", 0, 0.5, "each region (with landmarks) is compensated with the head motion fitted without the skin within this fraction of the face side of its own landmarks, so that the fit does not take up part of the region's own movement (0 = one fit for all)"),
+    D(motion, noise_delay, "windows", "1.5", 0, 10, "transient spotter: the threshold uses a region's noise (recent mean length of e) as it was this many windows earlier, before the movement's own rise and leading lobe raised it (0 = the current noise)"),
 
     B(render, overlay, "true", "draw the overlay"),
     B(render, mesh, "true", "draw the face mesh"),

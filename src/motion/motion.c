@@ -33,6 +33,7 @@ typedef struct RegionTrack {
     float qpx[HIST], qpy[HIST];   /* integrated position per sample */
     float ex[HIST], ey[HIST];     /* e at each evaluated sample */
     float noise;                  /* recent mean |e|, threshold units */
+    float noise_hist[HIST];       /* noise after each evaluated sample (for noise_delay) */
     int tactive, tbelow;
     int64_t t_onset, t_last, t_apex, t_last_offset; /* samples */
     float t_lo, t_amag, t_aex, t_aey;
@@ -52,6 +53,9 @@ struct EmoMotion {
     int has_field;
     float *sx, *sy, *su, *sv, *sw, *sr;
     uint8_t *fitmask;             /* S x S: 1 where the head-motion fit takes no sample */
+    uint16_t *zone;               /* S x S: bit r set within region_fit x side of region r's landmarks */
+    float own_fit[EMO_REGION_COUNT][6]; /* per region: head motion of the global fit minus that of the fit
+                                           without the region's zone (added back to its landmark samples) */
     int cap;
     RegionTrack tr[EMO_REGION_COUNT];
     EmoMotionEvent ev[EMO_REGION_COUNT];
@@ -93,6 +97,7 @@ void emo_motion_close(EmoMotion **pm)
     free(m->sw);
     free(m->sr);
     free(m->fitmask);
+    free(m->zone);
     free(m);
     *pm = NULL;
 }
@@ -122,8 +127,10 @@ static int check(const EmoMotionSettings *s, int size, const EmoLogger *lg)
         emo_log(lg, EMO_LOG_ERROR, "motion: spotter \"%s\": use transient or rest", s->spotter);
         return EMO_EINVAL;
     }
-    if (!(s->fit_exclude >= 0 && s->fit_exclude <= 0.5)) {
-        emo_log(lg, EMO_LOG_ERROR, "motion: fit_exclude %g outside 0..0.5", s->fit_exclude);
+    if (!(s->fit_exclude >= 0 && s->fit_exclude <= 0.5) || !(s->region_fit >= 0 && s->region_fit <= 0.5) ||
+        !(s->noise_delay >= 0 && s->noise_delay <= 10)) {
+        emo_log(lg, EMO_LOG_ERROR, "motion: fit_exclude %g or region_fit %g outside 0..0.5, or noise_delay %g outside 0..10",
+                s->fit_exclude, s->region_fit, s->noise_delay);
         return EMO_EINVAL;
     }
     if (!(s->window >= 0.02 && s->window <= 2) || !(s->return_ratio >= 0 && s->return_ratio <= 1) ||
@@ -176,7 +183,8 @@ int emo_motion_open(EmoMotion **out, const EmoMotionSettings *s, int aligned_siz
     if (!(m->u = calloc(n, sizeof(float))) || !(m->v = calloc(n, sizeof(float))) ||
         !(m->sx = calloc(n, sizeof(float))) || !(m->sy = calloc(n, sizeof(float))) ||
         !(m->su = calloc(n, sizeof(float))) || !(m->sv = calloc(n, sizeof(float))) ||
-        !(m->sw = calloc(n, sizeof(float))) || !(m->sr = calloc(n, sizeof(float))) || !(m->fitmask = calloc(n, 1)))
+        !(m->sw = calloc(n, sizeof(float))) || !(m->sr = calloc(n, sizeof(float))) || !(m->fitmask = calloc(n, 1)) ||
+        !(m->zone = calloc(n, sizeof(uint16_t))))
         goto fail;
     emo_motion_reset(m);
     *out = m;
@@ -374,6 +382,35 @@ static int collect_samples(EmoMotion *m, const float *lm)
     return n;
 }
 
+static double det3(const double t[3][3])
+{
+    return t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1]) - t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0]) +
+           t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0]);
+}
+
+/* Solves the normal equations s a = r of a fit q = a0 + a1 x + a2 y (s
+ * symmetric, s[0][0] the total weight) by Cramer's rule; a degenerate
+ * spread (a line of samples) gives translation only. -1 without weight. */
+static int solve3(const double s[3][3], const double r[3], double a[3])
+{
+    if (!(s[0][0] > 0))
+        return -1;
+    double det = det3(s);
+    if (!(fabs(det) > 1e-9 * s[0][0] * s[0][0] * s[0][0] + 1e-30)) {
+        a[0] = r[0] / s[0][0];
+        a[1] = a[2] = 0;
+        return 0;
+    }
+    for (int j = 0; j < 3; j++) {
+        double t[3][3];
+        memcpy(t, s, sizeof(t));
+        for (int k = 0; k < 3; k++)
+            t[k][j] = r[k];
+        a[j] = det3(t) / det;
+    }
+    return 0;
+}
+
 /* Weighted least squares of q = a0 + a1 x + a2 y over the samples. */
 static int wls3(const float *x, const float *y, const float *q, const float *w, int n, double c, double a[3])
 {
@@ -388,25 +425,90 @@ static int wls3(const float *x, const float *y, const float *q, const float *w, 
                 s[j][k] += w[i] * b[j] * b[k];
         }
     }
-    double det = s[0][0] * (s[1][1] * s[2][2] - s[1][2] * s[2][1]) - s[0][1] * (s[1][0] * s[2][2] - s[1][2] * s[2][0]) +
-                 s[0][2] * (s[1][0] * s[2][1] - s[1][1] * s[2][0]);
-    if (!(s[0][0] > 0))
-        return -1;
-    if (!(fabs(det) > 1e-9 * s[0][0] * s[0][0] * s[0][0] + 1e-30)) {
-        /* Degenerate spread (a line of samples): translation only. */
-        a[0] = r[0] / s[0][0];
-        a[1] = a[2] = 0;
-        return 0;
+    return solve3(s, r, a);
+}
+
+/* Marks in m->zone the pixels within region_fit x the side of each
+ * region's landmarks (bit r for region r). */
+static void mark_zones(EmoMotion *m, const float *lm)
+{
+    const int S = m->size;
+    memset(m->zone, 0, (size_t)S * (size_t)S * sizeof(uint16_t));
+    const double rad = m->s.region_fit * S;
+    const int ri = (int)ceil(rad);
+    for (int r = 0; r < EMO_REGION_COUNT; r++) {
+        int nl;
+        const int *idx = emo_region_landmarks(r, &nl);
+        for (int i = 0; i < nl; i++) {
+            double cx = lm[2 * idx[i]], cy = lm[2 * idx[i] + 1];
+            int x0 = (int)floor(cx) - ri, y0 = (int)floor(cy) - ri;
+            for (int y = y0 < 0 ? 0 : y0; y <= y0 + 2 * ri + 1 && y < S; y++)
+                for (int x = x0 < 0 ? 0 : x0; x <= x0 + 2 * ri + 1 && x < S; x++)
+                    if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= rad * rad)
+                        m->zone[(size_t)y * (size_t)S + (size_t)x] |= (uint16_t)(1u << r);
+        }
     }
-    for (int j = 0; j < 3; j++) {
-        double t[3][3];
-        memcpy(t, s, sizeof(t));
-        for (int k = 0; k < 3; k++)
-            t[k][j] = r[k];
-        a[j] = (t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1]) - t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0]) +
-                t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0])) / det;
+}
+
+/* Per region, the head motion fitted with the final robust weights but
+ * without the samples in the region's zone: the global fit's normal
+ * equations minus the zone's share, so that one pass over the samples
+ * serves all regions. m->own_fit[r] receives the global fit minus that
+ * fit (absolute coefficients, as res->head); zero where the rest of the
+ * face is degenerate. */
+static void region_fits(EmoMotion *m, const float *lm, int n, double c, const double au[3], const double av[3])
+{
+    const int S = m->size;
+    memset(m->own_fit, 0, sizeof(m->own_fit));
+    mark_zones(m, lm);
+    double g[3][3] = { { 0 } }, gu[3] = { 0 }, gv[3] = { 0 };
+    double zg[EMO_REGION_COUNT][3][3], zu[EMO_REGION_COUNT][3], zv[EMO_REGION_COUNT][3];
+    memset(zg, 0, sizeof(zg));
+    memset(zu, 0, sizeof(zu));
+    memset(zv, 0, sizeof(zv));
+    for (int i = 0; i < n; i++) {
+        double w = m->sw[i];
+        if (w <= 0)
+            continue;
+        const double b[3] = { 1, m->sx[i] - c, m->sy[i] - c };
+        double su = w * m->su[i], sv = w * m->sv[i];
+        for (int j = 0; j < 3; j++) {
+            gu[j] += b[j] * su;
+            gv[j] += b[j] * sv;
+            for (int k = 0; k < 3; k++)
+                g[j][k] += w * b[j] * b[k];
+        }
+        unsigned z = m->zone[(size_t)m->sy[i] * (size_t)S + (size_t)m->sx[i]];
+        for (int r = 0; z; r++, z >>= 1) {
+            if (!(z & 1u))
+                continue;
+            for (int j = 0; j < 3; j++) {
+                zu[r][j] += b[j] * su;
+                zv[r][j] += b[j] * sv;
+                for (int k = 0; k < 3; k++)
+                    zg[r][j][k] += w * b[j] * b[k];
+            }
+        }
     }
-    return 0;
+    for (int r = 0; r < EMO_REGION_COUNT; r++) {
+        double a[3][3], bu[3], bv[3], xu[3], xv[3];
+        for (int j = 0; j < 3; j++) {
+            bu[j] = gu[j] - zu[r][j];
+            bv[j] = gv[j] - zv[r][j];
+            for (int k = 0; k < 3; k++)
+                a[j][k] = g[j][k] - zg[r][j][k];
+        }
+        /* Too little of the face left (under a tenth of the weight): keep the global fit. */
+        if (!(a[0][0] > 0.1 * g[0][0]) || solve3(a, bu, xu) || solve3(a, bv, xv))
+            continue;
+        double d[6] = { au[0] - xu[0], au[1] - xu[1], au[2] - xu[2], av[0] - xv[0], av[1] - xv[1], av[2] - xv[2] };
+        m->own_fit[r][0] = (float)(d[0] - d[1] * c - d[2] * c);
+        m->own_fit[r][1] = (float)d[1];
+        m->own_fit[r][2] = (float)d[2];
+        m->own_fit[r][3] = (float)(d[3] - d[4] * c - d[5] * c);
+        m->own_fit[r][4] = (float)d[4];
+        m->own_fit[r][5] = (float)d[5];
+    }
 }
 
 /* Robust affine head motion (IRLS, Tukey biweight) subtracted from the flow. */
@@ -414,6 +516,7 @@ static void compensate(EmoMotion *m, const float *lm, EmoMotionFrame *res)
 {
     const int S = m->size;
     const double c = S / 2.0;
+    memset(m->own_fit, 0, sizeof(m->own_fit));
     int n = collect_samples(m, lm);
     if (n < 8) {
         res->head_inliers = 0;
@@ -450,6 +553,8 @@ static void compensate(EmoMotion *m, const float *lm, EmoMotionFrame *res)
         memcpy(au, nu, sizeof(au));
         memcpy(av, nv, sizeof(av));
     }
+    if (lm && m->s.region_fit > 0)
+        region_fits(m, lm, n, c, au, av);
     res->head_inliers = n ? (float)kept / (float)n : 0;
     res->head[0] = (float)(au[0] - au[1] * c - au[2] * c);
     res->head[1] = (float)au[1];
@@ -601,6 +706,7 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
  * |p(c+k) - p(c-k)| showing that the region did not return. */
 
 #define GLOBAL_REGIONS 5 /* other regions sharing a movement that make it a head movement */
+#define JAW_RATIO 0.8f   /* chin / lower-lip movement from which a lower-lip event is the jaw's */
 #define RING(i) ((int)(((i) % HIST + HIST) % HIST))
 
 static float proj(const RegionTrack *t, int64_t c)
@@ -629,7 +735,11 @@ static int shared_motion(const EmoMotion *m, int r, int64_t c)
         float nb = hypotf(b->ex[i], b->ey[i]);
         float dot = a->ex[i] * b->ex[i] + a->ey[i] * b->ey[i];
         int same = nb >= 0.5f * na && dot > 0.5f * na * nb;
-        if (same && o == partner)
+        /* The jaw moves the chin at least as far as the lower lip (the
+         * chin is further from the joint): a lower-lip movement is the
+         * jaw's only where the chin follows it by JAW_RATIO; a lip
+         * depressor drags the chin skin along by less. */
+        if (o == partner && (r == EMO_REGION_LOWER_LIP ? nb >= JAW_RATIO * na && dot > 0.5f * na * nb : same))
             return 1;
         /* Both eyes are one vote: a blink or a gaze shift moves them
          * together, and counting it twice made an upper-lip movement
@@ -714,7 +824,14 @@ static void spot_transient(EmoMotion *m, int r, int64_t c, float keep_noise)
     }
     const float thr = (float)m->s.threshold;
     if (!t->tactive) {
-        float hi = fmaxf(thr, (float)m->s.noise_gain * t->noise);
+        /* The noise as it was noise_delay windows ago: a movement's own
+         * leading lobe (e = -A/2 at its apex - k) and rise would otherwise
+         * raise the bar just before its apex. */
+        float noise = t->noise;
+        int64_t back = c - (int64_t)lround(m->s.noise_delay * k);
+        if (back < c && back >= k && back > c - HIST / 2)
+            noise = t->noise_hist[RING(back)];
+        float hi = fmaxf(thr, (float)m->s.noise_gain * noise);
         /* Only a movement that stands out on both sides starts an event. */
         if (mag > hi && side >= (float)m->s.return_ratio * en) {
             t->tactive = 1;
@@ -737,8 +854,10 @@ static void spot_transient(EmoMotion *m, int r, int64_t c, float keep_noise)
         } else {
             t->noise = keep_noise * t->noise + (1 - keep_noise) * mag;
         }
+        t->noise_hist[ic] = t->noise;
         return;
     }
+    t->noise_hist[ic] = t->noise;
     float pc = proj(t, c);
     if (mag > t->t_amag && pc > 0) {
         t->t_amag = mag;
@@ -827,6 +946,7 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
              * the still skin around it). */
             int nl;
             const int *idx = emo_region_landmarks(r, &nl);
+            double lx = 0, ly = 0;
             for (int i = 0; i < nl; i++) {
                 int cx = (int)floorf(lm[2 * idx[i]]), cy = (int)floorf(lm[2 * idx[i] + 1]);
                 for (int y = cy - 1; y <= cy + 1; y++)
@@ -835,9 +955,18 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
                             continue;
                         lu += m->u[(size_t)y * (size_t)S + (size_t)x];
                         lv += m->v[(size_t)y * (size_t)S + (size_t)x];
+                        lx += x;
+                        ly += y;
                         lcnt++;
                     }
             }
+            /* The head motion of the fit without this region's own skin
+             * (region_fit) instead of the global one: the difference is
+             * affine, so its mean over the samples is its value at their
+             * mean position. */
+            const float *of = m->own_fit[r];
+            lu += of[0] * lcnt + of[1] * lx + of[2] * ly;
+            lv += of[3] * lcnt + of[4] * lx + of[5] * ly;
         }
         EmoRegionMotion *rm = &res->region[r];
         RegionTrack *t = &m->tr[r];
