@@ -46,11 +46,49 @@ static void make_frame(uint8_t *out, int s, int t)
         }
 }
 
+/* Landmarks for the pushes (the pipeline always passes them): the canonical
+ * face model's vertices from the models folder, projected to x, y and
+ * scaled so that their larger extent is 0.9 of the face, centred. */
+static int load_landmarks(const EmoCli *cli, int s, float *pts)
+{
+    char path[EMO_PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/canonical_face_model.obj", cli->models_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return EMO_ENOENT;
+    char line[256];
+    int n = 0;
+    double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
+    while (n < EMO_MESH_POINTS && fgets(line, sizeof(line), f)) {
+        double a, b, c;
+        if (line[0] == 'v' && line[1] == ' ' && sscanf(line + 2, "%lf %lf %lf", &a, &b, &c) == 3 && isfinite(a) &&
+            isfinite(b)) {
+            pts[2 * n] = (float)a;
+            pts[2 * n + 1] = (float)-b;
+            x0 = fmin(x0, a);
+            x1 = fmax(x1, a);
+            y0 = fmin(y0, -b);
+            y1 = fmax(y1, -b);
+            n++;
+        }
+    }
+    fclose(f);
+    if (n < EMO_MESH_POINTS || !(x1 > x0) || !(y1 > y0))
+        return EMO_EFORMAT;
+    double sc = 0.9 * s / fmax(x1 - x0, y1 - y0);
+    for (int i = 0; i < n; i++) {
+        pts[2 * i] = (float)(s / 2.0 + (pts[2 * i] - (x0 + x1) / 2) * sc);
+        pts[2 * i + 1] = (float)(s / 2.0 + (pts[2 * i + 1] - (y0 + y1) / 2) * sc);
+    }
+    return 0;
+}
+
 typedef struct Times {
     double flow[2], comp[2], regions[2], total[2];
 } Times;
 
-static int bench_motion_impl(const EmoCli *cli, EmoFlowImpl impl, const uint8_t *frames, int n, int s, Times *t)
+static int bench_motion_impl(const EmoCli *cli, EmoFlowImpl impl, const uint8_t *frames, int n, int s,
+                             const float *lm, Times *t)
 {
     EmoMotion *m = NULL;
     int err = emo_motion_open(&m, &cli->cfg.motion, s, &cli->log);
@@ -69,7 +107,7 @@ static int bench_motion_impl(const EmoCli *cli, EmoFlowImpl impl, const uint8_t 
     for (int i = 0; i < n; i++) {
         EmoMotionFrame r;
         double t0 = emo_clock_now();
-        if ((err = emo_motion_push(m, frames + (size_t)i * (size_t)(s * s), s, NULL, i / 30.0, i, &r)))
+        if ((err = emo_motion_push(m, frames + (size_t)i * (size_t)(s * s), s, lm, i / 30.0, i, &r)))
             break;
         double t1 = emo_clock_now();
         if (!r.has_flow)
@@ -196,9 +234,13 @@ int emo_bench_motion(EmoCli *cli, int argc, char **argv)
     for (int i = 0; i < n; i++)
         make_frame(frames + (size_t)i * (size_t)(s * s), s, i);
     const EmoMotionSettings *ms = &cli->cfg.motion;
+    float lm[2 * EMO_MESH_POINTS];
+    int have_lm = load_landmarks(cli, s, lm) == 0;
     printf("motion: %d frames of a %dx%d face, one thread; Farneback levels %d pyr_scale %g winsize %d "
-           "iterations %d poly_n %d poly_sigma %g\n",
-           n, s, s, ms->levels, ms->pyr_scale, ms->winsize, ms->iterations, ms->poly_n, ms->poly_sigma);
+           "iterations %d poly_n %d poly_sigma %g; %s\n",
+           n, s, s, ms->levels, ms->pyr_scale, ms->winsize, ms->iterations, ms->poly_n, ms->poly_sigma,
+           have_lm ? "with landmarks (canonical face model, as the pipeline passes them)"
+                   : "WITHOUT landmarks (canonical_face_model.obj not readable in the models folder)");
     printf("%-6s %-24s %10s %10s\n", "impl", "stage (ms/frame/face)", "median", "p99");
     static const EmoFlowImpl impls[] = { EMO_FLOW_IMPL_C, EMO_FLOW_IMPL_SSE2, EMO_FLOW_IMPL_AVX2 };
     static const char *const names[] = { "c", "sse2", "avx2" };
@@ -206,7 +248,7 @@ int emo_bench_motion(EmoCli *cli, int argc, char **argv)
     double flow_ms[3] = { 0, 0, 0 };
     for (int k = 0; k < 3; k++) {
         Times t;
-        int err = bench_motion_impl(cli, impls[k], frames, n, s, &t);
+        int err = bench_motion_impl(cli, impls[k], frames, n, s, have_lm ? lm : NULL, &t);
         if (err == EMO_EUNSUPPORTED) {
             printf("%-6s not supported by this CPU\n", names[k]);
             continue;
