@@ -491,6 +491,13 @@ static void region_fits(EmoMotion *m, const float *lm, int n, double c, const do
         }
     }
     for (int r = 0; r < EMO_REGION_COUNT; r++) {
+        /* The nose and cheeks keep the global fit: they are the face's
+         * most rigid skin and carry the head-motion fit; fitted without
+         * them, the parallax of a head turn looks like their own movement
+         * (on the clips: 122 clean nose and cheek events instead of 56, no
+         * more injections found). */
+        if (r == EMO_REGION_NOSE || r == EMO_REGION_LEFT_CHEEK || r == EMO_REGION_RIGHT_CHEEK)
+            continue;
         double a[3][3], bu[3], bv[3], xu[3], xv[3];
         for (int j = 0; j < 3; j++) {
             bu[j] = gu[j] - zu[r][j];

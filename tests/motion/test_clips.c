@@ -388,8 +388,8 @@ static int schedule(const Track *t, int first, int *kind, MtInject inj[128], int
 /* Isolated injections: each one alone on the clip, the detector run from
  * WARM frames before it (its noise memory is 0.4 s) to TAIL frames after
  * (events are known `window` late). */
-#define DENSE_FLOOR 84 /* percent */
-#define CLEAN_CEIL 385 /* events per minute */
+#define DENSE_FLOOR 84 /* percent: 45/53 = 84.9 % reached (25/27 under the ASan cap) */
+#define CLEAN_CEIL 360 /* events per minute: 348.0 reached (333.6 under the ASan cap) */
 #define WARM 90
 #define TAIL 30
 static void run_isolated(Track *t, const MtInject *inj, int ninj, MtEvents *ev, MtScore *sc, const char *tag)
@@ -538,7 +538,9 @@ static void test_injected_on_clips(void **state)
                   tot_nolm.injected, 100.0 * tot_nolm.found / (tot_nolm.injected ? tot_nolm.injected : 1));
     /* The issue's floor: >= 90 % of the injected events found with the
      * right region and direction class, frame-span IoU >= 0.5, each
-     * injection alone on the clip (docs/motion.md, "Tests and figures"). */
+     * injection alone on the clip (docs/motion.md, "Tests and figures").
+     * Reached: 133/146 = 91.1 % on the full clips, 70/77 = 90.9 % on the
+     * first 240 frames (the ASan cap); the margin is one injection. */
     assert_true(iso_inj >= 60);
     assert_true(iso_found * 100 >= iso_inj * 90);
     /* Dense: a slot every 20 frames injected in one run, so that an
