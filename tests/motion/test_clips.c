@@ -413,8 +413,8 @@ static void run_isolated(Track *t, const MtInject *inj, int ninj, MtEvents *ev, 
  * regions. Schedules 0-2 were used while the detector's settings were
  * chosen; 3-5 were added afterwards as a check (docs/motion.md). */
 #define NSCHED 6
-static const int sched_first[NSCHED] = { FIRST_SLOT, 25, 20, 18, 23, 16 };
-static const int sched_kind0[NSCHED] = { 0, 5, 9, 2, 7, 11 };
+static int sched_first[NSCHED] = { FIRST_SLOT, 25, 20, 18, 23, 16 };
+static int sched_kind0[NSCHED] = { 0, 5, 9, 2, 7, 11 };
 
 static void test_injected_on_clips(void **state)
 {
@@ -433,6 +433,19 @@ static void test_injected_on_clips(void **state)
     assert_true(list && ev);
     MtScore tot = { 0, 0, 0, 0 }, tot_nolm = { 0, 0, 0, 0 };
     int clean_all = 0, clean_micro = 0, clean_nolm = 0, frames = 0, kind = 0, nslots = 0, busy = 0;
+    /* MT_SCHEDULES="slot:kind,slot:kind,..." replaces the first schedules (exploration only). */
+    if (getenv("MT_SCHEDULES")) {
+        const char *p = getenv("MT_SCHEDULES");
+        for (int q = 0; q < NSCHED && *p; q++) {
+            int a, b, used = 0;
+            if (sscanf(p, "%d:%d%n", &a, &b, &used) != 2)
+                break;
+            sched_first[q] = a;
+            sched_kind0[q] = b % NKINDS;
+            p += used;
+            p += *p == ',';
+        }
+    }
     int skind[NSCHED], snslots = 0, sbusy = 0;
     MtScore iso[NSCHED];
     memset(iso, 0, sizeof(iso));
