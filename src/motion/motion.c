@@ -9,7 +9,8 @@
 #include "flow.h"
 #include "motion_internal.h"
 
-#define HIST 256          /* frames of magnitude history kept per region */
+#define HIST 256
+#define MASK_NOFIT 0x8000u /* bit of EmoMotion.mask above the region zones */          /* frames of magnitude history kept per region */
 #define IRLS_ITERS 6
 #define TUKEY_C 4.685     /* Tukey biweight constant, in robust standard deviations */
 #define MIN_SIGMA 0.05    /* px: floor of the residual scale (sub-noise fits) */
@@ -52,8 +53,9 @@ struct EmoMotion {
     float *u, *v;
     int has_field;
     float *sx, *sy, *su, *sv, *sw, *sr;
-    uint8_t *fitmask;             /* S x S: 1 where the head-motion fit takes no sample */
-    uint16_t *zone;               /* S x S: bit r set within region_fit x side of region r's landmarks */
+    uint16_t *mask;               /* S x S, per frame: bit r within region_fit x side of region r's
+                                     landmarks (its zone); MASK_NOFIT where the head-motion fit takes
+                                     no sample */
     float own_fit[EMO_REGION_COUNT][6]; /* per region: head motion of the global fit minus that of the fit
                                            without the region's zone (added back to its landmark samples) */
     int cap;
@@ -96,8 +98,7 @@ void emo_motion_close(EmoMotion **pm)
     free(m->sv);
     free(m->sw);
     free(m->sr);
-    free(m->fitmask);
-    free(m->zone);
+    free(m->mask);
     free(m);
     *pm = NULL;
 }
@@ -183,8 +184,7 @@ int emo_motion_open(EmoMotion **out, const EmoMotionSettings *s, int aligned_siz
     if (!(m->u = calloc(n, sizeof(float))) || !(m->v = calloc(n, sizeof(float))) ||
         !(m->sx = calloc(n, sizeof(float))) || !(m->sy = calloc(n, sizeof(float))) ||
         !(m->su = calloc(n, sizeof(float))) || !(m->sv = calloc(n, sizeof(float))) ||
-        !(m->sw = calloc(n, sizeof(float))) || !(m->sr = calloc(n, sizeof(float))) || !(m->fitmask = calloc(n, 1)) ||
-        !(m->zone = calloc(n, sizeof(uint16_t))))
+        !(m->sw = calloc(n, sizeof(float))) || !(m->sr = calloc(n, sizeof(float))) || !(m->mask = calloc(n, sizeof(uint16_t))))
         goto fail;
     emo_motion_reset(m);
     *out = m;
@@ -283,7 +283,24 @@ static int inside_poly(const float *px, const float *py, int n, float x, float y
 static const int fit_excluded[] = { EMO_REGION_LEFT_BROW,         EMO_REGION_RIGHT_BROW, EMO_REGION_LEFT_MOUTH_CORNER,
                                    EMO_REGION_RIGHT_MOUTH_CORNER, EMO_REGION_UPPER_LIP,  EMO_REGION_LOWER_LIP };
 
-/* Marks in m->fitmask the skin within fit_exclude x the side of the brows,
+/* Sets bits in m->mask within rad px of each of region r's landmarks. */
+static void mark_discs(EmoMotion *m, const float *lm, int r, double rad, unsigned bits)
+{
+    const int S = m->size, ri = (int)ceil(rad);
+    int nl;
+    const int *idx = emo_region_landmarks(r, &nl);
+    for (int i = 0; i < nl; i++) {
+        double cx = lm[2 * idx[i]], cy = lm[2 * idx[i] + 1];
+        int x0 = (int)floor(cx) - ri, y0 = (int)floor(cy) - ri;
+        for (int y = y0 < 0 ? 0 : y0; y <= y0 + 2 * ri + 1 && y < S; y++)
+            for (int x = x0 < 0 ? 0 : x0; x <= x0 + 2 * ri + 1 && x < S; x++)
+                if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= rad * rad)
+                    m->mask[(size_t)y * (size_t)S + (size_t)x] |= (uint16_t)bits;
+    }
+}
+
+/* Clears m->mask (the first marking of each frame) and sets MASK_NOFIT on
+ * the skin within fit_exclude x the side of the brows,
  * lips and mouth corners. A small movement of theirs is a few tenths of a
  * pixel per frame pair, within the residual noise that the robust weights
  * keep, so the affine fit takes up part of it and subtracts it from the
@@ -294,31 +311,22 @@ static const int fit_excluded[] = { EMO_REGION_LEFT_BROW,         EMO_REGION_RIG
 static void mark_excluded(EmoMotion *m, const float *lm)
 {
     const int S = m->size;
-    memset(m->fitmask, 0, (size_t)S * (size_t)S);
+    memset(m->mask, 0, (size_t)S * (size_t)S * sizeof(uint16_t));
     const double rad = m->s.fit_exclude * S;
     if (!(rad > 0))
         return;
     const int ri = (int)ceil(rad);
     for (size_t q = 0; q < sizeof(fit_excluded) / sizeof(fit_excluded[0]); q++) {
         int r = fit_excluded[q];
-        if (!lm) {
-            int box[4];
-            emo__region_fixed_box(r, S, ri, box);
-            for (int y = box[1] < 0 ? 0 : box[1]; y <= box[3] && y < S; y++)
-                for (int x = box[0] < 0 ? 0 : box[0]; x <= box[2] && x < S; x++)
-                    m->fitmask[(size_t)y * (size_t)S + (size_t)x] = 1;
+        if (lm) {
+            mark_discs(m, lm, r, rad, MASK_NOFIT);
             continue;
         }
-        int nl;
-        const int *idx = emo_region_landmarks(r, &nl);
-        for (int i = 0; i < nl; i++) {
-            double cx = lm[2 * idx[i]], cy = lm[2 * idx[i] + 1];
-            int x0 = (int)floor(cx) - ri, y0 = (int)floor(cy) - ri;
-            for (int y = y0 < 0 ? 0 : y0; y <= y0 + 2 * ri + 1 && y < S; y++)
-                for (int x = x0 < 0 ? 0 : x0; x <= x0 + 2 * ri + 1 && x < S; x++)
-                    if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= rad * rad)
-                        m->fitmask[(size_t)y * (size_t)S + (size_t)x] = 1;
-        }
+        int box[4];
+        emo__region_fixed_box(r, S, ri, box);
+        for (int y = box[1] < 0 ? 0 : box[1]; y <= box[3] && y < S; y++)
+            for (int x = box[0] < 0 ? 0 : box[0]; x <= box[2] && x < S; x++)
+                m->mask[(size_t)y * (size_t)S + (size_t)x] |= MASK_NOFIT;
     }
 }
 
@@ -338,7 +346,7 @@ static int collect_samples(EmoMotion *m, const float *lm)
             for (int y = cy - PATCH_R; y <= cy + PATCH_R; y++)
                 for (int x = cx - PATCH_R; x <= cx + PATCH_R; x++) {
                     if (x < b || y < b || x >= S - b || y >= S - b || n >= m->cap ||
-                        m->fitmask[(size_t)y * (size_t)S + (size_t)x])
+                        (m->mask[(size_t)y * (size_t)S + (size_t)x] & MASK_NOFIT))
                         continue;
                     m->sx[n] = (float)x;
                     m->sy[n] = (float)y;
@@ -368,7 +376,7 @@ static int collect_samples(EmoMotion *m, const float *lm)
                 float qx = ((float)x - c) / ex, qy = ((float)y - c) / ey;
                 skip = qx * qx + qy * qy > 1.0f;
             }
-            if (skip || n >= m->cap || m->fitmask[(size_t)y * (size_t)S + (size_t)x])
+            if (skip || n >= m->cap || (m->mask[(size_t)y * (size_t)S + (size_t)x] & MASK_NOFIT))
                 continue;
             m->sx[n] = (float)x;
             m->sy[n] = (float)y;
@@ -428,27 +436,6 @@ static int wls3(const float *x, const float *y, const float *q, const float *w, 
     return solve3(s, r, a);
 }
 
-/* Marks in m->zone the pixels within region_fit x the side of each
- * region's landmarks (bit r for region r). */
-static void mark_zones(EmoMotion *m, const float *lm)
-{
-    const int S = m->size;
-    memset(m->zone, 0, (size_t)S * (size_t)S * sizeof(uint16_t));
-    const double rad = m->s.region_fit * S;
-    const int ri = (int)ceil(rad);
-    for (int r = 0; r < EMO_REGION_COUNT; r++) {
-        int nl;
-        const int *idx = emo_region_landmarks(r, &nl);
-        for (int i = 0; i < nl; i++) {
-            double cx = lm[2 * idx[i]], cy = lm[2 * idx[i] + 1];
-            int x0 = (int)floor(cx) - ri, y0 = (int)floor(cy) - ri;
-            for (int y = y0 < 0 ? 0 : y0; y <= y0 + 2 * ri + 1 && y < S; y++)
-                for (int x = x0 < 0 ? 0 : x0; x <= x0 + 2 * ri + 1 && x < S; x++)
-                    if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= rad * rad)
-                        m->zone[(size_t)y * (size_t)S + (size_t)x] |= (uint16_t)(1u << r);
-        }
-    }
-}
 
 /* Per region, the head motion fitted with the final robust weights but
  * without the samples in the region's zone: the global fit's normal
@@ -460,7 +447,10 @@ static void region_fits(EmoMotion *m, const float *lm, int n, double c, const do
 {
     const int S = m->size;
     memset(m->own_fit, 0, sizeof(m->own_fit));
-    mark_zones(m, lm);
+    /* The zones (bit r: within region_fit x the side of region r's
+     * landmarks) join the fit exclusion marked for this frame. */
+    for (int r = 0; r < EMO_REGION_COUNT; r++)
+        mark_discs(m, lm, r, m->s.region_fit * S, 1u << r);
     double g[3][3] = { { 0 } }, gu[3] = { 0 }, gv[3] = { 0 };
     double zg[EMO_REGION_COUNT][3][3], zu[EMO_REGION_COUNT][3], zv[EMO_REGION_COUNT][3];
     memset(zg, 0, sizeof(zg));
@@ -478,7 +468,7 @@ static void region_fits(EmoMotion *m, const float *lm, int n, double c, const do
             for (int k = 0; k < 3; k++)
                 g[j][k] += w * b[j] * b[k];
         }
-        unsigned z = m->zone[(size_t)m->sy[i] * (size_t)S + (size_t)m->sx[i]];
+        unsigned z = m->mask[(size_t)m->sy[i] * (size_t)S + (size_t)m->sx[i]] & ((1u << EMO_REGION_COUNT) - 1);
         for (int r = 0; z; r++, z >>= 1) {
             if (!(z & 1u))
                 continue;
