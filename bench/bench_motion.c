@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "face/face_priv.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -47,39 +48,18 @@ static void make_frame(uint8_t *out, int s, int t)
 }
 
 /* Landmarks for the pushes (the pipeline always passes them): the canonical
- * face model's vertices from the models folder, projected to x, y and
- * scaled so that their larger extent is 0.9 of the face, centred. */
+ * face model from the models folder, seen from the front. */
 static int load_landmarks(const EmoCli *cli, int s, float *pts)
 {
-    char path[EMO_PATH_MAX + 32];
+    char path[EMO_PATH_MAX + 32], err[256];
     snprintf(path, sizeof(path), "%s/canonical_face_model.obj", cli->models_dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return EMO_ENOENT;
-    char line[256];
-    int n = 0;
-    double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
-    while (n < EMO_MESH_POINTS && fgets(line, sizeof(line), f)) {
-        double a, b, c;
-        if (line[0] == 'v' && line[1] == ' ' && sscanf(line + 2, "%lf %lf %lf", &a, &b, &c) == 3 && isfinite(a) &&
-            isfinite(b)) {
-            pts[2 * n] = (float)a;
-            pts[2 * n + 1] = (float)-b;
-            x0 = fmin(x0, a);
-            x1 = fmax(x1, a);
-            y0 = fmin(y0, -b);
-            y1 = fmax(y1, -b);
-            n++;
-        }
+    EmoCanonicalFace c;
+    int rc = emo__obj_load(path, &c, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "emoscope bench: %s\n", err);
+        return rc;
     }
-    fclose(f);
-    if (n < EMO_MESH_POINTS || !(x1 > x0) || !(y1 > y0))
-        return EMO_EFORMAT;
-    double sc = 0.9 * s / fmax(x1 - x0, y1 - y0);
-    for (int i = 0; i < n; i++) {
-        pts[2 * i] = (float)(s / 2.0 + (pts[2 * i] - (x0 + x1) / 2) * sc);
-        pts[2 * i + 1] = (float)(s / 2.0 + (pts[2 * i + 1] - (y0 + y1) / 2) * sc);
-    }
+    emo__canonical_front(&c, s, pts);
     return 0;
 }
 
@@ -240,7 +220,7 @@ int emo_bench_motion(EmoCli *cli, int argc, char **argv)
            "iterations %d poly_n %d poly_sigma %g; %s\n",
            n, s, s, ms->levels, ms->pyr_scale, ms->winsize, ms->iterations, ms->poly_n, ms->poly_sigma,
            have_lm ? "with landmarks (canonical face model, as the pipeline passes them)"
-                   : "WITHOUT landmarks (canonical_face_model.obj not readable in the models folder)");
+                   : "WITHOUT landmarks (canonical_face_model.obj not read, see above)");
     printf("%-6s %-24s %10s %10s\n", "impl", "stage (ms/frame/face)", "median", "p99");
     static const EmoFlowImpl impls[] = { EMO_FLOW_IMPL_C, EMO_FLOW_IMPL_SSE2, EMO_FLOW_IMPL_AVX2 };
     static const char *const names[] = { "c", "sse2", "avx2" };

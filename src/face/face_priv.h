@@ -85,6 +85,11 @@ typedef struct EmoCanonicalFace {
  * a message in err (line number) when malformed or short. */
 int emo__obj_parse(const char *text, size_t n, EmoCanonicalFace *out, char *err, size_t err_n);
 int emo__obj_load(const char *path, EmoCanonicalFace *out, char *err, size_t err_n);
+/* The canonical face seen from the front (x, -y of the vertices) in a
+ * size x size image: the vertices' bounding box centred, its larger side
+ * 0.9 of the image; pts receives x, y pairs (the landmarks of a frontal
+ * aligned face, for benchmarks and tests of code that takes landmarks). */
+void emo__canonical_front(const EmoCanonicalFace *c, int size, float *pts);
 
 /*
  * Head pose: similarity fit (Horn's quaternion method) of the canonical

@@ -61,6 +61,22 @@ int emo__obj_parse(const char *text, size_t n, EmoCanonicalFace *out, char *err,
     return 0;
 }
 
+void emo__canonical_front(const EmoCanonicalFace *c, int size, float *pts)
+{
+    double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
+    for (int i = 0; i < EMO_FACE_LANDMARKS; i++) {
+        x0 = fmin(x0, c->v[i][0]);
+        x1 = fmax(x1, c->v[i][0]);
+        y0 = fmin(y0, c->v[i][1]);
+        y1 = fmax(y1, c->v[i][1]);
+    }
+    double ext = fmax(x1 - x0, y1 - y0), sc = ext > 0 ? 0.9 * size / ext : 0;
+    for (int i = 0; i < EMO_FACE_LANDMARKS; i++) {
+        pts[2 * i] = (float)(size / 2.0 + (c->v[i][0] - (x0 + x1) / 2) * sc);
+        pts[2 * i + 1] = (float)(size / 2.0 - (c->v[i][1] - (y0 + y1) / 2) * sc);
+    }
+}
+
 int emo__obj_load(const char *path, EmoCanonicalFace *out, char *err, size_t err_n)
 {
     FILE *f = fopen(path, "rb");

@@ -9,8 +9,8 @@
 #include "flow.h"
 #include "motion_internal.h"
 
-#define HIST 256
-#define MASK_NOFIT 0x8000u /* bit of EmoMotion.mask above the region zones */          /* frames of magnitude history kept per region */
+#define HIST 256          /* frames of magnitude history kept per region */
+#define MASK_NOFIT 0x8000u /* bit of EmoMotion.mask above the region zones */
 #define IRLS_ITERS 6
 #define TUKEY_C 4.685     /* Tukey biweight constant, in robust standard deviations */
 #define MIN_SIGMA 0.05    /* px: floor of the residual scale (sub-noise fits) */
@@ -436,6 +436,15 @@ static int wls3(const float *x, const float *y, const float *q, const float *w, 
     return solve3(s, r, a);
 }
 
+/* Whether region r gets its own head-motion fit (region_fit). The nose and
+ * cheeks keep the global fit: they are the face's most rigid skin and carry
+ * the head-motion fit; fitted without them, the parallax of a head turn
+ * looks like their own movement (on the clips: 122 clean nose and cheek
+ * events instead of 56, no more injections found). */
+static int own_fit_region(int r)
+{
+    return r != EMO_REGION_NOSE && r != EMO_REGION_LEFT_CHEEK && r != EMO_REGION_RIGHT_CHEEK;
+}
 
 /* Per region, the head motion fitted with the final robust weights but
  * without the samples in the region's zone: the global fit's normal
@@ -450,7 +459,8 @@ static void region_fits(EmoMotion *m, const float *lm, int n, double c, const do
     /* The zones (bit r: within region_fit x the side of region r's
      * landmarks) join the fit exclusion marked for this frame. */
     for (int r = 0; r < EMO_REGION_COUNT; r++)
-        mark_discs(m, lm, r, m->s.region_fit * S, 1u << r);
+        if (own_fit_region(r))
+            mark_discs(m, lm, r, m->s.region_fit * S, 1u << r);
     double g[3][3] = { { 0 } }, gu[3] = { 0 }, gv[3] = { 0 };
     double zg[EMO_REGION_COUNT][3][3], zu[EMO_REGION_COUNT][3], zv[EMO_REGION_COUNT][3];
     memset(zg, 0, sizeof(zg));
@@ -481,12 +491,7 @@ static void region_fits(EmoMotion *m, const float *lm, int n, double c, const do
         }
     }
     for (int r = 0; r < EMO_REGION_COUNT; r++) {
-        /* The nose and cheeks keep the global fit: they are the face's
-         * most rigid skin and carry the head-motion fit; fitted without
-         * them, the parallax of a head turn looks like their own movement
-         * (on the clips: 122 clean nose and cheek events instead of 56, no
-         * more injections found). */
-        if (r == EMO_REGION_NOSE || r == EMO_REGION_LEFT_CHEEK || r == EMO_REGION_RIGHT_CHEEK)
+        if (!own_fit_region(r))
             continue;
         double a[3][3], bu[3], bv[3], xu[3], xv[3];
         for (int j = 0; j < 3; j++) {

@@ -21,6 +21,7 @@
 
 #include <emoscope/motion.h>
 
+#include "face/face_priv.h"
 #include "motion/motion_internal.h"
 
 typedef struct MtGray {
@@ -245,40 +246,10 @@ static inline void mt_warp(const MtGray *src, const MtWarp *wp, int size, uint8_
  * centred and its larger side takes 0.9 of the face (docs/motion.md). */
 static inline void mt_canonical_landmarks(int size, float *pts)
 {
-    size_t len;
-    char *text = emo_test_read_file(emo_test_shared("models/canonical_face_model.obj"), &len);
-    char *buf = realloc(text, len + 1);
-    assert_non_null(buf);
-    buf[len] = 0;
-    double v[EMO_MESH_POINTS][2];
-    int n = 0;
-    for (char *line = buf; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
-        double a, b, c;
-        if (line[0] == 'v' && line[1] == ' ' && sscanf(line + 2, "%lf %lf %lf", &a, &b, &c) == 3) {
-            assert_true(n < EMO_MESH_POINTS);
-            v[n][0] = a;
-            v[n][1] = b;
-            n++;
-        }
-        line = next;
-    }
-    free(buf);
-    assert_int_equal(n, EMO_MESH_POINTS);
-    double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
-    for (int i = 0; i < n; i++) {
-        x0 = fmin(x0, v[i][0]);
-        x1 = fmax(x1, v[i][0]);
-        y0 = fmin(y0, v[i][1]);
-        y1 = fmax(y1, v[i][1]);
-    }
-    double sc = 0.9 * size / fmax(x1 - x0, y1 - y0);
-    for (int i = 0; i < n; i++) {
-        pts[2 * i] = (float)(size / 2.0 + (v[i][0] - (x0 + x1) / 2) * sc);
-        pts[2 * i + 1] = (float)(size / 2.0 - (v[i][1] - (y0 + y1) / 2) * sc);
-    }
+    EmoCanonicalFace c;
+    char err[256];
+    assert_int_equal(emo__obj_load(emo_test_shared("models/canonical_face_model.obj"), &c, err, sizeof(err)), 0);
+    emo__canonical_front(&c, size, pts);
 }
 
 /* An injected movement: region moved by (dx, dy) px at its peak, over
