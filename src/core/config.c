@@ -97,7 +97,7 @@ static const EmoSettingDesc table[] = {
     D(motion, return_ratio, "ratio", "0.4", 0, 1, "transient spotter: an event starts only where p(t) stands out from both p(t-k) and p(t+k) by at least this x the length of e (not on the flank of a movement, not on a step)"),
     D(motion, noise_gain, "ratio", "2.5", 0, 100, "transient spotter: a region's threshold is at least this x its recent mean length of e (talking, jitter); 0 = fixed threshold"),
     D(motion, noise_time, "s", "0.4", 0.1, 600, "transient spotter: time constant of a region's recent mean length of e"),
-    B(motion, local, "true", "transient spotter: drop eye events the other eye shares (blinks, gaze shifts) and lower-lip/chin events they share (jaw, talking)"),
+    B(motion, local, "true", "transient spotter: drop eye events the other eye shares (blinks, gaze shifts), lower-lip/chin events they share (jaw, talking) and events many regions share (the head; docs/motion.md)"),
     D(motion, fit_exclude, "ratio", "0.02", 0, 0.5, "skin within this fraction of the face side of the brows, lips and mouth corners (landmarks) is left out of the head-motion fit, so that a small movement there is not partly fitted as head motion (0 = keep it)"),
     D(motion, region_fit, "ratio", "0.1", 0, 0.5, "each region (with landmarks) is compensated with the head motion fitted without the skin within this fraction of the face side of its own landmarks, so that the fit does not take up part of the region's own movement (0 = one fit for all)"),
     D(motion, noise_delay, "windows", "1.5", 0, 10, "transient spotter: the threshold uses a region's noise (recent mean length of e) as it was this many windows earlier, before the movement's own rise and leading lobe raised it (0 = the current noise)"),

@@ -707,7 +707,7 @@ static void spot(EmoMotion *m, int r, float mag, float dx, float dy, double pts,
  * and a step (a held expression starting) gives half of it, with
  * |p(c+k) - p(c-k)| showing that the region did not return. */
 
-#define GLOBAL_REGIONS 5 /* other regions sharing a movement that make it a head movement */
+#define GLOBAL_REGIONS 4 /* votes of other regions sharing a movement that make it a head movement */
 #define JAW_RATIO 0.8f   /* chin / lower-lip movement from which a lower-lip event is the jaw's */
 #define RING(i) ((int)(((i) % HIST + HIST) % HIST))
 
@@ -717,9 +717,32 @@ static float proj(const RegionTrack *t, int64_t c)
     return n > 0 ? (t->ex[RING(c)] * t->t_aex + t->ey[RING(c)] * t->t_aey) / n : 0;
 }
 
+/* The upper face (brows, eyes, nose), which the jaw and the lips do not move. */
+static int upper_face(int r)
+{
+    return r <= EMO_REGION_NOSE;
+}
+
+/* A brow and the eye under it, which a brow movement drags along (the
+ * upper lid). */
+static int brow_and_eye(int r, int o)
+{
+    return (r == EMO_REGION_LEFT_BROW && o == EMO_REGION_LEFT_EYE) ||
+           (r == EMO_REGION_LEFT_EYE && o == EMO_REGION_LEFT_BROW) ||
+           (r == EMO_REGION_RIGHT_BROW && o == EMO_REGION_RIGHT_EYE) ||
+           (r == EMO_REGION_RIGHT_EYE && o == EMO_REGION_RIGHT_BROW);
+}
+
+/* The lips and mouth corners, which drag one another along. */
+static int mouth(int r)
+{
+    return r >= EMO_REGION_LEFT_MOUTH_CORNER && r <= EMO_REGION_LOWER_LIP;
+}
+
 /* Whether region r's movement at sample c is shared with a partner region
  * (same direction, at least half as large): both eyes (blink, gaze shift),
- * lower lip and chin (the jaw: talking, mouth opening). */
+ * lower lip and chin (the jaw: talking, mouth opening); or with so many
+ * other regions that it is the head's. */
 static int shared_motion(const EmoMotion *m, int r, int64_t c)
 {
     int partner = r == EMO_REGION_LEFT_EYE    ? EMO_REGION_RIGHT_EYE
@@ -728,7 +751,7 @@ static int shared_motion(const EmoMotion *m, int r, int64_t c)
                   : r == EMO_REGION_CHIN      ? EMO_REGION_LOWER_LIP
                                               : -1;
     const RegionTrack *a = &m->tr[r];
-    int i = RING(c), together = 0, eyes = 0;
+    int i = RING(c), together = 0, eyes = 0, lips = 0, upper = 0;
     float na = hypotf(a->ex[i], a->ey[i]);
     for (int o = 0; o < EMO_REGION_COUNT; o++) {
         if (o == r)
@@ -743,15 +766,27 @@ static int shared_motion(const EmoMotion *m, int r, int64_t c)
          * depressor drags the chin skin along by less. */
         if (o == partner && (r == EMO_REGION_LOWER_LIP ? nb >= JAW_RATIO * na && dot > 0.5f * na * nb : same))
             return 1;
+        upper += same && upper_face(o) && !brow_and_eye(r, o);
         /* Both eyes are one vote: a blink or a gaze shift moves them
          * together, and counting it twice made an upper-lip movement
-         * during a blink look like the head (lip, corners, both eyes). */
+         * during a blink look like the head (lip, corners, both eyes).
+         * For a lip or corner, the other lips and corners are one vote
+         * too: its own movement drags them along. */
         if (o == EMO_REGION_LEFT_EYE || o == EMO_REGION_RIGHT_EYE)
             eyes += same;
+        else if (mouth(r) && mouth(o))
+            lips += same;
         else
             together += same;
     }
-    together += eyes > 0;
+    together += (eyes > 0) + (lips > 0);
+    /* A brow, eye or nose movement is the head's only where another
+     * upper-face region shares it (not the eye under the brow, which the
+     * brow drags along): the lips and the jaw (talking) move the whole
+     * lower face together, and a brow movement during speech is the
+     * brow's. */
+    if (upper_face(r) && upper == 0)
+        return 0;
     /* Many regions moving the same way at once: the head (what the affine
      * compensation left, e.g. the parallax of a turn), not a local movement. */
     return together >= GLOBAL_REGIONS;

@@ -202,7 +202,7 @@ typedef struct MtWarp {
     double angle, zoom;      /* radians, ratio (1 = none) */
     double tx, ty;           /* output px */
     int nbump;
-    double bx[4], by[4], bhw[4], bhh[4], bdx[4], bdy[4];
+    double bx[8], by[8], bhw[8], bhh[8], bdx[8], bdy[8];
 } MtWarp;
 
 #define MT_SOFT 1.5 /* px: width of a plateau's edges */
@@ -273,7 +273,7 @@ static inline double mt_profile(const MtInject *in, int frame)
 #define MT_MARGIN 4.5
 static inline void mt_add_injections(MtWarp *w, const float *lm, const MtInject *inj, int ninj, int frame)
 {
-    for (int i = 0; i < ninj && w->nbump < 4; i++) {
+    for (int i = 0; i < ninj && w->nbump < 8; i++) {
         double a = mt_profile(&inj[i], frame);
         if (a <= 0)
             continue;

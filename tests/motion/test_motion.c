@@ -252,6 +252,57 @@ static void test_region_fit_keeps_amplitude(void **state)
     free(ev);
 }
 
+/* The head rule (docs/motion.md, "Spotting"): a brow movement made while
+ * the jaw opens the mouth (lower lip, chin and corners down) is the
+ * brow's, since the lower face alone cannot be the head; the same brow
+ * movement shared by the other brow, the eyes and the lower face is the
+ * head's (what the affine compensation left), and no brow event comes of
+ * it. Still face, no head motion, with landmarks. */
+static int brow_events(const MtEvents *ev, EmoRegion r, int start, int len)
+{
+    int n = 0;
+    for (int j = 0; j < ev->n; j++)
+        n += ev->ev[j].region == r && ev->ev[j].direction == EMO_DIR_DOWN &&
+             mt_iou(ev->ev[j].onset, ev->ev[j].offset, start, start + len - 1) >= 0.5;
+    return n;
+}
+
+static void test_head_rule(void **state)
+{
+    (void)state;
+    MtEvents *ev = malloc(sizeof(*ev));
+    assert_non_null(ev);
+    EmoMotionSettings s;
+    emo_motion_default_settings(&s);
+    double mx;
+    /* Brow down while the jaw opens the mouth. */
+    const MtInject jaw[] = {
+        { EMO_REGION_RIGHT_BROW, 0, 1.5, 60, 10 },       { EMO_REGION_LOWER_LIP, 0, 3.0, 59, 12 },
+        { EMO_REGION_CHIN, 0, 3.5, 59, 12 },             { EMO_REGION_LEFT_MOUTH_CORNER, 0, 1.5, 59, 12 },
+        { EMO_REGION_RIGHT_MOUTH_CORNER, 0, 1.5, 59, 12 },
+    };
+    run_still_with(&s, 1, 0, jaw, 5, ev, &mx);
+    if (getenv("MT_VERBOSE"))
+        mt_print_events(ev, "jaw");
+    int with_jaw = brow_events(ev, EMO_REGION_RIGHT_BROW, 60, 10);
+    /* The same brow movement in every region but the nose and cheeks. */
+    const MtInject head[] = {
+        { EMO_REGION_RIGHT_BROW, 0, 1.5, 60, 10 },       { EMO_REGION_LEFT_BROW, 0, 1.5, 60, 10 },
+        { EMO_REGION_LEFT_EYE, 0, 1.5, 60, 10 },         { EMO_REGION_RIGHT_EYE, 0, 1.5, 60, 10 },
+        { EMO_REGION_UPPER_LIP, 0, 1.5, 60, 10 },        { EMO_REGION_LOWER_LIP, 0, 1.5, 60, 10 },
+        { EMO_REGION_LEFT_MOUTH_CORNER, 0, 1.5, 60, 10 }, { EMO_REGION_RIGHT_MOUTH_CORNER, 0, 1.5, 60, 10 },
+    };
+    run_still_with(&s, 1, 0, head, 8, ev, &mx);
+    if (getenv("MT_VERBOSE"))
+        mt_print_events(ev, "head");
+    int with_head = brow_events(ev, EMO_REGION_RIGHT_BROW, 60, 10) + brow_events(ev, EMO_REGION_LEFT_BROW, 60, 10);
+    print_message("right brow down 1.5 px while the jaw opens: %d brow event(s); shared with the other brow, the "
+                  "eyes and the mouth: %d brow event(s)\n", with_jaw, with_head);
+    assert_int_equal(with_jaw, 1);
+    assert_int_equal(with_head, 0);
+    free(ev);
+}
+
 static void test_json_csv(void **state)
 {
     (void)state;
@@ -392,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_still_global_motion_no_events),
         cmocka_unit_test(test_still_injected),
         cmocka_unit_test(test_region_fit_keeps_amplitude),
+        cmocka_unit_test(test_head_rule),
         cmocka_unit_test(test_json_csv),
         cmocka_unit_test(test_bad_input),
     };
