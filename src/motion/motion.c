@@ -739,6 +739,21 @@ static int mouth(int r)
     return r >= EMO_REGION_LEFT_MOUTH_CORNER && r <= EMO_REGION_LOWER_LIP;
 }
 
+/* The vote region o casts when it shares region r's movement (regions with
+ * the same vote count once). Both eyes are one vote: a blink or a gaze
+ * shift moves them together, and counting it twice made an upper-lip
+ * movement during a blink look like the head (lip, corners, both eyes).
+ * For a lip or corner, the other lips and corners are one vote too: its
+ * own movement drags them along. */
+static int head_vote(int r, int o)
+{
+    if (o == EMO_REGION_RIGHT_EYE)
+        return EMO_REGION_LEFT_EYE;
+    if (mouth(r) && mouth(o))
+        return EMO_REGION_LEFT_MOUTH_CORNER;
+    return o;
+}
+
 /* Whether region r's movement at sample c is shared with a partner region
  * (same direction, at least half as large): both eyes (blink, gaze shift),
  * lower lip and chin (the jaw: talking, mouth opening); or with so many
@@ -751,7 +766,8 @@ static int shared_motion(const EmoMotion *m, int r, int64_t c)
                   : r == EMO_REGION_CHIN      ? EMO_REGION_LOWER_LIP
                                               : -1;
     const RegionTrack *a = &m->tr[r];
-    int i = RING(c), together = 0, eyes = 0, lips = 0, upper = 0;
+    int i = RING(c), upper = 0;
+    unsigned votes = 0;
     float na = hypotf(a->ex[i], a->ey[i]);
     for (int o = 0; o < EMO_REGION_COUNT; o++) {
         if (o == r)
@@ -767,19 +783,9 @@ static int shared_motion(const EmoMotion *m, int r, int64_t c)
         if (o == partner && (r == EMO_REGION_LOWER_LIP ? nb >= JAW_RATIO * na && dot > 0.5f * na * nb : same))
             return 1;
         upper += same && upper_face(o) && !brow_and_eye(r, o);
-        /* Both eyes are one vote: a blink or a gaze shift moves them
-         * together, and counting it twice made an upper-lip movement
-         * during a blink look like the head (lip, corners, both eyes).
-         * For a lip or corner, the other lips and corners are one vote
-         * too: its own movement drags them along. */
-        if (o == EMO_REGION_LEFT_EYE || o == EMO_REGION_RIGHT_EYE)
-            eyes += same;
-        else if (mouth(r) && mouth(o))
-            lips += same;
-        else
-            together += same;
+        if (same)
+            votes |= 1u << head_vote(r, o);
     }
-    together += (eyes > 0) + (lips > 0);
     /* A brow, eye or nose movement is the head's only where another
      * upper-face region shares it (not the eye under the brow, which the
      * brow drags along): the lips and the jaw (talking) move the whole
@@ -789,7 +795,7 @@ static int shared_motion(const EmoMotion *m, int r, int64_t c)
         return 0;
     /* Many regions moving the same way at once: the head (what the affine
      * compensation left, e.g. the parallax of a turn), not a local movement. */
-    return together >= GLOBAL_REGIONS;
+    return __builtin_popcount(votes) >= GLOBAL_REGIONS;
 }
 
 static void end_transient(EmoMotion *m, int r)

@@ -202,7 +202,8 @@ typedef struct MtWarp {
     double angle, zoom;      /* radians, ratio (1 = none) */
     double tx, ty;           /* output px */
     int nbump;
-    double bx[8], by[8], bhw[8], bhh[8], bdx[8], bdy[8];
+#define MT_MAX_BUMPS 8
+    double bx[MT_MAX_BUMPS], by[MT_MAX_BUMPS], bhw[MT_MAX_BUMPS], bhh[MT_MAX_BUMPS], bdx[MT_MAX_BUMPS], bdy[MT_MAX_BUMPS];
 } MtWarp;
 
 #define MT_SOFT 1.5 /* px: width of a plateau's edges */
@@ -273,7 +274,7 @@ static inline double mt_profile(const MtInject *in, int frame)
 #define MT_MARGIN 4.5
 static inline void mt_add_injections(MtWarp *w, const float *lm, const MtInject *inj, int ninj, int frame)
 {
-    for (int i = 0; i < ninj && w->nbump < 8; i++) {
+    for (int i = 0; i < ninj && w->nbump < MT_MAX_BUMPS; i++) {
         double a = mt_profile(&inj[i], frame);
         if (a <= 0)
             continue;
