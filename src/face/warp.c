@@ -1,5 +1,7 @@
 /* Affine helpers and bilinear warps that sample only the pixels they need. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
 
 #include "face_priv.h"
 #include "warp_dsp.h"
@@ -237,11 +239,11 @@ void emo__warp_u8_c(const EmoFrame *frame, const float m[6], int w, int h, int c
         warp_u8_fmt(frame, 3, 0, m, w, h, channels, dst, stride);
 }
 
-/* The SIMD path: sample points are made exactly as the reference makes them
- * (the same serial sums along a row), a chunk of a row at a time; the row
- * kernel does every whole block of 8 (those across the frame's edge too),
- * the reference's sampler the chunk's tail and any block the kernel leaves.
- * Only BGRA frames (what the pipeline analyses) of up to 2 GB. */
+/* The row-kernel path: sample points are made exactly as the reference
+ * makes them (the same serial sums along a row), a chunk of a row at a
+ * time; the row kernel does every whole block of 8 (those across the
+ * frame's edge too), the reference's sampler the chunk's tail and any block
+ * the kernel leaves. */
 #define CHUNK 256
 
 /* The kernels wait on memory, not on arithmetic: a frame just converted on
@@ -264,19 +266,13 @@ static void prefetch_next_row(const EmoFrame *f, const float *xs, const float *y
     }
 }
 
-static int simd_ok(const EmoFrame *f, EmoWarpDsp *d)
-{
-    return f->fmt == EMO_PIX_BGRA && (int64_t)f->height * f->stride[0] < ((int64_t)1 << 31) - 8 &&
-           emo__warp_dsp_init_avx2(d) == 0;
-}
-
 /* One chunk of n points of output row v from column u0, for the SIMD
  * drivers: the row kernel, then the reference's sampler where it declined. */
 typedef void (*ChunkFn)(void *ctx, const EmoFrame *frame, int v, int u0, const float *xs, const float *ys, int n);
 
 /* Calls chunk() for every chunk of every output row, with the chunk's sample
  * points made as the reference makes them and the next row prefetched. */
-static void simd_rows(const EmoFrame *frame, const float m[6], int w, int h, ChunkFn chunk, void *ctx)
+static void block_rows(const EmoFrame *frame, const float m[6], int w, int h, ChunkFn chunk, void *ctx)
 {
     float xs[CHUNK], ys[CHUNK];
     for (int v = 0; v < h; v++) {
@@ -302,8 +298,90 @@ static inline int needs_reference(const uint8_t *todo, int n, int i)
     return i >= (n & ~7) || todo[i / 8];
 }
 
+/* One output point of each warp through the reference's sampler (BGRA):
+ * the C row kernels' and the drivers' fallback for what a kernel leaves. */
+static inline void rgbf_point(const EmoFrame *f, float x, float y, int zero_border, float scale, float bias, float *o)
+{
+    float rgb[3];
+    sample_fmt(f, 4, 2, x, y, zero_border, rgb);
+    o[0] = rgb[0] * scale + bias;
+    o[1] = rgb[1] * scale + bias;
+    o[2] = rgb[2] * scale + bias;
+}
+
+static inline void gray_point(const EmoFrame *f, float x, float y, uint8_t *o)
+{
+    float rgb[3];
+    sample_fmt(f, 4, 2, x, y, 1, rgb);
+    *o = (uint8_t)(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
+}
+
+/* The row kernels' view of a frame as the sampler's. */
+static EmoFrame bgra_view(const uint8_t *data, int stride, int fw, int fh)
+{
+    EmoFrame f = { .fmt = EMO_PIX_BGRA, .width = fw, .height = fh };
+    f.data[0] = (uint8_t *)(uintptr_t)data; /* only read */
+    f.stride[0] = stride;
+    return f;
+}
+
+static void rgbf_row_bgra_c(const uint8_t *data, int stride, int fw, int fh, const float *sx, const float *sy, int n,
+                            int zero_border, float scale, float bias, float *dst, uint8_t *todo)
+{
+    const EmoFrame f = bgra_view(data, stride, fw, fh);
+    for (int b = 0; b + 8 <= n; b += 8) {
+        for (int i = b; i < b + 8; i++)
+            rgbf_point(&f, sx[i], sy[i], zero_border, scale, bias, dst + 3 * i);
+        todo[b / 8] = 0;
+    }
+}
+
+static void gray_row_bgra_c(const uint8_t *data, int stride, int fw, int fh, const float *sx, const float *sy, int n,
+                            uint8_t *dst, uint8_t *todo)
+{
+    const EmoFrame f = bgra_view(data, stride, fw, fh);
+    for (int b = 0; b + 8 <= n; b += 8) {
+        for (int i = b; i < b + 8; i++)
+            gray_point(&f, sx[i], sy[i], dst + i);
+        todo[b / 8] = 0;
+    }
+}
+
+void emo__warp_dsp_init(EmoWarpDsp *d, unsigned flags)
+{
+    d->rgbf_row_bgra = rgbf_row_bgra_c;
+    d->gray_row_bgra = gray_row_bgra_c;
+#if EMO_ARCH_X86
+    if (flags & EMO__CPU_AVX2)
+        emo__warp_dsp_init_avx2(d);
+#endif
+}
+
+/* The process's table, made at the first warp: the warps are called
+ * without a handle (emo_face_align), so no handle can hold it. */
+static EmoWarpDsp process_dsp;
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+
+static void process_dsp_init(void)
+{
+    emo__warp_dsp_init(&process_dsp, emo__cpu_flags());
+}
+
+static const EmoWarpDsp *warp_dsp(void)
+{
+    pthread_once(&process_once, process_dsp_init);
+    return &process_dsp;
+}
+
+/* The row kernels take BGRA frames (what the pipeline analyses) of up to
+ * 2 GB, one sample per output pixel. */
+static int rows_ok(const EmoFrame *f)
+{
+    return f->fmt == EMO_PIX_BGRA && (int64_t)f->height * f->stride[0] < ((int64_t)1 << 31) - 8;
+}
+
 typedef struct RgbfJob {
-    EmoWarpDsp d;
+    const EmoWarpDsp *d;
     int w, zero_border;
     float scale, bias, *dst;
 } RgbfJob;
@@ -313,34 +391,36 @@ static void rgbf_chunk(void *ctx, const EmoFrame *frame, int v, int u0, const fl
     const RgbfJob *j = ctx;
     uint8_t todo[CHUNK / 8];
     float *o = j->dst + ((size_t)v * j->w + (size_t)u0) * 3;
-    j->d.rgbf_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, j->zero_border,
-                       j->scale, j->bias, o, todo);
+    j->d->rgbf_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, j->zero_border,
+                        j->scale, j->bias, o, todo);
     for (int i = 0; i < n; i++) {
         if (!needs_reference(todo, n, i)) {
             i |= 7;
             continue;
         }
-        float rgb[3];
-        sample_fmt(frame, 4, 2, xs[i], ys[i], j->zero_border, rgb);
-        o[3 * i] = rgb[0] * j->scale + j->bias;
-        o[3 * i + 1] = rgb[1] * j->scale + j->bias;
-        o[3 * i + 2] = rgb[2] * j->scale + j->bias;
+        rgbf_point(frame, xs[i], ys[i], j->zero_border, j->scale, j->bias, o + 3 * i);
     }
+}
+
+void emo__warp_rgbf_dsp(const EmoWarpDsp *d, const EmoFrame *frame, const float m[6], int w, int h, int ss,
+                        int zero_border, float scale, float bias, float *dst)
+{
+    RgbfJob j = { .d = d, .w = w, .zero_border = zero_border, .scale = scale, .bias = bias, .dst = dst };
+    if (ss > 1 || !rows_ok(frame)) {
+        emo__warp_rgbf_c(frame, m, w, h, ss, zero_border, scale, bias, dst);
+        return;
+    }
+    block_rows(frame, m, w, h, rgbf_chunk, &j);
 }
 
 void emo__warp_rgbf(const EmoFrame *frame, const float m[6], int w, int h, int ss, int zero_border, float scale,
                     float bias, float *dst)
 {
-    RgbfJob j = { .w = w, .zero_border = zero_border, .scale = scale, .bias = bias, .dst = dst };
-    if (ss > 1 || !simd_ok(frame, &j.d)) {
-        emo__warp_rgbf_c(frame, m, w, h, ss, zero_border, scale, bias, dst);
-        return;
-    }
-    simd_rows(frame, m, w, h, rgbf_chunk, &j);
+    emo__warp_rgbf_dsp(warp_dsp(), frame, m, w, h, ss, zero_border, scale, bias, dst);
 }
 
 typedef struct GrayJob {
-    EmoWarpDsp d;
+    const EmoWarpDsp *d;
     uint8_t *dst;
     int stride;
 } GrayJob;
@@ -350,24 +430,28 @@ static void gray_chunk(void *ctx, const EmoFrame *frame, int v, int u0, const fl
     const GrayJob *j = ctx;
     uint8_t todo[CHUNK / 8];
     uint8_t *row = j->dst + (size_t)v * j->stride + u0;
-    j->d.gray_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, row, todo);
+    j->d->gray_row_bgra(frame->data[0], frame->stride[0], frame->width, frame->height, xs, ys, n, row, todo);
     for (int i = 0; i < n; i++) {
         if (!needs_reference(todo, n, i)) {
             i |= 7;
             continue;
         }
-        float rgb[3];
-        sample_fmt(frame, 4, 2, xs[i], ys[i], 1, rgb);
-        row[i] = (uint8_t)(0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] + 0.5f);
+        gray_point(frame, xs[i], ys[i], row + i);
     }
+}
+
+void emo__warp_u8_dsp(const EmoWarpDsp *d, const EmoFrame *frame, const float m[6], int w, int h, int channels,
+                      uint8_t *dst, int stride)
+{
+    GrayJob j = { .d = d, .dst = dst, .stride = stride };
+    if (channels != 1 || !rows_ok(frame)) {
+        emo__warp_u8_c(frame, m, w, h, channels, dst, stride);
+        return;
+    }
+    block_rows(frame, m, w, h, gray_chunk, &j);
 }
 
 void emo__warp_u8(const EmoFrame *frame, const float m[6], int w, int h, int channels, uint8_t *dst, int stride)
 {
-    GrayJob j = { .dst = dst, .stride = stride };
-    if (channels != 1 || !simd_ok(frame, &j.d)) {
-        emo__warp_u8_c(frame, m, w, h, channels, dst, stride);
-        return;
-    }
-    simd_rows(frame, m, w, h, gray_chunk, &j);
+    emo__warp_u8_dsp(warp_dsp(), frame, m, w, h, channels, dst, stride);
 }

@@ -1,12 +1,15 @@
-/* Row kernels of the bilinear warps (warp.c) and their SIMD versions
- * (x86/warp_avx2.c), checked against the plain-C reference by
- * tests/face/test_warp_simd.c. */
+/* Row kernels of the bilinear warps: the plain-C ones (warp.c) and their
+ * SIMD versions (x86/warp_avx2.c), checked against the plain-C reference
+ * warps by tests/face/test_warp_simd.c. */
 #ifndef EMOSCOPE_FACE_WARP_DSP_H
 #define EMOSCOPE_FACE_WARP_DSP_H
 
 #include <stdint.h>
 
 #include <emoscope/core.h>
+#include <emoscope/frame.h>
+
+#include "core/cpu.h"
 
 /* One row of n sample points (sx[i], sy[i]: pixel-index coordinates) from a
  * BGRA frame (fw x fh, stride bytes per row, fh * stride < 2^31): for every
@@ -23,7 +26,20 @@ typedef struct EmoWarpDsp {
                           uint8_t *dst, uint8_t *todo);
 } EmoWarpDsp;
 
-/* Fills d with the AVX2 kernels; EMO_EUNSUPPORTED (d untouched) without AVX2. */
-int emo__warp_dsp_init_avx2(EmoWarpDsp *d);
+/* The C row kernels (the reference's sampler on every whole block), then
+ * the AVX2 ones over them where flags has EMO__CPU_AVX2 (core/cpu.h). */
+void emo__warp_dsp_init(EmoWarpDsp *d, unsigned flags);
+#if EMO_ARCH_X86
+/* Fills d with the AVX2 kernels; called only where the CPU has AVX2. */
+void emo__warp_dsp_init_avx2(EmoWarpDsp *d);
+#endif
+
+/* emo__warp_rgbf and emo__warp_u8 (face_priv.h) with the row kernels of d
+ * instead of the process's table (which is made at the first warp from
+ * emo__cpu_flags()): tests run every level through these. */
+void emo__warp_rgbf_dsp(const EmoWarpDsp *d, const EmoFrame *frame, const float m[6], int w, int h, int ss,
+                        int zero_border, float scale, float bias, float *dst);
+void emo__warp_u8_dsp(const EmoWarpDsp *d, const EmoFrame *frame, const float m[6], int w, int h, int channels,
+                      uint8_t *dst, int stride);
 
 #endif

@@ -119,24 +119,32 @@ static int poly_setup(EmoFlowPoly *k, int poly_n, double sigma)
     return 0;
 }
 
-/* Kernels for impl; AUTO takes the fastest the CPU supports. */
+/* The kernels for impl: a forced implementation is a mask over the CPU's
+ * flags (the table below it is never chosen), AUTO the flags themselves. */
 static int select_dsp(EmoFlowDsp *d, EmoFlowImpl impl)
 {
+    unsigned need = 0, flags = emo__cpu_flags();
     switch (impl) {
-    case EMO_FLOW_IMPL_C:
-        emo__flow_dsp_init_c(d);
-        return 0;
-    case EMO_FLOW_IMPL_AVX2:
-        return emo__flow_dsp_init_avx2(d) ? EMO_EUNSUPPORTED : 0;
-    case EMO_FLOW_IMPL_SSE2:
-        return emo__flow_dsp_init_sse2(d) ? EMO_EUNSUPPORTED : 0;
     case EMO_FLOW_IMPL_AUTO:
-        if (emo__flow_dsp_init_avx2(d) && emo__flow_dsp_init_sse2(d))
-            emo__flow_dsp_init_c(d);
-        return 0;
+        break;
+    case EMO_FLOW_IMPL_C:
+        flags = 0;
+        break;
+    case EMO_FLOW_IMPL_SSE2:
+        need = EMO__CPU_SSE2;
+        flags &= need;
+        break;
+    case EMO_FLOW_IMPL_AVX2:
+        need = EMO__CPU_AVX2;
+        flags &= EMO__CPU_SSE2 | EMO__CPU_AVX2;
+        break;
     default:
         return EMO_EINVAL;
     }
+    if ((flags & need) != need)
+        return EMO_EUNSUPPORTED;
+    emo__flow_dsp_init(d, flags);
+    return 0;
 }
 
 static int check_settings(const EmoFlowSettings *s)

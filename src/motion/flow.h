@@ -9,6 +9,8 @@
 
 #include <emoscope/motion.h>
 
+#include "core/cpu.h"
+
 #define EMO__FLOW_MAX_LEVELS 9
 #define EMO__FLOW_MAX_POLY_N 3   /* half-width n of the (2n+1)^2 expansion neighbourhood */
 
@@ -52,10 +54,14 @@ typedef struct EmoFlowDsp {
     void (*solve)(const float *const *m, float *u, float *v, int n, float lambda);
 } EmoFlowDsp;
 
-void emo__flow_dsp_init_c(EmoFlowDsp *dsp);
-/* Return 0 and fill dsp when the CPU and the build support AVX2 / SSE2. */
-int emo__flow_dsp_init_avx2(EmoFlowDsp *dsp);
-int emo__flow_dsp_init_sse2(EmoFlowDsp *dsp);
+/* The plain-C kernels, then those of each CPU feature in flags over them
+ * (core/cpu.h's pattern). */
+void emo__flow_dsp_init(EmoFlowDsp *dsp, unsigned flags);
+#if EMO_ARCH_X86
+/* Fill every entry with the x86/ kernels; called only for present flags. */
+void emo__flow_dsp_init_sse2(EmoFlowDsp *dsp);
+void emo__flow_dsp_init_avx2(EmoFlowDsp *dsp);
+#endif
 /* Shared scalar horizontal running box sum (one row). */
 void emo__box_row(const float *src, float *dst, int w, int r);
 
@@ -69,7 +75,8 @@ typedef struct EmoFlowFrame {
 
 typedef struct EmoFlowCore EmoFlowCore;
 
-/* Opens the workspace for images of w x h; impl picks the kernels. */
+/* Opens the workspace for images of w x h; impl masks the CPU flags the
+ * kernels are chosen by (once, here). */
 int emo__flow_core_open(EmoFlowCore **out, const EmoFlowSettings *s);
 void emo__flow_core_close(EmoFlowCore **c);
 int emo__flow_frame_alloc(const EmoFlowCore *c, EmoFlowFrame *f);

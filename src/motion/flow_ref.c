@@ -124,7 +124,7 @@ static void solve_c(const float *const *m, float *u, float *v, int n, float lamb
     }
 }
 
-void emo__flow_dsp_init_c(EmoFlowDsp *dsp)
+void emo__flow_dsp_init(EmoFlowDsp *dsp, unsigned flags)
 {
     dsp->name = "c";
     dsp->poly_row = poly_row_c;
@@ -132,4 +132,10 @@ void emo__flow_dsp_init_c(EmoFlowDsp *dsp)
     dsp->update_row = update_row_c;
     dsp->box_col = box_col_c;
     dsp->solve = solve_c;
+#if EMO_ARCH_X86
+    if (flags & EMO__CPU_SSE2)
+        emo__flow_dsp_init_sse2(dsp);
+    if (flags & EMO__CPU_AVX2)
+        emo__flow_dsp_init_avx2(dsp);
+#endif
 }

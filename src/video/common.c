@@ -137,6 +137,7 @@ int emo__video_convert(EmoScaler *sc, const AVFrame *src, EmoFrame *dst)
                                      AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM)) &&
                        d->comp[0].plane == 0 && d->comp[0].step == 1 && d->comp[0].offset == 0 &&
                        d->comp[0].depth == 8 && d->comp[0].shift == 0;
+        emo__gray_dsp_init(&sc->gray, emo__cpu_flags());
         sws_freeContext(sc->ctx);
         sc->ctx = sws_getContext(src->width, src->height, sfmt, dst->width, dst->height, dfmt, sc->flags, NULL,
                                  NULL, NULL);
@@ -163,7 +164,7 @@ int emo__video_convert(EmoScaler *sc, const AVFrame *src, EmoFrame *dst)
             if (full)
                 memcpy(out, in, (size_t)dst->width);
             else
-                emo__gray_stretch(out, in, dst->width);
+                sc->gray.stretch(out, in, dst->width);
         }
         return 0;
     }

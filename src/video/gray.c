@@ -8,11 +8,11 @@ void emo__gray_stretch_c(uint8_t *out, const uint8_t *in, int n)
     }
 }
 
-void emo__gray_stretch(uint8_t *out, const uint8_t *in, int n)
+void emo__gray_dsp_init(EmoGrayDsp *d, unsigned flags)
 {
-#if defined(__SSE2__)
-    emo__gray_stretch_sse2(out, in, n);
-#else
-    emo__gray_stretch_c(out, in, n);
+    d->stretch = emo__gray_stretch_c;
+#if EMO_ARCH_X86
+    if (flags & EMO__CPU_SSE2)
+        emo__gray_dsp_init_sse2(d);
 #endif
 }

@@ -9,6 +9,8 @@
 
 #include <emoscope/video.h>
 
+#include "video/gray.h"
+
 struct SwsContext;
 struct AVFrame;
 
@@ -30,6 +32,7 @@ typedef struct EmoScaler {
     int flags;                 /* SWS_* algorithm */
     int w, h, fmt, dw, dh, dfmt, cs, full; /* what ctx was set up for */
     int gray_lut;              /* GRAY8 out of an 8-bit Y plane of the same size: gray.h, no swscale */
+    EmoGrayDsp gray;           /* its kernels, chosen when gray_lut is set */
 } EmoScaler;
 
 void emo__scaler_free(EmoScaler *s);

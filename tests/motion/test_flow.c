@@ -3,6 +3,8 @@
  * real face, vectorised kernels against the C reference, bad input. */
 #include "mtest.h"
 
+#include "core/cpu.h"
+
 /* Measured once with Debian 12's python3-opencv 4.6.0:
  *   cv2.calcOpticalFlowFarneback(frame10, frame11, None, 0.5, 3, 15, 3, 5, 1.1, 0)
  * on the IMREAD_GRAYSCALE images; average end-point error over the 222970
@@ -90,28 +92,43 @@ static void test_middlebury(void **state)
     assert_true(epe <= 1.1 * OPENCV_EPE);
 }
 
-/* The vectorised kernels against the reference on real data. */
+/* Every level of the kernel table, chosen by masking the CPU flags (AUTO
+ * then takes the top of what is left), against the reference on real data;
+ * and the forced implementations of the setting give the same tables. */
 static void test_simd_matches_c(void **state)
 {
     (void)state;
-    static const EmoFlowImpl impls[] = { EMO_FLOW_IMPL_AVX2, EMO_FLOW_IMPL_SSE2 };
-    static const char *const names[] = { "AVX2", "SSE2" };
+    static const unsigned masks[] = { EMO__CPU_SSE2, EMO__CPU_SSE2 | EMO__CPU_AVX2 };
+    static const EmoFlowImpl forced[] = { EMO_FLOW_IMPL_SSE2, EMO_FLOW_IMPL_AVX2 };
     float *uc, *vc;
-    double ec = middlebury_epe(EMO_FLOW_IMPL_C, &uc, &vc);
+    emo__cpu_set_mask(0);
+    double ec = middlebury_epe(EMO_FLOW_IMPL_AUTO, &uc, &vc);
+    assert_false(have_impl(EMO_FLOW_IMPL_SSE2)); /* masked away: unsupported */
     int ran = 0;
     for (int k = 0; k < 2; k++) {
-        if (!have_impl(impls[k])) {
-            print_message("%s not available on this CPU: not compared\n", names[k]);
+        emo__cpu_set_mask(EMO__CPU_ALL);
+        unsigned top = masks[k] & ~(k ? masks[k - 1] : 0u);
+        if (!(emo__cpu_flags() & top)) {
+            print_message("%s not available on this CPU: not compared\n", emo__cpu_flag_name(top));
+            assert_false(have_impl(forced[k]));
             continue;
         }
+        assert_true(have_impl(forced[k]));
+        emo__cpu_set_mask(masks[k]);
+        EmoFlowSettings s;
+        settings(&s, 64, 64, EMO_FLOW_IMPL_AUTO);
+        EmoFlow *f = NULL;
+        assert_int_equal(emo_flow_open(&f, &s), 0);
+        assert_string_equal(emo_flow_impl_name(f), emo__cpu_flag_name(top));
+        emo_flow_close(&f);
         float *ua, *va;
-        double ea = middlebury_epe(impls[k], &ua, &va);
+        double ea = middlebury_epe(EMO_FLOW_IMPL_AUTO, &ua, &va);
         double maxd = 0;
         for (size_t i = 0; i < 584 * 388; i++) {
             maxd = fmax(maxd, fabs(uc[i] - ua[i]));
             maxd = fmax(maxd, fabs(vc[i] - va[i]));
         }
-        print_message("%s vs C: max |diff| %.3g px, EPE %.5f vs %.5f\n", names[k], maxd, ea, ec);
+        print_message("%s vs C: max |diff| %.3g px, EPE %.5f vs %.5f\n", emo__cpu_flag_name(top), maxd, ea, ec);
         /* Same operations in the same order per pixel: agreement to float rounding. */
         assert_true(maxd <= 1e-3);
         assert_true(fabs(ea - ec) <= 1e-4);
@@ -119,6 +136,7 @@ static void test_simd_matches_c(void **state)
         free(va);
         ran++;
     }
+    emo__cpu_set_mask(EMO__CPU_ALL);
 #if defined(__x86_64__)
     assert_true(ran >= 1); /* every x86-64 CPU has SSE2 */
 #endif

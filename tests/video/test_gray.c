@@ -1,5 +1,6 @@
 /* The video-range to full-range gray kernel: exact against swscale's
- * rounding for every input value, and the SIMD version against the C one. */
+ * rounding for every input value, and every level of its table (chosen by
+ * masking the CPU flags) against the C one. */
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
@@ -27,6 +28,22 @@ static void test_reference_exact(void **state)
     assert_int_equal(out[255], 255);
 }
 
+static void check_matches_c(const EmoGrayDsp *d, const uint8_t *in, uint8_t *a, uint8_t *b, int N)
+{
+    /* Every length up to 40 (tails) and odd offsets (unaligned), then a long row. */
+    for (int off = 0; off < 3; off++)
+        for (int n = 0; n <= 40; n++) {
+            memset(a, 0xAB, (size_t)N + 1);
+            memset(b, 0xAB, (size_t)N + 1);
+            emo__gray_stretch_c(a, in + off, n);
+            d->stretch(b, in + off, n);
+            assert_memory_equal(a, b, (size_t)N + 1);
+        }
+    emo__gray_stretch_c(a, in + 1, N);
+    d->stretch(b, in + 1, N);
+    assert_memory_equal(a, b, (size_t)N);
+}
+
 static void test_simd_matches_c(void **state)
 {
     (void)state;
@@ -37,18 +54,22 @@ static void test_simd_matches_c(void **state)
         x = x * 1664525u + 1013904223u;
         in[i] = (uint8_t)(x >> 24);
     }
-    /* Every length up to 40 (tails) and odd offsets (unaligned), then a long row. */
-    for (int off = 0; off < 3; off++)
-        for (int n = 0; n <= 40; n++) {
-            memset(a, 0xAB, N + 1);
-            memset(b, 0xAB, N + 1);
-            emo__gray_stretch_c(a, in + off, n);
-            emo__gray_stretch(b, in + off, n);
-            assert_memory_equal(a, b, N + 1);
+    static const unsigned levels[] = { 0, EMO__CPU_SSE2 };
+    int ran = 0;
+    for (int k = 0; k < 2; k++) {
+        if ((emo__cpu_flags() & levels[k]) != levels[k]) {
+            print_message("%s not available on this CPU: not compared\n", emo__cpu_flag_name(levels[k]));
+            continue;
         }
-    emo__gray_stretch_c(a, in + 1, N);
-    emo__gray_stretch(b, in + 1, N);
-    assert_memory_equal(a, b, N);
+        EmoGrayDsp d;
+        emo__gray_dsp_init(&d, levels[k]);
+        assert_true(k == 0 ? d.stretch == emo__gray_stretch_c : d.stretch != emo__gray_stretch_c);
+        check_matches_c(&d, in, a, b, N);
+        ran++;
+    }
+#if defined(__x86_64__)
+    assert_int_equal(ran, 2); /* every x86-64 CPU has SSE2 */
+#endif
     free(in);
     free(a);
     free(b);

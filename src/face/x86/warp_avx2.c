@@ -9,7 +9,7 @@
  * each lane's own. */
 #include "face/warp_dsp.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if EMO_ARCH_X86
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2")))
@@ -210,20 +210,9 @@ AVX2 static void gray_row_bgra_avx2(const uint8_t *data, int stride, int fw, int
     }
 }
 
-int emo__warp_dsp_init_avx2(EmoWarpDsp *d)
+void emo__warp_dsp_init_avx2(EmoWarpDsp *d)
 {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2"))
-        return EMO_EUNSUPPORTED;
     d->rgbf_row_bgra = rgbf_row_bgra_avx2;
     d->gray_row_bgra = gray_row_bgra_avx2;
-    return 0;
-}
-
-#else
-int emo__warp_dsp_init_avx2(EmoWarpDsp *d)
-{
-    (void)d;
-    return EMO_EUNSUPPORTED;
 }
 #endif

@@ -6,7 +6,7 @@
  * is harmless for kernels whose outputs do not alias their inputs. */
 #include "motion/flow.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if EMO_ARCH_X86
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2")))
@@ -169,26 +169,14 @@ AVX2 static void solve_avx2(const float *const *m, float *u, float *v, int n, fl
     }
 }
 
-int emo__flow_dsp_init_avx2(EmoFlowDsp *dsp)
+void emo__flow_dsp_init_avx2(EmoFlowDsp *dsp)
 {
-    /* libgcc reads CPUID once at start-up; this only reads its flags. */
-    if (!__builtin_cpu_supports("avx2"))
-        return -1;
     dsp->name = "avx2";
     dsp->poly_row = poly_row_avx2;
     dsp->poly_col = poly_col_avx2;
     dsp->update_row = update_row_avx2;
     dsp->box_col = box_col_avx2;
     dsp->solve = solve_avx2;
-    return 0;
-}
-
-#else
-
-int emo__flow_dsp_init_avx2(EmoFlowDsp *dsp)
-{
-    (void)dsp;
-    return -1;
 }
 
 #endif

@@ -5,7 +5,7 @@
  * partial block is redone as the block ending at the row's end. */
 #include "motion/flow.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if EMO_ARCH_X86
 #include <emmintrin.h>
 
 #define SSE2 __attribute__((target("sse2")))
@@ -169,25 +169,14 @@ SSE2 static void solve_sse2(const float *const *m, float *u, float *v, int n, fl
     }
 }
 
-int emo__flow_dsp_init_sse2(EmoFlowDsp *dsp)
+void emo__flow_dsp_init_sse2(EmoFlowDsp *dsp)
 {
-    if (!__builtin_cpu_supports("sse2"))
-        return -1;
     dsp->name = "sse2";
     dsp->poly_row = poly_row_sse2;
     dsp->poly_col = poly_col_sse2;
     dsp->update_row = update_row_sse2;
     dsp->box_col = box_col_sse2;
     dsp->solve = solve_sse2;
-    return 0;
-}
-
-#else
-
-int emo__flow_dsp_init_sse2(EmoFlowDsp *dsp)
-{
-    (void)dsp;
-    return -1;
 }
 
 #endif
