@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include <emoscope/queue.h>
+#include "core/queue.h"
 
 #include <errno.h>
 #include <math.h>

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <emoscope/queue.h>
+#include "core/queue.h"
 #include <emoscope/render.h>
 
 #include "emotion/ensemble_phases.h"

@@ -1,6 +1,5 @@
 /* Video sources: open, capture thread (demux, decode, convert), queue hand-over. */
 #define _POSIX_C_SOURCE 200809L
-#include <emoscope/queue.h>
 #include <emoscope/video.h>
 
 #include <dirent.h>
@@ -22,6 +21,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
+#include "core/queue.h"
 #include "video/video_internal.h"
 
 #define MAX_IMAGES 10000000

@@ -2,7 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
-#include <emoscope/queue.h>
+#include "core/queue.h"
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
