@@ -2,12 +2,12 @@
  * read by SDL_LoadWAV and checked and converted by the audio module.
  * SDL's dummy audio driver stands in for a sound card. */
 #define _POSIX_C_SOURCE 200809L
-#include <emoscope/viewer.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "fuzz_util.h"
+#include "viewer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

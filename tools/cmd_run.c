@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <emoscope/video.h>
-#include <emoscope/viewer.h>
 
+#include "viewer.h"
 #include "cli.h"
 #include "job.h"
 

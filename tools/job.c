@@ -14,7 +14,8 @@
 #include <emoscope/io.h>
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
-#include <emoscope/viewer.h>
+
+#include "viewer.h"
 
 /* The only state a signal handler touches. */
 static volatile sig_atomic_t g_interrupted;

@@ -9,7 +9,7 @@
 
 #include <SDL.h>
 
-#include <emoscope/viewer.h>
+#include "viewer.h"
 
 #include "render_testutil.h"
 

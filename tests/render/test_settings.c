@@ -3,8 +3,8 @@
 
 #include <emoscope/config.h>
 #include <emoscope/render.h>
-#include <emoscope/viewer.h>
 
+#include "viewer.h"
 #include "testutil.h"
 
 static void test_from_config(void **state)

@@ -15,8 +15,8 @@
 #include <SDL.h>
 
 #include <emoscope/render.h>
-#include <emoscope/viewer.h>
 
+#include "viewer.h"
 #include "render_testutil.h"
 
 /* X11, fontconfig and Mesa keep caches for the life of the process. */

@@ -4,13 +4,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
-#include <emoscope/viewer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "viewer.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EMO_ASAN 1

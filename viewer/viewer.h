@@ -1,6 +1,8 @@
 /**
  * @file viewer.h
- * The live window (SDL2) and the sound cues (SDL2 audio).
+ * The live window (SDL2) and the sound cues (SDL2 audio): the API of the
+ * emoscope_viewer library, kept apart from libemoscope so that the
+ * analysis library needs neither SDL2 nor a display.
  *
  * The window shows BGRA frames that the caller has already annotated
  * (emo_overlay_draw). It never waits for analysis: the caller presents the

@@ -9,7 +9,7 @@
 
 #include <SDL.h>
 
-#include <emoscope/viewer.h>
+#include "viewer.h"
 
 #define CUE_RATE 48000
 #define CUE_MAX_SECONDS 10.0

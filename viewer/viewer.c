@@ -11,7 +11,7 @@
 #include <SDL.h>
 #include <cairo.h>
 
-#include <emoscope/viewer.h>
+#include "viewer.h"
 
 struct EmoViewer {
     EmoViewerSettings s;
