@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <emoscope/version.h>
+
 #include "cli.h"
 
 int emo_cmd_config(EmoCli *cli, int argc, char **argv)
@@ -26,7 +28,7 @@ int emo_cmd_config(EmoCli *cli, int argc, char **argv)
         emo_cli_usage("config");
         return EMO_EXIT_USAGE;
     }
-    printf("; emoscope %s effective settings%s%s\n", emo_version(), cli->config_path ? " from " : "",
+    printf("; emoscope %s effective settings%s%s\n", emo_version_string(), cli->config_path ? " from " : "",
            cli->config_path ? cli->config_path : "");
     emo_config_dump(&cli->cfg, stdout);
     return EMO_EXIT_OK;

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include <emoscope/io.h>
+#include <emoscope/version.h>
 
 #ifndef EMO_DEFAULT_MODELS_DIR
 #define EMO_DEFAULT_MODELS_DIR "models"
@@ -44,7 +45,7 @@ static void main_usage(FILE *out)
             "emoscope %s: real-time facial emotion and micro-expression analyser\n\n"
             "usage: emoscope [global options] COMMAND [command options]\n\n"
             "commands:\n",
-            emo_version());
+            emo_version_string());
     for (const EmoCommand *c = commands; c->name; c++)
         fprintf(out, "  %-8s %s\n", c->name, c->summary);
     fprintf(out,
@@ -112,7 +113,7 @@ int main(int argc, char **argv)
         }
     }
     if (want_version) {
-        printf("emoscope %s\n", emo_version());
+        printf("emoscope %s\n", emo_version_string());
         free(rest);
         free(overrides);
         return EMO_EXIT_OK;

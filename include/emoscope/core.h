@@ -36,9 +36,6 @@ enum {
 /** Text for an error code; never NULL. */
 const char *emo_strerror(int err);
 
-/** Library version string ("MAJOR.MINOR.PATCH"). */
-const char *emo_version(void);
-
 typedef enum EmoLogLevel {
     EMO_LOG_QUIET = -1, /**< as a logger level: drop every message */
     EMO_LOG_ERROR = 0,

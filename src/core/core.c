@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <emoscope/core.h>
+#include <emoscope/version.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -7,13 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef EMO_VERSION
-#define EMO_VERSION "0.0.0"
-#endif
-
-const char *emo_version(void)
+unsigned emo_version(void)
 {
-    return EMO_VERSION;
+    return EMO_VERSION_NUMBER;
+}
+
+const char *emo_version_string(void)
+{
+    return EMO_VERSION_STRING;
 }
 
 const char *emo_strerror(int err)

@@ -7,6 +7,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$cli" --help | grep -q "usage: emoscope" || fail "--help"
 "$cli" --version | grep -Eq "^emoscope [0-9]+\.[0-9]+\.[0-9]+$" || fail "--version"
+# ... and it is the version of include/emoscope/version.h.
+header=$(dirname "$0")/../../include/emoscope/version.h
+want=$(sed -n 's/^#define EMO_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' "$header" | paste -sd.)
+[ "$("$cli" --version)" = "emoscope $want" ] || fail "--version is not version.h's $want"
 "$cli" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no command must exit 2"
 "$cli" frobnicate >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] || fail "unknown command must exit 2"
 grep -q "unknown command 'frobnicate'" "$tmp/err" || fail "unknown command message"
