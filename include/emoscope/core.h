@@ -13,6 +13,10 @@
 extern "C" {
 #endif
 
+/** Sizes of the path and text fields of the settings structs, bytes with the terminating NUL. */
+#define EMO_PATH_MAX 1024
+#define EMO_STR_MAX 256
+
 /** Error codes: functions return 0 on success or one of these (negative). */
 enum {
     EMO_OK = 0,

@@ -24,13 +24,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <emoscope/config.h>
 #include <emoscope/core.h>
 #include <emoscope/frame.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The [emotion] section of the configuration: config.h maps its INI keys onto these fields. */
+typedef struct EmoEmotionSettings {
+    double interval;             /**< seconds between emotion analyses per face; 0 = every frame */
+    char models[EMO_STR_MAX];    /**< comma-separated model names in the ensemble */
+    char fusion[16];             /**< mean (weighted arithmetic) or geometric (log-linear) */
+    int flip_tta;                /**< average each model over the face and its mirror image */
+    double ema_alpha;            /**< exponential moving average weight of the newest value, (0,1] */
+    int sg_window;               /**< Savitzky-Golay window, odd, samples */
+    int sg_order;                /**< Savitzky-Golay polynomial order */
+    double history_seconds;      /**< seconds of history kept for graphs */
+    double weight_mini_xception; /**< fusion weight */
+    double weight_big_xception;
+    double weight_kdef_xception;
+    double weight_deepface;
+} EmoEmotionSettings;
+
+/** The [api] section of the configuration: config.h maps its INI keys onto these fields. */
+typedef struct EmoApiSettings {
+    int enabled;
+    char url[EMO_PATH_MAX];
+    char key[EMO_STR_MAX];       /**< never printed; prefer key_env */
+    char key_env[64];            /**< environment variable holding the key */
+    char key_header[64];         /**< HTTP header carrying the key */
+    char format[16];             /**< json (base64 image in JSON) or multipart */
+    char image[8];               /**< jpeg or png */
+    double interval;             /**< seconds between requests */
+    double timeout;              /**< seconds before a request is abandoned */
+    double weight;               /**< fusion weight */
+    int verify_tls;
+} EmoApiSettings;
+
+/* Defined in config.h (which includes this header). */
+typedef struct EmoConfig EmoConfig;
 
 #define EMO_EMOTION_COUNT 7
 #define EMO_EMOTION_MAX_MODELS 16  /**< local models in one ensemble */

@@ -19,13 +19,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <emoscope/config.h>
 #include <emoscope/core.h>
 #include <emoscope/frame.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The [face] section of the configuration: config.h maps its INI keys onto these fields. */
+typedef struct EmoFaceSettings {
+    double min_detection_confidence; /**< probability in [0,1] */
+    double min_presence;         /**< face-mesh presence probability to keep tracking */
+    int max_faces;
+    int detect_interval;         /**< frames between detector runs while tracking; 0 = only when lost */
+    double nms_iou;              /**< IoU above which detections merge */
+    double crop_scale;           /**< face-mesh crop size relative to the face box */
+    int aligned_size;            /**< pixels of the normalised face used for optical flow */
+    int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
+    double mirror_yaw;           /**< degrees: faces turned at least this far also run through the mesh mirrored, averaged; 90 = off */
+} EmoFaceSettings;
 
 #define EMO_FACE_LANDMARKS 468 /**< points of the face mesh */
 #define EMO_FACE_KEYPOINTS 6   /**< BlazeFace keypoints */
@@ -81,7 +93,7 @@ typedef struct EmoFaceList {
 } EmoFaceList;
 
 typedef struct EmoFaceTrackerSettings {
-    EmoFaceSettings face;           /**< the [face] settings of config.h */
+    EmoFaceSettings face;           /**< the [face] settings (above) */
     char models_dir[EMO_PATH_MAX];  /**< folder holding the .tflite files and canonical_face_model.obj */
     int threads;                    /**< network threads; 1 = calling thread only */
     const EmoLogger *log;           /**< NULL: default logger */
@@ -89,7 +101,7 @@ typedef struct EmoFaceTrackerSettings {
 
 typedef struct EmoFaceTracker EmoFaceTracker;
 
-/** Fills s with the defaults of config.h's [face] section, threads = 1, models_dir = "models". */
+/** Fills s with the defaults of the [face] section (config.h's table), threads = 1, models_dir = "models". */
 void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s);
 
 /**

@@ -15,12 +15,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <emoscope/config.h>
 #include <emoscope/core.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The [motion] section of the configuration: config.h maps its INI keys onto these fields. */
+typedef struct EmoMotionSettings {
+    int enabled;
+    double threshold;            /**< region displacement from rest, pixels of a reference_size-px face */
+    int frame_gap;               /**< flow between frames t-k and t */
+    double min_duration;         /**< seconds: shorter events are ignored */
+    double max_duration;         /**< seconds: longer events are macro-expressions */
+    int compensate;              /**< remove rigid head motion */
+    int levels;                  /**< Farneback pyramid levels */
+    double pyr_scale;
+    int winsize;
+    int iterations;
+    int poly_n;
+    double poly_sigma;
+    double reference_size;       /**< px: face width the threshold is expressed at */
+    double rest_time;            /**< s: time constant of the rest position */
+    double hysteresis;           /**< ratio: events last while above threshold x hysteresis */
+    int release_frames;          /**< frames under the lower threshold that end an event */
+    char spotter[16];            /**< "transient" (default: rise-and-return in a short window) or "rest" (original) */
+    double window;               /**< s: half window k of the transient spotter (lookahead latency) */
+    double return_ratio;         /**< transient: p(t) must stand out from p(t-k) and p(t+k) by this x |e| */
+    double noise_gain;           /**< transient: threshold >= this x the region's recent mean |e| (0 = off) */
+    double noise_time;           /**< s: time constant of that recent mean */
+    int local;                   /**< transient: drop bilateral eye motion (blinks, gaze) and jaw motion */
+    double fit_exclude;          /**< fraction of the face side: skin this close to the brows, lips and mouth
+                                      corners is left out of the head-motion fit (0 = keep it) */
+    double region_fit;           /**< fraction of the face side: each region is compensated with the head motion
+                                      fitted without the skin this close to its own landmarks (0 = one fit) */
+    double noise_delay;          /**< transient: the threshold uses the region's noise this many windows
+                                      earlier (before the movement's own rise; 0 = current) */
+} EmoMotionSettings;
 
 /* ------------------------------------------------------------------------ */
 /* Dense optical flow                                                        */
@@ -161,7 +192,7 @@ typedef struct EmoMotionEvent {
 
 typedef struct EmoMotion EmoMotion;
 
-/** Fills s with the [motion] defaults of config.h. */
+/** Fills s with the [motion] defaults (config.h's table). */
 void emo_motion_default_settings(EmoMotionSettings *s);
 /**
  * Opens an analyser of faces of aligned_size x aligned_size pixels.

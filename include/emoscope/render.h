@@ -13,13 +13,31 @@
 #ifndef EMOSCOPE_RENDER_H
 #define EMOSCOPE_RENDER_H
 
-#include <emoscope/config.h>
 #include <emoscope/core.h>
 #include <emoscope/frame.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The [render] section of the configuration: config.h maps its INI keys onto these fields. */
+typedef struct EmoRenderSettings {
+    int overlay;
+    int mesh;
+    int model_bars;
+    int graph;
+    double graph_seconds;
+    char branding[EMO_STR_MAX];
+    char mesh_style[16];         /**< contours, points or both */
+    int window_width;            /**< initial viewer window size, pixels */
+    int window_height;
+    int fullscreen;              /**< start the viewer full screen */
+    int chart_width;             /**< timeline chart size, pixels */
+    int chart_height;
+} EmoRenderSettings;
+
+/* Defined in config.h (which includes this header). */
+typedef struct EmoConfig EmoConfig;
 
 /** Number of canonical emotions. */
 #define EMO_RENDER_EMOTIONS 7

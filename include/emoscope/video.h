@@ -17,13 +17,34 @@
 
 #include <stdint.h>
 
-#include <emoscope/config.h>
 #include <emoscope/core.h>
 #include <emoscope/frame.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The [video] section of the configuration: config.h maps its INI keys onto these fields. */
+typedef struct EmoVideoSettings {
+    char source[EMO_PATH_MAX];   /**< file, /dev/videoN, URL, image, folder or pattern; empty = auto */
+    int width, height;           /**< pixels asked of a camera */
+    double fps;                  /**< frames per second asked of a camera */
+    char input_format[32];       /**< camera pixel format preferred (mjpeg, yuyv422, ...) */
+    char live[8];                /**< auto, yes, no: drop-oldest queue policy for live sources */
+    int queue_size;              /**< frames buffered between capture and analysis */
+    int max_frames;              /**< stop after this many frames; 0 = all */
+    int loop;                    /**< restart a file at its end (soak tests, demos) */
+    int reconnect;               /**< reopen a live source that stops */
+    double reconnect_delay;      /**< seconds between reconnection attempts */
+    double image_fps;            /**< frame rate given to still images and folders */
+    int decode_threads;          /**< decoder threads; 0 = automatic */
+    char pix_fmt[16];            /**< pixel format of decoded frames: bgra, yuv420p, gray8, rgb24 */
+    double timeout;              /**< seconds a network or camera read may block */
+    char scaler[16];             /**< swscale algorithm: bilinear, fast_bilinear, point, bicubic, area */
+} EmoVideoSettings;
+
+/* Defined in config.h (which includes this header). */
+typedef struct EmoOutputSettings EmoOutputSettings;
 
 /** What kind of source a name designates. */
 typedef enum EmoVideoKind {

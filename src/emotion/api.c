@@ -1,6 +1,7 @@
 /* Online emotion API: one request thread, newest crop only, back-off on
  * failure. The key is only ever put in a request header. */
 #define _POSIX_C_SOURCE 200809L
+#include <emoscope/config.h>
 #include <emoscope/emotion.h>
 
 #include <cjson/cJSON.h>

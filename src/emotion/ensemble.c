@@ -1,6 +1,7 @@
 /* The emotion ensemble: local models through emo_nn, the optional online
  * API, fusion, per-face scheduling and EMA. */
 #define _POSIX_C_SOURCE 200809L
+#include <emoscope/config.h>
 #include <emoscope/emotion.h>
 #include <emoscope/nn.h>
 

@@ -1,5 +1,6 @@
 /* Emotion model registry: built-in models and [model.NAME] sections. */
 #define _POSIX_C_SOURCE 200809L
+#include <emoscope/config.h>
 #include <emoscope/emotion.h>
 
 #include <errno.h>

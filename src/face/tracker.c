@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <emoscope/config.h>
 #include <emoscope/nn.h>
 
 #include "face_priv.h"

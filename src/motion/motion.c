@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <emoscope/config.h>
+
 #include "flow.h"
 #include "motion_internal.h"
 

@@ -1,5 +1,6 @@
 /* Annotated-video writer (H.264 in MP4 by default) and PNG stills. */
 #define _POSIX_C_SOURCE 200809L
+#include <emoscope/config.h>
 #include <emoscope/video.h>
 
 #include <errno.h>

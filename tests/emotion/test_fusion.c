@@ -1,6 +1,7 @@
 /* Labels, fusion, confusion matrices and the model registry (config sections). */
 #include "testutil.h"
 
+#include <emoscope/config.h>
 #include <emoscope/emotion.h>
 #include <math.h>
 #include <stdio.h>

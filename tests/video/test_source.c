@@ -2,6 +2,8 @@
  * against ffprobe, broken inputs, missing devices, dead streams, stop. */
 #include "vtest.h"
 
+#include <emoscope/config.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
