@@ -266,7 +266,7 @@ static void prefetch_next_row(const EmoFrame *f, const float *xs, const float *y
     }
 }
 
-/* One chunk of n points of output row v from column u0, for the SIMD
+/* One chunk of n points of output row v from column u0, for the row-kernel
  * drivers: the row kernel, then the reference's sampler where it declined. */
 typedef void (*ChunkFn)(void *ctx, const EmoFrame *frame, int v, int u0, const float *xs, const float *ys, int n);
 
