@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <emoscope/config.h>
-
 #include "flow.h"
 #include "motion_internal.h"
 

@@ -7,8 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <emoscope/config.h>
-
 #include "render/render_internal.h"
 
 /* Cairo surfaces wrapping recently drawn frames. Frames come from a pool, so
