@@ -23,6 +23,7 @@
 
 #include <emoscope/core.h>
 #include <emoscope/emotion.h>
+#include <emoscope/export.h>
 #include <emoscope/face.h>
 #include <emoscope/motion.h>
 #include <emoscope/render.h>
@@ -108,36 +109,36 @@ typedef struct EmoSettingDesc {
 } EmoSettingDesc;
 
 /** The table of all settings, terminated by an entry with section == NULL. */
-const EmoSettingDesc *emo_config_table(void);
+EMO_API const EmoSettingDesc *emo_config_table(void);
 
 /** Fills cfg with the defaults. */
-void emo_config_defaults(EmoConfig *cfg);
+EMO_API void emo_config_defaults(EmoConfig *cfg);
 /**
  * Reads an INI file on top of cfg. Unknown keys, bad values and syntax
  * errors are EMO_EINVAL with a message naming the file, line and key.
  */
-int emo_config_load(EmoConfig *cfg, const char *path, const EmoLogger *lg);
+EMO_API int emo_config_load(EmoConfig *cfg, const char *path, const EmoLogger *lg);
 /** Applies one "section.key=value" override. */
-int emo_config_set(EmoConfig *cfg, const char *assignment, const EmoLogger *lg);
+EMO_API int emo_config_set(EmoConfig *cfg, const char *assignment, const EmoLogger *lg);
 /** Sets one value given section and key. */
-int emo_config_set_value(EmoConfig *cfg, const char *section, const char *key, const char *value,
+EMO_API int emo_config_set_value(EmoConfig *cfg, const char *section, const char *key, const char *value,
                          const EmoLogger *lg);
 /** Writes the effective settings as an INI file with units and help as comments. */
-void emo_config_dump(const EmoConfig *cfg, FILE *out);
+EMO_API void emo_config_dump(const EmoConfig *cfg, FILE *out);
 /** Formats one setting's current value (secrets as "***"). */
-void emo_config_format(const EmoConfig *cfg, const EmoSettingDesc *d, char *buf, size_t n);
+EMO_API void emo_config_format(const EmoConfig *cfg, const EmoSettingDesc *d, char *buf, size_t n);
 
 /** Number of extra sections, and their names ("model.foo"). */
-int emo_config_extra_count(const EmoConfig *cfg);
-const char *emo_config_extra_name(const EmoConfig *cfg, int i);
+EMO_API int emo_config_extra_count(const EmoConfig *cfg);
+EMO_API const char *emo_config_extra_name(const EmoConfig *cfg, int i);
 /** Value of key in extra section i, or NULL. */
-const char *emo_config_extra_get(const EmoConfig *cfg, int i, const char *key);
+EMO_API const char *emo_config_extra_get(const EmoConfig *cfg, int i, const char *key);
 
 /** Frees the extra sections (the struct itself is the caller's). */
-void emo_config_clear(EmoConfig *cfg);
+EMO_API void emo_config_clear(EmoConfig *cfg);
 
 /** Resolves the API key: settings first, then the environment variable. NULL if none. */
-const char *emo_config_api_key(const EmoConfig *cfg);
+EMO_API const char *emo_config_api_key(const EmoConfig *cfg);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <emoscope/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,7 +40,7 @@ enum {
 };
 
 /** Text for an error code; never NULL. */
-const char *emo_strerror(int err);
+EMO_API const char *emo_strerror(int err);
 
 typedef enum EmoLogLevel {
     EMO_LOG_QUIET = -1, /**< as a logger level: drop every message */
@@ -63,23 +65,23 @@ typedef struct EmoLogger {
 } EmoLogger;
 
 /** Formats and sends one message; lg may be NULL (default logger). */
-void emo_log(const EmoLogger *lg, EmoLogLevel level, const char *fmt, ...)
+EMO_API void emo_log(const EmoLogger *lg, EmoLogLevel level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-void emo_vlog(const EmoLogger *lg, EmoLogLevel level, const char *fmt, va_list ap);
+EMO_API void emo_vlog(const EmoLogger *lg, EmoLogLevel level, const char *fmt, va_list ap);
 
 /** Parses "error", "warn", "info", "debug"; returns EMO_EINVAL otherwise. */
-int emo_log_level_parse(const char *s, EmoLogLevel *out);
+EMO_API int emo_log_level_parse(const char *s, EmoLogLevel *out);
 
 /** Monotonic clock in seconds (arbitrary origin). */
-double emo_clock_now(void);
+EMO_API double emo_clock_now(void);
 /** Wall-clock time in seconds since the Unix epoch. */
-double emo_wallclock_now(void);
+EMO_API double emo_wallclock_now(void);
 
 /** Number of online CPU cores (at least 1). */
-int emo_cpu_count(void);
+EMO_API int emo_cpu_count(void);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include <emoscope/core.h>
+#include <emoscope/export.h>
 #include <emoscope/frame.h>
 
 #ifdef __cplusplus
@@ -82,7 +83,7 @@ typedef enum EmoEmotion {
 } EmoEmotion;
 
 /** Canonical name ("angry", ...) of label e, or "?" when out of range. */
-const char *emo_emotion_name(int e);
+EMO_API const char *emo_emotion_name(int e);
 
 /**
  * Canonical index of a label name, case-insensitive, with common synonyms
@@ -90,7 +91,7 @@ const char *emo_emotion_name(int e);
  * surprised; neutrality, calm). -1 for a name with no canonical label
  * (contempt, unknown words, NULL).
  */
-int emo_emotion_from_label(const char *label);
+EMO_API int emo_emotion_from_label(const char *label);
 
 /* ---------------------------------------------------------------------- */
 /** A borrowed view of an image. */
@@ -107,7 +108,7 @@ typedef struct EmoImage {
  * free(); on failure it is NULL. Images larger than 16384 pixels on a side
  * are EMO_EUNSUPPORTED.
  */
-int emo_emotion_image_load_gray(const char *path, uint8_t **pixels, int *width, int *height,
+EMO_API int emo_emotion_image_load_gray(const char *path, uint8_t **pixels, int *width, int *height,
                                 const EmoLogger *lg);
 
 /* ---------------------------------------------------------------------- */
@@ -132,8 +133,8 @@ typedef struct EmoEmotionModelSpec {
 } EmoEmotionModelSpec;
 
 /** Number of built-in models, and built-in i (weights are the code defaults). */
-int emo_emotion_builtin_count(void);
-const EmoEmotionModelSpec *emo_emotion_builtin(int i);
+EMO_API int emo_emotion_builtin_count(void);
+EMO_API const EmoEmotionModelSpec *emo_emotion_builtin(int i);
 
 /**
  * The spec of model name: a [model.NAME] section of cfg (keys file, size
@@ -142,7 +143,7 @@ const EmoEmotionModelSpec *emo_emotion_builtin(int i);
  * built-ins take their weight from emotion.weight_NAME. EMO_ENOENT for an
  * unknown name, EMO_EINVAL (with a message) for a bad section.
  */
-int emo_emotion_model_spec(const EmoConfig *cfg, const char *name, EmoEmotionModelSpec *out,
+EMO_API int emo_emotion_model_spec(const EmoConfig *cfg, const char *name, EmoEmotionModelSpec *out,
                            const EmoLogger *lg);
 
 /**
@@ -152,11 +153,11 @@ int emo_emotion_model_spec(const EmoConfig *cfg, const char *name, EmoEmotionMod
  * skipped with a notice, a missing required one is EMO_ENOENT. *n receives
  * the count (at most max).
  */
-int emo_emotion_models_resolve(const EmoConfig *cfg, const char *list, const char *models_dir,
+EMO_API int emo_emotion_models_resolve(const EmoConfig *cfg, const char *list, const char *models_dir,
                                EmoEmotionModelSpec *specs, int max, int *n, const EmoLogger *lg);
 
 /** Full path of a spec's file (absolute file names are kept). */
-void emo_emotion_model_path(const EmoEmotionModelSpec *s, const char *models_dir, char *out, size_t n);
+EMO_API void emo_emotion_model_path(const EmoEmotionModelSpec *s, const char *models_dir, char *out, size_t n);
 
 /* ---------------------------------------------------------------------- */
 typedef enum EmoEmotionFusion {
@@ -165,7 +166,7 @@ typedef enum EmoEmotionFusion {
 } EmoEmotionFusion;
 
 /** Parses "mean" / "geometric" (also "arithmetic", "log-linear"). */
-int emo_emotion_fusion_parse(const char *s, EmoEmotionFusion *out);
+EMO_API int emo_emotion_fusion_parse(const char *s, EmoEmotionFusion *out);
 
 /**
  * Fuses n probability vectors. Only entries with available[i] != 0 (NULL:
@@ -173,12 +174,12 @@ int emo_emotion_fusion_parse(const char *s, EmoEmotionFusion *out);
  * Geometric fusion clamps probabilities at 1e-7 before the logarithm.
  * @return 0; EMO_EAGAIN when no model is available (out is then uniform).
  */
-int emo_emotion_fuse(const float (*probs)[EMO_EMOTION_COUNT], const double *weights,
+EMO_API int emo_emotion_fuse(const float (*probs)[EMO_EMOTION_COUNT], const double *weights,
                      const int *available, int n, EmoEmotionFusion mode,
                      float out[EMO_EMOTION_COUNT]);
 
 /** Index of the largest probability (the first on ties). */
-int emo_emotion_argmax(const float p[EMO_EMOTION_COUNT]);
+EMO_API int emo_emotion_argmax(const float p[EMO_EMOTION_COUNT]);
 
 /* ---------------------------------------------------------------------- */
 /** Exponential moving average: s = alpha * x + (1 - alpha) * s; first = x. */
@@ -188,8 +189,8 @@ typedef struct EmoEma {
     float value[EMO_EMOTION_COUNT];
 } EmoEma;
 
-void emo_ema_init(EmoEma *e, double alpha);
-void emo_ema_update(EmoEma *e, const float x[EMO_EMOTION_COUNT]);
+EMO_API void emo_ema_init(EmoEma *e, double alpha);
+EMO_API void emo_ema_update(EmoEma *e, const float x[EMO_EMOTION_COUNT]);
 
 /**
  * Savitzky-Golay coefficients by least squares: the weights c[0..window-1]
@@ -197,7 +198,7 @@ void emo_ema_update(EmoEma *e, const float x[EMO_EMOTION_COUNT]);
  * centre) of the polynomial of degree order fitted to the window.
  * window odd, 1 <= window <= 1001, 0 <= order < window, order <= 10.
  */
-int emo_savgol_coeffs(int window, int order, int pos, double *c);
+EMO_API int emo_savgol_coeffs(int window, int order, int pos, double *c);
 
 /**
  * Filters n samples (in and out may not overlap). Interior samples use the
@@ -206,7 +207,7 @@ int emo_savgol_coeffs(int window, int order, int pos, double *c);
  * shrinks to the largest odd number <= n and the order to at most window-1.
  * Needs no allocation.
  */
-int emo_savgol_filter(const float *in, float *out, int n, int window, int order);
+EMO_API int emo_savgol_filter(const float *in, float *out, int n, int window, int order);
 
 /* ---------------------------------------------------------------------- */
 /** Online emotion API (libcurl), asynchronous. */
@@ -230,26 +231,26 @@ typedef struct EmoApiClientSettings {
 
 typedef struct EmoApiClient EmoApiClient;
 
-void emo_api_default_settings(EmoApiClientSettings *s);
+EMO_API void emo_api_default_settings(EmoApiClientSettings *s);
 /** Fills s from [api] of cfg; the key from api.key or the variable api.key_env. */
-int emo_api_settings_from_config(EmoApiClientSettings *s, const EmoConfig *cfg, const EmoLogger *lg);
+EMO_API int emo_api_settings_from_config(EmoApiClientSettings *s, const EmoConfig *cfg, const EmoLogger *lg);
 
 /** Starts the request thread. Nothing is sent before the first submit. */
-int emo_api_open(EmoApiClient **out, const EmoApiClientSettings *s);
+EMO_API int emo_api_open(EmoApiClient **out, const EmoApiClientSettings *s);
 
 /**
  * Hands the newest face crop (copied; it replaces one not yet sent). Never
  * blocks on the network: it only takes a mutex held for copies.
  * EMO_EINVAL for a bad image or one larger than max_side.
  */
-int emo_api_submit(EmoApiClient *a, const EmoImage *face, int face_id);
+EMO_API int emo_api_submit(EmoApiClient *a, const EmoImage *face, int face_id);
 
 /**
  * The latest valid answer: probs in canonical order, *age (seconds since it
  * arrived) and the face id it was asked for. EMO_EAGAIN while the API is out
  * of the fusion (no answer yet, or the last request failed).
  */
-int emo_api_result(EmoApiClient *a, float probs[EMO_EMOTION_COUNT], double *age, int *face_id);
+EMO_API int emo_api_result(EmoApiClient *a, float probs[EMO_EMOTION_COUNT], double *age, int *face_id);
 
 typedef struct EmoApiStats {
     int online;                  /**< last request succeeded */
@@ -259,10 +260,10 @@ typedef struct EmoApiStats {
     char last_error[160];        /**< never contains the key */
 } EmoApiStats;
 
-void emo_api_stats(EmoApiClient *a, EmoApiStats *st);
+EMO_API void emo_api_stats(EmoApiClient *a, EmoApiStats *st);
 
 /** Stops the thread (aborting a request in flight) and frees everything. */
-void emo_api_close(EmoApiClient **a);
+EMO_API void emo_api_close(EmoApiClient **a);
 
 /**
  * Parses an API answer (a JSON object of label -> probability, optionally
@@ -271,7 +272,7 @@ void emo_api_close(EmoApiClient **a);
  * EMO_EFORMAT (with a reason in err) for invalid JSON, no known label,
  * negative or non-finite values, or a zero sum.
  */
-int emo_api_parse_response(const char *body, size_t len, float probs[EMO_EMOTION_COUNT],
+EMO_API int emo_api_parse_response(const char *body, size_t len, float probs[EMO_EMOTION_COUNT],
                            char *err, size_t err_n);
 
 /* ---------------------------------------------------------------------- */
@@ -311,13 +312,13 @@ typedef struct EmoEmotionResult {
     double api_age;              /**< seconds, or -1 when the API is not in the fusion */
 } EmoEmotionResult;
 
-void emo_ensemble_default_settings(EmoEnsembleSettings *s);
+EMO_API void emo_ensemble_default_settings(EmoEnsembleSettings *s);
 
 /**
  * Fills s from cfg: [emotion] settings, the models (list NULL: emotion.models;
  * see emo_emotion_models_resolve), [api] when api.enabled.
  */
-int emo_ensemble_settings_from_config(EmoEnsembleSettings *s, const EmoConfig *cfg,
+EMO_API int emo_ensemble_settings_from_config(EmoEnsembleSettings *s, const EmoConfig *cfg,
                                       const char *models_dir, const char *list, const EmoLogger *lg);
 
 /**
@@ -325,13 +326,13 @@ int emo_ensemble_settings_from_config(EmoEnsembleSettings *s, const EmoConfig *c
  * API thread when enabled. On failure *out is NULL and a message names the
  * model at fault.
  */
-int emo_ensemble_open(EmoEnsemble **out, const EmoEnsembleSettings *s);
+EMO_API int emo_ensemble_open(EmoEnsemble **out, const EmoEnsembleSettings *s);
 
 /** Largest model input, pixels (a crop at least this big loses nothing). */
-void emo_ensemble_input_size(const EmoEnsemble *e, int *width, int *height);
+EMO_API void emo_ensemble_input_size(const EmoEnsemble *e, int *width, int *height);
 
 /** Runs every local model on face (no per-face state, no API). */
-int emo_ensemble_run(EmoEnsemble *e, const EmoImage *face, EmoEmotionResult *res);
+EMO_API int emo_ensemble_run(EmoEnsemble *e, const EmoImage *face, EmoEmotionResult *res);
 
 /**
  * Per-face analysis at stream time t (seconds): runs the models when the
@@ -339,7 +340,7 @@ int emo_ensemble_run(EmoEnsemble *e, const EmoImage *face, EmoEmotionResult *res
  * else reuses the last probabilities (res->fresh = 0); submits the face to
  * the API and fuses its latest answer; updates the face's EMA. No allocation.
  */
-int emo_ensemble_analyze(EmoEnsemble *e, int face_id, double t, const EmoImage *face,
+EMO_API int emo_ensemble_analyze(EmoEnsemble *e, int face_id, double t, const EmoImage *face,
                          EmoEmotionResult *res);
 
 /**
@@ -350,16 +351,16 @@ int emo_ensemble_analyze(EmoEnsemble *e, int face_id, double t, const EmoImage *
  * probs; returns the count (0 for an unknown face), or EMO_EINVAL.
  * No allocation.
  */
-int emo_ensemble_history(EmoEnsemble *e, int face_id, int smooth, double *times,
+EMO_API int emo_ensemble_history(EmoEnsemble *e, int face_id, int smooth, double *times,
                          float (*probs)[EMO_EMOTION_COUNT], int max);
 
 /** Drops the state of a face that is gone. */
-void emo_ensemble_forget(EmoEnsemble *e, int face_id);
+EMO_API void emo_ensemble_forget(EmoEnsemble *e, int face_id);
 
 /** The API client (NULL when disabled), for statistics. */
-EmoApiClient *emo_ensemble_api(EmoEnsemble *e);
+EMO_API EmoApiClient *emo_ensemble_api(EmoEnsemble *e);
 
-void emo_ensemble_close(EmoEnsemble **e);
+EMO_API void emo_ensemble_close(EmoEnsemble **e);
 
 /* ---------------------------------------------------------------------- */
 /** Accuracy bookkeeping of an evaluation. Plain data. */
@@ -368,11 +369,11 @@ typedef struct EmoConfusion {
     uint64_t total, correct;
 } EmoConfusion;
 
-void emo_confusion_add(EmoConfusion *c, int truth, int predicted);
-void emo_confusion_merge(EmoConfusion *dst, const EmoConfusion *src);
-double emo_confusion_accuracy(const EmoConfusion *c);
+EMO_API void emo_confusion_add(EmoConfusion *c, int truth, int predicted);
+EMO_API void emo_confusion_merge(EmoConfusion *dst, const EmoConfusion *src);
+EMO_API double emo_confusion_accuracy(const EmoConfusion *c);
 /** Recall of class k, or -1 when the class has no sample. */
-double emo_confusion_recall(const EmoConfusion *c, int k);
+EMO_API double emo_confusion_recall(const EmoConfusion *c, int k);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <emoscope/core.h>
+#include <emoscope/export.h>
 #include <emoscope/frame.h>
 
 #ifdef __cplusplus
@@ -102,27 +103,27 @@ typedef struct EmoFaceTrackerSettings {
 typedef struct EmoFaceTracker EmoFaceTracker;
 
 /** Fills s with the defaults of the [face] section (config.h's table), threads = 1, models_dir = "models". */
-void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s);
+EMO_API void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s);
 
 /**
  * Loads the detector, the face mesh and the canonical face, and allocates
  * every buffer. On failure *out is NULL and a message says why.
  * @return 0, EMO_EINVAL (bad setting), EMO_ENOENT, EMO_EFORMAT, EMO_ENOMEM, or the nn module's code.
  */
-int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s);
+EMO_API int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s);
 
 /**
  * Finds and tracks the faces of one frame (EMO_PIX_BGRA or EMO_PIX_RGB24).
  * Frames must come in stream order. out is overwritten; faces are sorted by id.
  * @return 0, EMO_EINVAL (NULL, unsupported format), or an nn error.
  */
-int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out);
+EMO_API int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out);
 
 /** Forgets every track (e.g. after a seek); ids keep increasing. */
-void emo_face_tracker_reset(EmoFaceTracker *t);
+EMO_API void emo_face_tracker_reset(EmoFaceTracker *t);
 
 /** Counters since open: frames processed, frames the detector ran on, tracks started. */
-void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks);
+EMO_API void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks);
 
 /**
  * Seconds spent since open in [0] detection, [1] face mesh (crop and
@@ -130,15 +131,15 @@ void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *d
  * CPU time of the calling thread into cpu (equal to the work done when
  * threads = 1, and unaffected by other processes). Either may be NULL.
  */
-void emo_face_tracker_times(const EmoFaceTracker *t, double wall[3], double cpu[3]);
+EMO_API void emo_face_tracker_times(const EmoFaceTracker *t, double wall[3], double cpu[3]);
 
 /**
  * Runs only the detector on a frame (no tracking): at most max detections,
  * best first. Returns the number written, or a negative error code.
  */
-int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max);
+EMO_API int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max);
 
-void emo_face_tracker_close(EmoFaceTracker **t);
+EMO_API void emo_face_tracker_close(EmoFaceTracker **t);
 
 /* ---------------------------------------------------------------- alignment */
 
@@ -155,7 +156,7 @@ typedef enum EmoAlignFormat {
  * level and frames the face like a FER2013 crop (forehead to chin). The
  * tracker calls it; it is public for faces built by other means.
  */
-void emo_face_compute_alignment(EmoFace *face);
+EMO_API void emo_face_compute_alignment(EmoFace *face);
 
 /**
  * Warps the aligned face into out (size x size pixels, rows stride bytes
@@ -163,11 +164,11 @@ void emo_face_compute_alignment(EmoFace *face);
  * Touches only the pixels it samples.
  * @return 0, or EMO_EINVAL for a bad argument or frame format.
  */
-int emo_face_align(const EmoFrame *frame, const EmoFace *face, int size, EmoAlignFormat fmt,
+EMO_API int emo_face_align(const EmoFrame *frame, const EmoFace *face, int size, EmoAlignFormat fmt,
                    uint8_t *out, int stride);
 
 /** The landmarks in the pixels of an aligned face of side size: out[i] = (u, v). */
-void emo_face_aligned_landmarks(const EmoFace *face, int size, float (*out)[2]);
+EMO_API void emo_face_aligned_landmarks(const EmoFace *face, int size, float (*out)[2]);
 
 /* ------------------------------------------------------------ iBUG 68 points */
 
@@ -176,26 +177,26 @@ void emo_face_aligned_landmarks(const EmoFace *face, int size, float (*out)[2]);
  * (0-16) it is the face-oval vertex nearest to the point on a frontal face: emo_face_to_ibug68
  * places the jaw points along the visible outline instead.
  */
-const int *emo_face_ibug68_map(void);
+EMO_API const int *emo_face_ibug68_map(void);
 /** The 68 iBUG points of a face, (x, y) in frame pixels: inner points 17-67 are the mapped
  *  vertices, jaw points 0-16 are evenly spaced along the visible lower face outline. */
-void emo_face_to_ibug68(const EmoFace *face, float (*out)[2]);
+EMO_API void emo_face_to_ibug68(const EmoFace *face, float (*out)[2]);
 
 /* ------------------------------------------------------------------ outputs */
 
 /** Columns emo_face_csv_row writes (comma-separated, no newline). */
-void emo_face_csv_header(char *buf, size_t n, int with_landmarks);
+EMO_API void emo_face_csv_header(char *buf, size_t n, int with_landmarks);
 /**
  * One face as CSV columns matching emo_face_csv_header (no newline).
  * @return the length written, or EMO_EINVAL if it does not fit in n.
  */
-int emo_face_csv_row(const EmoFace *face, char *buf, size_t n, int with_landmarks);
+EMO_API int emo_face_csv_row(const EmoFace *face, char *buf, size_t n, int with_landmarks);
 /**
  * One face as a cJSON object (returned as void * so that this header needs
  * no cJSON): id, flags, box, scores, pose, and landmarks when asked. The
  * caller owns the result (cJSON_Delete). NULL when out of memory.
  */
-void *emo_face_to_cjson(const EmoFace *face, int with_landmarks);
+EMO_API void *emo_face_to_cjson(const EmoFace *face, int with_landmarks);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <emoscope/core.h>
+#include <emoscope/export.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,44 +43,44 @@ typedef struct EmoFrame {
 } EmoFrame;
 
 /** Bytes per pixel of plane 0 (1 for planar formats). */
-int emo_pixfmt_bpp(EmoPixFmt fmt);
-const char *emo_pixfmt_name(EmoPixFmt fmt);
+EMO_API int emo_pixfmt_bpp(EmoPixFmt fmt);
+EMO_API const char *emo_pixfmt_name(EmoPixFmt fmt);
 
 /**
  * Allocates a stand-alone frame (no pool), reference count 1.
  * @return 0, EMO_EINVAL for a bad size or format, EMO_ENOMEM.
  */
-int emo_frame_alloc(EmoFrame **out, EmoPixFmt fmt, int width, int height);
+EMO_API int emo_frame_alloc(EmoFrame **out, EmoPixFmt fmt, int width, int height);
 
 /** Adds a reference; returns f. */
-EmoFrame *emo_frame_ref(EmoFrame *f);
+EMO_API EmoFrame *emo_frame_ref(EmoFrame *f);
 /** Drops a reference and sets *f to NULL; NULL and *f == NULL are no-ops. */
-void emo_frame_unref(EmoFrame **f);
+EMO_API void emo_frame_unref(EmoFrame **f);
 /** Current reference count (for tests and assertions). */
-int emo_frame_refcount(const EmoFrame *f);
+EMO_API int emo_frame_refcount(const EmoFrame *f);
 
 /**
  * Opens a pool of at most capacity frames of one format and size.
  * Frames are allocated on first use and recycled afterwards.
  */
-int emo_frame_pool_open(EmoFramePool **out, EmoPixFmt fmt, int width, int height, int capacity);
+EMO_API int emo_frame_pool_open(EmoFramePool **out, EmoPixFmt fmt, int width, int height, int capacity);
 /**
  * Takes a free frame (reference count 1), allocating one if fewer than
  * capacity exist. Returns EMO_EAGAIN when all are in use.
  */
-int emo_frame_pool_get(EmoFramePool *pool, EmoFrame **out);
+EMO_API int emo_frame_pool_get(EmoFramePool *pool, EmoFrame **out);
 /** Frames currently handed out. */
-int emo_frame_pool_in_use(EmoFramePool *pool);
+EMO_API int emo_frame_pool_in_use(EmoFramePool *pool);
 /** Frames allocated so far (in use or free). */
-int emo_frame_pool_allocated(EmoFramePool *pool);
+EMO_API int emo_frame_pool_allocated(EmoFramePool *pool);
 /**
  * Closes the pool and sets *pool to NULL. Frames still out stay valid; the
  * memory is released when the last one is unreferenced.
  */
-void emo_frame_pool_close(EmoFramePool **pool);
+EMO_API void emo_frame_pool_close(EmoFramePool **pool);
 
 /** Copies pixels and metadata; both frames must have the same format and size. */
-int emo_frame_copy(EmoFrame *dst, const EmoFrame *src);
+EMO_API int emo_frame_copy(EmoFrame *dst, const EmoFrame *src);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <emoscope/core.h>
+#include <emoscope/export.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,18 +24,18 @@ typedef struct EmoModelFile {
 } EmoModelFile;
 
 /** Built-in model files, terminated by name == NULL. */
-const EmoModelFile *emo_model_files(void);
+EMO_API const EmoModelFile *emo_model_files(void);
 /** The entry named name (or whose file name is name), or NULL. */
-const EmoModelFile *emo_model_file_find(const char *name);
+EMO_API const EmoModelFile *emo_model_file_find(const char *name);
 
 /**
  * The models folder: dir_setting when not empty, else $EMOSCOPE_MODELS_DIR,
  * else fallback. Writes at most n bytes into out.
  */
-void emo_models_dir(char *out, size_t n, const char *dir_setting, const char *fallback);
+EMO_API void emo_models_dir(char *out, size_t n, const char *dir_setting, const char *fallback);
 
 /** SHA256 of a file as 64 lowercase hex characters plus NUL. */
-int emo_sha256_file(const char *path, char hex[65]);
+EMO_API int emo_sha256_file(const char *path, char hex[65]);
 
 typedef enum EmoModelStatus {
     EMO_MODEL_OK = 0,
@@ -44,8 +45,8 @@ typedef enum EmoModelStatus {
 } EmoModelStatus;
 
 /** Checks one model file in dir; path receives the full path. */
-EmoModelStatus emo_model_check(const EmoModelFile *m, const char *dir, char *path, size_t n);
-const char *emo_model_status_name(EmoModelStatus s);
+EMO_API EmoModelStatus emo_model_check(const EmoModelFile *m, const char *dir, char *path, size_t n);
+EMO_API const char *emo_model_status_name(EmoModelStatus s);
 
 /**
  * Result files: one record per analysed frame per face (and one per event),
@@ -65,13 +66,13 @@ struct cJSON;
  * Opens base.jsonl and/or base.csv (either path may be NULL to skip it).
  * Existing files are replaced.
  */
-int emo_results_open(EmoResultsWriter **out, const char *jsonl_path, const char *csv_path, const EmoLogger *log);
+EMO_API int emo_results_open(EmoResultsWriter **out, const char *jsonl_path, const char *csv_path, const EmoLogger *log);
 /** Writes one record (the caller keeps ownership of rec). */
-int emo_results_write(EmoResultsWriter *w, const struct cJSON *rec);
+EMO_API int emo_results_write(EmoResultsWriter *w, const struct cJSON *rec);
 /** Records written completely so far. */
-long emo_results_count(const EmoResultsWriter *w);
+EMO_API long emo_results_count(const EmoResultsWriter *w);
 /** Flushes and closes; returns the first write error seen, if any. Sets *w to NULL. */
-int emo_results_close(EmoResultsWriter **w);
+EMO_API int emo_results_close(EmoResultsWriter **w);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <emoscope/core.h>
+#include <emoscope/export.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,20 +82,20 @@ typedef struct EmoFlowSettings {
 typedef struct EmoFlow EmoFlow;
 
 /** Defaults: 96x96, levels 3, pyr_scale 0.5, winsize 15, iterations 3, poly_n 5, poly_sigma 1.1. */
-void emo_flow_default_settings(EmoFlowSettings *s);
+EMO_API void emo_flow_default_settings(EmoFlowSettings *s);
 /** Opens a flow workspace for one image size; every buffer is allocated here. */
-int emo_flow_open(EmoFlow **out, const EmoFlowSettings *s);
+EMO_API int emo_flow_open(EmoFlow **out, const EmoFlowSettings *s);
 /**
  * Dense flow from prev to next: next(x + u, y + v) ~ prev(x, y).
  * u and v are caller-owned planes of width x height floats with row stride
  * flow_stride (elements). No allocation.
  */
-int emo_flow_compute(EmoFlow *f, const uint8_t *prev, ptrdiff_t prev_stride, const uint8_t *next,
+EMO_API int emo_flow_compute(EmoFlow *f, const uint8_t *prev, ptrdiff_t prev_stride, const uint8_t *next,
                      ptrdiff_t next_stride, float *u, float *v, ptrdiff_t flow_stride);
 /** "c", "sse2" or "avx2". */
-const char *emo_flow_impl_name(const EmoFlow *f);
+EMO_API const char *emo_flow_impl_name(const EmoFlow *f);
 /** Frees; *f becomes NULL; NULL is a no-op. */
-void emo_flow_close(EmoFlow **f);
+EMO_API void emo_flow_close(EmoFlow **f);
 
 /* ------------------------------------------------------------------------ */
 /* Regions, directions                                                       */
@@ -133,20 +134,20 @@ typedef enum EmoDirection {
 } EmoDirection;
 
 /** "left_brow", ...; "?" when out of range. */
-const char *emo_region_name(int region);
+EMO_API const char *emo_region_name(int region);
 /** "Up Movement", "Up-Right Movement", ...; "None" for EMO_DIR_NONE. */
-const char *emo_direction_name(int dir);
+EMO_API const char *emo_direction_name(int dir);
 /** Class of a displacement (dx, dy) in image coordinates; EMO_DIR_NONE for (0, 0). */
-EmoDirection emo_direction_classify(double dx, double dy);
+EMO_API EmoDirection emo_direction_classify(double dx, double dy);
 /**
  * Landmark indices of a region (MediaPipe 468-point mesh); *n receives the
  * count. NULL for a bad region.
  */
-const int *emo_region_landmarks(int region, int *n);
+EMO_API const int *emo_region_landmarks(int region, int *n);
 /** Indices of the stable points used to fit the head motion. */
-const int *emo_motion_stable_landmarks(int *n);
+EMO_API const int *emo_motion_stable_landmarks(int *n);
 /** Indices of the face-oval contour, in order around the face. */
-const int *emo_motion_face_oval(int *n);
+EMO_API const int *emo_motion_face_oval(int *n);
 
 /* ------------------------------------------------------------------------ */
 /* Face motion                                                               */
@@ -193,12 +194,12 @@ typedef struct EmoMotionEvent {
 typedef struct EmoMotion EmoMotion;
 
 /** Fills s with the [motion] defaults (config.h's table). */
-void emo_motion_default_settings(EmoMotionSettings *s);
+EMO_API void emo_motion_default_settings(EmoMotionSettings *s);
 /**
  * Opens an analyser of faces of aligned_size x aligned_size pixels.
  * lg may be NULL. All per-frame memory is allocated here.
  */
-int emo_motion_open(EmoMotion **out, const EmoMotionSettings *s, int aligned_size, const EmoLogger *lg);
+EMO_API int emo_motion_open(EmoMotion **out, const EmoMotionSettings *s, int aligned_size, const EmoLogger *lg);
 /**
  * Adds the next aligned face of this track. landmarks: NULL or 468 (x, y)
  * float pairs in the aligned face's pixels. frame indices and pts must
@@ -206,25 +207,25 @@ int emo_motion_open(EmoMotion **out, const EmoMotionSettings *s, int aligned_siz
  * events that ended are available through emo_motion_event() until the
  * next push. EMO_EINVAL on bad input.
  */
-int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const float *landmarks, double pts,
+EMO_API int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const float *landmarks, double pts,
                     int64_t frame, EmoMotionFrame *res);
 /** Ends open events (end of stream or lost track); their count, readable with emo_motion_event(). */
-int emo_motion_flush(EmoMotion *m);
+EMO_API int emo_motion_flush(EmoMotion *m);
 /** Event i (0 <= i < n_events of the last push or flush), or NULL. */
-const EmoMotionEvent *emo_motion_event(const EmoMotion *m, int i);
+EMO_API const EmoMotionEvent *emo_motion_event(const EmoMotion *m, int i);
 /** Forgets the history (new track); settings stay. */
-void emo_motion_reset(EmoMotion *m);
+EMO_API void emo_motion_reset(EmoMotion *m);
 /** The last compensated flow field (aligned_size^2 floats each), or NULL before the first pair. */
-int emo_motion_flow(const EmoMotion *m, const float **u, const float **v);
+EMO_API int emo_motion_flow(const EmoMotion *m, const float **u, const float **v);
 /** Picks the flow kernels (default: auto); EMO_EUNSUPPORTED when the CPU lacks them. */
-int emo_motion_set_flow_impl(EmoMotion *m, EmoFlowImpl impl);
+EMO_API int emo_motion_set_flow_impl(EmoMotion *m, EmoFlowImpl impl);
 /** "c", "sse2" or "avx2". */
-const char *emo_motion_flow_impl(const EmoMotion *m);
+EMO_API const char *emo_motion_flow_impl(const EmoMotion *m);
 /** Threshold in pixels of this handle's normalised face. */
-double emo_motion_threshold_px(const EmoMotion *m);
+EMO_API double emo_motion_threshold_px(const EmoMotion *m);
 /** Changes the spotting threshold (threshold units, as motion.threshold) from the next push on. */
-void emo_motion_set_threshold(EmoMotion *m, double threshold);
-void emo_motion_close(EmoMotion **m);
+EMO_API void emo_motion_set_threshold(EmoMotion *m, double threshold);
+EMO_API void emo_motion_close(EmoMotion **m);
 
 /* ------------------------------------------------------------------------ */
 /* Results as text                                                           */
@@ -233,15 +234,15 @@ void emo_motion_close(EmoMotion **m);
  * Formats a frame result as one JSON object (no newline) into buf.
  * Returns the length, or EMO_ENOMEM when buf is too small (n >= 4096 is enough).
  */
-int emo_motion_frame_json(const EmoMotionFrame *r, char *buf, size_t n);
+EMO_API int emo_motion_frame_json(const EmoMotionFrame *r, char *buf, size_t n);
 /** Formats an event as one JSON object; same return convention. */
-int emo_motion_event_json(const EmoMotionEvent *e, char *buf, size_t n);
+EMO_API int emo_motion_event_json(const EmoMotionEvent *e, char *buf, size_t n);
 /** CSV header and row of an event (no newline). */
-const char *emo_motion_event_csv_header(void);
-int emo_motion_event_csv(const EmoMotionEvent *e, char *buf, size_t n);
+EMO_API const char *emo_motion_event_csv_header(void);
+EMO_API int emo_motion_event_csv(const EmoMotionEvent *e, char *buf, size_t n);
 /** CSV header and row of a frame result: per region magnitude, direction, active. */
-int emo_motion_frame_csv_header(char *buf, size_t n);
-int emo_motion_frame_csv(const EmoMotionFrame *r, char *buf, size_t n);
+EMO_API int emo_motion_frame_csv_header(char *buf, size_t n);
+EMO_API int emo_motion_frame_csv(const EmoMotionFrame *r, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <emoscope/core.h>
+#include <emoscope/export.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,37 +42,37 @@ typedef struct EmoNnTensorInfo {
     size_t count;              /**< number of float32 elements */
 } EmoNnTensorInfo;
 
-void emo_nn_default_settings(EmoNnSettings *s);
+EMO_API void emo_nn_default_settings(EmoNnSettings *s);
 
 /**
  * Loads a model file; the format is detected from its content. On success
  * *out owns everything; on failure *out is NULL and a message names the
  * file and the problem (truncated, unsupported operator, ...).
  */
-int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s);
+EMO_API int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s);
 
-int emo_nn_num_inputs(const EmoNnModel *m);
-int emo_nn_num_outputs(const EmoNnModel *m);
-int emo_nn_input_info(const EmoNnModel *m, int i, EmoNnTensorInfo *info);
-int emo_nn_output_info(const EmoNnModel *m, int i, EmoNnTensorInfo *info);
+EMO_API int emo_nn_num_inputs(const EmoNnModel *m);
+EMO_API int emo_nn_num_outputs(const EmoNnModel *m);
+EMO_API int emo_nn_input_info(const EmoNnModel *m, int i, EmoNnTensorInfo *info);
+EMO_API int emo_nn_output_info(const EmoNnModel *m, int i, EmoNnTensorInfo *info);
 
 /** The model's input buffer i (count floats, NHWC): write it, then run. */
-float *emo_nn_input(EmoNnModel *m, int i);
+EMO_API float *emo_nn_input(EmoNnModel *m, int i);
 /** Output buffer i, valid until the next run or close. */
-const float *emo_nn_output(const EmoNnModel *m, int i);
+EMO_API const float *emo_nn_output(const EmoNnModel *m, int i);
 
 /** Runs the model on the current inputs. */
-int emo_nn_run(EmoNnModel *m);
+EMO_API int emo_nn_run(EmoNnModel *m);
 
 /** Worker threads the model runs on (1: the calling thread). */
-int emo_nn_threads(const EmoNnModel *m);
+EMO_API int emo_nn_threads(const EmoNnModel *m);
 
 /** Multiply-adds of one inference. */
-uint64_t emo_nn_macs(const EmoNnModel *m);
+EMO_API uint64_t emo_nn_macs(const EmoNnModel *m);
 /** Human-readable summary (inputs, outputs, operator counts) into buf. */
-void emo_nn_describe(const EmoNnModel *m, char *buf, size_t n);
+EMO_API void emo_nn_describe(const EmoNnModel *m, char *buf, size_t n);
 
-void emo_nn_close(EmoNnModel **m);
+EMO_API void emo_nn_close(EmoNnModel **m);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@
 #include <emoscope/config.h>
 #include <emoscope/core.h>
 #include <emoscope/emotion.h>
+#include <emoscope/export.h>
 #include <emoscope/face.h>
 #include <emoscope/frame.h>
 #include <emoscope/io.h>
@@ -71,20 +72,20 @@ typedef struct EmoPipelineResult {
 
 typedef struct EmoPipeline EmoPipeline;
 
-void emo_pipeline_default_settings(EmoPipelineSettings *s);
+EMO_API void emo_pipeline_default_settings(EmoPipelineSettings *s);
 
 /**
  * Loads every model and preallocates every buffer. On failure *out is NULL
  * and the message names the model or setting at fault (EMO_ENOENT for a
  * missing model file, EMO_EFORMAT for a corrupt one).
  */
-int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s);
+EMO_API int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s);
 
 /**
  * Analyses one frame (BGRA; drawn on when settings.draw). The result is
  * valid until the next call. capture_fps is shown in the overlay (< 0: hidden).
  */
-int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, const EmoPipelineResult **res);
+EMO_API int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, const EmoPipelineResult **res);
 
 /**
  * Overlapped form of emo_pipeline_process(): analyses the frame now (the
@@ -96,7 +97,7 @@ int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, co
  * @return 0; EMO_EAGAIN when the draw thread holds every frame it may
  * (receive one first; *frame is untouched); an analysis error.
  */
-int emo_pipeline_submit(EmoPipeline *p, EmoFrame **frame, double capture_fps, const EmoPipelineResult **res);
+EMO_API int emo_pipeline_submit(EmoPipeline *p, EmoFrame **frame, double capture_fps, const EmoPipelineResult **res);
 
 /**
  * Takes back the oldest submitted frame once drawn; the caller owns the
@@ -106,38 +107,38 @@ int emo_pipeline_submit(EmoPipeline *p, EmoFrame **frame, double capture_fps, co
  * @return 0; EMO_EAGAIN when nothing is pending or nothing is ready in
  * time; an overlay error (the frame is still returned).
  */
-int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, double *t_render, double *cpu_render);
+EMO_API int emo_pipeline_receive(EmoPipeline *p, EmoFrame **frame, double timeout_s, double *t_render, double *cpu_render);
 
 /** Frames submitted and not yet received. */
-int emo_pipeline_pending(const EmoPipeline *p);
+EMO_API int emo_pipeline_pending(const EmoPipeline *p);
 
 /** Ends the stream: open micro-expression events of every face are closed
  *  and returned like those of a frame. */
-int emo_pipeline_finish(EmoPipeline *p, const EmoPipelineResult **res);
+EMO_API int emo_pipeline_finish(EmoPipeline *p, const EmoPipelineResult **res);
 
 /**
  * Writes one record per face of res to frames (NULL: skip) and one per event
  * to events (NULL: skip). Field list: README "Outputs".
  */
-int emo_pipeline_write_records(EmoPipeline *p, const EmoPipelineResult *res, EmoResultsWriter *frames,
+EMO_API int emo_pipeline_write_records(EmoPipeline *p, const EmoPipelineResult *res, EmoResultsWriter *frames,
                                EmoResultsWriter *events);
 
 /** Writes summary.json: per face, time per dominant emotion and events. */
-int emo_pipeline_write_summary(EmoPipeline *p, const char *path, const char *source);
+EMO_API int emo_pipeline_write_summary(EmoPipeline *p, const char *path, const char *source);
 
 /** Writes the timeline chart (PNG and SVG) of the whole run. */
-int emo_pipeline_write_timeline(EmoPipeline *p, const char *png_path, const char *svg_path, const char *source);
+EMO_API int emo_pipeline_write_timeline(EmoPipeline *p, const char *png_path, const char *svg_path, const char *source);
 
 /** Live adjustments from the viewer keys. */
-void emo_pipeline_set_threshold(EmoPipeline *p, double motion_threshold);
-double emo_pipeline_threshold(const EmoPipeline *p);
-void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, const char *status);
+EMO_API void emo_pipeline_set_threshold(EmoPipeline *p, double motion_threshold);
+EMO_API double emo_pipeline_threshold(const EmoPipeline *p);
+EMO_API void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, const char *status);
 
 /** Per-stage totals so far (seconds) and frames processed. */
-void emo_pipeline_times(const EmoPipeline *p, double *face, double *emotion, double *motion, double *render,
+EMO_API void emo_pipeline_times(const EmoPipeline *p, double *face, double *emotion, double *motion, double *render,
                         int64_t *frames);
 
-void emo_pipeline_close(EmoPipeline **p);
+EMO_API void emo_pipeline_close(EmoPipeline **p);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #define EMOSCOPE_RENDER_H
 
 #include <emoscope/core.h>
+#include <emoscope/export.h>
 #include <emoscope/frame.h>
 
 #ifdef __cplusplus
@@ -49,13 +50,13 @@ typedef struct EmoConfig EmoConfig;
 #define EMO_RENDER_MAX_MODELS 8
 
 /** Canonical label of emotion e ("angry", ...), or "?" when out of range. */
-const char *emo_render_emotion_label(int e);
+EMO_API const char *emo_render_emotion_label(int e);
 
 /**
  * The fixed colour of emotion e as 8-bit R, G, B (out of range: grey).
  * Bars, graph lines, legends and timeline lines use exactly this colour.
  */
-void emo_render_emotion_rgb(int e, uint8_t rgb[3]);
+EMO_API void emo_render_emotion_rgb(int e, uint8_t rgb[3]);
 
 /** Probabilities of one model of the ensemble, for the per-model bars. */
 typedef struct EmoOverlayModel {
@@ -130,22 +131,22 @@ typedef struct EmoOverlaySettings {
 typedef struct EmoOverlay EmoOverlay;
 
 /** Fills s with the defaults. */
-void emo_overlay_default_settings(EmoOverlaySettings *s);
+EMO_API void emo_overlay_default_settings(EmoOverlaySettings *s);
 /**
  * Copies render.branding, render.graph_seconds and render.mesh_style from a
  * configuration. @return 0; EMO_EINVAL for an unknown mesh style (s keeps
  * its mesh style then).
  */
-int emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg);
+EMO_API int emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg);
 
 /** Parses "contours", "points" or "both". @return 0 or EMO_EINVAL. */
-int emo_mesh_style_parse(const char *text, EmoMeshStyle *out);
+EMO_API int emo_mesh_style_parse(const char *text, EmoMeshStyle *out);
 
 /**
  * Creates an overlay renderer (fonts and patterns are made here).
  * @return 0; EMO_EINVAL for bad settings; EMO_ENOMEM. *out is NULL on failure.
  */
-int emo_overlay_open(EmoOverlay **out, const EmoOverlaySettings *s);
+EMO_API int emo_overlay_open(EmoOverlay **out, const EmoOverlaySettings *s);
 
 /**
  * Draws the overlay into a BGRA frame in place. The frame must be writable
@@ -154,10 +155,10 @@ int emo_overlay_open(EmoOverlay **out, const EmoOverlaySettings *s);
  * @return 0; EMO_EINVAL for a NULL argument, a frame that is not BGRA, or
  *         inconsistent counts (n_faces < 0, landmarks without points, ...).
  */
-int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in);
+EMO_API int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in);
 
 /** Frees the renderer and sets *ov to NULL; NULL is a no-op. */
-void emo_overlay_close(EmoOverlay **ov);
+EMO_API void emo_overlay_close(EmoOverlay **ov);
 
 /** An axis-aligned rectangle in frame pixels. w == 0: not drawn. */
 typedef struct EmoRect {
@@ -183,7 +184,7 @@ typedef struct EmoOverlayLayout {
 } EmoOverlayLayout;
 
 /** Copies the layout of the last draw call; zeroes when nothing was drawn yet. */
-void emo_overlay_last_layout(const EmoOverlay *ov, EmoOverlayLayout *out);
+EMO_API void emo_overlay_last_layout(const EmoOverlay *ov, EmoOverlayLayout *out);
 
 /* ---------------------------------------------------------------- timeline */
 
@@ -220,7 +221,7 @@ typedef struct EmoTimelineData {
  * @return 0; EMO_EINVAL for bad arguments or data (NaN times, counts < 0,
  *         NULL arrays with n > 0); EMO_EIO when a file cannot be written.
  */
-int emo_render_timeline(const EmoTimelineData *data, const char *png_path, const char *svg_path,
+EMO_API int emo_render_timeline(const EmoTimelineData *data, const char *png_path, const char *svg_path,
                         int width, int height);
 
 #ifdef __cplusplus

@@ -7,6 +7,8 @@
 #ifndef EMOSCOPE_VERSION_H
 #define EMOSCOPE_VERSION_H
 
+#include <emoscope/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -26,9 +28,9 @@ extern "C" {
     EMO_VERSION_STR(EMO_VERSION_MAJOR) "." EMO_VERSION_STR(EMO_VERSION_MINOR) "." EMO_VERSION_STR(EMO_VERSION_PATCH)
 
 /** EMO_VERSION_NUMBER of the library linked (a program may check it against the headers'). */
-unsigned emo_version(void);
+EMO_API unsigned emo_version(void);
 /** "MAJOR.MINOR.PATCH" of the library linked; never NULL. */
-const char *emo_version_string(void);
+EMO_API const char *emo_version_string(void);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <emoscope/core.h>
+#include <emoscope/export.h>
 #include <emoscope/frame.h>
 
 #ifdef __cplusplus
@@ -114,7 +115,7 @@ typedef struct EmoVideoStats {
 typedef struct EmoVideoSource EmoVideoSource;
 
 /** Fills s with the defaults listed in EmoVideoSourceSettings. */
-void emo_video_default_settings(EmoVideoSourceSettings *s);
+EMO_API void emo_video_default_settings(EmoVideoSourceSettings *s);
 
 /**
  * Fills s from the [video] section of a configuration. Strings point into
@@ -122,17 +123,17 @@ void emo_video_default_settings(EmoVideoSourceSettings *s);
  * to the caller when cfg->video.source is empty.
  * @return 0 or EMO_EINVAL for an unknown pixel format or live value.
  */
-int emo_video_settings_from_config(EmoVideoSourceSettings *s, const EmoVideoSettings *cfg);
+EMO_API int emo_video_settings_from_config(EmoVideoSourceSettings *s, const EmoVideoSettings *cfg);
 
 /** Parses "bgra", "rgb24", "gray8"/"gray", "yuv420p"; returns EMO_PIX_NONE otherwise. */
-EmoPixFmt emo_video_parse_pixfmt(const char *name);
+EMO_API EmoPixFmt emo_video_parse_pixfmt(const char *name);
 
 /** Which kind of source a name designates (no I/O beyond stat()). */
-EmoVideoKind emo_video_classify(const char *source);
+EMO_API EmoVideoKind emo_video_classify(const char *source);
 
 /** Whether s->source opens as a live source (drop-oldest queue, reconnects):
  *  s->live, or with EMO_VIDEO_LIVE_AUTO cameras and network streams. */
-int emo_video_settings_live(const EmoVideoSourceSettings *s);
+EMO_API int emo_video_settings_live(const EmoVideoSourceSettings *s);
 
 /**
  * Opens a source and starts its capture thread. Errors are reported
@@ -143,10 +144,10 @@ int emo_video_settings_live(const EmoVideoSourceSettings *s);
  * s->timeout), EMO_EUNSUPPORTED (no decoder), EMO_EINVAL (bad settings).
  * On failure *out is NULL and nothing is left allocated.
  */
-int emo_video_open(EmoVideoSource **out, const EmoVideoSourceSettings *s);
+EMO_API int emo_video_open(EmoVideoSource **out, const EmoVideoSourceSettings *s);
 
 /** Stream properties; valid from open to close. */
-void emo_video_info(const EmoVideoSource *src, EmoVideoInfo *info);
+EMO_API void emo_video_info(const EmoVideoSource *src, EmoVideoInfo *info);
 
 /**
  * Takes the next frame in order. The caller owns the reference in *frame
@@ -159,35 +160,35 @@ void emo_video_info(const EmoVideoSource *src, EmoVideoInfo *info);
  * damage has been delivered, and returned again on every later call.
  * EMO_EINTR after emo_video_stop().
  */
-int emo_video_read(EmoVideoSource *src, EmoFrame **frame, double timeout_s);
+EMO_API int emo_video_read(EmoVideoSource *src, EmoFrame **frame, double timeout_s);
 
 /** Like emo_video_read(), but discards all queued frames but the newest (counted as dropped). */
-int emo_video_read_latest(EmoVideoSource *src, EmoFrame **frame, double timeout_s);
+EMO_API int emo_video_read_latest(EmoVideoSource *src, EmoFrame **frame, double timeout_s);
 
 /**
  * Asks the capture thread to stop (thread-safe, async-signal unsafe). Pending
  * and later reads return EMO_EINTR once the queue is drained.
  */
-void emo_video_stop(EmoVideoSource *src);
+EMO_API void emo_video_stop(EmoVideoSource *src);
 
 /** Copies the counters. */
-void emo_video_stats(EmoVideoSource *src, EmoVideoStats *stats);
+EMO_API void emo_video_stats(EmoVideoSource *src, EmoVideoStats *stats);
 
 /**
  * Text of the error that ended the source (empty when it ended cleanly).
  * Call it once a read has returned the final status.
  */
-const char *emo_video_error_message(EmoVideoSource *src);
+EMO_API const char *emo_video_error_message(EmoVideoSource *src);
 
 /** Stops the capture thread, frees everything, sets *src to NULL. NULL is a no-op. Frames still held stay valid. */
-void emo_video_close(EmoVideoSource **src);
+EMO_API void emo_video_close(EmoVideoSource **src);
 
 /**
  * Sets how much FFmpeg itself prints to stderr (process-wide: FFmpeg has one
  * logger): EMO_LOG_ERROR shows errors only, EMO_LOG_DEBUG FFmpeg's verbose
  * output. For programs; the library never calls it.
  */
-void emo_video_ffmpeg_log_level(EmoLogLevel level);
+EMO_API void emo_video_ffmpeg_log_level(EmoLogLevel level);
 
 /* ---------------------------------------------------------------- output */
 
@@ -207,20 +208,20 @@ typedef struct EmoVideoWriterSettings {
 
 typedef struct EmoVideoWriter EmoVideoWriter;
 
-void emo_video_writer_default_settings(EmoVideoWriterSettings *s);
+EMO_API void emo_video_writer_default_settings(EmoVideoWriterSettings *s);
 
 /**
  * Fills the encoder part of s from the [output] section (codec, crf,
  * preset); the caller sets path, size, fps and time base.
  */
-void emo_video_writer_settings_from_config(EmoVideoWriterSettings *s, const EmoOutputSettings *cfg);
+EMO_API void emo_video_writer_settings_from_config(EmoVideoWriterSettings *s, const EmoOutputSettings *cfg);
 
 /**
  * Creates the file and the encoder; the header is written on the first frame.
  * @return 0, EMO_EINVAL (bad size, fps), EMO_EUNSUPPORTED (no such encoder or
  * container), EMO_EIO (cannot create the file). On failure nothing is left.
  */
-int emo_video_writer_open(EmoVideoWriter **out, const EmoVideoWriterSettings *s);
+EMO_API int emo_video_writer_open(EmoVideoWriter **out, const EmoVideoWriterSettings *s);
 
 /**
  * Encodes one frame at f->pts seconds (converted to the time base). Time
@@ -228,24 +229,24 @@ int emo_video_writer_open(EmoVideoWriter **out, const EmoVideoWriterSettings *s)
  * (and a warning). f is only read.
  * @return 0, EMO_EINVAL (wrong size or format), EMO_EIO (write failed).
  */
-int emo_video_writer_write(EmoVideoWriter *w, const EmoFrame *f);
+EMO_API int emo_video_writer_write(EmoVideoWriter *w, const EmoFrame *f);
 
 /** Frames written so far. */
-int64_t emo_video_writer_frames(const EmoVideoWriter *w);
+EMO_API int64_t emo_video_writer_frames(const EmoVideoWriter *w);
 
 /**
  * Flushes the encoder, writes the trailer (the MP4 index) and closes the
  * file, also after earlier errors; frees everything and sets *w to NULL.
  * @return 0 or the first error met (write or trailer). NULL is a no-op (0).
  */
-int emo_video_writer_close(EmoVideoWriter **w);
+EMO_API int emo_video_writer_close(EmoVideoWriter **w);
 
 /**
  * Writes a frame as a PNG still (FFmpeg's PNG encoder): BGRA, RGB24 and
  * YUV420P frames become 8-bit RGB, GRAY8 frames 8-bit gray.
  * @return 0, EMO_EINVAL, EMO_EIO (cannot write path).
  */
-int emo_image_write_png(const EmoFrame *f, const char *path, const EmoLogger *lg);
+EMO_API int emo_image_write_png(const EmoFrame *f, const char *path, const EmoLogger *lg);
 
 #ifdef __cplusplus
 }
