@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void fill_overlay_face(const EmoPipeline *p, const Slot *sl, const EmoPipelineFace *pf, DrawJob *jb, int k, double pts)
+/* Face k of the job, from the result pf and its slot: the values the overlay
+ * shows (numbers and enums; the overlay writes the labels). */
+static void fill_overlay_face(const EmoPipeline *p, const Slot *sl, const EmoPipelineFace *pf, DrawJob *jb, int k,
+                              double pts)
 {
     const EmoFace *f = &pf->face;
     EmoOverlayFace *of = &jb->faces[k];

@@ -232,9 +232,8 @@ static void test_events_jsonl_csv_agree(void **state)
     strcat(header, "\n");
     assert_true(!strncmp(csv, header, strlen(header)));
     const char *row = csv + strlen(header);
-    assert_true(!strncmp(row, "5,micro-expression,left_brow,Up Movement,10,13,17,0.4,0.52,0.681235,0.32,5.25,0.1,-1.97\n",
-                         strlen("5,micro-expression,left_brow,Up Movement,10,13,17,0.4,0.52,0.681235,0.32,5.25,0.1,"
-                                "-1.97\n")));
+    const char *want = "5,micro-expression,left_brow,Up Movement,10,13,17,0.4,0.52,0.681235,0.32,5.25,0.1,-1.97\n";
+    assert_true(!strncmp(row, want, strlen(want)));
     assert_non_null(strstr(row, "\n5,macro-expression,left_brow,"));
     free(csv);
     char *jsonl = emo_test_read_file(j, &n);
