@@ -132,7 +132,7 @@ fail:
     return err;
 }
 
-Slot *emo__pipe_slot_for(EmoPipeline *p, int id)
+static Slot *slot_for(EmoPipeline *p, int id)
 {
     Slot *free_slot = NULL;
     for (int i = 0; i < p->max_faces; i++) {
@@ -274,7 +274,7 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
         p->slots[i].seen = 0;
     for (int i = 0; i < p->faces.count && r->n_faces < p->max_faces; i++) {
         const EmoFace *f = &p->faces.faces[i];
-        Slot *sl = emo__pipe_slot_for(p, f->id);
+        Slot *sl = slot_for(p, f->id);
         if (!sl)
             continue;
         sl->seen = 1;

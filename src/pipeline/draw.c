@@ -121,8 +121,8 @@ static void fill_job(EmoPipeline *p, DrawJob *jb, const EmoFrame *frame, double 
         return;
     int graph_face = 0;
     for (int i = 0; i < r->n_faces; i++) {
-        Slot *sl = emo__pipe_slot_for(p, r->faces[i].face.id);
-        fill_overlay_face(p, sl, &r->faces[i], jb, i, frame->pts);
+        /* face i's slot, as the analysis of this frame found it */
+        fill_overlay_face(p, p->work[i].slot, &r->faces[i], jb, i, frame->pts);
         if (r->faces[i].face.id < r->faces[graph_face].face.id)
             graph_face = i; /* the oldest track is graphed */
     }
@@ -176,7 +176,6 @@ static void *draw_main(void *arg)
     return NULL;
 }
 
-/* Batch 1 of a frame: the face mesh of track i. */
 int emo_pipeline_process(EmoPipeline *p, EmoFrame *frame, double capture_fps, const EmoPipelineResult **res)
 {
     *res = NULL;
@@ -276,7 +275,6 @@ int emo_pipeline_pending(const EmoPipeline *p)
 {
     return p->pending;
 }
-
 
 int emo__pipe_draw_open(EmoPipeline *p)
 {

@@ -120,8 +120,6 @@ struct EmoPipeline {
 /* analysis.c */
 /* Analyses one frame, everything but the drawing, into p->result. */
 int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame);
-/* The slot of face id, taking a free one for a new id; NULL when all are taken. */
-Slot *emo__pipe_slot_for(EmoPipeline *p, int id);
 /* CPU seconds of the calling thread. */
 double emo__pipe_thread_cpu(void);
 
