@@ -77,8 +77,8 @@ static double bench_overlay(EmoOverlay *ov, int w, int h, int iters, int mesh, c
     face.history_t = ht;
     face.history_probs = hp;
     face.n_history = NH;
-    face.micro = (EmoOverlayMicro){ 1, "left brow", (float)(cx + 0.4 * r), (float)(cy - 0.5 * r), 0, -1.57f,
-                                    "Up Movement", 0.6f, 0.35f, "micro-expression" };
+    face.micro = (EmoOverlayMicro){ 1, 1, EMO_REGION_LEFT_BROW, (float)(cx + 0.4 * r), (float)(cy - 0.5 * r), 0,
+                                    -1.57f, 1, EMO_DIR_UP, 0.6f, 0.35f, EMO_OVERLAY_EVENT_MICRO };
     EmoOverlayInput in;
     memset(&in, 0, sizeof(in));
     in.faces = &face;

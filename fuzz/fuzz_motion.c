@@ -1,9 +1,12 @@
 /* libFuzzer target: the face-motion API on arbitrary faces, landmarks (with
  * NaN and far-out values) and time stamps, including ones that go back. */
 #include <emoscope/motion.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "io/records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,13 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         EmoMotionFrame r;
         if (emo_motion_push(m, face, SIDE, l, pts, frame, &r) == 0) {
-            char buf[8192];
-            emo_motion_frame_json(&r, buf, sizeof(buf));
-            emo_motion_frame_csv(&r, buf, sizeof(buf));
-            for (int i = 0; i < r.n_events; i++) {
-                emo_motion_event_json(emo_motion_event(m, i), buf, sizeof(buf));
-                emo_motion_event_csv(emo_motion_event(m, i), buf, sizeof(buf));
-            }
+            /* The records of whatever came out (NaN, huge values) must build. */
+            cJSON_Delete(emo__record_motion(&r));
+            for (int i = 0; i < r.n_events; i++)
+                cJSON_Delete(emo__record_event(emo_motion_event(m, i), 0));
         }
         if (ctl == 0x80)
             emo_motion_reset(m);

@@ -105,9 +105,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         f->micro.angle = next_f(&b);
         f->micro.magnitude = next_f(&b);
         f->micro.threshold = next_f(&b);
-        f->micro.region = "left brow";
-        f->micro.direction = "Up Movement";
-        f->micro.event = next_i(&b, 0, 1) ? "micro-expression" : NULL;
+        f->micro.has_region = next_i(&b, 0, 1);
+        f->micro.region = (EmoRegion)next_i(&b, -1, EMO_REGION_COUNT);
+        f->micro.has_direction = next_i(&b, 0, 1);
+        f->micro.direction = (EmoDirection)next_i(&b, EMO_DIR_NONE - 1, EMO_DIR_COUNT);
+        f->micro.event = (EmoOverlayEvent)next_i(&b, 0, 3);
     }
     EmoOverlayInput in;
     memset(&in, 0, sizeof(in));

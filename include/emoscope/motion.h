@@ -227,23 +227,6 @@ EMO_API double emo_motion_threshold_px(const EmoMotion *m);
 EMO_API void emo_motion_set_threshold(EmoMotion *m, double threshold);
 EMO_API void emo_motion_close(EmoMotion **m);
 
-/* ------------------------------------------------------------------------ */
-/* Results as text                                                           */
-
-/**
- * Formats a frame result as one JSON object (no newline) into buf.
- * Returns the length, or EMO_ENOMEM when buf is too small (n >= 4096 is enough).
- */
-EMO_API int emo_motion_frame_json(const EmoMotionFrame *r, char *buf, size_t n);
-/** Formats an event as one JSON object; same return convention. */
-EMO_API int emo_motion_event_json(const EmoMotionEvent *e, char *buf, size_t n);
-/** CSV header and row of an event (no newline). */
-EMO_API const char *emo_motion_event_csv_header(void);
-EMO_API int emo_motion_event_csv(const EmoMotionEvent *e, char *buf, size_t n);
-/** CSV header and row of a frame result: per region magnitude, direction, active. */
-EMO_API int emo_motion_frame_csv_header(char *buf, size_t n);
-EMO_API int emo_motion_frame_csv(const EmoMotionFrame *r, char *buf, size_t n);
-
 #ifdef __cplusplus
 }
 #endif

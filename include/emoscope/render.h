@@ -4,7 +4,8 @@
  * chart (PNG and SVG), with Cairo.
  *
  * The API takes plain data only: the caller copies what it wants shown from
- * the face, emotion and motion results into the structs below. Nothing here
+ * the face, emotion and motion results into the structs below, as values
+ * (enums, numbers); the labels are written here, where they are drawn. Nothing here
  * keeps a pointer to the caller's data after a call returns.
  *
  * Emotion indices follow the canonical order of the project:
@@ -16,6 +17,7 @@
 #include <emoscope/core.h>
 #include <emoscope/export.h>
 #include <emoscope/frame.h>
+#include <emoscope/motion.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,17 +66,30 @@ typedef struct EmoOverlayModel {
     float probs[EMO_RENDER_EMOTIONS];    /**< in [0,1] (values outside are clamped) */
 } EmoOverlayModel;
 
-/** Micro-expression state of one face. */
+/** Kind of the expression event badged on a face. */
+typedef enum EmoOverlayEvent {
+    EMO_OVERLAY_EVENT_NONE = 0,   /**< no badge */
+    EMO_OVERLAY_EVENT_MICRO,      /**< "MICRO-EXPRESSION" */
+    EMO_OVERLAY_EVENT_MACRO,      /**< "MACRO-EXPRESSION" */
+} EmoOverlayEvent;
+
+/**
+ * Micro-expression state of one face, as values: the overlay writes the
+ * caption ("left brow · Up Movement  0.62 / 0.35") and the badge itself.
+ * A zeroed struct draws nothing.
+ */
 typedef struct EmoOverlayMicro {
     int active;               /**< 0: nothing drawn */
-    const char *region;       /**< region name ("left brow", ...); NULL = none */
+    int has_region;           /**< 1: the caption names region */
+    EmoRegion region;         /**< the moving region (motion.h) */
     float cx, cy;             /**< region centre, frame pixels */
     float radius;             /**< region highlight radius, frame pixels; <= 0: 12% of the box */
     float angle;              /**< movement direction, radians, image axes (x right, y down) */
-    const char *direction;    /**< direction class label ("Up Movement"); NULL = none */
+    int has_direction;        /**< 1: the caption names direction */
+    EmoDirection direction;   /**< direction class (motion.h); EMO_DIR_NONE names nothing */
     float magnitude;          /**< flow magnitude (pixels of the normalised face per frame) */
     float threshold;          /**< the current spotting threshold, shown beside the magnitude; <= 0: hidden */
-    const char *event;        /**< "micro-expression", "macro-expression" or NULL (no event) */
+    EmoOverlayEvent event;    /**< the event badged, if any */
 } EmoOverlayMicro;
 
 /** Everything drawn for one face. Pointers may be NULL when their count is 0. */

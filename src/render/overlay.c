@@ -380,8 +380,8 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
         r = 6 * c->s;
     if (r > fmax(c->W, c->H))
         r = fmax(c->W, c->H);
-    int is_event = mi->event && mi->event[0];
-    int macro = is_event && strstr(mi->event, "macro") != NULL;
+    int is_event = mi->event == EMO_OVERLAY_EVENT_MICRO || mi->event == EMO_OVERLAY_EVENT_MACRO;
+    int macro = mi->event == EMO_OVERLAY_EVENT_MACRO;
     double cr_ = macro ? 1.0 : 1.0, cg = macro ? 0.6 : 0.25, cb = macro ? 0.1 : 0.85;
     if (!is_event) { /* movement below an event: amber */
         cr_ = 1.0;
@@ -418,19 +418,19 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
     /* Caption below the face box: region, direction, magnitude; event badge. */
     char line[160];
     size_t n = 0;
-    appendf(line, sizeof(line), &n, "%s%s%s", mi->region ? mi->region : "",
-            mi->region && mi->direction ? " \xc2\xb7 " : "", mi->direction ? mi->direction : "");
+    int reg = mi->has_region && mi->region >= 0 && mi->region < EMO_REGION_COUNT;
+    int dir = mi->has_direction && mi->direction > EMO_DIR_NONE && mi->direction < EMO_DIR_COUNT;
+    appendf(line, sizeof(line), &n, "%s%s%s", reg ? emo_region_name(mi->region) : "", reg && dir ? " \xc2\xb7 " : "",
+            dir ? emo_direction_name(mi->direction) : "");
+    for (char *p = line; *p; p++) /* "left_brow" reads "left brow"; direction names have no '_' */
+        *p = *p == '_' ? ' ' : *p;
     if (mi->threshold > 0)
         appendf(line, sizeof(line), &n, "%s%.2f / %.2f", n ? "  " : "", mi->magnitude, mi->threshold);
     else
         appendf(line, sizeof(line), &n, "%s%.2f", n ? "  " : "", mi->magnitude);
     /* Event badge on the tag's row, right of it (under it when the row is full). */
     if (is_event) {
-        char badge[64];
-        size_t k = 0;
-        for (const char *p = mi->event; *p && k + 1 < sizeof(badge); p++)
-            badge[k++] = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
-        badge[k] = 0;
+        const char *badge = macro ? "MACRO-EXPRESSION" : "MICRO-EXPRESSION";
         font(c, 1, 12 * c->s);
         double bw = text_width(c, badge) + 12 * c->s, bh = tag->h;
         double bx = tag->x + tag->w + 4 * c->s, by = tag->y;

@@ -380,9 +380,10 @@ static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, Mt
 static inline void mt_print_events(const MtEvents *e, const char *tag)
 {
     for (int j = 0; j < e->n; j++) {
-        char buf[512];
-        emo_motion_event_csv(&e->ev[j], buf, sizeof(buf));
-        print_message("%s event: %s\n", tag, buf);
+        const EmoMotionEvent *v = &e->ev[j];
+        print_message("%s event: %s %s %s frames %lld-%lld-%lld magnitude %.3f\n", tag, v->micro ? "micro" : "macro",
+                      emo_region_name(v->region), emo_direction_name(v->direction), (long long)v->onset,
+                      (long long)v->apex, (long long)v->offset, (double)v->peak_magnitude);
     }
 }
 

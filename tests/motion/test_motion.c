@@ -3,7 +3,6 @@
  * and direction. Direction classes, regions, JSON/CSV, bad input. */
 #include "mtest.h"
 
-#include <cjson/cJSON.h>
 
 #define SIZE 96
 #define FPS 30.0
@@ -299,71 +298,6 @@ static void test_head_rule(void **state)
     free(ev);
 }
 
-static void test_json_csv(void **state)
-{
-    (void)state;
-    EmoMotionEvent e = { .onset = 10, .apex = 13, .offset = 17, .onset_pts = 0.4, .apex_pts = 0.52,
-                         .offset_pts = 0.68, .duration = 0.32, .region = EMO_REGION_LEFT_BROW,
-                         .direction = EMO_DIR_UP, .peak_magnitude = 5.25f, .peak_dx = 0.1f, .peak_dy = -1.97f,
-                         .micro = 1 };
-    char buf[4096];
-    int n = emo_motion_event_json(&e, buf, sizeof(buf));
-    assert_true(n > 0);
-    cJSON *o = cJSON_Parse(buf);
-    assert_non_null(o);
-    assert_string_equal(cJSON_GetObjectItem(o, "region")->valuestring, "left_brow");
-    assert_string_equal(cJSON_GetObjectItem(o, "direction")->valuestring, "Up Movement");
-    assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "micro");
-    assert_int_equal(cJSON_GetObjectItem(o, "apex")->valueint, 13);
-    assert_true(fabs(cJSON_GetObjectItem(o, "dy")->valuedouble + 1.97) < 1e-9);
-    cJSON_Delete(o);
-    assert_int_equal(emo_motion_event_json(&e, buf, 20), EMO_ENOMEM);
-    n = emo_motion_event_csv(&e, buf, sizeof(buf));
-    assert_string_equal(buf, "micro,left_brow,Up Movement,10,13,17,0.4000,0.5200,0.6800,0.3200,5.250,0.100,-1.970");
-    assert_int_equal(n, (int)strlen(buf));
-    /* Header and row have the same number of columns. */
-    int commas = 0;
-    for (const char *p = emo_motion_event_csv_header(); *p; p++)
-        commas += *p == ',';
-    int commas2 = 0;
-    for (const char *p = buf; *p; p++)
-        commas2 += *p == ',';
-    assert_int_equal(commas, commas2);
-
-    EmoMotionFrame r;
-    memset(&r, 0, sizeof(r));
-    r.frame = 5;
-    r.pts = 0.2;
-    r.has_flow = 1;
-    r.frame_gap = 1;
-    for (int i = 0; i < EMO_REGION_COUNT; i++)
-        r.region[i].direction = EMO_DIR_NONE;
-    r.region[EMO_REGION_CHIN].active = 1;
-    r.region[EMO_REGION_CHIN].magnitude = 4;
-    r.region[EMO_REGION_CHIN].direction = EMO_DIR_DOWN;
-    r.n_active = 1;
-    n = emo_motion_frame_json(&r, buf, sizeof(buf));
-    assert_true(n > 0);
-    o = cJSON_Parse(buf);
-    assert_non_null(o);
-    cJSON *act = cJSON_GetObjectItem(o, "active");
-    assert_int_equal(cJSON_GetArraySize(act), 1);
-    assert_string_equal(cJSON_GetArrayItem(act, 0)->valuestring, "chin");
-    cJSON *chin = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "regions"), "chin");
-    assert_string_equal(cJSON_GetObjectItem(chin, "direction")->valuestring, "Down Movement");
-    cJSON_Delete(o);
-    char hdr[4096];
-    assert_true(emo_motion_frame_csv_header(hdr, sizeof(hdr)) > 0);
-    assert_true(emo_motion_frame_csv(&r, buf, sizeof(buf)) > 0);
-    commas = commas2 = 0;
-    for (const char *p = hdr; *p; p++)
-        commas += *p == ',';
-    for (const char *p = buf; *p; p++)
-        commas2 += *p == ',';
-    assert_int_equal(commas, commas2);
-    assert_int_equal(emo_motion_frame_csv(&r, buf, 10), EMO_ENOMEM);
-}
-
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -440,7 +374,6 @@ int main(void)
         cmocka_unit_test(test_still_injected),
         cmocka_unit_test(test_region_fit_keeps_amplitude),
         cmocka_unit_test(test_head_rule),
-        cmocka_unit_test(test_json_csv),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* The overlapped pipeline (analysis here, overlay on the draw thread) gives
  * exactly the results of the plain one, hands frames back drawn and in
  * order, refuses more than it can hold, and closes cleanly with frames still
- * in flight. Real clip, real models. */
+ * in flight; the overlay badges an event from the result structs. Real clip,
+ * real models. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -40,13 +41,13 @@ static void record(Rec *r, const EmoPipelineResult *res)
     }
 }
 
-static EmoVideoSource *open_clip(void)
+static EmoVideoSource *open_clip(int max_frames)
 {
     EmoVideoSourceSettings vs;
     emo_video_default_settings(&vs);
     vs.source = emo_test_shared("testdata/video/d0.mp4");
     vs.pix_fmt = EMO_PIX_BGRA;
-    vs.max_frames = FRAMES;
+    vs.max_frames = max_frames;
     EmoVideoSource *src = NULL;
     assert_int_equal(emo_video_open(&src, &vs), 0);
     return src;
@@ -87,7 +88,7 @@ static void test_same_results(void **state)
     assert_non_null(async);
 
     /* Plain: analysis and drawing in one call. */
-    EmoVideoSource *src = open_clip();
+    EmoVideoSource *src = open_clip(FRAMES);
     EmoPipeline *p = open_pipeline(&cfg);
     EmoFrame *f = NULL;
     int n = 0;
@@ -103,7 +104,7 @@ static void test_same_results(void **state)
     emo_video_close(&src);
 
     /* Overlapped: the same results; frames come back drawn, in order. */
-    src = open_clip();
+    src = open_clip(FRAMES);
     p = open_pipeline(&cfg);
     int m = 0, back = 0, drawn = 0;
     while (emo_video_read(src, &f, -1) == 0) {
@@ -180,7 +181,7 @@ static void test_backpressure(void **state)
     (void)state;
     EmoConfig cfg;
     emo_config_defaults(&cfg);
-    EmoVideoSource *src = open_clip();
+    EmoVideoSource *src = open_clip(FRAMES);
     EmoPipeline *p = open_pipeline(&cfg);
     EmoFrame *f = NULL;
     int accepted = 0, refused = 0;
@@ -212,6 +213,57 @@ static void test_backpressure(void **state)
     emo_config_clear(&cfg);
 }
 
+/* Pixels of a BGRA frame within 16 levels of (r, g, b). */
+static int count_rgb(const EmoFrame *f, int r, int g, int b)
+{
+    int n = 0;
+    for (int y = 0; y < f->height; y++) {
+        const uint8_t *row = f->data[0] + (size_t)y * f->stride[0];
+        for (int x = 0; x < f->width; x++)
+            n += abs(row[4 * x + 2] - r) <= 16 && abs(row[4 * x + 1] - g) <= 16 && abs(row[4 * x] - b) <= 16;
+    }
+    return n;
+}
+
+/* d0 has one micro-expression (upper lip, frames 67-70): from the frame that
+ * reports it, the overlay badges it in the micro colour (magenta), built by
+ * draw.c from the event in the results; before it, nothing is magenta. */
+static void test_event_badge(void **state)
+{
+    (void)state;
+    EmoConfig cfg;
+    emo_config_defaults(&cfg);
+    EmoVideoSource *src = open_clip(0);
+    EmoPipeline *p = open_pipeline(&cfg);
+    EmoFrame *f = NULL;
+    int64_t reported = -1;
+    int before_max = 0, after_min = 1 << 30, after_frames = 0;
+    while (emo_video_read(src, &f, -1) == 0) {
+        const EmoPipelineResult *res = NULL;
+        assert_int_equal(emo_pipeline_process(p, f, 25, &res), 0);
+        for (int i = 0; i < res->n_events && reported < 0; i++)
+            if (res->events[i].event.micro)
+                reported = res->index;
+        int magenta = count_rgb(f, 242, 61, 202); /* (1, 0.25, 0.85) at 95% */
+        if (reported < 0) {
+            before_max = magenta > before_max ? magenta : before_max;
+        } else if (res->index < reported + 5) {
+            after_min = magenta < after_min ? magenta : after_min;
+            after_frames++;
+        }
+        emo_frame_unref(&f);
+    }
+    print_message("micro event reported at frame %lld; magenta pixels: at most %d before, at least %d in the %d "
+                  "frames after\n", (long long)reported, before_max, after_min, after_frames);
+    assert_true(reported > 0);
+    assert_true(after_frames > 0);
+    assert_true(before_max < 50);
+    assert_true(after_min > 300);
+    emo_pipeline_close(&p);
+    emo_video_close(&src);
+    emo_config_clear(&cfg);
+}
+
 /* Fontconfig keeps its configuration for the life of the process. */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
@@ -224,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_results),
         cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_event_badge),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     cairo_debug_reset_static_data(); /* Cairo's font caches, for the leak checker */

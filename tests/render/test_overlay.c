@@ -116,14 +116,16 @@ static void build_scene(Scene *sc, int W, int H)
     f->history_probs = sc->hp;
     f->n_history = NHIST;
     f->micro.active = 1;
-    f->micro.region = "left brow";
+    f->micro.has_region = 1;
+    f->micro.region = EMO_REGION_LEFT_BROW;
     f->micro.cx = (float)(ox + k * 300);
     f->micro.cy = (float)(oy + k * 190);
     f->micro.angle = (float)(-3.14159 / 2);
-    f->micro.direction = "Up Movement";
+    f->micro.has_direction = 1;
+    f->micro.direction = EMO_DIR_UP;
     f->micro.magnitude = 0.62f;
     f->micro.threshold = 0.35f;
-    f->micro.event = "micro-expression";
+    f->micro.event = EMO_OVERLAY_EVENT_MICRO;
     sc->in.faces = f;
     sc->in.n_faces = 1;
     sc->in.capture_fps = 30.0;
@@ -508,9 +510,12 @@ static void test_overlay_random_input(void **state)
             x->micro.angle = rnd_float(&seed);
             x->micro.magnitude = rnd_float(&seed);
             x->micro.threshold = rnd_float(&seed);
-            x->micro.region = "mouth";
-            x->micro.direction = it % 2 ? "Left Movement" : NULL;
-            x->micro.event = it % 3 == 0 ? "macro-expression" : it % 3 == 1 ? "micro-expression" : NULL;
+            x->micro.has_region = 1;
+            x->micro.region = EMO_REGION_UPPER_LIP;
+            x->micro.has_direction = it % 2;
+            x->micro.direction = EMO_DIR_LEFT;
+            x->micro.event = it % 3 == 0 ? EMO_OVERLAY_EVENT_MACRO : it % 3 == 1 ? EMO_OVERLAY_EVENT_MICRO
+                                                                  : EMO_OVERLAY_EVENT_NONE;
         }
         EmoOverlayInput in;
         memset(&in, 0, sizeof(in));

@@ -1,0 +1,221 @@
+/* The result records (records.h). Numbers are rounded to what they mean
+ * (1e-6 s of stream time, 1e-5 of a probability, 1e-3 px of motion) so that
+ * outputs are short and stable from run to run. */
+#define _POSIX_C_SOURCE 200809L
+#include "io/records.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <emoscope/face.h>
+
+/* Rounds to 'scale' steps per unit. */
+static double rnd(double x, double scale)
+{
+    return round(x * scale) / scale;
+}
+
+static double r6(double x)
+{
+    return rnd(x, 1e6);
+}
+
+/* The motion numbers: a NaN or infinity (a degenerate flow) becomes 0. */
+static double r3(double x)
+{
+    return isfinite(x) ? rnd(x, 1e3) : 0.0;
+}
+
+static double r4(double x)
+{
+    return isfinite(x) ? rnd(x, 1e4) : 0.0;
+}
+
+static cJSON *probs_object(const float *probs)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int e = 0; o && e < EMO_EMOTION_COUNT; e++)
+        cJSON_AddNumberToObject(o, emo_emotion_name(e), rnd(probs[e], 1e5));
+    return o;
+}
+
+static void add_emotion(cJSON *rec, const EmoEmotionResult *er)
+{
+    cJSON *emo = cJSON_AddObjectToObject(rec, "emotion");
+    if (!emo)
+        return;
+    cJSON_AddStringToObject(emo, "dominant", emo_emotion_name(er->dominant));
+    cJSON_AddBoolToObject(emo, "fresh", er->fresh);
+    cJSON_AddItemToObject(emo, "fused", probs_object(er->fused));
+    cJSON_AddItemToObject(emo, "smoothed", probs_object(er->smoothed));
+    cJSON *models = cJSON_AddObjectToObject(emo, "models");
+    for (int m = 0; models && m < er->n_models; m++)
+        cJSON_AddItemToObject(models, er->model_names[m],
+                              er->available[m] ? probs_object(er->model_probs[m]) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(emo, "api_age", er->api_age);
+}
+
+cJSON *emo__record_motion(const EmoMotionFrame *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddBoolToObject(o, "has_flow", m->has_flow);
+    cJSON_AddNumberToObject(o, "frame_gap", m->frame_gap);
+    cJSON *head = cJSON_AddArrayToObject(o, "head_affine");
+    /* Translations to 1e-3 px, the linear terms (px per px) to 1e-4. */
+    for (int i = 0; head && i < 6; i++)
+        cJSON_AddItemToArray(head, cJSON_CreateNumber(i == 0 || i == 3 ? r3(m->head[i]) : r4(m->head[i])));
+    cJSON_AddNumberToObject(o, "head_dx", r3(m->head_dx));
+    cJSON_AddNumberToObject(o, "head_dy", r3(m->head_dy));
+    cJSON_AddNumberToObject(o, "head_inliers", r3(m->head_inliers));
+    cJSON_AddNumberToObject(o, "mean_magnitude", r3(m->mean_magnitude));
+    cJSON *act = cJSON_AddArrayToObject(o, "active");
+    cJSON *regs = cJSON_AddObjectToObject(o, "regions");
+    for (int i = 0; regs && act && i < EMO_REGION_COUNT; i++) {
+        const EmoRegionMotion *rm = &m->region[i];
+        cJSON *g = cJSON_AddObjectToObject(regs, emo_region_name(i));
+        if (!g)
+            break;
+        cJSON_AddNumberToObject(g, "magnitude", r3(rm->magnitude));
+        cJSON_AddStringToObject(g, "direction", emo_direction_name(rm->direction));
+        cJSON_AddNumberToObject(g, "angle", r3(rm->direction_deg));
+        cJSON_AddNumberToObject(g, "dx", r3(rm->dx));
+        cJSON_AddNumberToObject(g, "dy", r3(rm->dy));
+        cJSON_AddNumberToObject(g, "flow_dx", r3(rm->flow_dx));
+        cJSON_AddNumberToObject(g, "flow_dy", r3(rm->flow_dy));
+        cJSON_AddBoolToObject(g, "active", rm->active);
+        if (rm->active)
+            cJSON_AddItemToArray(act, cJSON_CreateString(emo_region_name(i)));
+    }
+    cJSON_AddNumberToObject(o, "events", m->n_events);
+    return o;
+}
+
+cJSON *emo__record_frame(const EmoPipelineResult *res, const EmoPipelineFace *pf, const EmoRecordOptions *opt)
+{
+    cJSON *rec = cJSON_CreateObject();
+    if (!rec)
+        return NULL;
+    cJSON_AddNumberToObject(rec, "frame", (double)res->index);
+    cJSON_AddNumberToObject(rec, "t", r6(res->pts));
+    cJSON *face = emo_face_to_cjson(&pf->face, opt->landmarks);
+    if (!face) {
+        cJSON_Delete(rec);
+        return NULL;
+    }
+    /* The face's own fields at the top level, its id first as "face_id". */
+    cJSON *id = cJSON_DetachItemFromObject(face, "id");
+    cJSON_AddItemToObject(rec, "face_id", id);
+    while (face->child) {
+        cJSON *it = cJSON_DetachItemViaPointer(face, face->child);
+        cJSON_AddItemToObject(rec, it->string, it);
+    }
+    cJSON_Delete(face);
+    add_emotion(rec, &pf->emotion);
+    if (opt->motion)
+        cJSON_AddItemToObject(rec, "motion", emo__record_motion(&pf->motion));
+    return rec;
+}
+
+const char *emo__record_event_type(const EmoMotionEvent *e)
+{
+    return e->micro ? "micro-expression" : "macro-expression";
+}
+
+cJSON *emo__record_event(const EmoMotionEvent *e, int face_id)
+{
+    cJSON *rec = cJSON_CreateObject();
+    if (!rec)
+        return NULL;
+    if (face_id >= 0)
+        cJSON_AddNumberToObject(rec, "face_id", face_id);
+    cJSON_AddStringToObject(rec, "type", emo__record_event_type(e));
+    cJSON_AddStringToObject(rec, "region", emo_region_name(e->region));
+    cJSON_AddStringToObject(rec, "direction", emo_direction_name(e->direction));
+    cJSON_AddNumberToObject(rec, "onset_frame", (double)e->onset);
+    cJSON_AddNumberToObject(rec, "apex_frame", (double)e->apex);
+    cJSON_AddNumberToObject(rec, "offset_frame", (double)e->offset);
+    cJSON_AddNumberToObject(rec, "onset_t", r6(e->onset_pts));
+    cJSON_AddNumberToObject(rec, "apex_t", r6(e->apex_pts));
+    cJSON_AddNumberToObject(rec, "offset_t", r6(e->offset_pts));
+    cJSON_AddNumberToObject(rec, "duration", r6(e->duration));
+    cJSON_AddNumberToObject(rec, "magnitude", rnd(e->peak_magnitude, 1e3));
+    cJSON_AddNumberToObject(rec, "dx", rnd(e->peak_dx, 1e3));
+    cJSON_AddNumberToObject(rec, "dy", rnd(e->peak_dy, 1e3));
+    return rec;
+}
+
+static void add_face_summary(cJSON *faces, const EmoRecordFaceSummary *fs)
+{
+    cJSON *f = cJSON_CreateObject();
+    if (!f || !cJSON_AddItemToArray(faces, f)) {
+        cJSON_Delete(f);
+        return;
+    }
+    cJSON_AddNumberToObject(f, "face_id", fs->id);
+    cJSON_AddNumberToObject(f, "frames", (double)fs->frames);
+    cJSON_AddNumberToObject(f, "first_t", r6(fs->first_t));
+    cJSON_AddNumberToObject(f, "last_t", r6(fs->last_t));
+    cJSON *dom = cJSON_AddObjectToObject(f, "dominant_seconds");
+    int best = 0;
+    for (int e = 0; e < EMO_EMOTION_COUNT; e++) {
+        cJSON_AddNumberToObject(dom, emo_emotion_name(e), rnd(fs->dominant_time[e], 1e4));
+        if (fs->dominant_time[e] > fs->dominant_time[best])
+            best = e;
+    }
+    cJSON_AddStringToObject(f, "most_dominant", fs->frames ? emo_emotion_name(best) : "");
+    int micro = 0, macro = 0;
+    cJSON *evs = cJSON_AddArrayToObject(f, "events");
+    for (int k = 0; k < fs->n_events; k++) {
+        const EmoMotionEvent *e = &fs->events[k].event;
+        micro += e->micro != 0;
+        macro += e->micro == 0;
+        cJSON *er = emo__record_event(e, -1);
+        if (er && !cJSON_AddItemToArray(evs, er))
+            cJSON_Delete(er);
+    }
+    cJSON_AddNumberToObject(f, "micro_expressions", micro);
+    cJSON_AddNumberToObject(f, "macro_expressions", macro);
+}
+
+cJSON *emo__record_summary(const char *source, int64_t frames_analysed, const EmoRecordFaceSummary *faces,
+                           int n_faces)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    cJSON_AddStringToObject(root, "source", source ? source : "");
+    cJSON_AddNumberToObject(root, "frames_analysed", (double)frames_analysed);
+    cJSON *arr = cJSON_AddArrayToObject(root, "faces");
+    for (int i = 0; arr && i < n_faces; i++)
+        add_face_summary(arr, &faces[i]);
+    return root;
+}
+
+int emo__record_write_file(const char *path, const cJSON *doc, const EmoLogger *log)
+{
+    char *text = cJSON_Print(doc);
+    if (!text)
+        return EMO_ENOMEM;
+    char tmp[EMO_PATH_MAX + 8];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int err = 0;
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        emo_log(log, EMO_LOG_ERROR, "cannot write %s", tmp);
+        err = EMO_EIO;
+        goto done;
+    }
+    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        emo_log(log, EMO_LOG_ERROR, "cannot write %s", path);
+        remove(tmp);
+        err = EMO_EIO;
+    }
+done:
+    cJSON_free(text);
+    return err;
+}

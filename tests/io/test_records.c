@@ -1,0 +1,254 @@
+/* The records module (src/io/records.c): one event schema wherever an event
+ * is written (events.jsonl/csv and summary.json), the frame record's fields,
+ * the summary's counts, and the JSONL and CSV of the same records agreeing. */
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/records.h"
+
+static EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR - 1 };
+
+/* The field names of events, in order: README "Event records". */
+static const char *const event_fields[] = { "type", "region", "direction", "onset_frame", "apex_frame",
+                                            "offset_frame", "onset_t", "apex_t", "offset_t", "duration",
+                                            "magnitude", "dx", "dy" };
+#define N_EVENT_FIELDS (int)(sizeof(event_fields) / sizeof(event_fields[0]))
+
+static EmoMotionEvent sample_event(int micro)
+{
+    return (EmoMotionEvent){ .onset = 10, .apex = 13, .offset = 17, .onset_pts = 0.4, .apex_pts = 0.52,
+                             .offset_pts = 0.6812345678, .duration = 0.32, .region = EMO_REGION_LEFT_BROW,
+                             .direction = EMO_DIR_UP, .peak_magnitude = 5.25f, .peak_dx = 0.1f,
+                             .peak_dy = -1.97f, .micro = micro };
+}
+
+/* The names of o's fields in order must be first..., then names. */
+static void assert_fields(const cJSON *o, const char *first, const char *const *names, int n)
+{
+    const cJSON *it = o->child;
+    if (first) {
+        assert_non_null(it);
+        assert_string_equal(it->string, first);
+        it = it->next;
+    }
+    for (int i = 0; i < n; i++, it = it->next) {
+        assert_non_null(it);
+        assert_string_equal(it->string, names[i]);
+    }
+    assert_null(it);
+}
+
+static void test_event_record(void **state)
+{
+    (void)state;
+    EmoMotionEvent e = sample_event(1);
+    cJSON *o = emo__record_event(&e, 3);
+    assert_non_null(o);
+    assert_fields(o, "face_id", event_fields, N_EVENT_FIELDS);
+    assert_int_equal(cJSON_GetObjectItem(o, "face_id")->valueint, 3);
+    assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "micro-expression");
+    assert_string_equal(cJSON_GetObjectItem(o, "region")->valuestring, "left_brow");
+    assert_string_equal(cJSON_GetObjectItem(o, "direction")->valuestring, "Up Movement");
+    assert_int_equal(cJSON_GetObjectItem(o, "apex_frame")->valueint, 13);
+    assert_true(cJSON_GetObjectItem(o, "offset_t")->valuedouble == 0.681235); /* to the microsecond */
+    assert_true(fabs(cJSON_GetObjectItem(o, "dy")->valuedouble + 1.97) < 1e-9);
+    cJSON_Delete(o);
+
+    e = sample_event(0);
+    e.direction = EMO_DIR_NONE;
+    o = emo__record_event(&e, -1); /* as listed in summary.json: no face_id */
+    assert_non_null(o);
+    assert_fields(o, NULL, event_fields, N_EVENT_FIELDS);
+    assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "macro-expression");
+    /* The same direction names as the frame records' regions. */
+    assert_string_equal(cJSON_GetObjectItem(o, "direction")->valuestring, emo_direction_name(EMO_DIR_NONE));
+    cJSON_Delete(o);
+}
+
+static void test_motion_record(void **state)
+{
+    (void)state;
+    EmoMotionFrame r;
+    memset(&r, 0, sizeof(r));
+    r.has_flow = 1;
+    r.frame_gap = 1;
+    r.head[0] = 0.12345f;
+    r.head[1] = 0.012345f;
+    r.mean_magnitude = NAN; /* a degenerate flow is written as 0, never as an invalid number */
+    for (int i = 0; i < EMO_REGION_COUNT; i++)
+        r.region[i].direction = EMO_DIR_NONE;
+    r.region[EMO_REGION_CHIN].active = 1;
+    r.region[EMO_REGION_CHIN].magnitude = 4;
+    r.region[EMO_REGION_CHIN].direction = EMO_DIR_DOWN;
+    r.n_active = 1;
+    r.n_events = 2;
+    cJSON *o = emo__record_motion(&r);
+    assert_non_null(o);
+    cJSON *act = cJSON_GetObjectItem(o, "active");
+    assert_int_equal(cJSON_GetArraySize(act), 1);
+    assert_string_equal(cJSON_GetArrayItem(act, 0)->valuestring, "chin");
+    cJSON *regs = cJSON_GetObjectItem(o, "regions");
+    assert_int_equal(cJSON_GetArraySize(regs), EMO_REGION_COUNT);
+    cJSON *chin = cJSON_GetObjectItem(regs, "chin");
+    assert_string_equal(cJSON_GetObjectItem(chin, "direction")->valuestring, "Down Movement");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(chin, "active")));
+    cJSON *head = cJSON_GetObjectItem(o, "head_affine");
+    assert_true(cJSON_GetArrayItem(head, 0)->valuedouble == 0.123); /* translation: 1e-3 px */
+    assert_true(cJSON_GetArrayItem(head, 1)->valuedouble == 0.0123); /* linear term: 1e-4 */
+    assert_true(cJSON_GetObjectItem(o, "mean_magnitude")->valuedouble == 0);
+    assert_int_equal(cJSON_GetObjectItem(o, "events")->valueint, 2);
+    assert_null(cJSON_GetObjectItem(o, "frame")); /* the frame record has frame and t already */
+    cJSON_Delete(o);
+}
+
+static void fill_face(EmoPipelineFace *pf)
+{
+    memset(pf, 0, sizeof(*pf));
+    pf->face.id = 7;
+    pf->face.flags = EMO_FACE_TRACKED;
+    pf->face.box[2] = pf->face.box[3] = 100;
+    pf->emotion.dominant = 3;
+    pf->emotion.fused[3] = pf->emotion.smoothed[3] = 0.123456f;
+    pf->emotion.n_models = 1;
+    pf->emotion.model_names[0] = "mini";
+    pf->emotion.available[0] = 0;
+    pf->emotion.api_age = -1;
+    pf->motion_active_region = -1;
+    for (int i = 0; i < EMO_REGION_COUNT; i++)
+        pf->motion.region[i].direction = EMO_DIR_NONE;
+}
+
+static void test_frame_record(void **state)
+{
+    (void)state;
+    EmoPipelineResult res;
+    memset(&res, 0, sizeof(res));
+    res.index = 42;
+    res.pts = 1.6800004;
+    static EmoPipelineFace pf;
+    fill_face(&pf);
+    EmoRecordOptions opt = { 0, 1 };
+    cJSON *o = emo__record_frame(&res, &pf, &opt);
+    assert_non_null(o);
+    /* frame, t, then the face's fields with its id first */
+    assert_string_equal(o->child->string, "frame");
+    assert_string_equal(o->child->next->string, "t");
+    assert_string_equal(o->child->next->next->string, "face_id");
+    assert_int_equal(cJSON_GetObjectItem(o, "face_id")->valueint, 7);
+    assert_true(cJSON_GetObjectItem(o, "t")->valuedouble == 1.68);
+    assert_null(cJSON_GetObjectItem(o, "landmarks"));
+    cJSON *emo = cJSON_GetObjectItem(o, "emotion");
+    assert_string_equal(cJSON_GetObjectItem(emo, "dominant")->valuestring, "happy");
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(emo, "fused"), "happy")->valuedouble == 0.12346);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(emo, "models"), "mini")));
+    assert_non_null(cJSON_GetObjectItem(o, "motion"));
+    cJSON_Delete(o);
+
+    opt = (EmoRecordOptions){ 1, 0 };
+    o = emo__record_frame(&res, &pf, &opt);
+    assert_non_null(o);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "landmarks")), EMO_FACE_LANDMARKS * 3);
+    assert_null(cJSON_GetObjectItem(o, "motion"));
+    cJSON_Delete(o);
+}
+
+static void test_summary(void **state)
+{
+    (void)state;
+    EmoPipelineEvent evs[3] = { { 1, sample_event(1) }, { 1, sample_event(0) }, { 1, sample_event(1) } };
+    double dom[EMO_EMOTION_COUNT] = { 0.5, 0, 0, 2.25, 0, 0, 1.0 };
+    double none[EMO_EMOTION_COUNT] = { 0 };
+    EmoRecordFaceSummary faces[2] = { { 1, 80, 0.04, 3.2, dom, evs, 3 }, { 2, 0, 0, 0, none, NULL, 0 } };
+    cJSON *doc = emo__record_summary("clip.mp4", 81, faces, 2);
+    assert_non_null(doc);
+    assert_string_equal(cJSON_GetObjectItem(doc, "source")->valuestring, "clip.mp4");
+    assert_int_equal(cJSON_GetObjectItem(doc, "frames_analysed")->valueint, 81);
+    cJSON *arr = cJSON_GetObjectItem(doc, "faces");
+    assert_int_equal(cJSON_GetArraySize(arr), 2);
+    cJSON *f = cJSON_GetArrayItem(arr, 0);
+    assert_string_equal(cJSON_GetObjectItem(f, "most_dominant")->valuestring, "happy");
+    assert_int_equal(cJSON_GetObjectItem(f, "micro_expressions")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItem(f, "macro_expressions")->valueint, 1);
+    cJSON *ev = cJSON_GetObjectItem(f, "events");
+    assert_int_equal(cJSON_GetArraySize(ev), 3);
+    /* The one event schema: the events.jsonl record less its face_id. */
+    cJSON *full = emo__record_event(&evs[1].event, 1);
+    cJSON_DeleteItemFromObject(full, "face_id");
+    assert_true(cJSON_Compare(cJSON_GetArrayItem(ev, 1), full, 1));
+    cJSON_Delete(full);
+    /* A face with no frames has no dominant emotion. */
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "most_dominant")->valuestring, "");
+
+    const char *dir = emo_test_tmpdir("records");
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof(path), "%s/summary.json", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    assert_int_equal(emo__record_write_file(path, doc, &quiet), 0);
+    size_t n;
+    char *text = emo_test_read_file(path, &n);
+    assert_true(n > 0 && text[n - 1] == '\n');
+    cJSON *back = cJSON_Parse(text);
+    assert_true(cJSON_Compare(back, doc, 1));
+    cJSON_Delete(back);
+    free(text);
+    FILE *t = fopen(tmp, "r");
+    assert_null(t); /* the temporary file was renamed into place */
+    snprintf(path, sizeof(path), "%s/no/such/dir/summary.json", dir);
+    assert_int_equal(emo__record_write_file(path, doc, &quiet), EMO_EIO);
+    cJSON_Delete(doc);
+}
+
+/* events.jsonl and events.csv of the same records: the CSV header is the
+ * event schema and each row holds the JSONL line's values. */
+static void test_events_jsonl_csv_agree(void **state)
+{
+    (void)state;
+    const char *dir = emo_test_tmpdir("records-events");
+    char j[4200], c[4200];
+    snprintf(j, sizeof(j), "%s/events.jsonl", dir);
+    snprintf(c, sizeof(c), "%s/events.csv", dir);
+    EmoResultsWriter *w;
+    assert_int_equal(emo_results_open(&w, j, c, &quiet), 0);
+    for (int i = 0; i < 2; i++) {
+        EmoMotionEvent e = sample_event(i == 0);
+        cJSON *rec = emo__record_event(&e, 5);
+        assert_int_equal(emo_results_write(w, rec), 0);
+        cJSON_Delete(rec);
+    }
+    assert_int_equal(emo_results_close(&w), 0);
+    size_t n;
+    char *csv = emo_test_read_file(c, &n);
+    char header[512] = "face_id";
+    for (int i = 0; i < N_EVENT_FIELDS; i++) {
+        strcat(header, ",");
+        strcat(header, event_fields[i]);
+    }
+    strcat(header, "\n");
+    assert_true(!strncmp(csv, header, strlen(header)));
+    const char *row = csv + strlen(header);
+    const char *want = "5,micro-expression,left_brow,Up Movement,10,13,17,0.4,0.52,0.681235,0.32,5.25,0.1,-1.97\n";
+    assert_true(!strncmp(row, want, strlen(want)));
+    assert_non_null(strstr(row, "\n5,macro-expression,left_brow,"));
+    free(csv);
+    char *jsonl = emo_test_read_file(j, &n);
+    assert_non_null(strstr(jsonl, "{\"face_id\":5,\"type\":\"micro-expression\",\"region\":\"left_brow\","));
+    free(jsonl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_record),
+        cmocka_unit_test(test_motion_record),
+        cmocka_unit_test(test_frame_record),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_events_jsonl_csv_agree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
