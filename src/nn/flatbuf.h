@@ -134,19 +134,31 @@ static inline int fb_deref(const Fb *fb, size_t pos, size_t *target)
     return 0;
 }
 
-/* Vector field idx (elements of elem bytes); absent: empty vector. */
-static inline int fb_vector(const Fb *fb, const FbTable *t, int idx, size_t elem, FbVec *v)
+/* Follows reference field idx: *at is its target, or 0 when the field is
+ * absent (a target is never at 0: references point forward). */
+static inline int fb_ref_field(const Fb *fb, const FbTable *t, int idx, size_t *at)
 {
     int bad = 0;
-    v->data = 0;
-    v->len = 0;
+    *at = 0;
     size_t p = fb_field(fb, t, idx, 4, &bad);
     if (bad)
         return EMO_EFORMAT;
     if (!p)
         return 0;
+    return fb_deref(fb, p, at);
+}
+
+/* Vector field idx (elements of elem bytes); absent: empty vector. */
+static inline int fb_vector(const Fb *fb, const FbTable *t, int idx, size_t elem, FbVec *v)
+{
+    v->data = 0;
+    v->len = 0;
     size_t at;
-    if (fb_deref(fb, p, &at) || !fb_has(fb, at, 4))
+    if (fb_ref_field(fb, t, idx, &at))
+        return EMO_EFORMAT;
+    if (!at)
+        return 0;
+    if (!fb_has(fb, at, 4))
         return EMO_EFORMAT;
     uint32_t len = rd32(fb, at);
     if (!fb_has(fb, at + 4, 0) || (size_t)len > (fb->n - at - 4) / elem)
@@ -173,15 +185,13 @@ static inline int32_t fb_vec_i32(const Fb *fb, const FbVec *v, uint32_t i)
 /* Sub-table field idx; *present = 0 when absent. */
 static inline int fb_subtable(const Fb *fb, const FbTable *t, int idx, FbTable *sub, int *present)
 {
-    int bad = 0;
     *present = 0;
-    size_t p = fb_field(fb, t, idx, 4, &bad);
-    if (bad)
-        return EMO_EFORMAT;
-    if (!p)
-        return 0;
     size_t at;
-    if (fb_deref(fb, p, &at) || fb_table(fb, at, sub))
+    if (fb_ref_field(fb, t, idx, &at))
+        return EMO_EFORMAT;
+    if (!at)
+        return 0;
+    if (fb_table(fb, at, sub))
         return EMO_EFORMAT;
     *present = 1;
     return 0;
