@@ -2,8 +2,7 @@
  * Reading Keras HDF5 files safely (hdf5.c): a byte-level check of the parts
  * libhdf5 does not check, then libhdf5 for attributes and weight datasets,
  * every result checked. Private to src/nn; the Keras translation (keras.c,
- * keras_layers.c, deepface.c) sees only these calls, never raw HDF5 ids
- * other than a weight group's.
+ * keras_layers.c, deepface.c) reads the file only through these calls.
  *
  * A reader is open from emo__h5_open() to emo__h5_close(), always paired:
  * libhdf5 is not thread-safe here, so open takes a process-wide lock and
