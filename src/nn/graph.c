@@ -207,7 +207,7 @@ static int fail(const EmoNnGraph *g, int node, const char *fmt, const char *what
     return EMO_EFORMAT;
 }
 
-static int same_shape(const EmoNnTensor *a, const EmoNnTensor *b)
+int emo__nn_same_shape(const EmoNnTensor *a, const EmoNnTensor *b)
 {
     if (a->rank != b->rank)
         return 0;
@@ -305,17 +305,17 @@ static int check_node(const EmoNnGraph *g, int i)
             return fail(g, i, "needs [1,H,W,C] in and C values out", NULL);
         return 0;
     case EMO_NN_ADD:
-        if (!same_shape(in, &g->tensors[n->inputs[1]]) || !same_shape(in, out))
+        if (!emo__nn_same_shape(in, &g->tensors[n->inputs[1]]) || !emo__nn_same_shape(in, out))
             return fail(g, i, "inputs and output must have the same shape", NULL);
         return 0;
     case EMO_NN_PRELU:
-        if (in->rank != 4 || w->rank != 1 || w->shape[0] != in->shape[3] || !same_shape(in, out))
+        if (in->rank != 4 || w->rank != 1 || w->shape[0] != in->shape[3] || !emo__nn_same_shape(in, out))
             return fail(g, i, "needs a 4D input and one slope per channel", NULL);
         return 0;
     case EMO_NN_CLAMP:
     case EMO_NN_SIGMOID:
     case EMO_NN_SOFTMAX:
-        if (!same_shape(in, out) || in->rank < 1)
+        if (!emo__nn_same_shape(in, out) || in->rank < 1)
             return fail(g, i, "input and output shapes differ", NULL);
         return 0;
     case EMO_NN_PAD_CHANNELS: {

@@ -90,6 +90,8 @@ int emo__nn_graph_mark_input(EmoNnGraph *g, int tensor);
 int emo__nn_graph_mark_output(EmoNnGraph *g, int tensor);
 
 size_t emo__nn_tensor_count(const EmoNnTensor *t);
+/* Same rank and dims. */
+int emo__nn_same_shape(const EmoNnTensor *a, const EmoNnTensor *b);
 /* Checks shapes of every node against its op; fills nothing. */
 int emo__nn_graph_validate(const EmoNnGraph *g);
 uint64_t emo__nn_graph_macs(const EmoNnGraph *g);

@@ -44,7 +44,7 @@ static float *alloc_buffer(size_t count)
     return p;
 }
 
-static int finish_open(EmoNnModel *m, const EmoNnSettings *s)
+static int prepare(EmoNnModel *m, const EmoNnSettings *s)
 {
     EmoNnGraph *g = &m->g;
     int err = emo__nn_graph_validate(g);
@@ -63,6 +63,20 @@ static int finish_open(EmoNnModel *m, const EmoNnSettings *s)
         threads = 64;
     m->macs = emo__nn_graph_macs(g);
     return emo__nn_xnn_create(&m->xnn, g, m->in, m->out, threads, m->path);
+}
+
+/* The end of both opens: err is the loader's result. On success *out takes
+ * m; on failure m is closed. */
+static int finish_open(EmoNnModel *m, const EmoNnSettings *s, int err, EmoNnModel **out)
+{
+    if (!err)
+        err = prepare(m, s);
+    if (err) {
+        emo_nn_close(&m);
+        return err;
+    }
+    *out = m;
+    return 0;
 }
 
 static EmoNnModel *model_new(const char *path, const EmoNnSettings *s)
@@ -88,14 +102,7 @@ int emo__nn_open_memory(EmoNnModel **out, const uint8_t *buf, size_t size, const
     if (!m)
         return EMO_ENOMEM;
     int err = emo__nn_load_tflite(&m->g, buf, size, m->path);
-    if (!err)
-        err = finish_open(m, s);
-    if (err) {
-        emo_nn_close(&m);
-        return err;
-    }
-    *out = m;
-    return 0;
+    return finish_open(m, s, err, out);
 }
 
 static int read_file(const char *path, const EmoLogger *log, uint8_t **buf, size_t *size)
@@ -162,14 +169,7 @@ int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s)
     }
     /* Constants are copied into the graph: the file bytes are not needed. */
     free(buf);
-    if (!err)
-        err = finish_open(m, s);
-    if (err) {
-        emo_nn_close(&m);
-        return err;
-    }
-    *out = m;
-    return 0;
+    return finish_open(m, s, err, out);
 }
 
 int emo_nn_num_inputs(const EmoNnModel *m)

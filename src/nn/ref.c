@@ -32,16 +32,6 @@ static int is_const(const EmoNnGraph *g, int t)
     return t >= 0 && t < g->n_tensors && g->tensors[t].data;
 }
 
-static int same_shape(const EmoNnTensor *a, const EmoNnTensor *b)
-{
-    if (a->rank != b->rank)
-        return 0;
-    for (int i = 0; i < a->rank; i++)
-        if (a->shape[i] != b->shape[i])
-            return 0;
-    return 1;
-}
-
 static int last_dim(const EmoNnTensor *t)
 {
     return t->rank > 0 ? t->shape[t->rank - 1] : 1;
@@ -125,17 +115,17 @@ static int check_node(const EmoNnGraph *g, int ni)
         break;
     }
     case EMO_NN_ADD:
-        if (n->n_inputs != 2 || !same_shape(in, out) || !same_shape(&g->tensors[n->inputs[1]], out))
+        if (n->n_inputs != 2 || !emo__nn_same_shape(in, out) || !emo__nn_same_shape(&g->tensors[n->inputs[1]], out))
             return bad(g, ni, "ADD needs two inputs of the output's shape");
         break;
     case EMO_NN_PRELU:
-        if (!same_shape(in, out) || !w || emo__nn_tensor_count(w) != (size_t)last_dim(out))
+        if (!emo__nn_same_shape(in, out) || !w || emo__nn_tensor_count(w) != (size_t)last_dim(out))
             return bad(g, ni, "PRELU needs an input of the output's shape and one slope per channel");
         break;
     case EMO_NN_CLAMP:
     case EMO_NN_SIGMOID:
     case EMO_NN_SOFTMAX:
-        if (!same_shape(in, out))
+        if (!emo__nn_same_shape(in, out))
             return bad(g, ni, "input and output shapes differ");
         break;
     case EMO_NN_MAX_POOL:
