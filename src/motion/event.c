@@ -25,18 +25,15 @@ const EmoMotionEvent *emo__event_emit(EmoEventList *out, const EmoSpotCtx *c, in
     if (dur + DURATION_EPS < c->s->min_duration || out->n >= EMO_REGION_COUNT)
         return NULL;
     EmoMotionEvent *e = &out->ev[out->n++];
-    e->onset = span->onset;
-    e->apex = span->apex;
-    e->offset = span->offset;
-    e->onset_pts = span->onset_pts;
-    e->apex_pts = span->apex_pts;
-    e->offset_pts = span->offset_pts;
-    e->duration = dur;
-    e->region = (EmoRegion)r;
-    e->peak_dx = peak_dx;
-    e->peak_dy = peak_dy;
-    e->direction = emo_direction_classify(e->peak_dx, e->peak_dy);
-    e->peak_magnitude = (float)(hypot(e->peak_dx, e->peak_dy) * c->unit);
-    e->micro = dur <= c->s->max_duration + DURATION_EPS;
+    *e = (EmoMotionEvent){
+        .onset = span->onset, .apex = span->apex, .offset = span->offset,
+        .onset_pts = span->onset_pts, .apex_pts = span->apex_pts, .offset_pts = span->offset_pts,
+        .duration = dur,
+        .region = (EmoRegion)r,
+        .direction = emo_direction_classify(peak_dx, peak_dy),
+        .peak_magnitude = (float)(hypot(peak_dx, peak_dy) * c->unit),
+        .peak_dx = peak_dx, .peak_dy = peak_dy,
+        .micro = dur <= c->s->max_duration + DURATION_EPS,
+    };
     return e;
 }

@@ -6,11 +6,12 @@
 
 #include "headfit.h"
 
-#define IRLS_ITERS 6      /* reweighting passes; the weights settle within 3-4 on the clips */
+#define IRLS_ITERS 6      /* reweighting passes: a fixed number, a fixed cost per frame */
 #define TUKEY_C 4.685     /* Tukey biweight constant, in robust standard deviations (95 % efficiency) */
 #define MAD_SIGMA 1.4826  /* median absolute deviation to standard deviation (Gaussian) */
 #define MIN_SIGMA 0.05    /* px: floor of the residual scale (sub-noise fits) */
 #define SINGULAR 1e-9     /* |det| under this x (total weight)^3: the samples lie on a line */
+#define TINY 1e-30        /* keeps a zero determinant singular when the weights underflow */
 /* Fewest of the weight left once a part is taken out, for a fit of the rest. */
 #define MIN_REST 0.1
 
@@ -54,7 +55,7 @@ int emo__headfit_solve3(const double s[3][3], const double r[3], double a[3])
     if (!(s[0][0] > 0))
         return -1;
     double det = det3(s);
-    if (!(fabs(det) > SINGULAR * s[0][0] * s[0][0] * s[0][0] + 1e-30)) {
+    if (!(fabs(det) > SINGULAR * s[0][0] * s[0][0] * s[0][0] + TINY)) {
         a[0] = r[0] / s[0][0];
         a[1] = a[2] = 0;
         return 0;

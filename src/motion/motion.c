@@ -14,13 +14,14 @@
 #define MASK_NOFIT 0x8000u /* bit of EmoMotion.mask above the region zones */
 #define PATCH_R 2         /* stable samples: (2r+1)^2 pixels around each stable landmark */
 #define BORDER_DIV 12     /* no fit samples within side / 12 of the border: the flow is least reliable there */
-#define FIT_STEP 2        /* the fit samples every other pixel of the face: a quarter of the cost, same fit */
+#define FIT_STEP 2        /* the fit samples every other pixel of the face in x and y: a quarter of the cost */
 #define OVAL_SHRINK 0.8f  /* the fit samples the face oval shrunk by 20 % towards its centre: no hair or background */
 #define FACE_RX 0.39f     /* without landmarks: half axes of the ellipse the canonical face fills, */
 #define FACE_RY 0.45f     /* as fractions of the side (before OVAL_SHRINK) */
 #define BOX_PAD 0.03      /* region boxes grow by this fraction of the side around their landmarks */
 #define SKIN_R 1          /* own skin of a region: (2r+1)^2 pixels at each of its landmarks */
 #define EVENT_REST_SLOW 4 /* the rest position follows this many times slower during a young event */
+#define MAX_OVAL 64       /* room for the face-oval contour (36 points) */
 
 typedef struct RegionTrack {
     float px, py;                 /* integrated compensated flow (position), px */
@@ -189,6 +190,7 @@ void emo_motion_reset(EmoMotion *m)
     m->events.n = 0;
     m->dt = 0;
     memset(m->tr, 0, sizeof(m->tr));
+    memset(m->spot_state, 0, m->spot->state_size);
     m->spot->reset(m->spot_state);
 }
 
@@ -287,7 +289,7 @@ static int collect_samples(EmoMotion *m, const float *lm)
     const int b = S / BORDER_DIV;
     int n = 0;
     mark_excluded(m, lm);
-    float ox[64], oy[64];
+    float ox[MAX_OVAL], oy[MAX_OVAL];
     int nov = 0;
     if (lm) {
         int ns;
@@ -519,7 +521,8 @@ static void rest_track(EmoMotion *m, int r, double pts, float keep, float keep_e
     const int k = m->s.frame_gap;
     t->px += rm->flow_dx / (float)k;
     t->py += rm->flow_dy / (float)k;
-    float kr = m->spot->holding(m->spot_state, r, pts, m->s.max_duration + m->s.rest_time) ? keep_event : keep;
+    const EmoSpotterOps *sp = m->spot;
+    float kr = sp->holding && sp->holding(m->spot_state, r, pts, m->s.max_duration + m->s.rest_time) ? keep_event : keep;
     t->rx = kr * t->rx + (1 - kr) * t->px;
     t->ry = kr * t->ry + (1 - kr) * t->py;
     t->dx = t->px - t->rx;

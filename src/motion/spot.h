@@ -38,11 +38,11 @@ typedef struct EmoSpotInput {
 
 typedef struct EmoSpotterOps {
     const char *name;       /* value of motion.spotter */
-    size_t state_size;      /* bytes of state, zeroed then reset at open */
+    size_t state_size;      /* bytes of state; zeroed before each reset */
     int own_skin;           /* wants qx, qy from the region's landmarks with its own head fit */
-    void (*reset)(void *st);
+    void (*reset)(void *st); /* sets what is not zero in a fresh state */
     /* Whether region r is in an event begun no more than hold s before pts:
-     * its rest position then follows more slowly. */
+     * its rest position then follows more slowly. NULL: never. */
     int (*holding)(const void *st, int r, double pts, double hold);
     void (*push)(void *st, const EmoSpotCtx *c, const EmoSpotInput *in, EmoEventList *out);
     /* Ends the open events. */

@@ -1,7 +1,6 @@
 /* The rest spotter (the original rule, docs/motion.md "rest"): an event
  * while a region's displacement from its rest position is over the
  * threshold, with hysteresis. */
-#include <string.h>
 
 #include "spot.h"
 
@@ -31,7 +30,6 @@ typedef struct RestSpotter {
 static void rest_reset(void *st)
 {
     RestSpotter *sp = st;
-    memset(sp, 0, sizeof(*sp));
     for (int r = 0; r < EMO_REGION_COUNT; r++)
         sp->tr[r].last_offset = INT64_MIN;
 }

@@ -8,7 +8,6 @@
  * showing that the region did not return. Samples are counted from the
  * track's first flow. */
 #include <math.h>
-#include <string.h>
 
 #include "motion_internal.h"
 #include "spot.h"
@@ -43,15 +42,8 @@ typedef struct TransientSpotter {
 static void transient_reset(void *st)
 {
     TransientSpotter *sp = st;
-    memset(sp, 0, sizeof(*sp));
     for (int r = 0; r < EMO_REGION_COUNT; r++)
         sp->tr[r].last_offset = INT64_MIN;
-}
-
-static int transient_holding(const void *st, int r, double pts, double hold)
-{
-    (void)st, (void)r, (void)pts, (void)hold;
-    return 0;
 }
 
 static float proj(const TransientTrack *t, int64_t c)
@@ -260,7 +252,7 @@ const EmoSpotterOps emo__spot_transient = {
     .state_size = sizeof(TransientSpotter),
     .own_skin = 1,
     .reset = transient_reset,
-    .holding = transient_holding,
+    .holding = NULL, /* the rest position never waits for a transient event */
     .push = transient_push,
     .flush = transient_flush,
 };

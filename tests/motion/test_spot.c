@@ -34,6 +34,9 @@ static void test_registry(void **state)
     /* Only the transient spotter follows the regions' own skin. */
     assert_int_equal(emo__spot_transient.own_skin, 1);
     assert_int_equal(emo__spot_rest.own_skin, 0);
+    /* Only the rest spotter holds the rest position during its events. */
+    assert_null(emo__spot_transient.holding);
+    assert_non_null(emo__spot_rest.holding);
 }
 
 static void test_emitter(void **state)
