@@ -1,6 +1,7 @@
-/* Face motion: flow between aligned faces, head-motion removal by a robust
- * affine fit on stable skin, region statistics, direction classes and event
- * spotting with hysteresis. See docs/motion.md for the method and units. */
+/* The face-motion handle: input checks, flow between aligned faces, the
+ * samples and masks of the head-motion fit (its maths: headfit.c), region
+ * statistics and rest tracking; events come from the spotter chosen at
+ * open (spot.h). See docs/motion.md for the method and units. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
