@@ -1,0 +1,258 @@
+/* The transient spotter (the default, docs/motion.md "transient").
+ * Per region, the integrated flow p(s) (its position, one sample per push)
+ * gives e(c) = p(c) - (p(c-k) + p(c+k)) / 2 at c = s - k: how far the
+ * region stands out from the straight line between where it was k samples
+ * before and where it is k samples after. A rise and return within 2k
+ * samples gives its full amplitude, linear drifts give nothing and a step
+ * (a held expression starting) gives half of it, with |p(c+k) - p(c-k)|
+ * showing that the region did not return. Samples are counted from the
+ * track's first flow. */
+#include <math.h>
+
+#include "motion_internal.h"
+#include "spot.h"
+
+#define HIST EMO_SPOT_HIST
+#define RING(i) ((int)(((i) % HIST + HIST) % HIST))
+#define DEFAULT_DT 0.04   /* s: frame interval assumed for k until a second push gives one (25 fps) */
+#define MAX_K (HIST / 4)  /* the window (2k + 1 samples) and the walks around it stay inside the ring */
+#define LOOKBACK (HIST / 2) /* farthest back an onset walk or the delayed noise reaches, samples */
+#define GLOBAL_REGIONS 4  /* votes of other regions sharing a movement that make it a head movement */
+#define SHARE_RATIO 0.5f  /* another region shares a movement when at least this large in proportion ... */
+#define SHARE_COS 0.5f    /* ... and within 60 degrees of its direction (cosine) */
+
+typedef struct TransientTrack {
+    float qpx[HIST], qpy[HIST];   /* integrated position per sample */
+    float ex[HIST], ey[HIST];     /* e at each evaluated sample */
+    float noise;                  /* recent mean |e|, threshold units */
+    float noise_hist[HIST];       /* noise after each evaluated sample (for noise_delay) */
+    int active, below;
+    int64_t onset, last, apex, last_offset; /* samples */
+    float lo, amag, aex, aey;
+} TransientTrack;
+
+typedef struct TransientSpotter {
+    TransientTrack tr[EMO_REGION_COUNT];
+    int k;                        /* half window, samples (0 until known) */
+    int64_t nq;                   /* samples with a position */
+    int64_t qframe[HIST];
+    double qpts[HIST];
+} TransientSpotter;
+
+static void transient_reset(void *st)
+{
+    TransientSpotter *sp = st;
+    for (int r = 0; r < EMO_REGION_COUNT; r++)
+        sp->tr[r].last_offset = INT64_MIN;
+}
+
+static float proj(const TransientTrack *t, int64_t c)
+{
+    float n = hypotf(t->aex, t->aey);
+    return n > 0 ? (t->ex[RING(c)] * t->aex + t->ey[RING(c)] * t->aey) / n : 0;
+}
+
+/* A brow and the eye under it, which a brow movement drags along (the upper lid). */
+static int dragged(int r, int o)
+{
+    return emo__region_info(r)->drags == o || emo__region_info(o)->drags == r;
+}
+
+/* The vote region o casts when it shares region r's movement (regions with
+ * the same vote count once). Both eyes are one vote (a blink or a gaze
+ * shift moves them together: counting it twice made an upper-lip movement
+ * during a blink look like the head); for a lip or corner, the other lips
+ * and corners are one vote too: its own movement drags them along. */
+static int head_vote(int r, int o)
+{
+    if (emo__region_info(r)->mouth && emo__region_info(o)->mouth)
+        return EMO_REGION_COUNT;
+    return emo__region_info(o)->vote;
+}
+
+/* Whether region r's movement at sample c is shared with its partner
+ * region (same direction, at least partner_ratio as large): both eyes
+ * (blink, gaze shift), lower lip and chin (the jaw: talking, mouth
+ * opening); or with so many other regions that it is the head's. */
+static int shared_motion(const TransientSpotter *sp, int r, int64_t c)
+{
+    const EmoRegionInfo *ri = emo__region_info(r);
+    const TransientTrack *a = &sp->tr[r];
+    int i = RING(c), upper = 0;
+    unsigned votes = 0;
+    float na = hypotf(a->ex[i], a->ey[i]);
+    for (int o = 0; o < EMO_REGION_COUNT; o++) {
+        if (o == r)
+            continue;
+        const TransientTrack *b = &sp->tr[o];
+        float nb = hypotf(b->ex[i], b->ey[i]);
+        float dot = a->ex[i] * b->ex[i] + a->ey[i] * b->ey[i];
+        int same = nb >= SHARE_RATIO * na && dot > SHARE_COS * na * nb;
+        /* The jaw moves the chin at least as far as the lower lip (the
+         * chin is further from the joint): a lower-lip movement is the
+         * jaw's only where the chin follows it by its partner_ratio; a lip
+         * depressor drags the chin skin along by less. */
+        if (o == ri->partner && nb >= ri->partner_ratio * na && dot > SHARE_COS * na * nb)
+            return 1;
+        upper += same && emo__region_info(o)->upper_face && !dragged(r, o);
+        if (same)
+            votes |= 1u << head_vote(r, o);
+    }
+    /* A brow, eye or nose movement is the head's only where another
+     * upper-face region shares it (not the eye under the brow, which the
+     * brow drags along): the lips and the jaw (talking) move the whole
+     * lower face together, and a brow movement during speech is the
+     * brow's. */
+    if (ri->upper_face && upper == 0)
+        return 0;
+    /* Many regions moving the same way at once: the head (what the affine
+     * compensation left, e.g. the parallax of a turn), not a local movement. */
+    return __builtin_popcount(votes) >= GLOBAL_REGIONS;
+}
+
+static void end_transient(TransientSpotter *sp, const EmoSpotCtx *cx, int r, EmoEventList *out)
+{
+    TransientTrack *t = &sp->tr[r];
+    t->active = 0;
+    /* The event spans the frames around the apex, within +-k, where the
+     * region stands out from the straight line between p(apex-k) and
+     * p(apex+k) by at least hysteresis x its apex (in the apex direction). */
+    const int k = sp->k;
+    const int64_t a = t->apex;
+    const float n = hypotf(t->aex, t->aey);
+    const float ux = n > 0 ? t->aex / n : 0, uy = n > 0 ? t->aey / n : 0;
+    const int ib = RING(a - k), ia = RING(a + k);
+#define STANDOUT(j)                                                                                              \
+    (((t->qpx[RING(j)] - (t->qpx[ib] + (t->qpx[ia] - t->qpx[ib]) * (float)((j) - (a - k)) / (float)(2 * k))) * ux + \
+      (t->qpy[RING(j)] - (t->qpy[ib] + (t->qpy[ia] - t->qpy[ib]) * (float)((j) - (a - k)) / (float)(2 * k))) * uy))
+    const float lo = (float)cx->s->hysteresis * STANDOUT(a);
+    int64_t on = a, off = a;
+    while (on - 1 > a - k && on - 1 > t->last_offset && STANDOUT(on - 1) >= lo)
+        on--;
+    while (off + 1 < a + k && STANDOUT(off + 1) >= lo)
+        off++;
+#undef STANDOUT
+    t->onset = on;
+    t->last = off;
+    t->last_offset = t->last;
+    if (cx->s->local && shared_motion(sp, r, t->apex))
+        return;
+    const EmoEventSpan span = { sp->qframe[RING(t->onset)], sp->qframe[RING(t->apex)], sp->qframe[RING(t->last)],
+                                sp->qpts[RING(t->onset)],   sp->qpts[RING(t->apex)],   sp->qpts[RING(t->last)] };
+    emo__event_emit(out, cx, r, &span, t->aex, t->aey);
+}
+
+/* Evaluates e at sample c = (newest sample) - k for region r and runs the
+ * event state machine on it. */
+static void spot(TransientSpotter *sp, const EmoSpotCtx *cx, int r, int64_t c, float keep_noise, EmoEventList *out)
+{
+    TransientTrack *t = &sp->tr[r];
+    const int k = sp->k;
+    int ic = RING(c), ib = RING(c - k), ia = RING(c + k);
+    float ex = t->qpx[ic] - 0.5f * (t->qpx[ib] + t->qpx[ia]);
+    float ey = t->qpy[ic] - 0.5f * (t->qpy[ib] + t->qpy[ia]);
+    t->ex[ic] = ex;
+    t->ey[ic] = ey;
+    float mag = (float)(hypot(ex, ey) * cx->unit);
+    /* Both sides: how far p(c) stands out from p(c-k) and from p(c+k) in
+     * the direction of e (the smaller of the two, px). On the flank of a
+     * movement (c+-k on its apex) or on a step, one side is ~0. */
+    float en = hypotf(ex, ey), side = 0;
+    if (en > 0) {
+        float sb = ((t->qpx[ic] - t->qpx[ib]) * ex + (t->qpy[ic] - t->qpy[ib]) * ey) / en;
+        float sa = ((t->qpx[ic] - t->qpx[ia]) * ex + (t->qpy[ic] - t->qpy[ia]) * ey) / en;
+        side = fminf(sa, sb);
+    }
+    const float thr = (float)cx->s->threshold;
+    if (!t->active) {
+        /* The noise as it was noise_delay windows ago: a movement's own
+         * leading lobe (e = -A/2 at its apex - k) and rise would otherwise
+         * raise the bar just before its apex. */
+        float noise = t->noise;
+        int64_t back = c - (int64_t)lround(cx->s->noise_delay * k);
+        if (back < c && back >= k && back > c - LOOKBACK)
+            noise = t->noise_hist[RING(back)];
+        float hi = fmaxf(thr, (float)cx->s->noise_gain * noise);
+        /* Only a movement that stands out on both sides starts an event. */
+        if (mag > hi && side >= (float)cx->s->return_ratio * en) {
+            t->active = 1;
+            t->below = 0;
+            t->lo = hi * (float)cx->s->hysteresis;
+            t->amag = mag;
+            t->aex = ex;
+            t->aey = ey;
+            t->apex = t->last = t->onset = c;
+            /* Onset: walk back along the rise (projection on the apex
+             * direction falling and above the lower threshold). */
+            float after = proj(t, c);
+            for (int64_t j = c - 1; j >= k && j > t->last_offset && j > c - LOOKBACK; j--) {
+                float pj = proj(t, j);
+                if (pj < t->lo || pj >= after)
+                    break;
+                after = pj;
+                t->onset = j;
+            }
+        } else {
+            t->noise = keep_noise * t->noise + (1 - keep_noise) * mag;
+        }
+        t->noise_hist[ic] = t->noise;
+        return;
+    }
+    t->noise_hist[ic] = t->noise;
+    float pc = proj(t, c);
+    if (mag > t->amag && pc > 0) {
+        t->amag = mag;
+        t->aex = ex;
+        t->aey = ey;
+        t->apex = c;
+    }
+    if (proj(t, c) >= t->lo) {
+        t->last = c;
+        t->below = 0;
+    } else if (++t->below >= cx->s->release_frames) {
+        end_transient(sp, cx, r, out);
+    }
+}
+
+static void transient_push(void *st, const EmoSpotCtx *cx, const EmoSpotInput *in, EmoEventList *out)
+{
+    TransientSpotter *sp = st;
+    const int gap = cx->s->frame_gap;
+    const int64_t prev = sp->nq - 1;
+    for (int r = 0; r < EMO_REGION_COUNT; r++) {
+        TransientTrack *t = &sp->tr[r];
+        /* A flow over frame_gap frames moves the position by 1/frame_gap of it per push. */
+        t->qpx[RING(sp->nq)] = (sp->nq ? t->qpx[RING(prev)] : 0) + in->qx[r] / (float)gap;
+        t->qpy[RING(sp->nq)] = (sp->nq ? t->qpy[RING(prev)] : 0) + in->qy[r] / (float)gap;
+    }
+    sp->qframe[RING(sp->nq)] = in->frame;
+    sp->qpts[RING(sp->nq)] = in->pts;
+    if (!sp->k) {
+        int kk = (int)lround(cx->s->window / (in->frame_dt > 0 ? in->frame_dt : DEFAULT_DT));
+        sp->k = kk < 1 ? 1 : kk > MAX_K ? MAX_K : kk;
+    }
+    const float keep_noise = (float)exp(-in->frame_dt / cx->s->noise_time);
+    int64_t c = sp->nq - sp->k;
+    if (c >= sp->k)
+        for (int r = 0; r < EMO_REGION_COUNT; r++)
+            spot(sp, cx, r, c, keep_noise, out);
+    sp->nq++;
+}
+
+static void transient_flush(void *st, const EmoSpotCtx *c, EmoEventList *out)
+{
+    TransientSpotter *sp = st;
+    for (int r = 0; r < EMO_REGION_COUNT; r++)
+        if (sp->tr[r].active)
+            end_transient(sp, c, r, out);
+}
+
+const EmoSpotterOps emo__spot_transient = {
+    .name = "transient",
+    .state_size = sizeof(TransientSpotter),
+    .own_skin = 1,
+    .reset = transient_reset,
+    .holding = NULL, /* the rest position never waits for a transient event */
+    .push = transient_push,
+    .flush = transient_flush,
+};
