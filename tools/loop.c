@@ -48,16 +48,19 @@ void emo_loop_sleep(double s)
 
 /* A camera not plugged in yet or a stream server not started yet is the
  * same situation as one that went away during the run, which the source
- * itself reconnects: so the first open is retried at the same pace. */
+ * itself reconnects: so the first open is retried at the same pace. The
+ * signals are caught from the first attempt on: one attempt can wait up to
+ * video.timeout for a silent server, and Ctrl-C meanwhile must end the run
+ * cleanly (exit 4), not kill it. */
 int emo_loop_open_source(EmoVideoSource **src, const EmoVideoSourceSettings *vs, const EmoVideoSettings *cfg,
                          const char *name)
 {
-    int err = emo_video_open(src, vs);
-    if (!err || !cfg->reconnect || !emo_video_settings_live(vs) || err == EMO_EINVAL || err == EMO_ENOMEM)
-        return err;
+    if (!cfg->reconnect || !emo_video_settings_live(vs))
+        return emo_video_open(src, vs);
     Signals old;
     catch_signals(&old);
-    for (int64_t attempt = 1; err && !g_interrupted; attempt++) {
+    int err = emo_video_open(src, vs);
+    for (int64_t attempt = 1; err && err != EMO_EINVAL && err != EMO_ENOMEM && !g_interrupted; attempt++) {
         fprintf(stderr, "emoscope %s: cannot open %s (%s); retrying in %g s (attempt %lld; Ctrl-C stops)\n", name,
                 vs->source, emo_strerror(err), cfg->reconnect_delay, (long long)attempt);
         for (double w = 0; w < cfg->reconnect_delay && !g_interrupted; w += 0.05)
@@ -65,10 +68,12 @@ int emo_loop_open_source(EmoVideoSource **src, const EmoVideoSourceSettings *vs,
         if (!g_interrupted)
             err = emo_video_open(src, vs);
     }
+    int interrupted = g_interrupted;
     restore_signals(&old);
-    if (err && g_interrupted)
-        return EMO_EINTR;
-    return err;
+    if (!interrupted)
+        return err;
+    emo_video_close(src); /* opened as the signal came: the user asked to stop all the same */
+    return EMO_EINTR;
 }
 
 typedef struct Loop {

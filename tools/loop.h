@@ -70,8 +70,9 @@ int emo_loop_run(const EmoLoopSettings *s, EmoLoopReport *rep);
 
 /* Opens the source. A live source (camera, stream) with reconnect on is
  * retried every reconnect_delay seconds until it opens, logging each try;
- * SIGINT/SIGTERM while waiting gives EMO_EINTR. Settings errors are not
- * retried. */
+ * SIGINT/SIGTERM while trying or waiting gives EMO_EINTR (at the latest when
+ * the attempt under way gives up, after video.timeout). Settings errors are
+ * not retried. */
 int emo_loop_open_source(EmoVideoSource **src, const EmoVideoSourceSettings *vs, const EmoVideoSettings *cfg,
                          const char *name);
 
