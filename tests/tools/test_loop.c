@@ -104,124 +104,136 @@ static EmoLoopSink counter_sink(Counter *c)
                           .on_frame = c_frame, .on_end = c_end };
 }
 
+/* BGRA frames of path, as run and analyze ask for them. */
+static void clip_settings(EmoVideoSourceSettings *vs, const char *path)
+{
+    emo_video_default_settings(vs);
+    vs->pix_fmt = EMO_PIX_BGRA;
+    vs->source = path;
+}
+
 static EmoVideoSource *open_clip(int max_frames)
 {
     EmoVideoSourceSettings vs;
-    emo_video_default_settings(&vs);
-    vs.source = emo_test_shared("testdata/video/d0.mp4");
-    vs.pix_fmt = EMO_PIX_BGRA;
+    clip_settings(&vs, emo_test_shared("testdata/video/d0.mp4"));
     vs.max_frames = max_frames;
     EmoVideoSource *src = NULL;
-    assert_int_equal(emo_video_open(&src, &vs), 0);
+    int err = emo_video_open(&src, &vs);
+    assert_int_equal(err, 0);
     return src;
 }
 
-static void counters_init(Counter *a, Counter *b, int *order, int *n_order)
+/* Two counting sinks sharing one call log, and the report of their run. */
+typedef struct Two {
+    int order[4 * FRAMES], n;
+    Counter a, b;
+    EmoLoopReport rep;
+} Two;
+
+static void two_init(Two *t)
 {
-    *n_order = 0;
-    counter_init(a, 1, order, n_order);
-    counter_init(b, 2, order, n_order);
+    t->n = 0;
+    counter_init(&t->a, 1, t->order, &t->n);
+    counter_init(&t->b, 2, t->order, &t->n);
 }
 
-/* Runs FRAMES frames of the clip, pass-through or analysed, through two counters. */
-static void loop_two(EmoPipeline *pipe, Counter *a, Counter *b, EmoLoopReport *rep)
+/* Runs FRAMES frames of the clip, pass-through or analysed, through both. */
+static void two_run(Two *t, EmoPipeline *pipe)
 {
     EmoVideoSource *src = open_clip(FRAMES);
-    EmoLoopSink sinks[2] = { counter_sink(a), counter_sink(b) };
+    EmoLoopSink sinks[2] = { counter_sink(&t->a), counter_sink(&t->b) };
     EmoLoopSettings ls = { .name = "test", .src = src, .pipe = pipe, .sinks = sinks, .n_sinks = 2 };
-    assert_int_equal(emo_loop_run(&ls, rep), 0);
+    assert_int_equal(emo_loop_run(&ls, &t->rep), 0);
     emo_video_close(&src);
 }
 
 static void test_pass_through(void **state)
 {
     (void)state;
-    int order[4 * FRAMES], n = 0;
-    Counter a, b;
-    EmoLoopReport rep;
-    counters_init(&a, &b, order, &n);
-    loop_two(NULL, &a, &b, &rep);
-    assert_int_equal(rep.frames, FRAMES);
-    assert_int_equal(rep.source_status, EMO_EOF);
-    assert_int_equal(rep.stopped, 0);
-    assert_int_equal(rep.frame_status, 0);
-    assert_int_equal(a.frames, FRAMES);
-    assert_int_equal(b.frames, FRAMES);
-    assert_int_equal(a.results, 0);
-    assert_true(a.lent && b.lent);
-    for (int i = 0; i < n; i++) /* each frame to the first sink, then the second */
-        assert_int_equal(order[i], 1 + i % 2);
-    assert_int_equal(a.ends, 1);
-    assert_int_equal(b.ends, 1);
-    assert_int_equal(a.end_res, 0);
-    assert_true(rep.last_pts > rep.first_pts);
+    Two t;
+    two_init(&t);
+    two_run(&t, NULL);
+    assert_int_equal(t.rep.frames, FRAMES);
+    assert_int_equal(t.rep.source_status, EMO_EOF);
+    assert_int_equal(t.rep.stopped, 0);
+    assert_int_equal(t.rep.frame_status, 0);
+    assert_int_equal(t.a.frames, FRAMES);
+    assert_int_equal(t.b.frames, FRAMES);
+    assert_int_equal(t.a.results, 0);
+    assert_true(t.a.lent && t.b.lent);
+    for (int i = 0; i < t.n; i++) /* each frame to the first sink, then the second */
+        assert_int_equal(t.order[i], 1 + i % 2);
+    assert_int_equal(t.a.ends, 1);
+    assert_int_equal(t.b.ends, 1);
+    assert_int_equal(t.a.end_res, 0);
+    assert_true(t.rep.last_pts > t.rep.first_pts);
+}
+
+/* A sink ended the run: frames read, and frames each sink saw. */
+static void expect_stopped(const Two *t, int64_t read, int a_frames, int b_frames)
+{
+    assert_int_equal(t->rep.stopped, 1);
+    assert_int_equal(t->rep.source_status, 0);
+    assert_int_equal(t->rep.frames, read);
+    assert_int_equal(t->a.frames, a_frames);
+    assert_int_equal(t->b.frames, b_frames);
+    assert_int_equal(t->a.ends, 1);
+    assert_int_equal(t->b.ends, 1);
 }
 
 static void test_frame_stop(void **state)
 {
     (void)state;
-    int order[4 * FRAMES], n = 0;
-    Counter a, b;
-    EmoLoopReport rep;
-    counters_init(&a, &b, order, &n);
-    a.stop_at_frame = 3;
-    loop_two(NULL, &a, &b, &rep);
-    assert_int_equal(rep.stopped, 1);
-    assert_int_equal(rep.source_status, 0);
-    assert_int_equal(a.frames, 3);
-    assert_int_equal(b.frames, 2); /* the frame the first sink refused goes no further */
-    assert_int_equal(rep.frames, 3);
-    assert_int_equal(a.ends, 1);
+    Two t;
+    two_init(&t);
+    t.a.stop_at_frame = 3;
+    two_run(&t, NULL);
+    expect_stopped(&t, 3, 3, 2); /* the frame the first sink refused goes no further */
 }
 
 static void test_quit_and_pause(void **state)
 {
     (void)state;
-    int order[4 * FRAMES], n = 0;
-    Counter a, b;
-    EmoLoopReport rep;
-    counters_init(&a, &b, order, &n);
-    b.quit_at_poll = 1;
-    loop_two(NULL, &a, &b, &rep);
-    assert_int_equal(rep.stopped, 1);
-    assert_int_equal(rep.frames, 0);
-    assert_int_equal(a.frames, 0);
-    assert_int_equal(a.ends, 1);
+    Two t;
+    two_init(&t);
+    t.b.quit_at_poll = 1;
+    two_run(&t, NULL);
+    expect_stopped(&t, 0, 0, 0);
 
-    counters_init(&a, &b, order, &n);
-    a.pause_polls = 5; /* paused turns read nothing; then every frame comes */
-    loop_two(NULL, &a, &b, &rep);
-    assert_int_equal(a.reads, FRAMES);
-    assert_true(a.polls >= FRAMES + 5);
-    assert_int_equal(b.frames, FRAMES);
-    assert_int_equal(rep.stopped, 0);
+    two_init(&t);
+    t.a.pause_polls = 5; /* paused turns read nothing; then every frame comes */
+    two_run(&t, NULL);
+    assert_int_equal(t.a.reads, FRAMES);
+    assert_true(t.a.polls >= FRAMES + 5);
+    assert_int_equal(t.b.frames, FRAMES);
+    assert_int_equal(t.rep.stopped, 0);
 }
 
 static void test_paced(void **state)
 {
     (void)state;
-    int order[4 * FRAMES], n = 0;
-    Counter a, b;
-    EmoLoopReport rep;
-    counters_init(&a, &b, order, &n);
-    a.pace_step = 0.02;
+    Two t;
+    two_init(&t);
+    t.a.pace_step = 0.02;
     double t0 = emo_clock_now();
-    loop_two(NULL, &a, &b, &rep);
+    two_run(&t, NULL);
     double dt = emo_clock_now() - t0;
-    assert_int_equal(b.frames, FRAMES);
+    assert_int_equal(t.b.frames, FRAMES);
     assert_true(dt >= (FRAMES - 1) * 0.02 - 0.005);
 }
 
-static EmoPipeline *open_pipeline(const EmoConfig *cfg)
+/* The pipeline with the default settings, drawing. */
+static EmoPipeline *pipeline(const EmoConfig *cfg)
 {
+    emo_test_model("face_landmark.tflite"); /* a clear failure where the models are missing */
     EmoPipelineSettings ps;
     emo_pipeline_default_settings(&ps);
+    ps.draw = 1;
     ps.cfg = cfg;
     ps.models_dir = EMO_TEST_MODELS_DIR;
-    ps.draw = 1;
-    emo_test_model("face_landmark.tflite");
     EmoPipeline *p = NULL;
-    assert_int_equal(emo_pipeline_open(&p, &ps), 0);
+    int err = emo_pipeline_open(&p, &ps);
+    assert_int_equal(err, 0);
     return p;
 }
 
@@ -230,35 +242,33 @@ static void test_analysed(void **state)
     (void)state;
     EmoConfig cfg;
     emo_config_defaults(&cfg);
-    EmoPipeline *p = open_pipeline(&cfg);
-    int order[4 * FRAMES], n = 0;
-    Counter a, b;
-    EmoLoopReport rep;
-    counters_init(&a, &b, order, &n);
-    loop_two(p, &a, &b, &rep);
-    assert_int_equal(rep.frames, FRAMES);
-    assert_int_equal(rep.source_status, EMO_EOF);
-    assert_int_equal(a.results, FRAMES);
-    assert_int_equal(b.results, FRAMES);
-    assert_int_equal(a.frames, FRAMES); /* every frame back, drawn, in order */
-    assert_int_equal(b.frames, FRAMES);
-    assert_true(a.lent);
-    assert_int_equal(a.ends, 1);
-    assert_int_equal(a.end_res, 1);
-    assert_int_equal(rep.events, a.events + a.end_events);
+    EmoPipeline *p = pipeline(&cfg);
+    Two t;
+    two_init(&t);
+    two_run(&t, p);
+    assert_int_equal(t.rep.frames, FRAMES);
+    assert_int_equal(t.rep.source_status, EMO_EOF);
+    assert_int_equal(t.a.results, FRAMES);
+    assert_int_equal(t.b.results, FRAMES);
+    assert_int_equal(t.a.frames, FRAMES); /* every frame back, drawn, in order */
+    assert_int_equal(t.b.frames, FRAMES);
+    assert_true(t.a.lent);
+    assert_int_equal(t.a.ends, 1);
+    assert_int_equal(t.a.end_res, 1);
+    assert_int_equal(t.rep.events, t.a.events + t.a.end_events);
     assert_int_equal(emo_pipeline_pending(p), 0);
     emo_pipeline_close(&p);
 
     /* A sink that stops on a result: the frames already submitted still come back drawn. */
-    p = open_pipeline(&cfg);
-    counters_init(&a, &b, order, &n);
-    a.stop_at_result = 5;
-    loop_two(p, &a, &b, &rep);
-    assert_int_equal(rep.stopped, 1);
-    assert_int_equal(a.results, 5);
-    assert_int_equal(b.results, 4); /* the result the first sink stopped on goes no further */
-    assert_int_equal(a.frames, 5);
-    assert_int_equal(b.frames, 5);
+    p = pipeline(&cfg);
+    two_init(&t);
+    t.a.stop_at_result = 5;
+    two_run(&t, p);
+    assert_int_equal(t.rep.stopped, 1);
+    assert_int_equal(t.a.results, 5);
+    assert_int_equal(t.b.results, 4); /* the result the first sink stopped on goes no further */
+    assert_int_equal(t.a.frames, 5);
+    assert_int_equal(t.b.frames, 5);
     assert_int_equal(emo_pipeline_pending(p), 0);
     emo_pipeline_close(&p);
 }
@@ -299,9 +309,7 @@ static void test_open_retried(void **state)
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/late.mp4", dir);
     EmoVideoSourceSettings vs;
-    emo_video_default_settings(&vs);
-    vs.source = path;
-    vs.pix_fmt = EMO_PIX_BGRA;
+    clip_settings(&vs, path);
     vs.live = EMO_VIDEO_LIVE_YES;
     EmoVideoSettings vcfg = { 0 };
     vcfg.reconnect = 0;
