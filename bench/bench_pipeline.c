@@ -21,13 +21,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
 
 #include "bench.h"
 #include "job.h"
+#include "loop.h"
 
 #define MAX_RUNS 40
 #define WARMUP_FRAMES 1000 /* soak: RSS is taken as the baseline after this many frames (or a tenth of a shorter run) */
@@ -52,8 +52,9 @@ typedef struct Run {
     double load;
     int cut_short;          /* stopped at --max-seconds */
     int64_t warmup;         /* frames before the soak's RSS baseline */
-    long rss_series_kb[20]; /* RSS at every 20th of the run */
+    long rss_series_kb[20]; /* RSS every series_every frames */
     int n_series;
+    int64_t series_every;
 } Run;
 
 static int cmp_double(const void *a, const void *b)
@@ -142,15 +143,6 @@ static double load_average(void)
     return load;
 }
 
-static void sleep_until(double t)
-{
-    double d = t - emo_clock_now();
-    if (d <= 0)
-        return;
-    struct timespec ts = { (time_t)d, (long)((d - (double)(time_t)d) * 1e9) };
-    nanosleep(&ts, NULL);
-}
-
 /* The 2x2 four-face clip: four sample clips (two of them started later, so
  * that no two tiles show the same frame) scaled into 960x540 tiles, 60 fps,
  * 10 s, H.264. The ffmpeg program is used for bench data only. */
@@ -200,70 +192,217 @@ static int ensure_clip(EmoCli *cli, int four, char *clip, size_t n)
     return emo_bench_make_clip(cli, sample, clip);
 }
 
-/* Per-frame samples, preallocated for the whole run. */
+/* Per-frame samples: one series per figure, room for the whole run made
+ * before it starts (--frames N, or the clip's length as its header gives
+ * it) and doubled should a clip run longer, so that every figure covers
+ * every frame of any clip. */
+enum { S_FACE, S_EMOTION, S_MOTION, S_ANALYSIS, S_LATENCY, S_CPU_ANALYSIS, S_CPU_THREAD, S_CPU_WORKERS, N_PER_FRAME };
+enum { D_RENDER, D_LATENCY, D_CPU, N_PER_DRAWN };
+
+typedef struct Series {
+    double *v;
+    int64_t n, cap;
+} Series;
+
 typedef struct Samples {
-    double *face, *emotion, *motion, *analysis, *render, *latency, *latency_drawn, *cpu_analysis, *cpu_render;
-    double *cpu_thread, *cpu_workers;
-    double *t_origin;       /* per in-flight frame: when its latency starts (ring) */
-    int64_t n, n_render, cap;
+    Series frame[N_PER_FRAME], drawn[N_PER_DRAWN];
 } Samples;
 
 #define RING 64
 
 static void samples_free(Samples *s)
 {
-    free(s->face);
-    free(s->emotion);
-    free(s->motion);
-    free(s->analysis);
-    free(s->render);
-    free(s->latency);
-    free(s->latency_drawn);
-    free(s->cpu_analysis);
-    free(s->cpu_render);
-    free(s->cpu_thread);
-    free(s->cpu_workers);
-    free(s->t_origin);
+    for (int i = 0; i < N_PER_FRAME; i++)
+        free(s->frame[i].v);
+    for (int i = 0; i < N_PER_DRAWN; i++)
+        free(s->drawn[i].v);
     memset(s, 0, sizeof(*s));
+}
+
+static int series_reserve(Series *s, int64_t cap)
+{
+    if (cap <= s->cap)
+        return 0;
+    double *v = realloc(s->v, (size_t)cap * sizeof(double));
+    if (!v)
+        return EMO_ENOMEM;
+    s->v = v;
+    s->cap = cap;
+    return 0;
+}
+
+/* Appends x; on a failed allocation the sample is lost, not the run. */
+static void series_add(Series *s, double x)
+{
+    if (s->n == s->cap && series_reserve(s, 2 * s->cap + 64))
+        return;
+    s->v[s->n++] = x;
 }
 
 static int samples_alloc(Samples *s, int64_t cap)
 {
     memset(s, 0, sizeof(*s));
-    size_t c = (size_t)cap;
-    s->cap = cap;
-    s->face = calloc(c, sizeof(double));
-    s->emotion = calloc(c, sizeof(double));
-    s->motion = calloc(c, sizeof(double));
-    s->analysis = calloc(c, sizeof(double));
-    s->render = calloc(c, sizeof(double));
-    s->latency = calloc(c, sizeof(double));
-    s->latency_drawn = calloc(c, sizeof(double));
-    s->cpu_analysis = calloc(c, sizeof(double));
-    s->cpu_render = calloc(c, sizeof(double));
-    s->cpu_thread = calloc(c, sizeof(double));
-    s->cpu_workers = calloc(c, sizeof(double));
-    s->t_origin = calloc(RING, sizeof(double));
-    if (!s->face || !s->emotion || !s->motion || !s->analysis || !s->render || !s->latency || !s->latency_drawn ||
-        !s->cpu_analysis || !s->cpu_render || !s->cpu_thread || !s->cpu_workers || !s->t_origin) {
+    int err = 0;
+    for (int i = 0; i < N_PER_FRAME && !err; i++)
+        err = series_reserve(&s->frame[i], cap);
+    for (int i = 0; i < N_PER_DRAWN && !err; i++)
+        err = series_reserve(&s->drawn[i], cap);
+    if (err)
         samples_free(s);
-        return EMO_ENOMEM;
+    return err;
+}
+
+/* The sink through which a run is measured (tools/loop.h). */
+typedef struct Bench {
+    Run *r;
+    Samples sm;
+    double pace_fps, max_s;
+    double t0, pts0;           /* the clock starts here (paced: at the first frame) */
+    int64_t n_read, n_faces;
+    double t_origin[RING];     /* per in-flight frame: when its latency starts */
+} Bench;
+
+/* A camera delivers frame k at k / fps: paced, a frame is not analysed
+ * before then, and its latency starts then (or when decoded, whichever is
+ * later). */
+static double bench_read(void *opaque, const EmoFrame *f)
+{
+    Bench *b = opaque;
+    double origin = f->t_capture, due = 0;
+    if (b->pace_fps > 0) {
+        if (b->n_read == 0) {
+            b->t0 = emo_clock_now();
+            b->pts0 = f->pts;
+        }
+        due = b->t0 + (f->pts - b->pts0);
+        if (due > origin)
+            origin = due;
+    }
+    b->n_read++;
+    b->t_origin[f->index % RING] = origin;
+    return due;
+}
+
+static int bench_result(void *opaque, const EmoPipelineResult *res)
+{
+    Bench *b = opaque;
+    Run *r = b->r;
+    Series *s = b->sm.frame;
+    series_add(&s[S_LATENCY], emo_clock_now() - b->t_origin[res->index % RING]);
+    series_add(&s[S_FACE], res->t_face);
+    series_add(&s[S_EMOTION], res->t_emotion);
+    series_add(&s[S_MOTION], res->t_motion);
+    series_add(&s[S_ANALYSIS], res->t_analysis);
+    series_add(&s[S_CPU_ANALYSIS], res->cpu_analysis);
+    series_add(&s[S_CPU_THREAD], res->cpu_analysis - res->cpu_workers);
+    series_add(&s[S_CPU_WORKERS], res->cpu_workers);
+    r->workers = res->workers;
+    r->frames++;
+    b->n_faces += res->n_faces;
+    r->detector_runs += res->detector_ran != 0;
+    if (r->frames == r->warmup) {
+        r->rss_warm_kb = rss_now_kb();
+        r->maxrss_warm_kb = maxrss_kb();
+    }
+    if (r->series_every > 0 && r->frames % r->series_every == 0 && r->n_series < 20)
+        r->rss_series_kb[r->n_series++] = rss_now_kb();
+    if (b->max_s > 0 && emo_clock_now() - b->t0 > b->max_s) {
+        r->cut_short = 1; /* a loaded machine: the figures so far stand */
+        return 1;
     }
     return 0;
 }
 
 /* A drawn frame came back: its overlay time and its latency to the drawn frame. */
-static void take_drawn(Samples *s, EmoFrame **g, double t_render, double cpu_render)
+static int bench_drawn(void *opaque, EmoFrame *g, double t_render, double cpu_render)
 {
-    if (s->n_render < s->cap) {
-        s->render[s->n_render] = t_render;
-        s->cpu_render[s->n_render] = cpu_render;
-        s->latency_drawn[s->n_render] = emo_clock_now() - s->t_origin[(*g)->index % RING];
-        s->n_render++;
-    }
-    emo_frame_unref(g);
+    Bench *b = opaque;
+    series_add(&b->sm.drawn[D_RENDER], t_render);
+    series_add(&b->sm.drawn[D_CPU], cpu_render);
+    series_add(&b->sm.drawn[D_LATENCY], emo_clock_now() - b->t_origin[g->index % RING]);
+    return 0;
 }
 
+static Stats series_stats(Series *s)
+{
+    return stats_ms(s->v, s->n);
+}
+
+/* Every figure of the run from its samples; the frame count is every frame analysed. */
+static void bench_figures(Bench *b, double seconds, double cpu_s)
+{
+    Run *r = b->r;
+    Series *s = b->sm.frame, *d = b->sm.drawn;
+    r->seconds = seconds;
+    r->fps = seconds > 0 ? (double)r->frames / seconds : 0;
+    r->cpu = seconds > 0 ? cpu_s / seconds : 0;
+    r->faces_per_frame = r->frames ? (double)b->n_faces / (double)r->frames : 0;
+    r->face = series_stats(&s[S_FACE]);
+    r->emotion = series_stats(&s[S_EMOTION]);
+    r->motion = series_stats(&s[S_MOTION]);
+    r->analysis = series_stats(&s[S_ANALYSIS]);
+    r->latency = series_stats(&s[S_LATENCY]);
+    r->cpu_analysis = series_stats(&s[S_CPU_ANALYSIS]);
+    r->cpu_thread = series_stats(&s[S_CPU_THREAD]);
+    r->cpu_workers = series_stats(&s[S_CPU_WORKERS]);
+    r->render = series_stats(&d[D_RENDER]);
+    r->latency_drawn = series_stats(&d[D_LATENCY]);
+    r->cpu_render = series_stats(&d[D_CPU]);
+}
+
+/* The source as run and analyze open it, but for a file: one frame queued
+ * between capture and analysis, so that a decoded frame waits for at most
+ * the analysis in progress (a file source otherwise fills the queue and the
+ * latency measures the queue's length); two decoder threads, one per core.
+ * --frames N: exactly N frames, the clip looped when shorter. */
+static int open_clip(EmoCli *cli, const EmoConfig *cfg, const char *clip, int64_t frames, EmoVideoSource **src)
+{
+    EmoVideoSourceSettings vs;
+    emo_video_default_settings(&vs);
+    if (emo_video_settings_from_config(&vs, &cfg->video))
+        return EMO_EINVAL;
+    vs.source = clip;
+    vs.pix_fmt = EMO_PIX_BGRA; /* what run and analyze ask for: the overlay draws into BGRA */
+    vs.live = EMO_VIDEO_LIVE_NO;
+    vs.max_frames = frames;
+    vs.loop = frames > 0;
+    vs.log = &cli->log;
+    vs.queue_size = 1;
+    if (vs.decode_threads == 0)
+        vs.decode_threads = 2;
+    int err = emo_video_open(src, &vs);
+    if (err)
+        fprintf(stderr, "bench pipeline: cannot open %s: %s\n", clip, emo_strerror(err));
+    return err;
+}
+
+static int open_pipeline(EmoCli *cli, const EmoConfig *cfg, EmoPipeline **pipe)
+{
+    EmoPipelineSettings ps;
+    emo_pipeline_default_settings(&ps);
+    ps.cfg = cfg;
+    ps.models_dir = cli->models_dir;
+    ps.draw = 1;
+    ps.keep_timeline = 0; /* no result files, no chart */
+    ps.log = &cli->log;
+    int err = emo_pipeline_open(pipe, &ps);
+    if (err)
+        fprintf(stderr, "bench pipeline: cannot load the models from %s: %s\n", cli->models_dir, emo_strerror(err));
+    return err;
+}
+
+/* Room for the whole run: --frames N, else the clip's own length. */
+static int64_t expected_frames(const EmoVideoSource *src, int64_t frames)
+{
+    if (frames > 0)
+        return frames + 8;
+    EmoVideoInfo info;
+    emo_video_info(src, &info);
+    double n = info.duration > 0 && info.fps > 0 ? info.duration * info.fps : 0;
+    return n > 600 && n < 1e7 ? (int64_t)(n * 1.05) + 64 : 608;
+}
+
+/* The frame loop of run and analyze (tools/loop.c), measured through a sink. */
 static int run_one(EmoCli *cli, const char *clip, int threads, int workers, int64_t frames, double pace_fps,
                    double max_s, Run *r)
 {
@@ -271,168 +410,44 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int workers, int6
     cfg.general.threads = threads;
     cfg.general.workers = workers;
     cfg.emotion.interval = 0; /* every frame analysed */
-    Samples sm;
-    int64_t cap = frames > 0 ? frames : 600;
-    if (samples_alloc(&sm, cap + 8))
-        return EMO_ENOMEM;
-
-    EmoVideoSourceSettings vs;
-    emo_video_default_settings(&vs);
-    if (emo_video_settings_from_config(&vs, &cfg.video)) {
-        samples_free(&sm);
-        return EMO_EINVAL;
-    }
-    vs.source = clip;
-    vs.pix_fmt = EMO_PIX_BGRA; /* what run and analyze ask for: the overlay draws into BGRA */
-    vs.live = EMO_VIDEO_LIVE_NO;
-    vs.max_frames = frames;
-    vs.loop = frames > 0; /* --frames N: exactly N frames, the clip looped when shorter */
-    vs.log = &cli->log;
-    /* One frame queued between capture and analysis: a decoded frame waits for at
-     * most the analysis in progress (a file source otherwise fills the queue and
-     * the latency measures the queue's length). Two decoder threads: one per core. */
-    vs.queue_size = 1;
-    if (vs.decode_threads == 0)
-        vs.decode_threads = 2;
-
-    EmoPipelineSettings ps;
-    emo_pipeline_default_settings(&ps);
-    ps.cfg = &cfg;
-    ps.models_dir = cli->models_dir;
-    ps.draw = 1;
-    ps.keep_timeline = 0; /* no result files, no chart */
-    ps.log = &cli->log;
     EmoPipeline *pipe = NULL;
     EmoVideoSource *src = NULL;
-    int err = emo_pipeline_open(&pipe, &ps);
-    if (err) {
-        fprintf(stderr, "bench pipeline: cannot load the models from %s: %s\n", cli->models_dir, emo_strerror(err));
-        samples_free(&sm);
+    Bench b = { .r = r, .pace_fps = pace_fps, .max_s = max_s };
+    int err = open_pipeline(cli, &cfg, &pipe);
+    if (err)
         return err;
-    }
     peak_reset();
     r->rss_start_kb = rss_now_kb();
-    r->warmup = cap / 10 < WARMUP_FRAMES ? (cap / 10 > 0 ? cap / 10 : 1) : WARMUP_FRAMES;
-    if ((err = emo_video_open(&src, &vs))) {
-        fprintf(stderr, "bench pipeline: cannot open %s: %s\n", clip, emo_strerror(err));
-        emo_pipeline_close(&pipe);
-        samples_free(&sm);
-        return err;
-    }
-    EmoVideoInfo info;
-    emo_video_info(src, &info);
+    /* The soak's warm-up and RSS series are counted in the frames asked for. */
+    int64_t planned = frames > 0 ? frames : 600;
+    r->warmup = planned / 10 < WARMUP_FRAMES ? (planned / 10 > 0 ? planned / 10 : 1) : WARMUP_FRAMES;
+    r->series_every = planned >= 20 ? planned / 20 : 0;
+    if ((err = open_clip(cli, &cfg, clip, frames, &src)) || (err = samples_alloc(&b.sm, expected_frames(src, frames))))
+        goto done;
 
-    double t0 = emo_clock_now(), c0 = cpu_seconds(), pts0 = 0;
-    int64_t n_faces = 0;
-    r->detector_runs = 0;
-    EmoFrame *f = NULL, *g = NULL;
-    while ((err = emo_video_read(src, &f, -1)) == 0) {
-        double origin = f->t_capture;
-        if (pace_fps > 0) {
-            /* A camera delivers frame k at k / fps: it is not analysed before then, and
-             * its latency starts then (or when decoded, whichever is later). */
-            if (sm.n == 0) {
-                t0 = emo_clock_now();
-                pts0 = f->pts;
-            }
-            double due = t0 + (f->pts - pts0);
-            /* Until then, the frames being drawn come back as soon as they are done. */
-            double now;
-            while (emo_pipeline_pending(pipe) > 0 && (now = emo_clock_now()) < due) {
-                double tr = 0, cr = 0;
-                if (emo_pipeline_receive(pipe, &g, due - now, &tr, &cr) == 0)
-                    take_drawn(&sm, &g, tr, cr);
-                emo_frame_unref(&g);
-            }
-            sleep_until(due);
-            if (due > origin)
-                origin = due;
-        }
-        sm.t_origin[f->index % RING] = origin;
-        const EmoPipelineResult *res = NULL;
-        double ta = emo_clock_now();
-        while ((err = emo_pipeline_submit(pipe, &f, info.fps, &res)) == EMO_EAGAIN) {
-            double tr = 0, cr = 0;
-            if ((err = emo_pipeline_receive(pipe, &g, -1, &tr, &cr)) != 0)
-                break;
-            take_drawn(&sm, &g, tr, cr);
-        }
-        double tb = emo_clock_now();
-        if (err) {
-            fprintf(stderr, "bench pipeline: frame %lld: %s\n", (long long)sm.n, emo_strerror(err));
-            emo_frame_unref(&f);
-            emo_frame_unref(&g);
-            break;
-        }
-        if (sm.n < sm.cap) {
-            sm.face[sm.n] = res->t_face;
-            sm.emotion[sm.n] = res->t_emotion;
-            sm.motion[sm.n] = res->t_motion;
-            sm.analysis[sm.n] = res->t_analysis;
-            sm.latency[sm.n] = tb - origin;
-            sm.cpu_analysis[sm.n] = res->cpu_analysis;
-            sm.cpu_thread[sm.n] = res->cpu_analysis - res->cpu_workers;
-            sm.cpu_workers[sm.n] = res->cpu_workers;
-            r->workers = res->workers;
-            sm.n++;
-        }
-        (void)ta;
-        n_faces += res->n_faces;
-        r->detector_runs += res->detector_ran != 0;
-        double tr = 0, cr = 0;
-        while (emo_pipeline_receive(pipe, &g, 0, &tr, &cr) == 0)
-            take_drawn(&sm, &g, tr, cr);
-        if (sm.n == r->warmup) {
-            r->rss_warm_kb = rss_now_kb();
-            r->maxrss_warm_kb = maxrss_kb();
-        }
-        if (cap >= 20 && sm.n % (cap / 20) == 0 && r->n_series < 20)
-            r->rss_series_kb[r->n_series++] = rss_now_kb();
-        if (max_s > 0 && emo_clock_now() - t0 > max_s) {
-            r->cut_short = 1; /* a loaded machine: the figures so far stand */
-            break;
-        }
-    }
-    if (err == EMO_EOF)
-        err = 0;
-    while (!err && emo_pipeline_pending(pipe) > 0) {
-        double tr = 0, cr = 0;
-        if ((err = emo_pipeline_receive(pipe, &g, -1, &tr, &cr)) != 0)
-            break;
-        take_drawn(&sm, &g, tr, cr);
-    }
-    emo_frame_unref(&g);
+    EmoLoopSink sink = { .opaque = &b, .on_read = bench_read, .on_result = bench_result, .on_frame = bench_drawn };
+    EmoLoopSettings ls = { .name = "bench pipeline", .src = src, .pipe = pipe, .sinks = &sink, .n_sinks = 1 };
+    EmoLoopReport lr;
+    double c0 = cpu_seconds();
+    b.t0 = emo_clock_now();
+    emo_loop_run(&ls, &lr);
     double t1 = emo_clock_now(), c1 = cpu_seconds();
+    err = lr.frame_status ? lr.frame_status : lr.source_status == EMO_EOF ? 0 : lr.source_status;
     r->rss_end_kb = rss_now_kb();
     r->maxrss_kb = maxrss_kb();
     r->load = load_average();
     EmoVideoStats vst;
     emo_video_stats(src, &vst);
     r->capture_ms = vst.frames_decoded > 0 ? 1e3 * (vst.decode_seconds + vst.convert_seconds) / vst.frames_decoded : 0;
-    emo_video_close(&src);
-    emo_pipeline_close(&pipe);
-
     r->threads = threads;
     r->pace_fps = pace_fps;
-    r->frames = sm.n;
-    r->seconds = t1 - t0;
-    r->fps = r->seconds > 0 ? (double)sm.n / r->seconds : 0;
-    r->cpu = r->seconds > 0 ? (c1 - c0) / r->seconds : 0;
-    r->faces_per_frame = sm.n ? (double)n_faces / (double)sm.n : 0;
-    r->face = stats_ms(sm.face, sm.n);
-    r->emotion = stats_ms(sm.emotion, sm.n);
-    r->motion = stats_ms(sm.motion, sm.n);
-    r->analysis = stats_ms(sm.analysis, sm.n);
-    r->render = stats_ms(sm.render, sm.n_render);
-    r->latency = stats_ms(sm.latency, sm.n);
-    r->latency_drawn = stats_ms(sm.latency_drawn, sm.n_render);
-    r->cpu_analysis = stats_ms(sm.cpu_analysis, sm.n);
-    r->cpu_render = stats_ms(sm.cpu_render, sm.n_render);
-    r->cpu_thread = stats_ms(sm.cpu_thread, sm.n);
-    r->cpu_workers = stats_ms(sm.cpu_workers, sm.n);
-    samples_free(&sm);
+    bench_figures(&b, t1 - b.t0, c1 - c0);
     if (!err && r->frames == 0)
         err = EMO_EFORMAT;
+done:
+    emo_video_close(&src);
+    emo_pipeline_close(&pipe);
+    samples_free(&b.sm);
     return err;
 }
 
@@ -474,7 +489,7 @@ static void print_run(const Run *r, int soak)
                (r->maxrss_kb - r->maxrss_warm_kb) / 1024.0, r->rss_start_kb / 1024.0, r->rss_warm_kb / 1024.0,
                r->rss_end_kb / 1024.0, (r->rss_end_kb - r->rss_warm_kb) / 1024.0);
     if (soak && r->frames > 600 && r->n_series > 1) {
-        printf("  rss every %lld frames (MB):", (long long)(r->frames / 20 > 0 ? r->frames / 20 : 1));
+        printf("  rss every %lld frames (MB):", (long long)r->series_every);
         for (int i = 0; i < r->n_series; i++)
             printf(" %.1f", r->rss_series_kb[i] / 1024.0);
         printf("\n");

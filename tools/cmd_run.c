@@ -61,6 +61,14 @@ int emo_cmd_run(EmoCli *cli, int argc, char **argv)
         job.source = cli->cfg.video.source;
     if (!job.source)
         job.source = first_camera(cam, sizeof(cam));
+    if (!job.source && cli->cfg.video.reconnect) {
+        /* Asked to reconnect, the user waits for the camera to be plugged
+         * in rather than watching the sample clip: the first one plugged in
+         * is /dev/video0 where none was there. */
+        job.source = "/dev/video0";
+        printf("run: no camera found; waiting for %s (video.reconnect=true)\n", job.source);
+        fflush(stdout);
+    }
     if (!job.source) {
         emo_cli_sample_clip(cli, sample, sizeof(sample));
         if (access(sample, R_OK) != 0) {

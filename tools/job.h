@@ -1,6 +1,7 @@
 /* The main job of `emoscope run` and `emoscope analyze`: a source analysed
  * frame by frame, the overlay drawn, results, video, summary and chart
- * written, optionally shown in the viewer window with sound cues. */
+ * written, optionally shown in the viewer window with sound cues. The frame
+ * loop is loop.h's; the files and the window are its sinks (sinks.h). */
 #ifndef EMOSCOPE_TOOLS_JOB_H
 #define EMOSCOPE_TOOLS_JOB_H
 

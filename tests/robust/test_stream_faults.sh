@@ -135,7 +135,10 @@ check_outputs "$tmp/f" "$tmp/f.log"
 # --- the same with no camera ever: SIGINT ends the waiting promptly
 "$cli" run --headless "$url" --video.live=yes --video.reconnect=true --video.reconnect_delay=5 \
   --out "$tmp/g" >"$tmp/g.log" 2>&1 & pid=$!
-sleep 1
+# SIGINT once it is waiting (sent earlier, during the start-up on a loaded
+# machine, it would meet the SIG_IGN a background job inherits and be lost)
+for _ in $(seq 300); do grep -q "retrying in 5 s" "$tmp/g.log" && break; sleep 0.1; done
+grep -q "retrying in 5 s" "$tmp/g.log" || { cat "$tmp/g.log"; fail "no retry message within 30 s"; }
 kill -INT $pid
 for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 kill -0 $pid 2>/dev/null && { kill -KILL $pid; fail "run did not end within 5 s of SIGINT while waiting for the camera"; }
