@@ -182,7 +182,12 @@ typedef struct EmoRect {
 
 /**
  * Where the last emo_overlay_draw() put its parts (for tests and for
- * callers that want to place their own elements around them).
+ * callers that want to place their own elements around them). No two of
+ * hud, graph (legend and plot lie inside it), bars_panel, tag, badge,
+ * caption and branding overlap, and each lies inside the frame: a part with
+ * no free spot is shrunk (a panel loses its per-model bars) or left out
+ * (w == 0), in the order of priority HUD, graph, tags, panels, badges and
+ * captions, branding (the earlier keeps its place).
  */
 typedef struct EmoOverlayLayout {
     double scale;                        /**< size factor: min(width, height) / 480 */
@@ -195,7 +200,10 @@ typedef struct EmoOverlayLayout {
     EmoRect graph_plot;                  /**< plotting area inside it */
     EmoRect legend;                      /**< legend of the graph */
     EmoRect hud;                         /**< fps / time panel */
-    EmoRect branding;                    /**< branding text box */
+    EmoRect branding;                    /**< branding text box (with its shadow) */
+    EmoRect tag[EMO_RENDER_MAX_FACES];     /**< label of each face box */
+    EmoRect badge[EMO_RENDER_MAX_FACES];   /**< micro- / macro-expression badge of each face */
+    EmoRect caption[EMO_RENDER_MAX_FACES]; /**< micro-movement caption of each face (with its shadow) */
 } EmoOverlayLayout;
 
 /** Copies the layout of the last draw call; zeroes when nothing was drawn yet. */

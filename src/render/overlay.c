@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "render/layout.h"
 #include "render/render_internal.h"
 
 /* Cairo surfaces wrapping recently drawn frames. Frames come from a pool, so
@@ -43,6 +44,8 @@ typedef struct Ctx {
     double lw;   /* base line width */
     const EmoOverlayFace *faces;
     int nf;
+    EmoLayoutSet ls;                           /* the parts placed so far */
+    int models_shown[EMO_RENDER_MAX_FACES];    /* per-model bars shown in face i's panel */
 } Ctx;
 
 void emo_overlay_default_settings(EmoOverlaySettings *s)
@@ -215,10 +218,16 @@ static void text_at(Ctx *c, double x, double y, const char *t, double r, double 
     cairo_show_text(c->cr, t);
 }
 
+/* Offset of the shadow under text on the video. */
+static double shadow_of(const Ctx *c)
+{
+    return fmax(1.0, 0.9 * c->s);
+}
+
 /* Text straight on the video: a soft shadow keeps it legible. */
 static void text_on_video(Ctx *c, double x, double y, const char *t, double r, double g, double b, double a)
 {
-    double d = fmax(1.0, 0.9 * c->s);
+    double d = shadow_of(c);
     cairo_set_source_rgba(c->cr, 0, 0, 0, 0.6 * a);
     cairo_move_to(c->cr, x + d, y + d);
     cairo_show_text(c->cr, t);
@@ -306,7 +315,23 @@ static void draw_mesh(Ctx *c, const EmoOverlayFace *f)
     }
 }
 
-static void draw_box(Ctx *c, const EmoOverlayFace *f, EmoRect *tag_rect)
+/* Face fi's tag: its text, and its place (layout.tag[fi]), taken before the
+ * panels are placed. *anchor: where the badge goes by (see emo__layout_tag). */
+static void place_tag(Ctx *c, const EmoOverlayFace *f, int fi, char tag[96], EmoRect *anchor)
+{
+    int dom = f->has_probs ? dominant_of(f) : -1;
+    if (dom >= 0)
+        snprintf(tag, 96, "#%d  %s %.0f%%", f->id, emo_render_emotion_label(dom),
+                 100.0 * emo__clamp01(f->probs[dom]));
+    else
+        snprintf(tag, 96, "#%d  analysing", f->id);
+    font(c, 1, 13 * c->s);
+    double th = 19 * c->s, tw = text_width(c, tag) + 10 * c->s;
+    EmoRect box = { f->x, f->y, f->w, f->h };
+    *anchor = emo__layout_tag(&c->ls, &box, fmax(1.5, 2.2 * c->s), tw, th, &c->ov->layout.tag[fi]);
+}
+
+static void draw_box(Ctx *c, const EmoOverlayFace *f, int fi, const char *tag)
 {
     cairo_t *cr = c->cr;
     int dom = f->has_probs ? dominant_of(f) : -1;
@@ -341,23 +366,12 @@ static void draw_box(Ctx *c, const EmoOverlayFace *f, EmoRect *tag_rect)
         cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
     cairo_stroke(cr);
 
-    /* Tag above the box (inside it when there is no room above). */
-    char tag[96];
-    if (dom >= 0)
-        snprintf(tag, sizeof(tag), "#%d  %s %.0f%%", f->id, emo_render_emotion_label(dom),
-                 100.0 * emo__clamp01(f->probs[dom]));
-    else
-        snprintf(tag, sizeof(tag), "#%d  analysing", f->id);
+    /* The tag, where place_tag() put it. */
+    const EmoRect *placed = &c->ov->layout.tag[fi];
+    if (placed->w <= 0)
+        return;
     font(c, 1, 13 * c->s);
-    double th = 19 * c->s, tw = text_width(c, tag) + 10 * c->s;
-    double tx = x - lw / 2, ty = y - th - lw / 2;
-    if (ty < 0)
-        ty = y + lw;
-    if (tx + tw > c->W)
-        tx = c->W - tw;
-    if (tx < 0)
-        tx = 0;
-    *tag_rect = (EmoRect){ tx, ty, tw, th };
+    double tx = placed->x, ty = placed->y, tw = placed->w, th = placed->h;
     emo__rounded_rect(cr, tx, ty, tw, th, 3 * c->s);
     if (dom >= 0)
         emo__set_emotion_source(cr, dom, 0.92);
@@ -370,7 +384,7 @@ static void draw_box(Ctx *c, const EmoOverlayFace *f, EmoRect *tag_rect)
     cairo_show_text(cr, tag);
 }
 
-static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
+static void draw_micro(Ctx *c, const EmoOverlayFace *f, int fi, const EmoRect *tag)
 {
     const EmoOverlayMicro *mi = &f->micro;
     cairo_t *cr = c->cr;
@@ -428,97 +442,45 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, const EmoRect *tag)
         appendf(line, sizeof(line), &n, "%s%.2f / %.2f", n ? "  " : "", mi->magnitude, mi->threshold);
     else
         appendf(line, sizeof(line), &n, "%s%.2f", n ? "  " : "", mi->magnitude);
-    /* Event badge on the tag's row, right of it (under it when the row is full). */
+    /* Event badge beside the tag (see emo__layout_badge). */
     if (is_event) {
         const char *badge = macro ? "MACRO-EXPRESSION" : "MICRO-EXPRESSION";
         font(c, 1, 12 * c->s);
         double bw = text_width(c, badge) + 12 * c->s, bh = tag->h;
-        double bx = tag->x + tag->w + 4 * c->s, by = tag->y;
-        if (bx + bw > c->W) {
-            bx = fmax(0, fmin(tag->x, c->W - bw));
-            by = tag->y + tag->h + 3 * c->s;
+        if (!emo__layout_badge(&c->ls, tag, c->s, bw, bh, &c->ov->layout.badge[fi])) {
+            double bx = c->ov->layout.badge[fi].x, by = c->ov->layout.badge[fi].y;
+            emo__rounded_rect(cr, bx, by, bw, bh, 3 * c->s);
+            cairo_set_source_rgba(cr, cr_, cg, cb, 0.95);
+            cairo_fill(cr);
+            cairo_set_source_rgba(cr, 1, 1, 1, 1);
+            cairo_move_to(cr, bx + 6 * c->s, by + bh - 5.5 * c->s);
+            cairo_show_text(cr, badge);
         }
-        emo__rounded_rect(cr, bx, by, bw, bh, 3 * c->s);
-        cairo_set_source_rgba(cr, cr_, cg, cb, 0.95);
-        cairo_fill(cr);
-        cairo_set_source_rgba(cr, 1, 1, 1, 1);
-        cairo_move_to(cr, bx + 6 * c->s, by + bh - 5.5 * c->s);
-        cairo_show_text(cr, badge);
     }
-    /* Caption beside the region: right of the highlight, else left of it. */
+    /* Caption beside the region (see emo__layout_caption). */
     font(c, 1, 11.5 * c->s);
-    double tw = text_width(c, line);
-    double x = mi->cx + r + 6 * c->s, y = mi->cy + 4 * c->s;
-    if (x + tw > c->W - c->m)
-        x = mi->cx - r - 6 * c->s - tw;
-    x = fmin(fmax(x, c->m), c->W - c->m - tw);
-    y = fmin(fmax(y, c->m + 10 * c->s), c->H - c->m);
-    text_on_video(c, x, y, line, 1.0, 0.92, 0.6, 1.0);
-}
-
-static double overlap(const EmoRect *a, double x, double y, double w, double h)
-{
-    double ox = fmin(a->x + a->w, x + w) - fmax(a->x, x), oy = fmin(a->y + a->h, y + h) - fmax(a->y, y);
-    return ox > 0 && oy > 0 ? ox * oy : 0;
-}
-
-/* Where face fi's panel goes: beside its box (right, then left), else at a
- * frame edge; the spot covering the least of the panels placed before, the
- * graph and the faces wins (the first candidate on ties). */
-static void place_panel(Ctx *c, const EmoOverlayFace *f, int fi, double pw, double ph, double *ox, double *oy)
-{
-    const EmoOverlayLayout *L = &c->ov->layout;
-    double y = fmin(fmax(f->y, c->m), c->H - c->m - ph);
-    if (y < 0)
-        y = 0;
-    double cand[6][2] = {
-        { f->x + f->w + c->m, y }, { f->x - c->m - pw, y }, { c->W - c->m - pw, y }, { c->m, y },
-        { c->W - c->m - pw, c->m }, { c->W - c->m - pw, c->H - c->m - ph },
-    };
-    double best = INFINITY;
-    *ox = 0;
-    *oy = 0; /* the panel is larger than the frame: top-left */
-    for (int k = 0; k < 6; k++) {
-        double x = cand[k][0], yy = cand[k][1];
-        if (x < 0 || x + pw > c->W || yy < 0 || yy + ph > c->H + 0.5)
-            continue;
-        double score = 0;
-        for (int j = 0; j < fi; j++)
-            score += 10 * overlap(&L->bars_panel[j], x, yy, pw, ph);
-        score += 10 * overlap(&L->graph, x, yy, pw, ph);
-        for (int j = 0; j < c->nf; j++) {
-            const EmoOverlayFace *g = &c->faces[j];
-            EmoRect b = { g->x, g->y, g->w, g->h };
-            score += overlap(&b, x, yy, pw, ph);
-        }
-        if (score < best) {
-            best = score;
-            *ox = x;
-            *oy = yy;
-        }
-    }
-    *ox = round(*ox);
-    *oy = round(*oy);
+    cairo_font_extents_t fe;
+    cairo_font_extents(cr, &fe);
+    EmoLayoutText cap = { text_width(c, line), fe.ascent, fe.descent, fe.height, shadow_of(c) };
+    double at[2];
+    if (!emo__layout_caption(&c->ls, mi->cx, mi->cy, r, &cap, c->s, c->m, &c->ov->layout.caption[fi], at))
+        text_on_video(c, at[0], at[1], line, 1.0, 0.92, 0.6, 1.0);
 }
 
 /* The fused bars (and per-model bars) of face i in a panel beside its box. */
-static void draw_bars(Ctx *c, const EmoOverlayFace *f, int fi, int show_models)
+static void draw_bars(Ctx *c, const EmoOverlayFace *f, int fi)
 {
     cairo_t *cr = c->cr;
     EmoOverlayLayout *L = &c->ov->layout;
     double s = c->s, pad = 7 * s;
     double row = 17 * s, head = 22 * s;
     double label_w = 60 * s, pct_w = 38 * s;
-    double pw = 206 * s;
-    int nm = show_models ? (f->n_models < EMO_RENDER_MAX_MODELS ? f->n_models : EMO_RENDER_MAX_MODELS) : 0;
+    int nm = c->models_shown[fi];
     double model_row = 15 * s;
-    double ph = pad + head + EMO_RENDER_EMOTIONS * row + (nm > 0 ? 8 * s + nm * model_row : 0) + pad * 0.6;
-    if (pw > c->W - 2 * c->m)
-        pw = c->W - 2 * c->m;
-    double px, py;
-    place_panel(c, f, fi, pw, ph, &px, &py);
-    panel(c, px, py, pw, ph);
-    L->bars_panel[fi] = (EmoRect){ px, py, pw, ph };
+    double px = L->bars_panel[fi].x, py = L->bars_panel[fi].y, pw = L->bars_panel[fi].w;
+    if (pw <= 0)
+        return;
+    panel(c, px, py, pw, L->bars_panel[fi].h);
 
     int dom = dominant_of(f);
     char buf[96];
@@ -607,18 +569,11 @@ static void draw_bars(Ctx *c, const EmoOverlayFace *f, int fi, int show_models)
     }
 }
 
-static EmoRect graph_rect(const Ctx *c)
-{
-    double gw = fmin(290 * c->s, c->W - 2 * c->m), gh = fmin(124 * c->s, 0.4 * c->H);
-    return (EmoRect){ round(c->m), round(c->H - c->m - gh), gw, gh };
-}
-
 static void draw_graph(Ctx *c, const EmoOverlayFace *f)
 {
     cairo_t *cr = c->cr;
     EmoOverlayLayout *L = &c->ov->layout;
     double s = c->s, pad = 7 * s;
-    L->graph = graph_rect(c);
     double gx = L->graph.x, gy = L->graph.y, gw = L->graph.w, gh = L->graph.h;
     panel(c, gx, gy, gw, gh);
 
@@ -728,48 +683,63 @@ static void format_clock(double t, char *buf, size_t n)
         snprintf(buf, n, "%02ld:%02ld.%03ld", mnt, sec, ms % 1000);
 }
 
-static void draw_hud(Ctx *c, const EmoOverlayInput *in)
+typedef struct HudText {
+    char l1[96], l2[96];
+    const char *st; /* status line or NULL */
+} HudText;
+
+/* The HUD's lines, and its panel top-left (layout.hud): measured before
+ * anything is placed, drawn last. */
+static void hud_layout(Ctx *c, const EmoOverlayInput *in, HudText *t)
 {
     double s = c->s, pad = 6 * s, lh = 15 * s;
-    char l1[96] = "", l2[96] = "", tmp[40];
+    char *l1 = t->l1, *l2 = t->l2, tmp[40];
+    l1[0] = l2[0] = 0;
     int n1 = 0;
     if (in->capture_fps >= 0)
-        n1 = snprintf(l1, sizeof(l1), "capture %.1f fps", in->capture_fps);
-    if (in->analysis_fps >= 0 && n1 >= 0 && (size_t)n1 < sizeof(l1))
-        snprintf(l1 + n1, sizeof(l1) - (size_t)n1, "%sanalysis %.1f fps", n1 ? "   " : "", in->analysis_fps);
+        n1 = snprintf(l1, sizeof(t->l1), "capture %.1f fps", in->capture_fps);
+    if (in->analysis_fps >= 0 && n1 >= 0 && (size_t)n1 < sizeof(t->l1))
+        snprintf(l1 + n1, sizeof(t->l1) - (size_t)n1, "%sanalysis %.1f fps", n1 ? "   " : "", in->analysis_fps);
     format_clock(in->pts, tmp, sizeof(tmp));
-    int n2 = snprintf(l2, sizeof(l2), "t %s", tmp);
-    if (in->wallclock > 0 && in->wallclock < 1e11 && n2 >= 0 && (size_t)n2 < sizeof(l2)) {
+    int n2 = snprintf(l2, sizeof(t->l2), "t %s", tmp);
+    if (in->wallclock > 0 && in->wallclock < 1e11 && n2 >= 0 && (size_t)n2 < sizeof(t->l2)) {
         time_t tt = (time_t)in->wallclock;
         struct tm tmv;
         if (localtime_r(&tt, &tmv) && strftime(tmp, sizeof(tmp), "%H:%M:%S", &tmv) > 0)
-            snprintf(l2 + n2, sizeof(l2) - (size_t)n2, "   %s", tmp);
+            snprintf(l2 + n2, sizeof(t->l2) - (size_t)n2, "   %s", tmp);
     }
-    const char *st = in->status && in->status[0] ? in->status : NULL;
+    t->st = in->status && in->status[0] ? in->status : NULL;
     font(c, 0, 11.5 * s);
     double w = fmax(text_width(c, l1), text_width(c, l2));
     font(c, 1, 11.5 * s);
-    if (st)
-        w = fmax(w, text_width(c, st));
-    int lines = (l1[0] ? 1 : 0) + 1 + (st ? 1 : 0);
-    double x = round(c->m), y = round(c->m);
-    double pw = w + 2 * pad, ph = lines * lh + pad;
-    panel(c, x, y, pw, ph);
-    c->ov->layout.hud = (EmoRect){ x, y, pw, ph };
+    if (t->st)
+        w = fmax(w, text_width(c, t->st));
+    int lines = (l1[0] ? 1 : 0) + 1 + (t->st ? 1 : 0);
+    c->ov->layout.hud = (EmoRect){ round(c->m), round(c->m), w + 2 * pad, lines * lh + pad };
+}
+
+static void draw_hud(Ctx *c, const HudText *t)
+{
+    double s = c->s, pad = 6 * s, lh = 15 * s;
+    const EmoRect *r = &c->ov->layout.hud;
+    double x = r->x, y = r->y;
+    panel(c, x, y, r->w, r->h);
     double by = y + pad / 2 + 11 * s;
     font(c, 0, 11.5 * s);
-    if (l1[0]) {
-        text_at(c, x + pad, by, l1, 0.95, 0.95, 0.95, 1);
+    if (t->l1[0]) {
+        text_at(c, x + pad, by, t->l1, 0.95, 0.95, 0.95, 1);
         by += lh;
     }
-    text_at(c, x + pad, by, l2, 0.95, 0.95, 0.95, 1);
+    text_at(c, x + pad, by, t->l2, 0.95, 0.95, 0.95, 1);
     by += lh;
-    if (st) {
+    if (t->st) {
         font(c, 1, 11.5 * s);
-        text_at(c, x + pad, by, st, 1.0, 0.35, 0.3, 1);
+        text_at(c, x + pad, by, t->st, 1.0, 0.35, 0.3, 1);
     }
 }
 
+/* Bottom-right, else top-right; left out when both are taken. Its box is
+ * the ink of the text and its shadow. */
 static void draw_branding(Ctx *c)
 {
     const char *b = c->ov->s.branding;
@@ -778,9 +748,14 @@ static void draw_branding(Ctx *c)
     font(c, 1, 13 * c->s);
     cairo_text_extents_t e;
     cairo_text_extents(c->cr, b, &e);
-    double x = c->W - c->m - e.x_advance, y = c->H - c->m - 2 * c->s;
-    text_on_video(c, x, y, b, 1, 1, 1, 0.85);
-    c->ov->layout.branding = (EmoRect){ x + e.x_bearing, y + e.y_bearing, e.width, e.height };
+    double d = shadow_of(c), x = c->W - c->m - e.x_advance;
+    double ys[2] = { c->H - c->m - 2 * c->s, c->m - e.y_bearing };
+    EmoRect cand[2];
+    for (int k = 0; k < 2; k++)
+        cand[k] = (EmoRect){ x + e.x_bearing, ys[k] + e.y_bearing, e.width + d, e.height + d };
+    int k = emo__layout_place(&c->ls, cand, 2, &c->ov->layout.branding);
+    if (k >= 0)
+        text_on_video(c, x, ys[k], b, 1, 1, 1, 0.85);
 }
 
 /* ---------------------------------------------------------------- entry */
@@ -849,7 +824,7 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
         emo_log(ov->s.logger, EMO_LOG_ERROR, "overlay: cannot wrap the frame in a Cairo surface");
         return EMO_ENOMEM;
     }
-    Ctx c = { ov, cr, frame->width, frame->height, 0, 0, 0, NULL, 0 };
+    Ctx c = { .ov = ov, .cr = cr, .W = frame->width, .H = frame->height };
     c.s = fmin(c.W, c.H) / 480.0;
     c.m = round(8 * c.s);
     c.lw = fmax(1.0, 1.5 * c.s);
@@ -862,27 +837,43 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
     ov->layout.n_faces = nf;
     c.faces = in->faces;
     c.nf = nf;
-    if (in->show_graph && nf > 0)
-        ov->layout.graph = graph_rect(&c); /* reserved: the bars panels avoid it */
+    /* The parts are placed in their order of priority (layout.h), and drawn
+     * in the order that keeps the movements on top. */
+    emo__layout_init(&c.ls, c.W, c.H);
+    HudText hud;
+    hud_layout(&c, in, &hud);
+    emo__layout_add(&c.ls, &ov->layout.hud);
+    int graph = 0;
+    if (in->show_graph && nf > 0) {
+        EmoRect g = emo__layout_graph(c.W, c.H, c.s, c.m);
+        graph = emo__layout_place(&c.ls, &g, 1, &ov->layout.graph) == 0;
+    }
     EmoRect tags[EMO_RENDER_MAX_FACES];
+    char tag_text[EMO_RENDER_MAX_FACES][96];
+    for (int i = 0; i < nf; i++)
+        place_tag(&c, &in->faces[i], i, tag_text[i], &tags[i]);
+    for (int i = 0; i < nf; i++)
+        if (in->faces[i].has_probs)
+            c.models_shown[i] = emo__layout_bars(&c.ls, in->faces, nf, i, in->show_model_bars, c.s, c.m,
+                                                 &ov->layout.bars_panel[i]);
     for (int i = 0; i < nf; i++) {
         const EmoOverlayFace *f = &in->faces[i];
         if (in->show_mesh && f->n_landmarks)
             draw_mesh(&c, f);
-        draw_box(&c, f, &tags[i]);
+        draw_box(&c, f, i, tag_text[i]);
     }
     for (int i = 0; i < nf; i++)
         if (in->faces[i].has_probs)
-            draw_bars(&c, &in->faces[i], i, in->show_model_bars);
-    if (in->show_graph && nf > 0) {
+            draw_bars(&c, &in->faces[i], i);
+    if (graph) {
         int g = in->graph_face >= 0 && in->graph_face < nf ? in->graph_face : 0;
         draw_graph(&c, &in->faces[g]);
     }
     /* last, so that no panel hides a movement */
     for (int i = 0; i < nf; i++)
         if (in->faces[i].micro.active)
-            draw_micro(&c, &in->faces[i], &tags[i]);
-    draw_hud(&c, in);
+            draw_micro(&c, &in->faces[i], i, &tags[i]);
+    draw_hud(&c, &hud);
     draw_branding(&c);
     cairo_restore(cr);
     cairo_surface_flush(cairo_get_target(cr));

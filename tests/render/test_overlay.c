@@ -336,6 +336,155 @@ static void test_overlay_scales(void **state)
 }
 
 /* Bad input is an error code, never a crash; the frame stays untouched. */
+/* ------------------------------------------------- no part covers another */
+
+typedef struct Part {
+    const char *name;
+    int face;
+    EmoRect r;
+} Part;
+
+/* Every part the layout reports as drawn (w > 0); returns their number. */
+static int drawn_parts(const EmoOverlayLayout *L, Part *p)
+{
+    int n = 0;
+    const EmoRect *one[3] = { &L->hud, &L->graph, &L->branding };
+    static const char *one_name[3] = { "hud", "graph", "branding" };
+    for (int k = 0; k < 3; k++)
+        if (one[k]->w > 0)
+            p[n++] = (Part){ one_name[k], -1, *one[k] };
+    for (int i = 0; i < L->n_faces; i++) {
+        const EmoRect *per[4] = { &L->bars_panel[i], &L->tag[i], &L->badge[i], &L->caption[i] };
+        static const char *per_name[4] = { "panel", "tag", "badge", "caption" };
+        for (int k = 0; k < 4; k++)
+            if (per[k]->w > 0)
+                p[n++] = (Part){ per_name[k], i, *per[k] };
+    }
+    return n;
+}
+
+/* Counts (and prints) the parts outside the frame and the pairs that overlap. */
+static int layout_faults(const EmoOverlayLayout *L, int W, int H, const char *what)
+{
+    Part p[3 + 4 * EMO_RENDER_MAX_FACES];
+    int n = drawn_parts(L, p), bad = 0;
+    for (int a = 0; a < n; a++) {
+        const EmoRect *r = &p[a].r;
+        /* half a pixel of slack: panels are placed at whole pixels */
+        if (!(r->x >= 0 && r->y >= 0 && r->x + r->w <= W + 0.5 && r->y + r->h <= H + 0.5)) {
+            print_message("%s: %s %d (%.1f,%.1f %.1fx%.1f) leaves the %dx%d frame\n", what, p[a].name, p[a].face,
+                          r->x, r->y, r->w, r->h, W, H);
+            bad++;
+        }
+        for (int b = a + 1; b < n; b++) {
+            const EmoRect *q = &p[b].r;
+            double ox = fmin(r->x + r->w, q->x + q->w) - fmax(r->x, q->x);
+            double oy = fmin(r->y + r->h, q->y + q->h) - fmax(r->y, q->y);
+            if (ox > 0 && oy > 0) {
+                print_message("%s: %s %d and %s %d overlap by %.1fx%.1f px\n", what, p[a].name, p[a].face, p[b].name,
+                              p[b].face, ox, oy);
+                bad++;
+            }
+        }
+    }
+    /* the legend and the plot are parts of the graph */
+    if (L->graph.w > 0 && (!inside(&L->graph, L->legend.x, L->legend.y, 0) ||
+                           !inside(&L->graph, L->legend.x + L->legend.w - 1, L->legend.y + L->legend.h - 1, 0) ||
+                           !inside(&L->graph, L->graph_plot.x, L->graph_plot.y, 0))) {
+        print_message("%s: the legend or the plot leaves the graph\n", what);
+        bad++;
+    }
+    return bad;
+}
+
+/* Moves the scene's face (a box of w x h at x, y) and its micro-movement to
+ * the mouth; without the mesh, which belongs to the original place. */
+static void move_face(EmoOverlayFace *f, double x, double y, double w, double h)
+{
+    f->x = (float)x;
+    f->y = (float)y;
+    f->w = (float)w;
+    f->h = (float)h;
+    f->n_landmarks = 0;
+    f->micro.cx = (float)(x + 0.5 * w);
+    f->micro.cy = (float)(y + 0.8 * h);
+}
+
+/* At every frame size from 320x240 up (portrait too), with the face in each
+ * corner, at the edges, in the middle, with its mouth's caption where the
+ * graph's legend is, and with two faces: the HUD, graph, panels, tags,
+ * badges, captions and branding never overlap and stay inside the frame;
+ * the HUD, the graph and the first face's panel are always drawn there. */
+static void test_overlay_no_overlap(void **state)
+{
+    (void)state;
+    static const int sizes[][2] = { { 320, 240 },  { 480, 480 },   { 640, 360 }, { 640, 480 },
+                                    { 1280, 720 }, { 1920, 1080 }, { 360, 640 } };
+    static const double spots[][2] = { { 0, 0 },   { 1, 0 },   { 0, 1 },   { 1, 1 },     { 0.5, 0.5 },
+                                       { 0.5, 1 }, { 1, 0.5 }, { 0, 0.5 }, { 0.5, 0 } };
+    enum { NSPOTS = sizeof(spots) / sizeof(spots[0]) };
+    EmoOverlay *ov = NULL;
+    assert_int_equal(emo_overlay_open(&ov, NULL), 0);
+    int faults = 0, cases = 0, left_out = 0;
+    for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+        int W = sizes[z][0], H = sizes[z][1];
+        Scene *sc = calloc(1, sizeof(*sc));
+        build_scene(sc, W, H);
+        double s = fmin(W, H) / 480.0, fw = 150 * s, fh = 190 * s;
+        EmoOverlayFace faces[2] = { sc->face, sc->face };
+        faces[1].id = 4;
+        sc->in.faces = faces;
+        /* case NSPOTS: the scene's own face; +1: the mouth caption on the legend; +2: two faces */
+        for (int k = 0; k <= NSPOTS + 2; k++) {
+            faces[0] = sc->face;
+            sc->in.n_faces = 1;
+            if (k < NSPOTS) {
+                move_face(&faces[0], spots[k][0] * (W - fw), spots[k][1] * (H - fh), fw, fh);
+            } else if (k == NSPOTS + 1) {
+                /* the caption starts right of the highlight, on the legend (graph_rect's sizes) */
+                double gy = round(H - round(8 * s) - 124 * s), legend_x = round(8 * s) + 290 * s - 70 * s;
+                double r = 0.12 * fw, cx = legend_x - r - 6 * s + 5 * s, cy = gy + 30 * s;
+                move_face(&faces[0], cx - 0.5 * fw, cy - 0.8 * fh, fw, fh);
+            } else if (k == NSPOTS + 2) {
+                move_face(&faces[0], 0.15 * (W - fw), 0.5 * (H - fh), fw, fh);
+                move_face(&faces[1], 0.85 * (W - fw), 0.35 * (H - fh), fw, fh);
+                sc->in.n_faces = 2;
+            }
+            assert_int_equal(emo_frame_copy(sc->frame, sc->orig), 0);
+            assert_int_equal(emo_overlay_draw(ov, sc->frame, &sc->in), 0);
+            EmoOverlayLayout L;
+            emo_overlay_last_layout(ov, &L);
+            char what[64];
+            snprintf(what, sizeof(what), "%dx%d case %d", W, H, k);
+            faults += layout_faults(&L, W, H, what);
+            cases++;
+            assert_true(L.hud.w > 0 && L.graph.w > 0);
+            for (int i = 0; i < sc->in.n_faces; i++) {
+                /* two panels may not both find room in the smaller frames */
+                if (L.bars_panel[i].w <= 0)
+                    print_message("%s: no room for the panel of face %d\n", what, i);
+                assert_true(L.bars_panel[i].w > 0 || i > 0);
+                left_out += L.bars_panel[i].w <= 0;
+                left_out += (L.tag[i].w <= 0) + (L.badge[i].w <= 0) + (L.caption[i].w <= 0);
+            }
+            left_out += L.branding.w <= 0;
+            if (k == NSPOTS + 1 && (W == 480 || W == 1920)) {
+                char path[4096];
+                snprintf(path, sizeof(path), "%s/overlay-%dx%d-caption-on-legend.png", outdir, W, H);
+                write_png(sc->frame, path);
+            }
+        }
+        free_scene(sc);
+        free(sc);
+    }
+    print_message("layouts: %d, overlapping or outside: %d, parts left out for want of room: %d\n", cases, faults,
+                  left_out);
+    assert_int_equal(faults, 0);
+    /* room is tight only in the smallest frames: nearly everything is drawn */
+    assert_true(left_out <= cases / 4);
+    emo_overlay_close(&ov);
+}
+
 static void test_overlay_bad_input(void **state)
 {
     (void)state;
@@ -574,7 +723,7 @@ int main(void)
         cmocka_unit_test(test_overlay_640),     cmocka_unit_test(test_overlay_1080),
         cmocka_unit_test(test_overlay_scales),  cmocka_unit_test(test_overlay_bad_input),
         cmocka_unit_test(test_overlay_two_faces), cmocka_unit_test(test_overlay_random_input),
-        cmocka_unit_test(test_overlay_cost_1080),
+        cmocka_unit_test(test_overlay_cost_1080), cmocka_unit_test(test_overlay_no_overlap),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     cairo_debug_reset_static_data(); /* Cairo's font caches, for the leak checker */
