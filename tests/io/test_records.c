@@ -239,6 +239,38 @@ static void test_summary(void **state)
     cJSON_Delete(doc);
 }
 
+/* results.csv of a frame record: the face's columns in the record's order,
+ * the box one ';'-joined cell, the pose flattened. */
+static void test_frame_csv(void **state)
+{
+    (void)state;
+    const char *dir = emo_test_tmpdir("records-frame");
+    char c[4200];
+    snprintf(c, sizeof(c), "%s/results.csv", dir);
+    EmoResultsWriter *w;
+    assert_int_equal(emo_results_open(&w, NULL, c, &quiet), 0);
+    EmoPipelineResult res;
+    memset(&res, 0, sizeof(res));
+    res.index = 42;
+    static EmoPipelineFace pf;
+    fill_face(&pf);
+    EmoRecordOptions opt = { 0, 0 };
+    cJSON *rec = emo__record_frame(&res, &pf, &opt);
+    assert_int_equal(emo_results_write(w, rec), 0);
+    cJSON_Delete(rec);
+    assert_int_equal(emo_results_close(&w), 0);
+    size_t n;
+    char *csv = emo_test_read_file(c, &n);
+    const char *head = "frame,t,face_id,detected,tracked,detection_score,landmark_score,box,pose.yaw,pose.pitch,"
+                       "pose.roll,emotion.dominant,";
+    assert_true(!strncmp(csv, head, strlen(head)));
+    const char *row = strchr(csv, '\n');
+    assert_non_null(row);
+    const char *want = "42,0,7,false,true,0.9,0.99,12.34;-3.46;100;100,1.5,-2.25,0.5,happy,";
+    assert_true(!strncmp(row + 1, want, strlen(want)));
+    free(csv);
+}
+
 /* events.jsonl and events.csv of the same records: the CSV header is the
  * event schema and each row holds the JSONL line's values. */
 static void test_events_jsonl_csv_agree(void **state)
@@ -282,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_event_record),
         cmocka_unit_test(test_motion_record),
         cmocka_unit_test(test_frame_record),
+        cmocka_unit_test(test_frame_csv),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_events_jsonl_csv_agree),
     };
