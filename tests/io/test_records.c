@@ -139,18 +139,25 @@ static void fill_face(EmoPipelineFace *pf)
         pf->motion.region[i].direction = EMO_DIR_NONE;
 }
 
-static void test_frame_record(void **state)
+/* The record of fill_face's face in frame 42 at t = 1.6800004 s. */
+static cJSON *sample_frame(int landmarks, int motion)
 {
-    (void)state;
     EmoPipelineResult res;
     memset(&res, 0, sizeof(res));
     res.index = 42;
     res.pts = 1.6800004;
     static EmoPipelineFace pf;
     fill_face(&pf);
-    EmoRecordOptions opt = { 0, 1 };
+    EmoRecordOptions opt = { landmarks, motion };
     cJSON *o = emo__record_frame(&res, &pf, &opt);
     assert_non_null(o);
+    return o;
+}
+
+static void test_frame_record(void **state)
+{
+    (void)state;
+    cJSON *o = sample_frame(0, 1);
     /* frame, t, then the face's fields with its id first */
     assert_string_equal(o->child->string, "frame");
     assert_string_equal(o->child->next->string, "t");
@@ -182,9 +189,7 @@ static void test_frame_record(void **state)
     assert_non_null(cJSON_GetObjectItem(o, "motion"));
     cJSON_Delete(o);
 
-    opt = (EmoRecordOptions){ 1, 0 };
-    o = emo__record_frame(&res, &pf, &opt);
-    assert_non_null(o);
+    o = sample_frame(1, 0);
     cJSON *lm = cJSON_GetObjectItem(o, "landmarks");
     assert_int_equal(cJSON_GetArraySize(lm), EMO_FACE_LANDMARKS * 3);
     assert_true(cJSON_GetArrayItem(lm, 5)->valuedouble == 4.01); /* point 1's z, two decimals */
@@ -244,18 +249,11 @@ static void test_summary(void **state)
 static void test_frame_csv(void **state)
 {
     (void)state;
-    const char *dir = emo_test_tmpdir("records-frame");
+    cJSON *rec = sample_frame(0, 0);
     char c[4200];
-    snprintf(c, sizeof(c), "%s/results.csv", dir);
+    snprintf(c, sizeof(c), "%s/results.csv", emo_test_tmpdir("records-frame"));
     EmoResultsWriter *w;
     assert_int_equal(emo_results_open(&w, NULL, c, &quiet), 0);
-    EmoPipelineResult res;
-    memset(&res, 0, sizeof(res));
-    res.index = 42;
-    static EmoPipelineFace pf;
-    fill_face(&pf);
-    EmoRecordOptions opt = { 0, 0 };
-    cJSON *rec = emo__record_frame(&res, &pf, &opt);
     assert_int_equal(emo_results_write(w, rec), 0);
     cJSON_Delete(rec);
     assert_int_equal(emo_results_close(&w), 0);
@@ -266,7 +264,7 @@ static void test_frame_csv(void **state)
     assert_true(!strncmp(csv, head, strlen(head)));
     const char *row = strchr(csv, '\n');
     assert_non_null(row);
-    const char *want = "42,0,7,false,true,0.9,0.99,12.34;-3.46;100;100,1.5,-2.25,0.5,happy,";
+    const char *want = "42,1.68,7,false,true,0.9,0.99,12.34;-3.46;100;100,1.5,-2.25,0.5,happy,";
     assert_true(!strncmp(row + 1, want, strlen(want)));
     free(csv);
 }
