@@ -191,12 +191,6 @@ EMO_API void emo_face_csv_header(char *buf, size_t n, int with_landmarks);
  * @return the length written, or EMO_EINVAL if it does not fit in n.
  */
 EMO_API int emo_face_csv_row(const EmoFace *face, char *buf, size_t n, int with_landmarks);
-/**
- * One face as a cJSON object (returned as void * so that this header needs
- * no cJSON): id, flags, box, scores, pose, and landmarks when asked. The
- * caller owns the result (cJSON_Delete). NULL when out of memory.
- */
-EMO_API void *emo_face_to_cjson(const EmoFace *face, int with_landmarks);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
-/* A face's fields as CSV columns and as a cJSON object. */
-#include <cjson/cJSON.h>
+/* A face's fields as CSV columns. The JSON/CSV result records, face fields
+ * included, are built by the records module (src/io/records.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,55 +53,4 @@ int emo_face_csv_row(const EmoFace *f, char *buf, size_t n, int with_landmarks)
         return rc;
     }
     return (int)len;
-}
-
-static cJSON *float_array(const float *v, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; a && i < n; i++) {
-        /* Two decimals: a hundredth of a pixel is below any model's precision. */
-        cJSON *x = cJSON_CreateNumber((double)(long long)((double)v[i] * 100.0 + (v[i] >= 0 ? 0.5 : -0.5)) / 100.0);
-        if (!x || !cJSON_AddItemToArray(a, x)) {
-            cJSON_Delete(x);
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-void *emo_face_to_cjson(const EmoFace *f, int with_landmarks)
-{
-    if (!f)
-        return NULL;
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    const float pose[3] = { f->yaw, f->pitch, f->roll };
-    int ok = cJSON_AddNumberToObject(o, "id", f->id) && cJSON_AddBoolToObject(o, "detected", !!(f->flags & EMO_FACE_DETECTED)) &&
-             cJSON_AddBoolToObject(o, "tracked", !!(f->flags & EMO_FACE_TRACKED)) &&
-             cJSON_AddNumberToObject(o, "detection_score", (double)f->detection_score) &&
-             cJSON_AddNumberToObject(o, "landmark_score", (double)f->presence);
-    cJSON *box = ok ? float_array(f->box, 4) : NULL;
-    ok = box && cJSON_AddItemToObject(o, "box", box);
-    if (!ok)
-        cJSON_Delete(box);
-    cJSON *p = ok ? cJSON_CreateObject() : NULL;
-    ok = ok && p && cJSON_AddNumberToObject(p, "yaw", (double)pose[0]) &&
-         cJSON_AddNumberToObject(p, "pitch", (double)pose[1]) && cJSON_AddNumberToObject(p, "roll", (double)pose[2]);
-    if (p && !(ok && cJSON_AddItemToObject(o, "pose", p))) {
-        cJSON_Delete(p);
-        ok = 0;
-    }
-    if (ok && with_landmarks) {
-        cJSON *lm = float_array(&f->landmarks[0][0], EMO_FACE_LANDMARKS * 3);
-        ok = lm && cJSON_AddItemToObject(o, "landmarks", lm);
-        if (!ok)
-            cJSON_Delete(lm);
-    }
-    if (!ok) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
 }

@@ -93,6 +93,56 @@ cJSON *emo__record_motion(const EmoMotionFrame *m)
     return o;
 }
 
+/* Box and landmark coordinates to two decimals (a hundredth of a pixel is
+ * below any model's precision), halves away from zero. Kept as this exact
+ * expression, not rnd(), so that the numbers stay those written so far. */
+static cJSON *coords_array(const float *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++) {
+        cJSON *x = cJSON_CreateNumber((double)(long long)((double)v[i] * 100.0 + (v[i] >= 0 ? 0.5 : -0.5)) / 100.0);
+        if (!x || !cJSON_AddItemToArray(a, x)) {
+            cJSON_Delete(x);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Adds the coordinates v[0..n) to rec as the array 'name'; -1 when out of
+ * memory (the array, not being in rec, is freed here). */
+static int add_coords(cJSON *rec, const char *name, const float *v, int n)
+{
+    cJSON *a = coords_array(v, n);
+    if (a && cJSON_AddItemToObject(rec, name, a))
+        return 0;
+    cJSON_Delete(a);
+    return -1;
+}
+
+/* The face's fields of a frame record: face_id, detected, tracked, the two
+ * scores, box, pose and, when asked, the landmarks. Unlike the other fields
+ * these are checked: a frame record without its face would be meaningless.
+ * 0, or -1 when out of memory (rec then holds part of them). */
+static int add_face(cJSON *rec, const EmoFace *f, int with_landmarks)
+{
+    if (!cJSON_AddNumberToObject(rec, "face_id", f->id) ||
+        !cJSON_AddBoolToObject(rec, "detected", !!(f->flags & EMO_FACE_DETECTED)) ||
+        !cJSON_AddBoolToObject(rec, "tracked", !!(f->flags & EMO_FACE_TRACKED)) ||
+        !cJSON_AddNumberToObject(rec, "detection_score", (double)f->detection_score) ||
+        !cJSON_AddNumberToObject(rec, "landmark_score", (double)f->presence) || add_coords(rec, "box", f->box, 4) < 0)
+        return -1;
+    cJSON *pose = cJSON_AddObjectToObject(rec, "pose");
+    if (!pose || !cJSON_AddNumberToObject(pose, "yaw", (double)f->yaw) ||
+        !cJSON_AddNumberToObject(pose, "pitch", (double)f->pitch) ||
+        !cJSON_AddNumberToObject(pose, "roll", (double)f->roll))
+        return -1;
+    if (with_landmarks && add_coords(rec, "landmarks", &f->landmarks[0][0], EMO_FACE_LANDMARKS * 3) < 0)
+        return -1;
+    return 0;
+}
+
 cJSON *emo__record_frame(const EmoPipelineResult *res, const EmoPipelineFace *pf, const EmoRecordOptions *opt)
 {
     cJSON *rec = cJSON_CreateObject();
@@ -100,19 +150,10 @@ cJSON *emo__record_frame(const EmoPipelineResult *res, const EmoPipelineFace *pf
         return NULL;
     cJSON_AddNumberToObject(rec, "frame", (double)res->index);
     cJSON_AddNumberToObject(rec, "t", r6(res->pts));
-    cJSON *face = emo_face_to_cjson(&pf->face, opt->landmarks);
-    if (!face) {
+    if (add_face(rec, &pf->face, opt->landmarks) < 0) {
         cJSON_Delete(rec);
         return NULL;
     }
-    /* The face's own fields at the top level, its id first as "face_id". */
-    cJSON *id = cJSON_DetachItemFromObject(face, "id");
-    cJSON_AddItemToObject(rec, "face_id", id);
-    while (face->child) {
-        cJSON *it = cJSON_DetachItemViaPointer(face, face->child);
-        cJSON_AddItemToObject(rec, it->string, it);
-    }
-    cJSON_Delete(face);
     add_emotion(rec, &pf->emotion);
     if (opt->motion)
         cJSON_AddItemToObject(rec, "motion", emo__record_motion(&pf->motion));

@@ -2,7 +2,6 @@
  * warps, alignment and the CSV/JSON writers. */
 #include "testutil.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,17 +384,6 @@ static void test_outputs(void **state)
     assert_int_equal(commas, 10 + 3 * 468);
     assert_int_equal(emo_face_csv_row(&f, row, 20, 1), EMO_EINVAL); /* does not fit: error, empty */
     assert_string_equal(row, "");
-    cJSON *o = emo_face_to_cjson(&f, 1);
-    assert_non_null(o);
-    assert_int_equal(cJSON_GetObjectItem(o, "id")->valueint, 7);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "tracked")));
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "box")), 4);
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "landmarks")), 3 * 468);
-    assert_float_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "pose"), "yaw")->valuedouble, 1.5, 1e-6);
-    cJSON_Delete(o);
-    o = emo_face_to_cjson(&f, 0);
-    assert_null(cJSON_GetObjectItem(o, "landmarks"));
-    cJSON_Delete(o);
     free(row);
 }
 

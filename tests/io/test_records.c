@@ -107,12 +107,27 @@ static void test_motion_record(void **state)
     cJSON_Delete(o);
 }
 
+/* A frame record's fields after "frame": README "Outputs" (results.jsonl).
+ * The landmarks, asked for, come between pose and emotion. */
+static const char *const face_fields[] = { "t", "face_id", "detected", "tracked", "detection_score",
+                                           "landmark_score", "box", "pose", "emotion", "motion" };
+#define N_FACE_FIELDS (int)(sizeof(face_fields) / sizeof(face_fields[0]))
+static const char *const pose_fields[] = { "yaw", "pitch", "roll" };
+
 static void fill_face(EmoPipelineFace *pf)
 {
     memset(pf, 0, sizeof(*pf));
     pf->face.id = 7;
     pf->face.flags = EMO_FACE_TRACKED;
+    pf->face.box[0] = 12.344f;
+    pf->face.box[1] = -3.456f;
     pf->face.box[2] = pf->face.box[3] = 100;
+    pf->face.presence = 0.99f;
+    pf->face.detection_score = 0.9f;
+    pf->face.yaw = 1.5f;
+    pf->face.pitch = -2.25f;
+    pf->face.roll = 0.5f;
+    pf->face.landmarks[1][2] = 4.006f;
     pf->emotion.dominant = 3;
     pf->emotion.fused[3] = pf->emotion.smoothed[3] = 0.123456f;
     pf->emotion.n_models = 1;
@@ -124,24 +139,48 @@ static void fill_face(EmoPipelineFace *pf)
         pf->motion.region[i].direction = EMO_DIR_NONE;
 }
 
-static void test_frame_record(void **state)
+/* The record of fill_face's face in frame 42 at t = 1.6800004 s. */
+static cJSON *sample_frame(int landmarks, int motion)
 {
-    (void)state;
     EmoPipelineResult res;
     memset(&res, 0, sizeof(res));
     res.index = 42;
     res.pts = 1.6800004;
     static EmoPipelineFace pf;
     fill_face(&pf);
-    EmoRecordOptions opt = { 0, 1 };
+    EmoRecordOptions opt = { landmarks, motion };
     cJSON *o = emo__record_frame(&res, &pf, &opt);
     assert_non_null(o);
+    return o;
+}
+
+static void test_frame_record(void **state)
+{
+    (void)state;
+    cJSON *o = sample_frame(0, 1);
     /* frame, t, then the face's fields with its id first */
     assert_string_equal(o->child->string, "frame");
     assert_string_equal(o->child->next->string, "t");
     assert_string_equal(o->child->next->next->string, "face_id");
     assert_int_equal(cJSON_GetObjectItem(o, "face_id")->valueint, 7);
     assert_true(cJSON_GetObjectItem(o, "t")->valuedouble == 1.68);
+    /* The face's fields follow its id, in this order (README "Outputs"). */
+    assert_fields(o, "frame", face_fields, N_FACE_FIELDS);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "detected")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "tracked")));
+    assert_float_equal(cJSON_GetObjectItem(o, "detection_score")->valuedouble, 0.9, 1e-6);
+    assert_float_equal(cJSON_GetObjectItem(o, "landmark_score")->valuedouble, 0.99, 1e-6);
+    /* box to two decimals, halves away from zero */
+    cJSON *box = cJSON_GetObjectItem(o, "box");
+    assert_int_equal(cJSON_GetArraySize(box), 4);
+    assert_true(cJSON_GetArrayItem(box, 0)->valuedouble == 12.34);
+    assert_true(cJSON_GetArrayItem(box, 1)->valuedouble == -3.46);
+    assert_true(cJSON_GetArrayItem(box, 2)->valuedouble == 100);
+    cJSON *pose = cJSON_GetObjectItem(o, "pose");
+    assert_fields(pose, NULL, pose_fields, 3);
+    assert_float_equal(cJSON_GetObjectItem(pose, "yaw")->valuedouble, 1.5, 1e-6);
+    assert_float_equal(cJSON_GetObjectItem(pose, "pitch")->valuedouble, -2.25, 1e-6);
+    assert_float_equal(cJSON_GetObjectItem(pose, "roll")->valuedouble, 0.5, 1e-6);
     assert_null(cJSON_GetObjectItem(o, "landmarks"));
     cJSON *emo = cJSON_GetObjectItem(o, "emotion");
     assert_string_equal(cJSON_GetObjectItem(emo, "dominant")->valuestring, "happy");
@@ -150,10 +189,11 @@ static void test_frame_record(void **state)
     assert_non_null(cJSON_GetObjectItem(o, "motion"));
     cJSON_Delete(o);
 
-    opt = (EmoRecordOptions){ 1, 0 };
-    o = emo__record_frame(&res, &pf, &opt);
-    assert_non_null(o);
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "landmarks")), EMO_FACE_LANDMARKS * 3);
+    o = sample_frame(1, 0);
+    cJSON *lm = cJSON_GetObjectItem(o, "landmarks");
+    assert_int_equal(cJSON_GetArraySize(lm), EMO_FACE_LANDMARKS * 3);
+    assert_true(cJSON_GetArrayItem(lm, 5)->valuedouble == 4.01); /* point 1's z, two decimals */
+    assert_string_equal(lm->prev->string, "pose"); /* after the pose, before the emotion */
     assert_null(cJSON_GetObjectItem(o, "motion"));
     cJSON_Delete(o);
 }
@@ -204,6 +244,31 @@ static void test_summary(void **state)
     cJSON_Delete(doc);
 }
 
+/* results.csv of a frame record: the face's columns in the record's order,
+ * the box one ';'-joined cell, the pose flattened. */
+static void test_frame_csv(void **state)
+{
+    (void)state;
+    cJSON *rec = sample_frame(0, 0);
+    char c[4200];
+    snprintf(c, sizeof(c), "%s/results.csv", emo_test_tmpdir("records-frame"));
+    EmoResultsWriter *w;
+    assert_int_equal(emo_results_open(&w, NULL, c, &quiet), 0);
+    assert_int_equal(emo_results_write(w, rec), 0);
+    cJSON_Delete(rec);
+    assert_int_equal(emo_results_close(&w), 0);
+    size_t n;
+    char *csv = emo_test_read_file(c, &n);
+    const char *head = "frame,t,face_id,detected,tracked,detection_score,landmark_score,box,pose.yaw,pose.pitch,"
+                       "pose.roll,emotion.dominant,";
+    assert_true(!strncmp(csv, head, strlen(head)));
+    const char *row = strchr(csv, '\n');
+    assert_non_null(row);
+    const char *want = "42,1.68,7,false,true,0.9,0.99,12.34;-3.46;100;100,1.5,-2.25,0.5,happy,";
+    assert_true(!strncmp(row + 1, want, strlen(want)));
+    free(csv);
+}
+
 /* events.jsonl and events.csv of the same records: the CSV header is the
  * event schema and each row holds the JSONL line's values. */
 static void test_events_jsonl_csv_agree(void **state)
@@ -247,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_event_record),
         cmocka_unit_test(test_motion_record),
         cmocka_unit_test(test_frame_record),
+        cmocka_unit_test(test_frame_csv),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_events_jsonl_csv_agree),
     };
