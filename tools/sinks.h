@@ -7,7 +7,7 @@
 #include <emoscope/io.h>
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
-#include <emoscope/viewer.h>
+#include "viewer.h"
 
 #include "cli.h"
 #include "loop.h"
