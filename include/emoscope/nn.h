@@ -51,6 +51,14 @@ EMO_API void emo_nn_default_settings(EmoNnSettings *s);
  */
 EMO_API int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s);
 
+/**
+ * Loads the TFLite model stored as member of the zip archive at path (a
+ * MediaPipe task bundle such as face_landmarker.task, whose members are
+ * stored uncompressed). Errors as emo_nn_open(); a compressed member is
+ * EMO_EUNSUPPORTED, a missing one EMO_ENOENT.
+ */
+EMO_API int emo_nn_open_member(EmoNnModel **out, const char *path, const char *member, const EmoNnSettings *s);
+
 EMO_API int emo_nn_num_inputs(const EmoNnModel *m);
 EMO_API int emo_nn_num_outputs(const EmoNnModel *m);
 EMO_API int emo_nn_input_info(const EmoNnModel *m, int i, EmoNnTensorInfo *info);

@@ -15,6 +15,7 @@
 
 #include "nn/graph.h"
 #include "nn/model_internal.h"
+#include "nn/zip.h"
 #include "nn/xnn_backend.h"
 
 /* Model files we run are a few MB; a larger one is a mistake. */
@@ -138,38 +139,79 @@ static int read_file(const char *path, const EmoLogger *log, uint8_t **buf, size
     return 0;
 }
 
+static const EmoNnSettings *settings_or_default(const EmoNnSettings *s, EmoNnSettings *def)
+{
+    if (s)
+        return s;
+    emo_nn_default_settings(def);
+    return def;
+}
+
+/* Loads the model in buf (a TFLite flatbuffer, or a Keras HDF5 file read
+ * again from path by libhdf5); name is what messages call it. */
+static int open_bytes(EmoNnModel **out, const uint8_t *buf, size_t size, const char *path, const char *name,
+                      const EmoNnSettings *s)
+{
+    EmoNnModel *m = model_new(name, s);
+    if (!m)
+        return EMO_ENOMEM;
+    static const uint8_t hdf5_sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
+    int err;
+    if (size >= 8 && !memcmp(buf + 4, "TFL3", 4)) {
+        err = emo__nn_load_tflite(&m->g, buf, size, name);
+    } else if (path && size >= 8 && !memcmp(buf, hdf5_sig, 8)) {
+        err = emo__nn_load_keras(&m->g, path);
+    } else {
+        emo_log(s->log, EMO_LOG_ERROR, "%s: unknown model format (neither TFLite nor HDF5)", name);
+        err = EMO_EFORMAT;
+    }
+    return finish_open(m, s, err, out);
+}
+
 int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s)
 {
     EmoNnSettings def;
     if (!out || !path)
         return EMO_EINVAL;
     *out = NULL;
-    if (!s) {
-        emo_nn_default_settings(&def);
-        s = &def;
-    }
+    s = settings_or_default(s, &def);
     uint8_t *buf = NULL;
     size_t size = 0;
     int err = read_file(path, s->log, &buf, &size);
     if (err)
         return err;
-    EmoNnModel *m = model_new(path, s);
-    if (!m) {
-        free(buf);
-        return EMO_ENOMEM;
-    }
-    static const uint8_t hdf5_sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
-    if (size >= 8 && !memcmp(buf + 4, "TFL3", 4)) {
-        err = emo__nn_load_tflite(&m->g, buf, size, path);
-    } else if (size >= 8 && !memcmp(buf, hdf5_sig, 8)) {
-        err = emo__nn_load_keras(&m->g, path);
-    } else {
-        emo_log(s->log, EMO_LOG_ERROR, "%s: unknown model format (neither TFLite nor HDF5)", path);
-        err = EMO_EFORMAT;
-    }
+    err = open_bytes(out, buf, size, path, path, s);
     /* Constants are copied into the graph: the file bytes are not needed. */
     free(buf);
-    return finish_open(m, s, err, out);
+    return err;
+}
+
+int emo_nn_open_member(EmoNnModel **out, const char *path, const char *member, const EmoNnSettings *s)
+{
+    EmoNnSettings def;
+    if (!out || !path || !member)
+        return EMO_EINVAL;
+    *out = NULL;
+    s = settings_or_default(s, &def);
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    int err = read_file(path, s->log, &buf, &size);
+    if (err)
+        return err;
+    const uint8_t *data;
+    size_t len;
+    char name[sizeof(((EmoNnModel *)0)->path)];
+    snprintf(name, sizeof(name), "%s:%s", path, member);
+    if (!(err = emo__zip_member(buf, size, path, member, s->log, &data, &len))) {
+        if (len >= 8 && !memcmp(data + 4, "TFL3", 4)) {
+            err = open_bytes(out, data, len, NULL, name, s);
+        } else {
+            emo_log(s->log, EMO_LOG_ERROR, "%s: not a TFLite model", name);
+            err = EMO_EFORMAT;
+        }
+    }
+    free(buf);
+    return err;
 }
 
 int emo_nn_num_inputs(const EmoNnModel *m)
