@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <libavformat/version.h>
 #include <libavutil/dict.h>
 #include <libavutil/pixdesc.h>
 
@@ -230,6 +231,27 @@ static int open_error(EmoVideoSource *v, const char *url, int averr, const char 
     return err;
 }
 
+/*
+ * FFmpeg names the I/O timeout differently per protocol, and the same name
+ * can mean something else: for every rtmp variant (rtmp, rtmps, rtmpt,
+ * rtmpe, rtmpte, rtmpts) "timeout" is the time in seconds to wait for an
+ * incoming connection and turns the client into a listening server; for
+ * rtsp before libavformat 59 it was that too, the I/O timeout being
+ * "stimeout". Elsewhere (http, tcp, udp, tls, rtsp from 59) "timeout" is
+ * the socket I/O timeout in microseconds. rw_timeout, generic to every
+ * protocol, is set besides.
+ */
+const char *emo__video_timeout_option(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    size_t n = sep ? (size_t)(sep - url) : 0;
+    if (n >= 4 && !strncasecmp(url, "rtmp", 4))
+        return NULL;
+    if (n == 4 && !strncasecmp(url, "rtsp", 4))
+        return LIBAVFORMAT_VERSION_MAJOR < 59 ? "stimeout" : "timeout";
+    return "timeout";
+}
+
 int emo__source_input_open(EmoVideoSource *v, const char *url)
 {
     const AVInputFormat *ifmt = NULL;
@@ -266,9 +288,11 @@ retry:
             av_dict_set(&opt, "input_format", v->input_format, 0);
     } else if (v->info.kind == EMO_VIDEO_STREAM) {
         /* Belt and braces with the interrupt callback: protocol timeouts in microseconds. */
+        const char *key = emo__video_timeout_option(url);
         snprintf(buf, sizeof(buf), "%lld", (long long)(v->s.timeout * 1e6));
         av_dict_set(&opt, "rw_timeout", buf, 0);
-        av_dict_set(&opt, "timeout", buf, 0);
+        if (key)
+            av_dict_set(&opt, key, buf, 0);
     }
     v->fmt = avformat_alloc_context();
     if (!v->fmt) {

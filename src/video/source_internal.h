@@ -97,6 +97,10 @@ void emo__source_arm_deadline(EmoVideoSource *v);
 /* Fills v->files from a folder, an image name, a printf pattern or a glob. 0 or an error (message set). */
 int emo__source_build_list(EmoVideoSource *v);
 
+/* The protocol option that carries the I/O timeout for url, besides the
+ * generic rw_timeout; NULL when only rw_timeout is safe (rtmp). */
+const char *emo__video_timeout_option(const char *url);
+
 /* Opens url as the current input (demuxer and decoder). 0 or an error (message set). */
 int emo__source_input_open(EmoVideoSource *v, const char *url);
 

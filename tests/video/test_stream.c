@@ -3,6 +3,8 @@
  * stalls half-way (frames so far, then a timeout: never a hang). */
 #include "vtest.h"
 
+#include "video/source_internal.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -181,12 +183,74 @@ static void test_stalled_stream(void **state)
     free(ts);
 }
 
+/* The protocol option for the I/O timeout: for rtmp "timeout" means "listen
+ * for an incoming connection", so rtmp gets only rw_timeout. */
+static void test_timeout_option(void **state)
+{
+    (void)state;
+    assert_null(emo__video_timeout_option("rtmp://127.0.0.1/live/x"));
+    assert_null(emo__video_timeout_option("RTMP://example.org/live/x"));
+    assert_null(emo__video_timeout_option("rtmps://example.org/live/x"));
+    assert_null(emo__video_timeout_option("rtmpt://example.org/live/x"));
+    assert_null(emo__video_timeout_option("rtmpte://example.org/live/x"));
+    assert_string_equal(emo__video_timeout_option("http://127.0.0.1/d0.ts"), "timeout");
+    assert_string_equal(emo__video_timeout_option("tcp://127.0.0.1:9"), "timeout");
+    assert_string_equal(emo__video_timeout_option("udp://127.0.0.1:9"), "timeout");
+    assert_string_equal(emo__video_timeout_option("rtsp://127.0.0.1/x"),
+                        LIBAVFORMAT_VERSION_MAJOR < 59 ? "stimeout" : "timeout");
+}
+
+/* A port on which nobody listens: bound once by the kernel's choice, then closed. */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* An rtmp:// source with no server fails at once with a clear error. With
+ * "timeout" set, FFmpeg's rtmp protocol listened on that port instead, until
+ * the source's own deadline cut it: EMO_ETIMEDOUT after the whole timeout. */
+static void test_rtmp_refused(void **state)
+{
+    (void)state;
+    char url[128];
+    snprintf(url, sizeof(url), "rtmp://127.0.0.1:%d/live/x", free_port());
+    VLog l;
+    EmoLogger lg = vlog_logger(&l);
+    EmoVideoSourceSettings s;
+    emo_video_default_settings(&s);
+    s.source = url;
+    s.timeout = 4;
+    s.log = &lg;
+    EmoVideoSource *src = NULL;
+    double t0 = emo_clock_now();
+    int err = emo_video_open(&src, &s);
+    double dt = emo_clock_now() - t0;
+    print_message("rtmp without a server: %s after %.2f s: %s\n", emo_strerror(err), dt, l.last_error);
+    assert_null(src);
+    assert_true(err < 0);
+    assert_int_not_equal(err, EMO_ETIMEDOUT);
+    assert_true(dt < 2.0);
+    assert_non_null(strstr(l.last_error, url));
+}
+
 int main(void)
 {
     emo_video_ffmpeg_log_level(EMO_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_stream),
         cmocka_unit_test(test_stalled_stream),
+        cmocka_unit_test(test_timeout_option),
+        cmocka_unit_test(test_rtmp_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
