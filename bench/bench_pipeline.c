@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <emoscope/adapt.h>
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <emoscope/adapt.h>
 #include <emoscope/io.h>
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>

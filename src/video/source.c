@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <libavdevice/avdevice.h>
@@ -34,36 +33,6 @@ void emo_video_default_settings(EmoVideoSourceSettings *s)
     s->scaler = "bilinear";
 }
 
-int emo_video_settings_from_config(EmoVideoSourceSettings *s, const EmoVideoSettings *c)
-{
-    if (c->source[0])
-        s->source = c->source;
-    s->width = c->width;
-    s->height = c->height;
-    s->fps = c->fps;
-    s->input_format = c->input_format;
-    if (!strcasecmp(c->live, "auto"))
-        s->live = EMO_VIDEO_LIVE_AUTO;
-    else if (!strcasecmp(c->live, "yes") || !strcasecmp(c->live, "true") || !strcmp(c->live, "1"))
-        s->live = EMO_VIDEO_LIVE_YES;
-    else if (!strcasecmp(c->live, "no") || !strcasecmp(c->live, "false") || !strcmp(c->live, "0"))
-        s->live = EMO_VIDEO_LIVE_NO;
-    else
-        return EMO_EINVAL;
-    s->queue_size = c->queue_size;
-    s->max_frames = c->max_frames;
-    s->loop = c->loop;
-    s->reconnect = c->reconnect;
-    s->reconnect_delay = c->reconnect_delay;
-    s->image_fps = c->image_fps;
-    s->decode_threads = c->decode_threads;
-    s->timeout = c->timeout;
-    s->scaler = c->scaler;
-    s->pix_fmt = emo_video_parse_pixfmt(c->pix_fmt);
-    if (s->pix_fmt == EMO_PIX_NONE || emo__video_sws_flags(c->scaler) < 0)
-        return EMO_EINVAL;
-    return 0;
-}
 /* ------------------------------------------------------------ status */
 
 /* Records the first error that ends the source (and logs it). */

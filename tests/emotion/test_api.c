@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <emoscope/adapt.h>
 #include <emoscope/config.h>
 #include <emoscope/emotion.h>
 #include <arpa/inet.h>

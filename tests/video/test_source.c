@@ -2,6 +2,7 @@
  * against ffprobe, broken inputs, missing devices, dead streams, stop. */
 #include "vtest.h"
 
+#include <emoscope/adapt.h>
 #include <emoscope/config.h>
 
 #include <arpa/inet.h>
