@@ -53,17 +53,7 @@ static void server_start(Server *s, const unsigned char *data, size_t size, size
     s->data = data;
     s->size = size;
     s->send_bytes = send_bytes;
-    s->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s->listen_fd >= 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->listen_fd, 4), 0);
-    socklen_t len = sizeof(a);
-    assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&a, &len), 0);
-    s->port = ntohs(a.sin_port);
+    s->listen_fd = emo_test_loopback_socket(4, &s->port);
     assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
 }
 
@@ -200,22 +190,6 @@ static void test_timeout_option(void **state)
                         LIBAVFORMAT_VERSION_MAJOR < 59 ? "stimeout" : "timeout");
 }
 
-/* A port on which nobody listens: bound once by the kernel's choice, then closed. */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t len = sizeof(a);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* An rtmp:// source with no server fails at once with a clear error. With
  * "timeout" set, FFmpeg's rtmp protocol listened on that port instead, until
  * the source's own deadline cut it: EMO_ETIMEDOUT after the whole timeout. */
@@ -223,7 +197,9 @@ static void test_rtmp_refused(void **state)
 {
     (void)state;
     char url[128];
-    snprintf(url, sizeof(url), "rtmp://127.0.0.1:%d/live/x", free_port());
+    int port;
+    close(emo_test_loopback_socket(0, &port)); /* a port on which nobody listens */
+    snprintf(url, sizeof(url), "rtmp://127.0.0.1:%d/live/x", port);
     VLog l;
     EmoLogger lg = vlog_logger(&l);
     EmoVideoSourceSettings s;
