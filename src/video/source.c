@@ -63,6 +63,8 @@ void emo__source_sleep(double s)
     nanosleep(&ts, NULL);
 }
 
+/* ------------------------------------------------------------ public */
+
 int emo_video_settings_live(const EmoVideoSourceSettings *s)
 {
     if (s->live != EMO_VIDEO_LIVE_AUTO)
