@@ -12,6 +12,14 @@ int emo_bench_motion(EmoCli *cli, int argc, char **argv);   /* bench/bench_motio
 int emo_bench_render(EmoCli *cli, int argc, char **argv);   /* bench/bench_render.c (issue 7) */
 int emo_bench_pipeline(EmoCli *cli, int argc, char **argv); /* bench/bench_pipeline.c (issue 8) */
 
+/* 1 when argv[*i] is the dispatcher's own --stage option, which the stages
+ * skip: "--stage NAME" (*i is moved past NAME) or "--stage=NAME"
+ * (tools/cmd_bench.c). */
+int emo_bench_stage_arg(int argc, char **argv, int *i);
+
+/* The 1-minute load average (/proc/loadavg), 0 when unknown (bench_pipeline.c). */
+double emo_bench_load_average(void);
+
 /* Makes the 1920x1080 60 fps, 600-frame H.264 benchmark clip at out from a
  * sample clip (bench/bench_decode.c); 0 or an EMO_E* code. */
 int emo_bench_make_clip(EmoCli *cli, const char *sample, const char *out);

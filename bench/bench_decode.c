@@ -186,9 +186,7 @@ int emo_bench_decode(EmoCli *cli, int argc, char **argv)
             all = 1;
         else if (!strcmp(argv[i], "--json"))
             json = 1;
-        else if (!strcmp(argv[i], "--stage") && i + 1 < argc)
-            i++;
-        else if (strncmp(argv[i], "--stage=", 8)) {
+        else if (!emo_bench_stage_arg(argc, argv, &i)) {
             fprintf(stderr,
                     "usage: emoscope bench --stage decode [--clip FILE] [--runs N] [--pix-fmt F] [--scaler S] [--all] "
                     "[--json]\n");
@@ -250,13 +248,7 @@ int emo_bench_decode(EmoCli *cli, int argc, char **argv)
                 best[v].cpu_fps = r.cpu_fps, best[v].cpu_seconds = r.cpu_seconds;
         }
     }
-    double load = 0;
-    FILE *la = fopen("/proc/loadavg", "r");
-    if (la) {
-        if (fscanf(la, "%lf", &load) != 1)
-            load = 0;
-        fclose(la);
-    }
+    double load = emo_bench_load_average();
     printf("clip: %s (%lld frames); best of %d interleaved runs; load average %.1f on %d cores\n", clip,
            (long long)best_ff.frames, runs, load, emo_cpu_count());
     printf("%-44s %9s %9s %7s %7s\n", "", "wall fps", "cpu fps", "ratio", "cpu rat");

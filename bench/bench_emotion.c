@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include <emoscope/adapt.h>
 #include <emoscope/emotion.h>
 
 static int cmp_double(const void *a, const void *b)

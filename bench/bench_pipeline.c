@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <emoscope/adapt.h>
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
 
@@ -131,7 +132,7 @@ static long rss_now_kb(void)
     return res * 4; /* pages of 4 kB */
 }
 
-static double load_average(void)
+double emo_bench_load_average(void)
 {
     double load = 0;
     FILE *la = fopen("/proc/loadavg", "r");
@@ -435,7 +436,7 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int workers, int6
     err = lr.frame_status ? lr.frame_status : lr.source_status == EMO_EOF ? 0 : lr.source_status;
     r->rss_end_kb = rss_now_kb();
     r->maxrss_kb = maxrss_kb();
-    r->load = load_average();
+    r->load = emo_bench_load_average();
     EmoVideoStats vst;
     emo_video_stats(src, &vst);
     r->capture_ms = vst.frames_decoded > 0 ? 1e3 * (vst.decode_seconds + vst.convert_seconds) / vst.frames_decoded : 0;
@@ -599,9 +600,7 @@ int emo_bench_pipeline(EmoCli *cli, int argc, char **argv)
             json = 1;
         else if (!strcmp(argv[i], "--no-paced"))
             paced = 0;
-        else if (!strcmp(argv[i], "--stage") && i + 1 < argc)
-            i++;
-        else if (strncmp(argv[i], "--stage=", 8))
+        else if (!emo_bench_stage_arg(argc, argv, &i))
             return usage();
     }
     if ((faces != 0 && faces != 1 && faces != 4) || frames < 0 || frames > 100000000 || n_thr < 1 || n_wk < 1)

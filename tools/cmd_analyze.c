@@ -32,14 +32,7 @@ int emo_cmd_analyze(EmoCli *cli, int argc, char **argv)
             job.analyze = 0;
             job.write_results = 0;
             job.write_chart = 0;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "emoscope analyze: unknown option '%s'\n", argv[i]);
-            emo_cli_usage("analyze");
-            return EMO_EXIT_USAGE;
-        } else if (!job.source) {
-            job.source = argv[i];
-        } else {
-            fprintf(stderr, "emoscope analyze: more than one input ('%s')\n", argv[i]);
+        } else if (emo_job_source_arg(&job, "analyze", "input", argv[i])) {
             return EMO_EXIT_USAGE;
         }
     }

@@ -17,14 +17,22 @@ static const Stage stages[] = {
     { NULL, NULL },
 };
 
+int emo_bench_stage_arg(int argc, char **argv, int *i)
+{
+    if (!strcmp(argv[*i], "--stage") && *i + 1 < argc) {
+        ++*i;
+        return 1;
+    }
+    return !strncmp(argv[*i], "--stage=", 8);
+}
+
 int emo_cmd_bench(EmoCli *cli, int argc, char **argv)
 {
     const char *stage = "pipeline";
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--stage") && i + 1 < argc)
-            stage = argv[i + 1];
-        else if (!strncmp(argv[i], "--stage=", 8))
-            stage = argv[i] + 8;
+        int at = i;
+        if (emo_bench_stage_arg(argc, argv, &i))
+            stage = i > at ? argv[i] : argv[i] + 8;
     }
     for (const Stage *s = stages; s->name; s++)
         if (!strcmp(s->name, stage))

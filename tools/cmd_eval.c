@@ -12,6 +12,7 @@
 #include <libavutil/log.h>
 
 #include "cli.h"
+#include <emoscope/adapt.h>
 #include <emoscope/emotion.h>
 #include <emoscope/face.h>
 #include <emoscope/frame.h>

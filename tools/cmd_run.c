@@ -45,14 +45,7 @@ int emo_cmd_run(EmoCli *cli, int argc, char **argv)
             job.out_dir = argv[i] + 6;
         } else if (!strcmp(argv[i], "--no-pace")) {
             job.pace = 0;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "emoscope run: unknown option '%s'\n", argv[i]);
-            emo_cli_usage("run");
-            return EMO_EXIT_USAGE;
-        } else if (!job.source) {
-            job.source = argv[i];
-        } else {
-            fprintf(stderr, "emoscope run: more than one source ('%s')\n", argv[i]);
+        } else if (emo_job_source_arg(&job, "run", "source", argv[i])) {
             return EMO_EXIT_USAGE;
         }
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <emoscope/adapt.h>
 #include <emoscope/io.h>
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
@@ -22,6 +23,21 @@
 void emo_job_tune_malloc(void)
 {
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
+int emo_job_source_arg(EmoJob *job, const char *command, const char *what, const char *arg)
+{
+    if (arg[0] == '-' && arg[1]) {
+        fprintf(stderr, "emoscope %s: unknown option '%s'\n", command, arg);
+        emo_cli_usage(command);
+        return EMO_EXIT_USAGE;
+    }
+    if (job->source) {
+        fprintf(stderr, "emoscope %s: more than one %s ('%s')\n", command, what, arg);
+        return EMO_EXIT_USAGE;
+    }
+    job->source = arg;
+    return 0;
 }
 
 int emo_mkdirs(const char *dir)

@@ -41,6 +41,12 @@ int emo_job_run(EmoCli *cli, const EmoJob *job, EmoJobReport *rep);
  * returned: RSS stays flat (bench --frames 20000). */
 void emo_job_tune_malloc(void);
 
+/* An argument of `run` or `analyze` that none of its options took: an
+ * unknown option is refused (with the command's usage), else it is the one
+ * source (what names it in the message: "source", "input"). 0, or
+ * EMO_EXIT_USAGE with the message printed. */
+int emo_job_source_arg(EmoJob *job, const char *command, const char *what, const char *arg);
+
 /* Creates a folder and its parents; 0 or -1 with errno set. */
 int emo_mkdirs(const char *dir);
 

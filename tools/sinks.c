@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include <emoscope/adapt.h>
+
 int emo_sink_open_writer(EmoCli *cli, EmoVideoWriter **wr, const EmoVideoInfo *info, const char *path)
 {
     EmoVideoWriterSettings ws;

@@ -72,22 +72,6 @@ void emo_audio_default_settings(EmoAudioCueSettings *s)
     s->volume = 0.5;
 }
 
-void emo_audio_settings_from_config(EmoAudioCueSettings *s, const EmoConfig *cfg)
-{
-    if (!s || !cfg)
-        return;
-    s->enabled = cfg->audio.enabled;
-    s->threshold = cfg->audio.threshold;
-    s->cooldown = cfg->audio.cooldown;
-    s->volume = cfg->audio.volume;
-    const char *snd[EMO_CUE_EMOTIONS] = {
-        cfg->audio.sound_angry, cfg->audio.sound_disgust, cfg->audio.sound_fear, cfg->audio.sound_happy,
-        cfg->audio.sound_sad,   cfg->audio.sound_surprise, cfg->audio.sound_neutral,
-    };
-    for (int e = 0; e < EMO_CUE_EMOTIONS; e++)
-        s->sound[e] = snd[e];
-}
-
 /* One tone segment: frequency glides f0 -> f1, optional tremolo, a few
  * harmonics, short attack and release so that nothing clicks. */
 typedef struct Tone {

@@ -36,20 +36,6 @@ void emo_viewer_default_settings(EmoViewerSettings *s)
     s->show_graph = 1;
 }
 
-void emo_viewer_settings_from_config(EmoViewerSettings *s, const EmoConfig *cfg)
-{
-    if (!s || !cfg)
-        return;
-    s->show_mesh = cfg->render.mesh;
-    s->show_model_bars = cfg->render.model_bars;
-    s->show_graph = cfg->render.graph;
-    s->width = cfg->render.window_width;
-    s->height = cfg->render.window_height;
-    s->fullscreen = cfg->render.fullscreen;
-    if (cfg->general.output_dir[0])
-        snprintf(s->output_dir, sizeof(s->output_dir), "%s", cfg->general.output_dir);
-}
-
 int emo_viewer_display_available(void)
 {
     const char *keys[] = { "DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER" };

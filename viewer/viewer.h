@@ -66,8 +66,6 @@ typedef struct EmoViewerState {
 typedef struct EmoViewer EmoViewer;
 
 void emo_viewer_default_settings(EmoViewerSettings *s);
-/** Takes the toggles, window size and full screen from render.* and the output folder from general.output_dir. */
-void emo_viewer_settings_from_config(EmoViewerSettings *s, const EmoConfig *cfg);
 
 /** 1 when a window can probably be opened (DISPLAY, WAYLAND_DISPLAY or SDL_VIDEODRIVER set). */
 int emo_viewer_display_available(void);
@@ -169,8 +167,6 @@ typedef struct EmoAudioCueSettings {
 typedef struct EmoAudio EmoAudio;
 
 void emo_audio_default_settings(EmoAudioCueSettings *s);
-/** Points s->sound at cfg's audio.sound_* strings (cfg must outlive emo_audio_open only). */
-void emo_audio_settings_from_config(EmoAudioCueSettings *s, const EmoConfig *cfg);
 
 /**
  * Opens the audio device and prepares every cue (WAV files converted to the
@@ -199,6 +195,13 @@ int emo_audio_sample_rate(const EmoAudio *a);
 
 /** Stops the sound, closes the device, sets *a to NULL; NULL is a no-op. */
 void emo_audio_close(EmoAudio **a);
+
+/* ------------------------------------------------------------ INI adapter (adapt.c) */
+
+/** Takes the toggles, window size and full screen from render.* and the output folder from general.output_dir. */
+void emo_viewer_settings_from_config(EmoViewerSettings *s, const EmoConfig *cfg);
+/** Points s->sound at cfg's audio.sound_* strings (cfg must outlive emo_audio_open only). */
+void emo_audio_settings_from_config(EmoAudioCueSettings *s, const EmoConfig *cfg);
 
 #ifdef __cplusplus
 }

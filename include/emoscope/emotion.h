@@ -232,8 +232,6 @@ typedef struct EmoApiClientSettings {
 typedef struct EmoApiClient EmoApiClient;
 
 EMO_API void emo_api_default_settings(EmoApiClientSettings *s);
-/** Fills s from [api] of cfg; the key from api.key or the variable api.key_env. */
-EMO_API int emo_api_settings_from_config(EmoApiClientSettings *s, const EmoConfig *cfg, const EmoLogger *lg);
 
 /** Starts the request thread. Nothing is sent before the first submit. */
 EMO_API int emo_api_open(EmoApiClient **out, const EmoApiClientSettings *s);
@@ -313,13 +311,6 @@ typedef struct EmoEmotionResult {
 } EmoEmotionResult;
 
 EMO_API void emo_ensemble_default_settings(EmoEnsembleSettings *s);
-
-/**
- * Fills s from cfg: [emotion] settings, the models (list NULL: emotion.models;
- * see emo_emotion_models_resolve), [api] when api.enabled.
- */
-EMO_API int emo_ensemble_settings_from_config(EmoEnsembleSettings *s, const EmoConfig *cfg,
-                                      const char *models_dir, const char *list, const EmoLogger *lg);
 
 /**
  * Loads every model (emo_nn_open) and preallocates all scratch; starts the

@@ -182,16 +182,6 @@ EMO_API const int *emo_face_ibug68_map(void);
  *  vertices, jaw points 0-16 are evenly spaced along the visible lower face outline. */
 EMO_API void emo_face_to_ibug68(const EmoFace *face, float (*out)[2]);
 
-/* ------------------------------------------------------------------ outputs */
-
-/** Columns emo_face_csv_row writes (comma-separated, no newline). */
-EMO_API void emo_face_csv_header(char *buf, size_t n, int with_landmarks);
-/**
- * One face as CSV columns matching emo_face_csv_header (no newline).
- * @return the length written, or EMO_EINVAL if it does not fit in n.
- */
-EMO_API int emo_face_csv_row(const EmoFace *face, char *buf, size_t n, int with_landmarks);
-
 #ifdef __cplusplus
 }
 #endif

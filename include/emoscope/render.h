@@ -39,9 +39,6 @@ typedef struct EmoRenderSettings {
     int chart_height;
 } EmoRenderSettings;
 
-/* Defined in config.h (which includes this header). */
-typedef struct EmoConfig EmoConfig;
-
 /** Number of canonical emotions. */
 #define EMO_RENDER_EMOTIONS 7
 /** Landmarks of the MediaPipe face mesh. */
@@ -147,12 +144,6 @@ typedef struct EmoOverlay EmoOverlay;
 
 /** Fills s with the defaults. */
 EMO_API void emo_overlay_default_settings(EmoOverlaySettings *s);
-/**
- * Copies render.branding, render.graph_seconds and render.mesh_style from a
- * configuration. @return 0; EMO_EINVAL for an unknown mesh style (s keeps
- * its mesh style then).
- */
-EMO_API int emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg);
 
 /** Parses "contours", "points" or "both". @return 0 or EMO_EINVAL. */
 EMO_API int emo_mesh_style_parse(const char *text, EmoMeshStyle *out);

@@ -44,9 +44,6 @@ typedef struct EmoVideoSettings {
     char scaler[16];             /**< swscale algorithm: bilinear, fast_bilinear, point, bicubic, area */
 } EmoVideoSettings;
 
-/* Defined in config.h (which includes this header). */
-typedef struct EmoOutputSettings EmoOutputSettings;
-
 /** What kind of source a name designates. */
 typedef enum EmoVideoKind {
     EMO_VIDEO_FILE = 0,   /**< a video file (any container and codec FFmpeg reads) */
@@ -116,14 +113,6 @@ typedef struct EmoVideoSource EmoVideoSource;
 
 /** Fills s with the defaults listed in EmoVideoSourceSettings. */
 EMO_API void emo_video_default_settings(EmoVideoSourceSettings *s);
-
-/**
- * Fills s from the [video] section of a configuration. Strings point into
- * cfg, which must outlive emo_video_open() (not the source). source is left
- * to the caller when cfg->video.source is empty.
- * @return 0 or EMO_EINVAL for an unknown pixel format or live value.
- */
-EMO_API int emo_video_settings_from_config(EmoVideoSourceSettings *s, const EmoVideoSettings *cfg);
 
 /** Parses "bgra", "rgb24", "gray8"/"gray", "yuv420p"; returns EMO_PIX_NONE otherwise. */
 EMO_API EmoPixFmt emo_video_parse_pixfmt(const char *name);
@@ -209,12 +198,6 @@ typedef struct EmoVideoWriterSettings {
 typedef struct EmoVideoWriter EmoVideoWriter;
 
 EMO_API void emo_video_writer_default_settings(EmoVideoWriterSettings *s);
-
-/**
- * Fills the encoder part of s from the [output] section (codec, crf,
- * preset); the caller sets path, size, fps and time base.
- */
-EMO_API void emo_video_writer_settings_from_config(EmoVideoWriterSettings *s, const EmoOutputSettings *cfg);
 
 /**
  * Creates the file and the encoder; the header is written on the first frame.

@@ -1,7 +1,6 @@
 /* Online emotion API: one request thread, newest crop only, back-off on
  * failure. The key is only ever put in a request header. */
 #define _POSIX_C_SOURCE 200809L
-#include <emoscope/config.h>
 #include <emoscope/emotion.h>
 
 #include <cjson/cJSON.h>
@@ -68,40 +67,6 @@ void emo_api_default_settings(EmoApiClientSettings *s)
     s->verify_tls = 1;
     s->max_response = 64 * 1024;
     s->max_side = 512;
-}
-
-int emo_api_settings_from_config(EmoApiClientSettings *s, const EmoConfig *cfg, const EmoLogger *lg)
-{
-    emo_api_default_settings(s);
-    s->log = lg;
-    snprintf(s->url, sizeof(s->url), "%s", cfg->api.url);
-    const char *key = emo_config_api_key(cfg);
-    if (key && strlen(key) >= sizeof(s->key)) {
-        emo_log(lg, EMO_LOG_ERROR, "api: the key is longer than %zu characters", sizeof(s->key) - 1);
-        return EMO_EINVAL;
-    }
-    snprintf(s->key, sizeof(s->key), "%s", key ? key : "");
-    snprintf(s->key_header, sizeof(s->key_header), "%s", cfg->api.key_header);
-    if (!strcasecmp(cfg->api.format, "json"))
-        s->format = EMO_API_JSON;
-    else if (!strcasecmp(cfg->api.format, "multipart"))
-        s->format = EMO_API_MULTIPART;
-    else {
-        emo_log(lg, EMO_LOG_ERROR, "api.format = '%s': use json or multipart", cfg->api.format);
-        return EMO_EINVAL;
-    }
-    if (!strcasecmp(cfg->api.image, "jpeg") || !strcasecmp(cfg->api.image, "jpg"))
-        s->image = EMO_API_JPEG;
-    else if (!strcasecmp(cfg->api.image, "png"))
-        s->image = EMO_API_PNG;
-    else {
-        emo_log(lg, EMO_LOG_ERROR, "api.image = '%s': use jpeg or png", cfg->api.image);
-        return EMO_EINVAL;
-    }
-    s->interval = cfg->api.interval;
-    s->timeout = cfg->api.timeout;
-    s->verify_tls = cfg->api.verify_tls;
-    return 0;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -1,7 +1,6 @@
 /* The emotion ensemble: local models through emo_nn, the optional online
  * API, fusion, per-face scheduling and EMA. */
 #define _POSIX_C_SOURCE 200809L
-#include <emoscope/config.h>
 #include <emoscope/emotion.h>
 #include <emoscope/nn.h>
 
@@ -53,36 +52,6 @@ void emo_ensemble_default_settings(EmoEnsembleSettings *s)
     s->sg_window = 15;
     s->sg_order = 2;
     emo_api_default_settings(&s->api);
-}
-
-int emo_ensemble_settings_from_config(EmoEnsembleSettings *s, const EmoConfig *cfg, const char *models_dir,
-                                      const char *list, const EmoLogger *lg)
-{
-    if (!s || !cfg)
-        return EMO_EINVAL;
-    emo_ensemble_default_settings(s);
-    s->log = lg;
-    snprintf(s->models_dir, sizeof(s->models_dir), "%s", models_dir ? models_dir : "");
-    if (emo_emotion_fusion_parse(cfg->emotion.fusion, &s->fusion)) {
-        emo_log(lg, EMO_LOG_ERROR, "emotion.fusion = '%s': use mean or geometric", cfg->emotion.fusion);
-        return EMO_EINVAL;
-    }
-    s->flip_tta = cfg->emotion.flip_tta;
-    s->interval = cfg->emotion.interval;
-    s->ema_alpha = cfg->emotion.ema_alpha;
-    s->nn_threads = cfg->general.threads;
-    s->history_seconds = cfg->emotion.history_seconds;
-    s->sg_window = cfg->emotion.sg_window;
-    s->sg_order = cfg->emotion.sg_order;
-    int err = emo_emotion_models_resolve(cfg, list, models_dir, s->models, EMO_EMOTION_MAX_MODELS, &s->n_models, lg);
-    if (err)
-        return err;
-    s->api_enabled = cfg->api.enabled;
-    s->api_weight = cfg->api.weight;
-    s->api_max_age = cfg->api.timeout > s->api_max_age ? cfg->api.timeout : s->api_max_age;
-    if (s->api_enabled && (err = emo_api_settings_from_config(&s->api, cfg, lg)))
-        return err;
-    return 0;
 }
 
 EmoFaceState *emo__face_slot(EmoFaceState *faces, int n, int id, uint64_t tick, double ema_alpha)

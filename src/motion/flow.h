@@ -62,6 +62,8 @@ void emo__flow_dsp_init(EmoFlowDsp *dsp, unsigned flags);
 void emo__flow_dsp_init_sse2(EmoFlowDsp *dsp);
 void emo__flow_dsp_init_avx2(EmoFlowDsp *dsp);
 #endif
+/* The reference solve of pixels i..n-1 (the C kernel, and the SIMD kernels' tails). */
+void emo__flow_solve_from(const float *const *m, float *u, float *v, int i, int n, float lambda);
 /* Shared scalar horizontal running box sum (one row). */
 void emo__box_row(const float *src, float *dst, int w, int r);
 

@@ -112,9 +112,9 @@ void emo__box_row(const float *src, float *dst, int w, int r)
     }
 }
 
-static void solve_c(const float *const *m, float *u, float *v, int n, float lambda)
+void emo__flow_solve_from(const float *const *m, float *u, float *v, int i, int n, float lambda)
 {
-    for (int i = 0; i < n; i++) {
+    for (; i < n; i++) {
         float g11 = m[EMO__G11][i] + lambda, g22 = m[EMO__G22][i] + lambda, g12 = m[EMO__G12][i];
         float r1 = m[EMO__H1][i] + lambda * u[i], r2 = m[EMO__H2][i] + lambda * v[i];
         float det = g11 * g22 - g12 * g12;
@@ -122,6 +122,11 @@ static void solve_c(const float *const *m, float *u, float *v, int n, float lamb
         u[i] = (g22 * r1 - g12 * r2) * idet;
         v[i] = (g11 * r2 - g12 * r1) * idet;
     }
+}
+
+static void solve_c(const float *const *m, float *u, float *v, int n, float lambda)
+{
+    emo__flow_solve_from(m, u, v, 0, n, lambda);
 }
 
 void emo__flow_dsp_init(EmoFlowDsp *dsp, unsigned flags)

@@ -4,6 +4,8 @@
 #define _DEFAULT_SOURCE
 #include "pipeline/pipeline_internal.h"
 
+#include <emoscope/adapt.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

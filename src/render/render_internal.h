@@ -4,7 +4,6 @@
 
 #include <cairo.h>
 
-#include <emoscope/config.h> /* the overlay reads its settings from the [render] section */
 #include <emoscope/render.h>
 
 #define EMO__PI 3.14159265358979323846

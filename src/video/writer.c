@@ -1,6 +1,5 @@
 /* Annotated-video writer (H.264 in MP4 by default) and PNG stills. */
 #define _POSIX_C_SOURCE 200809L
-#include <emoscope/config.h>
 #include <emoscope/video.h>
 
 #include <errno.h>
@@ -44,13 +43,6 @@ void emo_video_writer_default_settings(EmoVideoWriterSettings *s)
     s->codec = "libx264";
     s->crf = 23;
     s->preset = "medium";
-}
-
-void emo_video_writer_settings_from_config(EmoVideoWriterSettings *s, const EmoOutputSettings *c)
-{
-    s->codec = c->video_codec;
-    s->crf = c->video_crf;
-    s->preset = c->video_preset;
 }
 
 static int fail_av(EmoVideoWriter *w, int ret, const char *what)

@@ -28,4 +28,9 @@ float *emo_test_read_f32(const char *path, size_t n);
 /* Runs a shell command, returns its exit status (or -1). Output goes to log_path if set. */
 int emo_test_system(const char *cmd);
 
+/* A TCP socket bound to a free loopback port of the kernel's choice, listening
+ * with that backlog when backlog > 0; the port in *port. Fails the test on
+ * error. Closing it at once leaves a port where nobody listens. */
+int emo_test_loopback_socket(int backlog, int *port);
+
 #endif

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <emoscope/adapt.h>
 #include <emoscope/config.h>
 #include <emoscope/emotion.h>
 #include <arpa/inet.h>
@@ -355,14 +356,9 @@ static void test_server(void **state)
     server_stop(&srv);
 
     /* Connection refused: a port that was just free. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof(sa);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    close(fd);
-    open_client(&a, ntohs(sa.sin_port), &cap, &lg, EMO_API_JSON, EMO_API_JPEG);
+    int refused_port;
+    close(emo_test_loopback_socket(0, &refused_port));
+    open_client(&a, refused_port, &cap, &lg, EMO_API_JSON, EMO_API_JPEG);
     t0 = emo_clock_now();
     do {
         assert_int_equal(emo_api_submit(a, &face_img, 2), 0);

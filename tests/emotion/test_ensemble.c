@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
+#include <emoscope/adapt.h>
 #include <emoscope/config.h>
 #include <emoscope/emotion.h>
 #include <math.h>

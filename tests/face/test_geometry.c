@@ -356,43 +356,12 @@ static void test_ibug_map(void **state)
         assert_float_equal(p[i][0] - 640, 640 - p[16 - i][0], 0.2);
 }
 
-static void test_outputs(void **state)
-{
-    (void)state;
-    static EmoFace f;
-    synthetic_face(&f, 0, 10.0f);
-    f.id = 7;
-    f.flags = EMO_FACE_TRACKED;
-    f.presence = 0.99f;
-    f.detection_score = 0.9f;
-    f.yaw = 1.5f;
-    char head[64 * 1024], *row = malloc(64 * 1024);
-    assert_non_null(row);
-    emo_face_csv_header(head, sizeof(head), 0);
-    assert_string_equal(head, "face_id,face_flags,box_x,box_y,box_w,box_h,detection_score,landmark_score,yaw,pitch,roll");
-    int n = emo_face_csv_row(&f, row, 64 * 1024, 0);
-    assert_true(n > 0 && strncmp(row, "7,2,", 4) == 0);
-    int commas = 0;
-    for (const char *c = row; *c; c++)
-        commas += *c == ',';
-    assert_int_equal(commas, 10);
-    emo_face_csv_header(head, sizeof(head), 1);
-    n = emo_face_csv_row(&f, row, 64 * 1024, 1);
-    commas = 0;
-    for (const char *c = row; *c; c++)
-        commas += *c == ',';
-    assert_int_equal(commas, 10 + 3 * 468);
-    assert_int_equal(emo_face_csv_row(&f, row, 20, 1), EMO_EINVAL); /* does not fit: error, empty */
-    assert_string_equal(row, "");
-    free(row);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pose_synthetic), cmocka_unit_test(test_obj_parser), cmocka_unit_test(test_warps),
         cmocka_unit_test(test_roi_and_inverse), cmocka_unit_test(test_alignment), cmocka_unit_test(test_ibug_map),
-        cmocka_unit_test(test_outputs), cmocka_unit_test(test_mirror),
+        cmocka_unit_test(test_mirror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

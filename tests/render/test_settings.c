@@ -1,6 +1,7 @@
 /* The render, viewer and audio settings taken from a configuration. */
 #include <string.h>
 
+#include <emoscope/adapt.h>
 #include <emoscope/config.h>
 #include <emoscope/render.h>
 

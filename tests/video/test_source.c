@@ -2,6 +2,7 @@
  * against ffprobe, broken inputs, missing devices, dead streams, stop. */
 #include "vtest.h"
 
+#include <emoscope/adapt.h>
 #include <emoscope/config.h>
 
 #include <arpa/inet.h>
@@ -216,18 +217,10 @@ static void test_missing_camera(void **state)
 static void test_dead_stream(void **state)
 {
     (void)state;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 4), 0); /* the kernel completes the handshake; nobody reads */
-    socklen_t len = sizeof(a);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    int port;
+    int fd = emo_test_loopback_socket(4, &port); /* the kernel completes the handshake; nobody reads */
     char url[128];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/live.mp4", ntohs(a.sin_port));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/live.mp4", port);
 
     VLog l;
     EmoLogger lg = vlog_logger(&l);
@@ -249,7 +242,7 @@ static void test_dead_stream(void **state)
     close(fd);
 
     /* Nobody listening: a network error at once. */
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/live.mp4", ntohs(a.sin_port));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/live.mp4", port);
     assert_int_equal(emo_video_open(&src, &s), EMO_ENET);
 }
 

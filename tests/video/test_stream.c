@@ -3,6 +3,8 @@
  * stalls half-way (frames so far, then a timeout: never a hang). */
 #include "vtest.h"
 
+#include "video/source_internal.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -51,17 +53,7 @@ static void server_start(Server *s, const unsigned char *data, size_t size, size
     s->data = data;
     s->size = size;
     s->send_bytes = send_bytes;
-    s->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s->listen_fd >= 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->listen_fd, 4), 0);
-    socklen_t len = sizeof(a);
-    assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&a, &len), 0);
-    s->port = ntohs(a.sin_port);
+    s->listen_fd = emo_test_loopback_socket(4, &s->port);
     assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
 }
 
@@ -181,12 +173,60 @@ static void test_stalled_stream(void **state)
     free(ts);
 }
 
+/* The protocol option for the I/O timeout: for rtmp "timeout" means "listen
+ * for an incoming connection", so rtmp gets only rw_timeout. */
+static void test_timeout_option(void **state)
+{
+    (void)state;
+    assert_null(emo__video_timeout_option("rtmp://127.0.0.1/live/x"));
+    assert_null(emo__video_timeout_option("RTMP://example.org/live/x"));
+    assert_null(emo__video_timeout_option("rtmps://example.org/live/x"));
+    assert_null(emo__video_timeout_option("rtmpt://example.org/live/x"));
+    assert_null(emo__video_timeout_option("rtmpte://example.org/live/x"));
+    assert_string_equal(emo__video_timeout_option("http://127.0.0.1/d0.ts"), "timeout");
+    assert_string_equal(emo__video_timeout_option("tcp://127.0.0.1:9"), "timeout");
+    assert_string_equal(emo__video_timeout_option("udp://127.0.0.1:9"), "timeout");
+    assert_string_equal(emo__video_timeout_option("rtsp://127.0.0.1/x"),
+                        LIBAVFORMAT_VERSION_MAJOR < 59 ? "stimeout" : "timeout");
+}
+
+/* An rtmp:// source with no server fails at once with a clear error. With
+ * "timeout" set, FFmpeg's rtmp protocol listened on that port instead, until
+ * the source's own deadline cut it: EMO_ETIMEDOUT after the whole timeout. */
+static void test_rtmp_refused(void **state)
+{
+    (void)state;
+    char url[128];
+    int port;
+    close(emo_test_loopback_socket(0, &port)); /* a port on which nobody listens */
+    snprintf(url, sizeof(url), "rtmp://127.0.0.1:%d/live/x", port);
+    VLog l;
+    EmoLogger lg = vlog_logger(&l);
+    EmoVideoSourceSettings s;
+    emo_video_default_settings(&s);
+    s.source = url;
+    s.timeout = 4;
+    s.log = &lg;
+    EmoVideoSource *src = NULL;
+    double t0 = emo_clock_now();
+    int err = emo_video_open(&src, &s);
+    double dt = emo_clock_now() - t0;
+    print_message("rtmp without a server: %s after %.2f s: %s\n", emo_strerror(err), dt, l.last_error);
+    assert_null(src);
+    assert_true(err < 0);
+    assert_int_not_equal(err, EMO_ETIMEDOUT);
+    assert_true(dt < 2.0);
+    assert_non_null(strstr(l.last_error, url));
+}
+
 int main(void)
 {
     emo_video_ffmpeg_log_level(EMO_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_stream),
         cmocka_unit_test(test_stalled_stream),
+        cmocka_unit_test(test_timeout_option),
+        cmocka_unit_test(test_rtmp_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

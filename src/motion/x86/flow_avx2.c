@@ -159,14 +159,7 @@ AVX2 static void solve_avx2(const float *const *m, float *u, float *v, int n, fl
         _mm256_storeu_ps(u + i, _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(g22, r1), _mm256_mul_ps(g12, r2)), idet));
         _mm256_storeu_ps(v + i, _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(g11, r2), _mm256_mul_ps(g12, r1)), idet));
     }
-    for (; i < n; i++) {
-        float g11 = m[EMO__G11][i] + lambda, g22 = m[EMO__G22][i] + lambda, g12 = m[EMO__G12][i];
-        float r1 = m[EMO__H1][i] + lambda * u[i], r2 = m[EMO__H2][i] + lambda * v[i];
-        float det = g11 * g22 - g12 * g12;
-        float idet = 1.0f / det;
-        u[i] = (g22 * r1 - g12 * r2) * idet;
-        v[i] = (g11 * r2 - g12 * r1) * idet;
-    }
+    emo__flow_solve_from(m, u, v, i, n, lambda); /* the pixels left over, as the reference does them */
 }
 
 void emo__flow_dsp_init_avx2(EmoFlowDsp *dsp)
