@@ -34,6 +34,7 @@ void emo_viewer_default_settings(EmoViewerSettings *s)
     snprintf(s->output_dir, sizeof(s->output_dir), "%s", ".");
     s->show_mesh = 1;
     s->show_graph = 1;
+    s->show_actions = 1;
 }
 
 void emo_viewer_settings_from_config(EmoViewerSettings *s, const EmoConfig *cfg)
@@ -43,6 +44,7 @@ void emo_viewer_settings_from_config(EmoViewerSettings *s, const EmoConfig *cfg)
     s->show_mesh = cfg->render.mesh;
     s->show_model_bars = cfg->render.model_bars;
     s->show_graph = cfg->render.graph;
+    s->show_actions = cfg->render.actions_panel;
     s->width = cfg->render.window_width;
     s->height = cfg->render.window_height;
     s->fullscreen = cfg->render.fullscreen;
@@ -146,6 +148,7 @@ int emo_viewer_open(EmoViewer **out, const EmoViewerSettings *s)
     v->st.show_mesh = s->show_mesh != 0;
     v->st.show_model_bars = s->show_model_bars != 0;
     v->st.show_graph = s->show_graph != 0;
+    v->st.show_actions = s->show_actions != 0;
     v->st.fullscreen = s->fullscreen != 0;
     SDL_GetRendererOutputSize(v->ren, &v->st.window_w, &v->st.window_h);
     SDL_SetRenderDrawColor(v->ren, 0, 0, 0, 255);
@@ -334,6 +337,11 @@ static int key_action(EmoViewer *v, const SDL_KeyboardEvent *k, EmoViewerAction 
         v->st.show_graph = !v->st.show_graph;
         a->type = EMO_VIEWER_GRAPH;
         a->value = v->st.show_graph;
+        return 1;
+    case SDLK_a:
+        v->st.show_actions = !v->st.show_actions;
+        a->type = EMO_VIEWER_ACTIONS;
+        a->value = v->st.show_actions;
         return 1;
     case SDLK_s:
         a->type = EMO_VIEWER_SCREENSHOT;
