@@ -30,8 +30,13 @@ enum { NAU = sizeof(au_names) / sizeof(au_names[0]) };
 static const float au_values[NAU] = { 0.12f, 0.08f, 0.02f, 0.31f, 0.66f, 0.27f, 0.05f, 0.09f, 0.83f, 0.41f,
                                       0.01f, 0.18f, 0.07f, 0.11f, 0.03f, 0.57f, 0.22f, 0.00f, 0.04f, 0.15f };
 
-/* A face box with probabilities and a flat history, and the 20 actions. */
-static void make_face(EmoOverlayFace *f, double x, double y, double w, double h, double *ht, float *hp, int nh)
+/* The flat history all faces here share (10 s at 30 Hz). */
+#define NHIST 300
+static double ht[NHIST];
+static float hp[NHIST * EMO_RENDER_EMOTIONS];
+
+/* A face box with probabilities, nh points of history (at most NHIST) and the 20 actions. */
+static void make_face(EmoOverlayFace *f, double x, double y, double w, double h, int nh)
 {
     memset(f, 0, sizeof(*f));
     f->id = 5;
@@ -101,11 +106,9 @@ static void test_actions_strongest(void **state)
     EmoFrame *orig = NULL;
     assert_int_equal(emo_frame_alloc(&orig, EMO_PIX_BGRA, 1280, 720), 0);
     assert_int_equal(emo_frame_copy(orig, fr), 0);
-    static double ht[300];
-    static float hp[300 * EMO_RENDER_EMOTIONS];
     EmoOverlayFace face[2];
     /* the d6 face at frame 90, letterboxed (the 480x480 source at 1.5x, 280 px right) */
-    make_face(&face[0], 280 + 1.5 * 122, 1.5 * 128, 1.5 * 236, 1.5 * 300, ht, hp, 300);
+    make_face(&face[0], 280 + 1.5 * 122, 1.5 * 128, 1.5 * 236, 1.5 * 300, 300);
     EmoOverlayInput in = { .faces = face, .n_faces = 1, .graph_face = 0, .capture_fps = 30, .analysis_fps = 30,
                            .pts = 3.0, .show_graph = 1, .show_actions = 1 };
     EmoOverlay *ov = open_overlay(6);
@@ -182,10 +185,8 @@ static void test_actions_strongest(void **state)
 static void test_actions_none(void **state)
 {
     (void)state;
-    static double ht[10];
-    static float hp[10 * EMO_RENDER_EMOTIONS];
     EmoOverlayFace face;
-    make_face(&face, 100, 100, 180, 220, ht, hp, 10);
+    make_face(&face, 100, 100, 180, 220, 10);
     EmoOverlayInput in = { .faces = &face, .n_faces = 1, .capture_fps = -1, .analysis_fps = -1, .show_graph = 1 };
     EmoOverlay *ov = open_overlay(6);
     EmoFrame *ref = gray_frame(640, 480), *f = gray_frame(640, 480);
@@ -324,9 +325,7 @@ static void test_actions_bad_input(void **state)
     emo_frame_unref(&f);
     /* A frame with little room beside a large face, its probabilities and
      * its graph: fewer rows (at least three), still the strongest. */
-    static double ht[4];
-    static float hp[4 * EMO_RENDER_EMOTIONS];
-    make_face(&face, 0, 0, 0, 0, ht, hp, 4);
+    make_face(&face, 0, 0, 0, 0, 4);
     face.n_actions = EMO_RENDER_MAX_ACTIONS;
     for (int k = 0; k < EMO_RENDER_MAX_ACTIONS; k++)
         face.actions[k] = (EmoOverlayAction){ NULL, (float)k / EMO_RENDER_MAX_ACTIONS };
@@ -360,10 +359,8 @@ static void test_actions_bad_input(void **state)
 static void test_actions_cost_1080(void **state)
 {
     (void)state;
-    static double ht[300];
-    static float hp[300 * EMO_RENDER_EMOTIONS];
     EmoOverlayFace face;
-    make_face(&face, 800, 300, 400, 500, ht, hp, 300);
+    make_face(&face, 800, 300, 400, 500, 300);
     EmoOverlayInput in = { .faces = &face, .n_faces = 1, .capture_fps = 30, .analysis_fps = 30, .show_graph = 1 };
     EmoOverlay *ov = open_overlay(6);
     EmoFrame *f = gray_frame(1920, 1080);
