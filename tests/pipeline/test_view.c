@@ -1,9 +1,12 @@
 /* The overlay shows what the configuration asks at open and then what
  * emo_pipeline_set_view() says (the viewer's keys m, b, g, a): the flags
  * reach the overlay input of the next frame drawn. Real clip, real models. */
+#include "lsan_fontconfig.h"
 #include "testutil.h"
 
 #include <string.h>
+
+#include <cairo.h>
 
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
@@ -65,5 +68,7 @@ static void test_view_flags(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = { cmocka_unit_test(test_view_flags) };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    cairo_debug_reset_static_data();
+    return rc;
 }

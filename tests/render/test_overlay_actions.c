@@ -10,6 +10,7 @@
 
 #include <emoscope/render.h>
 
+#include "lsan_fontconfig.h"
 #include "render_testutil.h"
 
 static char outdir[2048];
@@ -379,13 +380,6 @@ static void test_actions_cost_1080(void **state)
                   "(20 actions, 6 bars)\n", best[0], best[1]);
     emo_frame_unref(&f);
     emo_overlay_close(&ov);
-}
-
-/* Fontconfig keeps its configuration for the life of the process. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig\n";
 }
 
 int main(void)
