@@ -52,8 +52,8 @@ typedef struct EmoConfig EmoConfig;
 #define EMO_RENDER_MAX_FACES 16
 /** Most per-model bars drawn per face (extra models are ignored). */
 #define EMO_RENDER_MAX_MODELS 8
-/** Most facial actions given per face: the 52 blendshapes, or the action
- *  units mapped from them, fit (extra actions are ignored). */
+/** Most facial actions given per face (more is EMO_EINVAL): the 52
+ *  blendshapes, or the action units mapped from them, fit. */
 #define EMO_RENDER_MAX_ACTIONS 64
 /** Most bars of the action panel (EmoOverlaySettings.actions). */
 #define EMO_RENDER_MAX_ACTIONS_SHOWN 16
@@ -169,8 +169,8 @@ typedef struct EmoOverlay EmoOverlay;
 EMO_API void emo_overlay_default_settings(EmoOverlaySettings *s);
 /**
  * Copies render.branding, render.graph_seconds, render.mesh_style and
- * render.actions from a configuration. @return 0; EMO_EINVAL for an unknown mesh style (s keeps
- * its mesh style then).
+ * render.actions from a configuration. @return 0; EMO_EINVAL for an unknown
+ * mesh style (s keeps its mesh style then).
  */
 EMO_API int emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg);
 
@@ -232,8 +232,9 @@ typedef struct EmoOverlayLayout {
     int action_index[EMO_RENDER_MAX_ACTIONS_SHOWN];
     /** The track of bar k: the fill runs from x over clamp(value) * w pixels. */
     EmoRect action_bar[EMO_RENDER_MAX_ACTIONS_SHOWN];
-    /** The ink of bar k's label as drawn (a long name is cut short with an
-     *  ellipsis so that it ends before the bar). */
+    /** Bar k's label as drawn: its advance width by the font's ascent plus
+     *  descent (a long name is cut short with an ellipsis so that it ends
+     *  before the bar). */
     EmoRect action_label[EMO_RENDER_MAX_ACTIONS_SHOWN];
 } EmoOverlayLayout;
 
