@@ -1,7 +1,8 @@
 /* bench --stage render: overlay drawing per frame at three sizes, the cost
  * of wrapping a frame in a Cairo surface (what the overlay's surface cache
  * saves), and the timeline chart. Synthetic content of realistic amounts:
- * one face, 468 landmarks, 3 models, a 10 s history at 30 Hz. */
+ * one face, 468 landmarks, 3 models, a 10 s history at 30 Hz; with the
+ * action panel, 52 actions (as many as MediaPipe's blendshapes). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static void fill_gradient(EmoFrame *f)
     }
 }
 
-static double bench_overlay(EmoOverlay *ov, int w, int h, int iters, int mesh, const EmoLogger *lg)
+static double bench_overlay(EmoOverlay *ov, int w, int h, int iters, int mesh, int actions, const EmoLogger *lg)
 {
     EmoFrame *f = NULL;
     if (emo_frame_alloc(&f, EMO_PIX_BGRA, w, h) != 0)
@@ -77,6 +78,13 @@ static double bench_overlay(EmoOverlay *ov, int w, int h, int iters, int mesh, c
     face.history_t = ht;
     face.history_probs = hp;
     face.n_history = NH;
+    static char action_names[52][40];
+    for (int k = 0; k < 52; k++) {
+        /* long enough that some are cut with an ellipsis */
+        snprintf(action_names[k], sizeof(action_names[k]), k % 3 ? "action %d" : "AU%d some long action name", k);
+        face.actions[k] = (EmoOverlayAction){ action_names[k], (float)((k * 37) % 52) / 52.0f };
+    }
+    face.n_actions = actions ? 52 : 0;
     face.micro = (EmoOverlayMicro){ 1, 1, EMO_REGION_LEFT_BROW, (float)(cx + 0.4 * r), (float)(cy - 0.5 * r), 0,
                                     -1.57f, 1, EMO_DIR_UP, 0.6f, 0.35f, EMO_OVERLAY_EVENT_MICRO };
     EmoOverlayInput in;
@@ -89,6 +97,7 @@ static double bench_overlay(EmoOverlay *ov, int w, int h, int iters, int mesh, c
     in.wallclock = emo_wallclock_now();
     in.show_model_bars = in.show_graph = 1;
     in.show_mesh = mesh;
+    in.show_actions = actions;
     if (emo_overlay_draw(ov, f, &in) != 0) { /* warm-up: fonts, surface */
         emo_frame_unref(&f);
         return -1;
@@ -118,10 +127,11 @@ int emo_bench_render(EmoCli *cli, int argc, char **argv)
     if (iters < 1 || iters > 100000)
         iters = 100;
     static const int sizes[3][2] = { { 640, 480 }, { 1280, 720 }, { 1920, 1080 } };
-    static const char *const styles[3] = { "no mesh", "mesh as 468 points", "mesh contours (spiral layout: worst case)" };
+    static const char *const styles[4] = { "no mesh", "mesh as 468 points", "mesh contours (spiral layout: worst case)",
+                                           "no mesh, action panel (52 actions, 6 bars)" };
     printf("render: overlay (1 face, bars, 3 model bars, 10 s graph, micro-expression, HUD), best batch of 5 x %d draws\n",
            iters / 5 > 0 ? iters / 5 : 1);
-    for (int st = 0; st < 3; st++) {
+    for (int st = 0; st < 4; st++) {
         EmoOverlaySettings s;
         emo_overlay_default_settings(&s);
         s.logger = &cli->log;
@@ -131,7 +141,7 @@ int emo_bench_render(EmoCli *cli, int argc, char **argv)
             return EMO_EXIT_FAIL;
         printf("  %s:\n", styles[st]);
         for (int k = 0; k < 3; k++) {
-            double ms = bench_overlay(ov, sizes[k][0], sizes[k][1], iters, st > 0, &cli->log);
+            double ms = bench_overlay(ov, sizes[k][0], sizes[k][1], iters, st == 1 || st == 2, st == 3, &cli->log);
             printf("    %4dx%-4d  %7.3f ms per frame\n", sizes[k][0], sizes[k][1], ms);
         }
         emo_overlay_close(&ov);

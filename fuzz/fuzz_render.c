@@ -1,7 +1,8 @@
 /* libFuzzer target: overlay and timeline drawing with arbitrary numbers.
- * The bytes become the floats of faces, landmarks, history, micro state
- * and timeline events (special values included); each call must return 0
- * or EMO_EINVAL, quickly, never crash. */
+ * The bytes become the floats of faces, landmarks, history, micro state,
+ * facial actions (their names raw bytes: broken UTF-8 included) and
+ * timeline events (special values included); each call must return 0 or
+ * EMO_EINVAL, quickly, never crash. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
@@ -38,6 +39,17 @@ static float next_f(Bytes *b)
     return v;
 }
 
+/* A name of up to 47 raw bytes (no NUL inside). */
+static void next_name(Bytes *b, char name[48])
+{
+    size_t len = b->i < b->n ? b->p[b->i++] % 48 : 0, k = 0;
+    for (; k < len && b->i < b->n; k++) {
+        uint8_t c = b->p[b->i++];
+        name[k] = (char)(c ? c : ' ');
+    }
+    name[k] = 0;
+}
+
 static int next_i(Bytes *b, int lo, int hi)
 {
     float v = next_f(b);
@@ -67,6 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     EmoOverlayModel models[2];
     EmoOverlayFace faces[2];
     memset(faces, 0, sizeof(faces));
+    static char names[3][48];
+    for (int k = 0; k < 3; k++)
+        next_name(&b, names[k]);
     memset(models, 0, sizeof(models));
     for (int i = 0; i < 2 * EMO_RENDER_MESH_POINTS; i++)
         lm[i] = next_f(&b);
@@ -110,6 +125,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         f->micro.has_direction = next_i(&b, 0, 1);
         f->micro.direction = (EmoDirection)next_i(&b, EMO_DIR_NONE - 1, EMO_DIR_COUNT);
         f->micro.event = (EmoOverlayEvent)next_i(&b, 0, 3);
+        f->n_actions = next_i(&b, -1, 8);
+        for (int a = 0; a < 8; a++)
+            f->actions[a] = (EmoOverlayAction){ a == 3 ? NULL : names[a % 3], next_f(&b) };
     }
     EmoOverlayInput in;
     memset(&in, 0, sizeof(in));
@@ -120,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in.analysis_fps = next_f(&b);
     in.pts = next_f(&b);
     in.wallclock = next_f(&b);
-    in.show_mesh = in.show_graph = in.show_model_bars = 1;
+    in.show_mesh = in.show_graph = in.show_model_bars = in.show_actions = 1;
     int r = emo_overlay_draw(ov, frame, &in);
     if (r != 0 && r != EMO_EINVAL)
         abort();

@@ -149,7 +149,7 @@ static int viewer_poll(void *opaque)
     if (k->pipe) {
         EmoViewerState st;
         emo_viewer_get_state(k->viewer, &st);
-        emo_pipeline_set_view(k->pipe, st.show_mesh, st.show_model_bars, st.show_graph,
+        emo_pipeline_set_view(k->pipe, st.show_mesh, st.show_model_bars, st.show_graph, st.show_actions,
                               st.paused ? "PAUSED" : st.recording || k->recording ? "REC" : NULL);
     }
     if (!k->paused)

@@ -34,7 +34,7 @@ typedef struct EmoViewerSettings {
     char output_dir[EMO_PATH_MAX];   /**< where screenshots go (made if missing); default "." */
     int fullscreen;                  /**< start full screen (desktop resolution); default 0 */
     int vsync;                       /**< sync presents to the display; default 0 (present never blocks) */
-    int show_mesh, show_model_bars, show_graph; /**< initial toggle states reported by the keys */
+    int show_mesh, show_model_bars, show_graph, show_actions; /**< initial toggle states reported by the keys */
 } EmoViewerSettings;
 
 typedef enum EmoViewerActionType {
@@ -48,6 +48,7 @@ typedef enum EmoViewerActionType {
     EMO_VIEWER_THRESHOLD_UP,    /**< + (or =, keypad +): raise the micro-expression threshold */
     EMO_VIEWER_THRESHOLD_DOWN,  /**< - (keypad -): lower it */
     EMO_VIEWER_RECORD,          /**< r; value: 1 start recording, 0 stop */
+    EMO_VIEWER_ACTIONS,         /**< a; value: the new state of the action panel toggle */
 } EmoViewerActionType;
 
 typedef struct EmoViewerAction {
@@ -58,7 +59,7 @@ typedef struct EmoViewerAction {
 
 /** Current toggle states. */
 typedef struct EmoViewerState {
-    int paused, show_mesh, show_model_bars, show_graph, fullscreen, recording;
+    int paused, show_mesh, show_model_bars, show_graph, fullscreen, recording, show_actions;
     int window_w, window_h;     /**< drawable size, pixels */
     int64_t frames_presented;
 } EmoViewerState;

@@ -35,7 +35,7 @@ EMO_API int emo_video_settings_from_config(EmoVideoSourceSettings *s, const EmoV
 EMO_API void emo_video_writer_settings_from_config(EmoVideoWriterSettings *s, const EmoOutputSettings *cfg);
 
 /**
- * Copies render.branding, render.graph_seconds and render.mesh_style from a
+ * Copies render.branding, render.graph_seconds, render.mesh_style and render.actions from a
  * configuration. @return 0; EMO_EINVAL for an unknown mesh style (s keeps
  * its mesh style then).
  */

@@ -132,7 +132,9 @@ EMO_API int emo_pipeline_write_timeline(EmoPipeline *p, const char *png_path, co
 /** Live adjustments from the viewer keys. */
 EMO_API void emo_pipeline_set_threshold(EmoPipeline *p, double motion_threshold);
 EMO_API double emo_pipeline_threshold(const EmoPipeline *p);
-EMO_API void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, const char *status);
+/** What the overlay shows (the viewer's toggles m, b, g, a) and its status line (NULL: none; kept by pointer). */
+EMO_API void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, int actions,
+                                   const char *status);
 
 /** Per-stage totals so far (seconds) and frames processed. */
 EMO_API void emo_pipeline_times(const EmoPipeline *p, double *face, double *emotion, double *motion, double *render,

@@ -37,6 +37,8 @@ typedef struct EmoRenderSettings {
     int fullscreen;              /**< start the viewer full screen */
     int chart_width;             /**< timeline chart size, pixels */
     int chart_height;
+    int actions;                 /**< facial actions in the action panel (the strongest first) */
+    int actions_panel;           /**< the action panel starts shown (viewer key a) */
 } EmoRenderSettings;
 
 /** Number of canonical emotions. */
@@ -47,6 +49,11 @@ typedef struct EmoRenderSettings {
 #define EMO_RENDER_MAX_FACES 16
 /** Most per-model bars drawn per face (extra models are ignored). */
 #define EMO_RENDER_MAX_MODELS 8
+/** Most facial actions given per face (more is EMO_EINVAL): the 52
+ *  blendshapes, or the action units mapped from them, fit. */
+#define EMO_RENDER_MAX_ACTIONS 64
+/** Most bars of the action panel (EmoOverlaySettings.actions). */
+#define EMO_RENDER_MAX_ACTIONS_SHOWN 16
 
 /** Canonical label of emotion e ("angry", ...), or "?" when out of range. */
 EMO_API const char *emo_render_emotion_label(int e);
@@ -62,6 +69,12 @@ typedef struct EmoOverlayModel {
     const char *name;                    /**< short name shown; NULL = "model N" */
     float probs[EMO_RENDER_EMOTIONS];    /**< in [0,1] (values outside are clamped) */
 } EmoOverlayModel;
+
+/** One facial action of a face: a blendshape or a FACS action unit. */
+typedef struct EmoOverlayAction {
+    const char *name;   /**< label shown ("AU12 lip corner puller", "mouthSmileLeft"); NULL = "action N" */
+    float value;        /**< strength in [0,1] (values outside are clamped, NaN counts as 0) */
+} EmoOverlayAction;
 
 /** Kind of the expression event badged on a face. */
 typedef enum EmoOverlayEvent {
@@ -108,6 +121,11 @@ typedef struct EmoOverlayFace {
     const float *history_probs;
     int n_history;
     EmoOverlayMicro micro;
+    /** The face's facial actions, in any order: the action panel shows the
+     *  strongest (EmoOverlaySettings.actions of them) of the graphed face.
+     *  The names must stay valid until emo_overlay_draw() returns. */
+    EmoOverlayAction actions[EMO_RENDER_MAX_ACTIONS];
+    int n_actions;                       /**< 0..EMO_RENDER_MAX_ACTIONS; 0: no panel */
 } EmoOverlayFace;
 
 /** One overlay call's input. */
@@ -122,6 +140,7 @@ typedef struct EmoOverlayInput {
     int show_mesh;           /**< draw landmarks (contours or points, see settings) */
     int show_model_bars;     /**< draw per-model bars */
     int show_graph;          /**< draw the history graph */
+    int show_actions;        /**< draw the action panel of the graphed face */
     const char *status;      /**< optional extra status text ("PAUSED", "REC"); NULL = none */
 } EmoOverlayInput;
 
@@ -138,6 +157,7 @@ typedef struct EmoOverlaySettings {
     double graph_seconds;        /**< span of the history graph, seconds; default 10 */
     EmoMeshStyle mesh_style;     /**< default EMO_MESH_STYLE_CONTOURS */
     const char *font_family;     /**< NULL = "DejaVu Sans" (falls back to Cairo's default "sans-serif") */
+    int actions;                 /**< bars in the action panel, 1..EMO_RENDER_MAX_ACTIONS_SHOWN; default 6 */
 } EmoOverlaySettings;
 
 typedef struct EmoOverlay EmoOverlay;
@@ -175,10 +195,11 @@ typedef struct EmoRect {
  * Where the last emo_overlay_draw() put its parts (for tests and for
  * callers that want to place their own elements around them). No two of
  * hud, graph (legend and plot lie inside it), bars_panel, tag, badge,
- * caption and branding overlap, and each lies inside the frame: a part with
- * no free spot is shrunk (a panel loses its per-model bars) or left out
- * (w == 0), in the order of priority HUD, graph, tags, panels, badges and
- * captions, branding (the earlier keeps its place).
+ * caption, branding and actions_panel overlap, and each lies inside the
+ * frame: a part with no free spot is shrunk (a panel loses its per-model
+ * bars, the action panel its weaker rows) or left out (w == 0), in the
+ * order of priority HUD, graph, tags, panels, badges and captions,
+ * branding, action panel (the earlier keeps its place).
  */
 typedef struct EmoOverlayLayout {
     double scale;                        /**< size factor: min(width, height) / 480 */
@@ -195,6 +216,17 @@ typedef struct EmoOverlayLayout {
     EmoRect tag[EMO_RENDER_MAX_FACES];     /**< label of each face box */
     EmoRect badge[EMO_RENDER_MAX_FACES];   /**< micro- / macro-expression badge of each face */
     EmoRect caption[EMO_RENDER_MAX_FACES]; /**< micro-movement caption of each face (with its shadow) */
+    EmoRect actions_panel;               /**< action panel (w == 0: not drawn) */
+    int actions_face;                    /**< index of the face whose actions it shows; -1: none */
+    int n_action_bars;                   /**< its bars, strongest first */
+    /** Which of that face's actions bar k shows (an index into its actions[]). */
+    int action_index[EMO_RENDER_MAX_ACTIONS_SHOWN];
+    /** The track of bar k: the fill runs from x over clamp(value) * w pixels. */
+    EmoRect action_bar[EMO_RENDER_MAX_ACTIONS_SHOWN];
+    /** Bar k's label as drawn: its advance width by the font's ascent plus
+     *  descent (a long name is cut short with an ellipsis so that it ends
+     *  before the bar). */
+    EmoRect action_label[EMO_RENDER_MAX_ACTIONS_SHOWN];
 } EmoOverlayLayout;
 
 /** Copies the layout of the last draw call; zeroes when nothing was drawn yet. */

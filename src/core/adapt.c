@@ -62,6 +62,7 @@ int emo_overlay_settings_from_config(EmoOverlaySettings *s, const EmoConfig *cfg
         return EMO_EINVAL;
     snprintf(s->branding, sizeof(s->branding), "%s", cfg->render.branding);
     s->graph_seconds = cfg->render.graph_seconds;
+    s->actions = cfg->render.actions;
     if (emo_mesh_style_parse(cfg->render.mesh_style, &s->mesh_style) != 0) {
         emo_log(s->logger, EMO_LOG_ERROR, "render.mesh_style: '%s' is not contours, points or both",
                 cfg->render.mesh_style);

@@ -109,6 +109,8 @@ static const EmoSettingDesc table[] = {
     D(render, graph_seconds, "s", "10", 1, 3600, "time span of the history graph"),
     S(render, branding, "emoscope", "branding line"),
     S(render, mesh_style, "contours", "face mesh drawing: contours (oval, eyes, brows, lips), points or both"),
+    B(render, actions_panel, "true", "draw the action panel: the strongest facial actions (blendshapes, action units) of the graphed face as bars; viewer key a toggles it"),
+    I(render, actions, "actions", "6", 1, EMO_RENDER_MAX_ACTIONS_SHOWN, "bars in the action panel (the strongest actions, strongest first; fewer when the frame has no room)"),
     I(render, window_width, "px", "1280", 160, 16384, "initial viewer window width"),
     I(render, window_height, "px", "720", 120, 16384, "initial viewer window height"),
     B(render, fullscreen, "false", "start the viewer full screen"),

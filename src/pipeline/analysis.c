@@ -41,6 +41,7 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     p->show_mesh = cfg->render.mesh;
     p->show_bars = cfg->render.model_bars;
     p->show_graph = cfg->render.graph;
+    p->show_actions = cfg->render.actions_panel;
     int threads = cfg->general.threads > 0 ? cfg->general.threads : emo_cpu_count();
     p->n_workers = cfg->general.workers > 0 ? cfg->general.workers : emo_cpu_count();
     if (p->n_workers > p->max_faces * 2)
@@ -384,11 +385,12 @@ double emo_pipeline_threshold(const EmoPipeline *p)
     return p->threshold;
 }
 
-void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, const char *status)
+void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, int actions, const char *status)
 {
     p->show_mesh = mesh;
     p->show_bars = model_bars;
     p->show_graph = graph;
+    p->show_actions = actions;
     p->status = status;
 }
 

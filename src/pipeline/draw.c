@@ -46,6 +46,9 @@ static void fill_overlay_face(const EmoPipeline *p, const Slot *sl, const EmoPip
     }
     of->models = models;
     of->n_models = nm;
+    /* The face's facial actions (blendshapes, action units) are copied
+     * here once the result carries them; until then the panel stays empty. */
+    of->n_actions = 0;
     int r = pf->motion_active_region;
     EmoOverlayMicro *mi = &of->micro;
     if (r >= 0) {
@@ -147,6 +150,7 @@ static void fill_job(EmoPipeline *p, DrawJob *jb, const EmoFrame *frame, double 
         .show_mesh = p->show_mesh,
         .show_model_bars = p->show_bars,
         .show_graph = p->show_graph,
+        .show_actions = p->show_actions,
         .status = p->status,
     };
 }

@@ -55,6 +55,17 @@ EmoRect emo__layout_graph(int W, int H, double s, double m)
     return (EmoRect){ round(m), round(H - m - gh), gw, gh };
 }
 
+/* Area of the faces' boxes that r covers. */
+static double face_cover(const EmoOverlayFace *faces, int nf, const EmoRect *r)
+{
+    double sum = 0;
+    for (int j = 0; j < nf; j++) {
+        EmoRect b = { faces[j].x, faces[j].y, faces[j].w, faces[j].h };
+        sum += emo__rect_overlap(&b, r);
+    }
+    return sum;
+}
+
 int emo__layout_panel(const EmoLayoutSet *ls, const EmoOverlayFace *faces, int nf, const EmoOverlayFace *f,
                       double m, double pw, double ph, EmoRect *out)
 {
@@ -84,17 +95,35 @@ int emo__layout_panel(const EmoLayoutSet *ls, const EmoOverlayFace *faces, int n
         EmoRect r = { round(u.x), round(u.y), pw, ph };
         if (!emo__layout_free(ls, &r))
             continue;
-        double score = 0;
-        for (int j = 0; j < nf; j++) {
-            EmoRect b = { faces[j].x, faces[j].y, faces[j].w, faces[j].h };
-            score += emo__rect_overlap(&b, &u);
-        }
+        double score = face_cover(faces, nf, &u);
         if (score < best) {
             best = score;
             *out = r;
         }
     }
     return best < INFINITY ? 0 : -1;
+}
+
+int emo__layout_actions(const EmoLayoutSet *ls, const EmoOverlayFace *faces, int nf, int fi, const EmoRect *bars,
+                        const EmoRect *graph, double gap, double m, double pw, double ph, EmoRect *out)
+{
+    /* Beside what shows the same face: under or over its probabilities
+     * (from their left edge, else ending at their right edge), right of
+     * or over its history. */
+    const EmoRect *b = bars, *g = graph;
+    double cand[6][2] = { { b->x, b->y + b->h + gap },           { b->x + b->w - pw, b->y + b->h + gap },
+                          { b->x, b->y - gap - ph },             { b->x + b->w - pw, b->y - gap - ph },
+                          { g->x + g->w + gap, g->y + g->h - ph }, { g->x, g->y - gap - ph } };
+    for (int k = 0; k < 6; k++) {
+        if ((k < 4 ? b : g)->w <= 0)
+            continue;
+        EmoRect r = { round(cand[k][0]), round(cand[k][1]), pw, ph };
+        if (emo__layout_free(ls, &r) && face_cover(faces, nf, &r) <= 0) {
+            *out = r;
+            return 0;
+        }
+    }
+    return emo__layout_panel(ls, faces, nf, &faces[fi], m, pw, ph, out);
 }
 
 static double clamp_to(double v, double hi)

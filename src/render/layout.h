@@ -12,7 +12,12 @@
  *      shrunk by dropping the per-model bars, then left out);
  *   5. each face's micro-expression badge (on the tag's row, under it, ...)
  *      and then its caption (beside the region, under it, above it, ...);
- *   6. the branding line (bottom-right, else top-right).
+ *   6. the branding line (bottom-right, else top-right);
+ *   7. the action panel of the graphed face (under its probability panel,
+ *      above it, beside or above the graph, else where a probability panel
+ *      would go; shrunk by dropping its weakest rows down to three, then
+ *      left out). It is placed after the movements are drawn and keeps off
+ *      them too, so that it never hides one.
  * The face boxes, the mesh and the micro-expression highlight are drawn
  * on the face itself and are not parts in this sense. */
 #ifndef EMOSCOPE_RENDER_LAYOUT_H
@@ -20,8 +25,9 @@
 
 #include <emoscope/render.h>
 
-/* HUD, graph, branding and per face: panel, tag, badge, caption. */
-#define EMO__LAYOUT_MAX (3 + 4 * EMO_RENDER_MAX_FACES)
+/* HUD, graph, branding, action panel and per face: panel, tag, badge,
+ * caption, and the movement the action panel keeps off. */
+#define EMO__LAYOUT_MAX (4 + 5 * EMO_RENDER_MAX_FACES)
 
 typedef struct EmoLayoutSet {
     EmoRect part[EMO__LAYOUT_MAX];
@@ -61,6 +67,15 @@ int emo__layout_panel(const EmoLayoutSet *ls, const EmoOverlayFace *faces, int n
  * @return the number of per-model bars the panel holds. */
 int emo__layout_bars(EmoLayoutSet *ls, const EmoOverlayFace *faces, int nf, int fi, int show_models, double s,
                      double m, EmoRect *out);
+
+/* Where the pw x ph action panel of face fi goes: under its probability
+ * panel bars (w == 0: none), from its left edge or ending at its right
+ * edge, above it (the same two ways), right of the graph (w == 0: none),
+ * above it, each a gap apart and only where it covers no face; else the
+ * spot emo__layout_panel() finds. The spot is not recorded.
+ * @return 0, or -1 when no spot is free. */
+int emo__layout_actions(const EmoLayoutSet *ls, const EmoOverlayFace *faces, int nf, int fi, const EmoRect *bars,
+                        const EmoRect *graph, double gap, double m, double pw, double ph, EmoRect *out);
 
 /* Places the tag (tw x th) of a face box drawn with lines lw wide: above
  * the box (inside its top when there is no room above), else inside its

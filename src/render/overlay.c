@@ -7,46 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "render/layout.h"
-#include "render/render_internal.h"
-
-/* Cairo surfaces wrapping recently drawn frames. Frames come from a pool, so
- * the same few buffers return again and again: keeping their wrappers keeps
- * the per-frame path free of allocations. */
-#define SURFACE_CACHE 6
-
-typedef struct SurfaceSlot {
-    uint8_t *data;
-    int w, h, stride;
-    cairo_surface_t *surface;
-    cairo_t *cr;
-    uint64_t last_use;
-} SurfaceSlot;
-
-struct EmoOverlay {
-    EmoOverlaySettings s;
-    char family[128];
-    cairo_font_face_t *font;
-    cairo_font_face_t *font_bold;
-    cairo_pattern_t *panel_bg;
-    SurfaceSlot slots[SURFACE_CACHE];
-    uint64_t uses;
-    EmoOverlayLayout layout;
-};
-
-/* Per-call drawing state. */
-typedef struct Ctx {
-    EmoOverlay *ov;
-    cairo_t *cr;
-    int W, H;
-    double s;    /* scale: min(W, H) / 480 */
-    double m;    /* margin */
-    double lw;   /* base line width */
-    const EmoOverlayFace *faces;
-    int nf;
-    EmoLayoutSet ls;                           /* the parts placed so far */
-    int models_shown[EMO_RENDER_MAX_FACES];    /* per-model bars shown in face i's panel */
-} Ctx;
+#include "render/overlay_internal.h"
 
 void emo_overlay_default_settings(EmoOverlaySettings *s)
 {
@@ -54,6 +15,7 @@ void emo_overlay_default_settings(EmoOverlaySettings *s)
     snprintf(s->branding, sizeof(s->branding), "%s", "emoscope");
     s->graph_seconds = 10.0;
     s->mesh_style = EMO_MESH_STYLE_CONTOURS;
+    s->actions = 6;
 }
 
 int emo_mesh_style_parse(const char *text, EmoMeshStyle *out)
@@ -111,6 +73,11 @@ int emo_overlay_open(EmoOverlay **out, const EmoOverlaySettings *s)
     }
     if ((int)s->mesh_style < 0 || s->mesh_style > EMO_MESH_STYLE_BOTH || !memchr(s->branding, 0, sizeof(s->branding))) {
         emo_log(s->logger, EMO_LOG_ERROR, "overlay: bad mesh style or branding");
+        return EMO_EINVAL;
+    }
+    if (s->actions < 1 || s->actions > EMO_RENDER_MAX_ACTIONS_SHOWN) {
+        emo_log(s->logger, EMO_LOG_ERROR, "overlay: actions must be in [1, %d], got %d", EMO_RENDER_MAX_ACTIONS_SHOWN,
+                s->actions);
         return EMO_EINVAL;
     }
     EmoOverlay *ov = calloc(1, sizeof(*ov));
@@ -179,52 +146,6 @@ static cairo_t *frame_context(EmoOverlay *ov, EmoFrame *f)
     /* The pixels changed behind Cairo's back since the last use. */
     cairo_surface_mark_dirty(hit->surface);
     return hit->cr;
-}
-
-/* ---------------------------------------------------------------- text */
-
-static void font(Ctx *c, int bold, double px)
-{
-    cairo_set_font_face(c->cr, bold ? c->ov->font_bold : c->ov->font);
-    cairo_set_font_size(c->cr, px);
-}
-
-static double text_width(Ctx *c, const char *t)
-{
-    cairo_text_extents_t e;
-    cairo_text_extents(c->cr, t, &e);
-    return e.x_advance;
-}
-
-/* Text with its baseline at y, on a panel (no shadow needed). */
-static void text_at(Ctx *c, double x, double y, const char *t, double r, double g, double b, double a)
-{
-    cairo_set_source_rgba(c->cr, r, g, b, a);
-    cairo_move_to(c->cr, x, y);
-    cairo_show_text(c->cr, t);
-}
-
-/* Offset of the shadow under text on the video. */
-static double shadow_of(const Ctx *c)
-{
-    return fmax(1.0, 0.9 * c->s);
-}
-
-/* Text straight on the video: a soft shadow keeps it legible. */
-static void text_on_video(Ctx *c, double x, double y, const char *t, double r, double g, double b, double a)
-{
-    double d = shadow_of(c);
-    cairo_set_source_rgba(c->cr, 0, 0, 0, 0.6 * a);
-    cairo_move_to(c->cr, x + d, y + d);
-    cairo_show_text(c->cr, t);
-    text_at(c, x, y, t, r, g, b, a);
-}
-
-static void panel(Ctx *c, double x, double y, double w, double h)
-{
-    emo__rounded_rect(c->cr, x, y, w, h, 5 * c->s);
-    cairo_set_source(c->cr, c->ov->panel_bg);
-    cairo_fill(c->cr);
 }
 
 static int dominant_of(const EmoOverlayFace *f)
@@ -401,6 +322,8 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, int fi, const EmoRect *t
         rel = 1.0;
     double len = r * (1.0 + fmin(fmax(rel, 0.0), 2.0) * 0.6);
     double ca = cos(mi->angle), sa = sin(mi->angle);
+    double reach = len + 7 * c->s; /* the arrow with its head, whatever its direction */
+    c->movement[fi] = (EmoRect){ mi->cx - reach, mi->cy - reach, 2 * reach, 2 * reach };
     if (isfinite(ca) && isfinite(sa)) {
         double x1 = mi->cx + ca * len, y1 = mi->cy + sa * len, hd = 7 * c->s;
         cairo_move_to(cr, mi->cx, mi->cy);
@@ -789,6 +712,11 @@ static int check_input(EmoOverlay *ov, const EmoFrame *frame, const EmoOverlayIn
             emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: bad model or history arrays", i);
             return EMO_EINVAL;
         }
+        if (f->n_actions < 0 || f->n_actions > EMO_RENDER_MAX_ACTIONS) {
+            emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: %d actions (at most %d)", i, f->n_actions,
+                    EMO_RENDER_MAX_ACTIONS);
+            return EMO_EINVAL;
+        }
         if (f->micro.active && (!isfinite(f->micro.cx) || !isfinite(f->micro.cy) ||
                                 fabsf(f->micro.cx) > 1e6f || fabsf(f->micro.cy) > 1e6f)) {
             emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: bad micro-expression centre", i);
@@ -816,6 +744,7 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
     c.lw = fmax(1.0, 1.5 * c.s);
     memset(&ov->layout, 0, sizeof(ov->layout));
     ov->layout.scale = c.s;
+    ov->layout.actions_face = -1;
 
     cairo_save(cr);
     cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
@@ -861,6 +790,8 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
             draw_micro(&c, &in->faces[i], i, &tags[i]);
     draw_hud(&c, &hud);
     draw_branding(&c);
+    if (in->show_actions && nf > 0)
+        emo__overlay_actions(&c, in);
     cairo_restore(cr);
     cairo_surface_flush(cairo_get_target(cr));
     cairo_status_t st = cairo_status(cr);

@@ -17,6 +17,19 @@
 
 #include "testutil.h"
 
+/* A new BGRA frame of w x h, every pixel the 32-bit value argb (0xAARRGGBB). */
+static inline EmoFrame *rt_solid_frame(int w, int h, uint32_t argb)
+{
+    EmoFrame *out = NULL;
+    assert_int_equal(emo_frame_alloc(&out, EMO_PIX_BGRA, w, h), 0);
+    for (int y = 0; y < h; y++) {
+        uint32_t *row = (uint32_t *)(out->data[0] + (size_t)y * out->stride[0]);
+        for (int x = 0; x < w; x++)
+            row[x] = argb;
+    }
+    return out;
+}
+
 /* Decodes frame number `index` of a video file and letterboxes it (aspect
  * kept, black bars) into a new BGRA frame of w x h. Fails the test on error. */
 static inline EmoFrame *rt_decode_frame(const char *path, int index, int w, int h)
@@ -48,13 +61,7 @@ static inline EmoFrame *rt_decode_frame(const char *path, int index, int w, int 
     }
     if (!got)
         fail_msg("%s: frame %d not found", path, index);
-    EmoFrame *out = NULL;
-    assert_int_equal(emo_frame_alloc(&out, EMO_PIX_BGRA, w, h), 0);
-    for (int y = 0; y < h; y++) {
-        uint32_t *row = (uint32_t *)(out->data[0] + (size_t)y * out->stride[0]);
-        for (int x = 0; x < w; x++)
-            row[x] = 0xff000000u;
-    }
+    EmoFrame *out = rt_solid_frame(w, h, 0xff000000u);
     double sc = (double)w / fr->width < (double)h / fr->height ? (double)w / fr->width : (double)h / fr->height;
     int dw = (int)(fr->width * sc + 0.5), dh = (int)(fr->height * sc + 0.5);
     int ox = (w - dw) / 2, oy = (h - dh) / 2;

@@ -348,9 +348,9 @@ typedef struct Part {
 static int drawn_parts(const EmoOverlayLayout *L, Part *p)
 {
     int n = 0;
-    const EmoRect *one[3] = { &L->hud, &L->graph, &L->branding };
-    static const char *one_name[3] = { "hud", "graph", "branding" };
-    for (int k = 0; k < 3; k++)
+    const EmoRect *one[4] = { &L->hud, &L->graph, &L->branding, &L->actions_panel };
+    static const char *one_name[4] = { "hud", "graph", "branding", "actions" };
+    for (int k = 0; k < 4; k++)
         if (one[k]->w > 0)
             p[n++] = (Part){ one_name[k], -1, *one[k] };
     for (int i = 0; i < L->n_faces; i++) {
@@ -366,7 +366,7 @@ static int drawn_parts(const EmoOverlayLayout *L, Part *p)
 /* Counts (and prints) the parts outside the frame and the pairs that overlap. */
 static int layout_faults(const EmoOverlayLayout *L, int W, int H, const char *what)
 {
-    Part p[3 + 4 * EMO_RENDER_MAX_FACES];
+    Part p[4 + 4 * EMO_RENDER_MAX_FACES];
     int n = drawn_parts(L, p), bad = 0;
     for (int a = 0; a < n; a++) {
         const EmoRect *r = &p[a].r;
@@ -413,8 +413,10 @@ static void move_face(EmoOverlayFace *f, double x, double y, double w, double h)
 /* At every frame size from 320x240 up (portrait too), with the face in each
  * corner, at the edges, in the middle, with its mouth's caption where the
  * graph's legend is, and with two faces: the HUD, graph, panels, tags,
- * badges, captions and branding never overlap and stay inside the frame;
- * the HUD, the graph and the first face's panel are always drawn there. */
+ * badges, captions, branding and action panel never overlap and stay
+ * inside the frame; the HUD, the graph and the first face's panel are
+ * always drawn there. The action panel (the graphed face's 20 actions, 6
+ * bars) keeps off the movement it is drawn after as well. */
 static void test_overlay_no_overlap(void **state)
 {
     (void)state;
@@ -425,12 +427,16 @@ static void test_overlay_no_overlap(void **state)
     enum { NSPOTS = sizeof(spots) / sizeof(spots[0]) };
     EmoOverlay *ov = NULL;
     assert_int_equal(emo_overlay_open(&ov, NULL), 0);
-    int faults = 0, cases = 0, left_out = 0;
+    int faults = 0, cases = 0, left_out = 0, no_actions = 0;
     for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
         int W = sizes[z][0], H = sizes[z][1];
         Scene *sc = calloc(1, sizeof(*sc));
         build_scene(sc, W, H);
         double s = fmin(W, H) / 480.0, fw = 150 * s, fh = 190 * s;
+        for (int a = 0; a < 20; a++)
+            sc->face.actions[a] = (EmoOverlayAction){ a % 2 ? "AU12 lip corner puller" : NULL, (float)(a % 7) / 7 };
+        sc->face.n_actions = 20;
+        sc->in.show_actions = 1;
         EmoOverlayFace faces[2] = { sc->face, sc->face };
         faces[1].id = 4;
         sc->in.faces = faces;
@@ -468,20 +474,31 @@ static void test_overlay_no_overlap(void **state)
                 left_out += (L.tag[i].w <= 0) + (L.badge[i].w <= 0) + (L.caption[i].w <= 0);
             }
             left_out += L.branding.w <= 0;
-            if (k == NSPOTS + 1 && (W == 480 || W == 1920)) {
-                char path[4096];
-                snprintf(path, sizeof(path), "%s/overlay-%dx%d-caption-on-legend.png", outdir, W, H);
-                write_png(sc->frame, path);
+            no_actions += L.actions_panel.w <= 0;
+            if (L.actions_panel.w <= 0)
+                print_message("%s: no room for the action panel\n", what);
+            /* drawn after the movements: off their highlights and arrows too */
+            for (int i = 0; i < sc->in.n_faces; i++) {
+                const EmoOverlayMicro *mi = &faces[i].micro;
+                double reach = 2.2 * 0.12 * fmin(fw, fh) + 7 * s;
+                EmoRect mv = { mi->cx - reach, mi->cy - reach, 2 * reach, 2 * reach };
+                const EmoRect *ap = &L.actions_panel;
+                if (ap->w > 0 && fmin(ap->x + ap->w, mv.x + mv.w) > fmax(ap->x, mv.x) &&
+                    fmin(ap->y + ap->h, mv.y + mv.h) > fmax(ap->y, mv.y)) {
+                    print_message("%s: the action panel covers the movement of face %d\n", what, i);
+                    faults++;
+                }
             }
         }
         free_scene(sc);
         free(sc);
     }
-    print_message("layouts: %d, overlapping or outside: %d, parts left out for want of room: %d\n", cases, faults,
-                  left_out);
+    print_message("layouts: %d, overlapping or outside: %d, parts left out for want of room: %d, action panels "
+                  "left out: %d\n", cases, faults, left_out, no_actions);
     assert_int_equal(faults, 0);
     /* room is tight only in the smallest frames: nearly everything is drawn */
     assert_true(left_out <= cases / 4);
+    assert_true(no_actions <= cases / 10);
     emo_overlay_close(&ov);
 }
 

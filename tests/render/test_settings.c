@@ -21,11 +21,16 @@ static void test_from_config(void **state)
     assert_string_equal(os.branding, "emoscope");
     assert_true(os.graph_seconds == 10.0);
     assert_int_equal(os.mesh_style, EMO_MESH_STYLE_CONTOURS);
+    assert_int_equal(os.actions, 6);
 
     assert_int_equal(emo_config_set(&c, "render.mesh_style=points", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "render.branding=ACME lab", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "render.graph_seconds=30", &quiet), 0);
+    assert_int_equal(emo_config_set(&c, "render.actions=10", &quiet), 0);
+    assert_int_equal(emo_config_set(&c, "render.actions=0", &quiet), EMO_EINVAL);
+    assert_int_equal(emo_config_set(&c, "render.actions=17", &quiet), EMO_EINVAL);
     assert_int_equal(emo_overlay_settings_from_config(&os, &c), 0);
+    assert_int_equal(os.actions, 10);
     assert_int_equal(os.mesh_style, EMO_MESH_STYLE_POINTS);
     assert_string_equal(os.branding, "ACME lab");
     assert_true(os.graph_seconds == 30.0);
@@ -39,6 +44,8 @@ static void test_from_config(void **state)
 
     EmoViewerSettings vs;
     emo_viewer_default_settings(&vs);
+    assert_int_equal(vs.show_actions, 1);
+    assert_int_equal(emo_config_set(&c, "render.actions_panel=false", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "render.window_width=800", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "render.model_bars=true", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "general.output_dir=/tmp/shots", &quiet), 0);
@@ -48,6 +55,7 @@ static void test_from_config(void **state)
     assert_int_equal(vs.height, 720);
     assert_int_equal(vs.show_model_bars, 1);
     assert_int_equal(vs.show_mesh, 1);
+    assert_int_equal(vs.show_actions, 0);
     assert_string_equal(vs.output_dir, "/tmp/shots");
 
     EmoAudioCueSettings as;
