@@ -168,7 +168,8 @@ static int open_bytes(EmoNnModel **out, const uint8_t *buf, size_t size, const c
     return finish_open(m, s, err, out);
 }
 
-int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s)
+/* Opens the model file at path, or its zip member when member is set. */
+static int open_file(EmoNnModel **out, const char *path, const char *member, const EmoNnSettings *s)
 {
     EmoNnSettings def;
     if (!out || !path)
@@ -180,38 +181,40 @@ int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s)
     int err = read_file(path, s->log, &buf, &size);
     if (err)
         return err;
-    err = open_bytes(out, buf, size, path, path, s);
+    if (!member) {
+        err = open_bytes(out, buf, size, path, path, s);
+    } else {
+        const uint8_t *data;
+        size_t len;
+        char name[sizeof(((EmoNnModel *)0)->path)];
+        snprintf(name, sizeof(name), "%s:%s", path, member);
+        if (!(err = emo__zip_member(buf, size, path, member, s->log, &data, &len))) {
+            if (len >= 8 && !memcmp(data + 4, "TFL3", 4)) {
+                err = open_bytes(out, data, len, NULL, name, s);
+            } else {
+                emo_log(s->log, EMO_LOG_ERROR, "%s: not a TFLite model", name);
+                err = EMO_EFORMAT;
+            }
+        }
+    }
     /* Constants are copied into the graph: the file bytes are not needed. */
     free(buf);
     return err;
 }
 
+int emo_nn_open(EmoNnModel **out, const char *path, const EmoNnSettings *s)
+{
+    return open_file(out, path, NULL, s);
+}
+
 int emo_nn_open_member(EmoNnModel **out, const char *path, const char *member, const EmoNnSettings *s)
 {
-    EmoNnSettings def;
-    if (!out || !path || !member)
+    if (!member) {
+        if (out)
+            *out = NULL;
         return EMO_EINVAL;
-    *out = NULL;
-    s = settings_or_default(s, &def);
-    uint8_t *buf = NULL;
-    size_t size = 0;
-    int err = read_file(path, s->log, &buf, &size);
-    if (err)
-        return err;
-    const uint8_t *data;
-    size_t len;
-    char name[sizeof(((EmoNnModel *)0)->path)];
-    snprintf(name, sizeof(name), "%s:%s", path, member);
-    if (!(err = emo__zip_member(buf, size, path, member, s->log, &data, &len))) {
-        if (len >= 8 && !memcmp(data + 4, "TFL3", 4)) {
-            err = open_bytes(out, data, len, NULL, name, s);
-        } else {
-            emo_log(s->log, EMO_LOG_ERROR, "%s: not a TFLite model", name);
-            err = EMO_EFORMAT;
-        }
     }
-    free(buf);
-    return err;
+    return open_file(out, path, member, s);
 }
 
 int emo_nn_num_inputs(const EmoNnModel *m)
