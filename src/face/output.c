@@ -30,7 +30,7 @@ void emo_face_csv_header(char *buf, size_t n, int with_landmarks)
                              "yaw,pitch,roll") < 0)
         return;
     if (with_landmarks)
-        for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
+        for (int i = 0; i < EMO_FACE_LANDMARKS_MAX; i++)
             if (append(buf, n, &len, ",lm%d_x,lm%d_y,lm%d_z", i, i, i) < 0)
                 return;
 }
@@ -45,9 +45,14 @@ int emo_face_csv_row(const EmoFace *f, char *buf, size_t n, int with_landmarks)
                     (double)f->box[0], (double)f->box[1], (double)f->box[2], (double)f->box[3],
                     (double)f->detection_score, (double)f->presence, (double)f->yaw, (double)f->pitch,
                     (double)f->roll);
-    for (int i = 0; with_landmarks && rc == 0 && i < EMO_FACE_LANDMARKS; i++)
-        rc = append(buf, n, &len, ",%.2f,%.2f,%.2f", (double)f->landmarks[i][0], (double)f->landmarks[i][1],
-                    (double)f->landmarks[i][2]);
+    /* One set of columns for both models: the face mesh's faces leave the
+     * iris columns empty (n_landmarks of a face built by hand may be 0:
+     * its 468 mesh points are what every face has). */
+    int points = f->n_landmarks == EMO_FACE_LANDMARKS_MAX ? EMO_FACE_LANDMARKS_MAX : EMO_FACE_LANDMARKS;
+    for (int i = 0; with_landmarks && rc == 0 && i < EMO_FACE_LANDMARKS_MAX; i++)
+        rc = i < points ? append(buf, n, &len, ",%.2f,%.2f,%.2f", (double)f->landmarks[i][0],
+                                 (double)f->landmarks[i][1], (double)f->landmarks[i][2])
+                        : append(buf, n, &len, ",,,");
     if (rc < 0) {
         buf[0] = '\0';
         return rc;

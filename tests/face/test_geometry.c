@@ -381,7 +381,29 @@ static void test_outputs(void **state)
     commas = 0;
     for (const char *c = row; *c; c++)
         commas += *c == ',';
-    assert_int_equal(commas, 10 + 3 * 468);
+    /* One set of columns for both models: 478 triples in the header, the
+     * face mesh's face leaves the 10 iris triples empty. */
+    assert_int_equal(commas, 10 + 3 * 478);
+    int head_commas = 0;
+    for (const char *c = head; *c; c++)
+        head_commas += *c == ',';
+    assert_int_equal(head_commas, commas);
+    assert_non_null(strstr(head, ",lm467_z,lm468_x,"));
+    assert_non_null(strstr(head, ",lm477_z"));
+    assert_non_null(strstr(row, ",,,,,,"));
+    size_t len = strlen(row);
+    assert_true(len > 30 && !strcmp(row + len - 30, ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"));
+    /* A landmarker face fills them. */
+    f.n_landmarks = EMO_FACE_LANDMARKS_MAX;
+    for (int i = EMO_FACE_LANDMARKS; i < EMO_FACE_LANDMARKS_MAX; i++) {
+        f.landmarks[i][0] = 100.0f + (float)i;
+        f.landmarks[i][1] = 50.25f;
+        f.landmarks[i][2] = -1.5f;
+    }
+    n = emo_face_csv_row(&f, row, 64 * 1024, 1);
+    assert_true(n > 0);
+    assert_null(strstr(row, ",,"));
+    assert_non_null(strstr(row, ",577.00,50.25,-1.50"));
     assert_int_equal(emo_face_csv_row(&f, row, 20, 1), EMO_EINVAL); /* does not fit: error, empty */
     assert_string_equal(row, "");
     free(row);
