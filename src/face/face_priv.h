@@ -11,7 +11,6 @@
 #define EMO_BF_SIZE 128     /* BlazeFace input side */
 #define EMO_BF_ANCHORS 896
 #define EMO_BF_COORDS 16    /* box x, y, w, h and 6 keypoints (x, y) */
-#define EMO_MESH_SIZE 192   /* face-mesh input side (the landmarker's: EmoMeshSpec) */
 #define EMO_BF_SCORE_CLIP 100.0f
 
 /* Affine maps are float[6]: x' = m[0]*x + m[1]*y + m[2], y' = m[3]*x + m[4]*y + m[5]. */
