@@ -23,7 +23,8 @@ static const EmoCommand commands[] = {
       "  --no-pace: do not play files at their own frame rate" },
     { "analyze", emo_cmd_analyze, "analyse every frame of a file headless and write the outputs",
       "emoscope analyze FILE [--out DIR] [--landmarks] [--no-video] [--no-chart] [--passthrough]\n"
-      "  --out DIR: output folder (default general.output_dir); --landmarks: 468 points per record;\n"
+      "  --out DIR: output folder (default general.output_dir); --landmarks: the face's 478 points\n"
+      "  (468 with the face-mesh fallback) per record;\n"
       "  --passthrough: decode and encode only (no analysis)" },
     { "eval", emo_cmd_eval, "emotion accuracy on a folder-per-class data set",
       "emoscope eval DIR [--json FILE] [--models LIST] [--jobs N] [--probs FILE.csv] [--detect] [--quiet]\n"

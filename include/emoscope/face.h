@@ -1,7 +1,8 @@
 /**
  * @file face.h
- * Faces: BlazeFace short-range detection, 468-point face-mesh tracking with
- * stable ids, alignment warps and head pose.
+ * Faces: BlazeFace short-range detection, face-mesh tracking with stable ids
+ * (MediaPipe's 478-point face landmarker when its bundle is installed, else
+ * the 468-point face mesh), alignment warps and head pose.
  *
  * Coordinates: frame pixels with continuous coordinates, pixel (i, j) covers
  * [i, i+1) x [j, j+1) and its centre is (i + 0.5, j + 0.5). Landmark z is in
@@ -38,9 +39,18 @@ typedef struct EmoFaceSettings {
     int aligned_size;            /**< pixels of the normalised face used for optical flow */
     int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
     double mirror_yaw;           /**< degrees: faces turned at least this far also run through the mesh mirrored, averaged; 90 = off */
+    char mesh_model[16];         /**< landmark network: "auto" (the landmarker when models_dir holds
+                                      face_landmarker.task, else the face mesh), "landmarker" or "facemesh" */
 } EmoFaceSettings;
 
-#define EMO_FACE_LANDMARKS 468 /**< points of the face mesh */
+#define EMO_FACE_LANDMARKS 468 /**< points of the face mesh, indices 0-467: every face has these */
+#define EMO_FACE_IRIS_POINTS 10 /**< iris points of the 478-point landmarker, indices 468-477 */
+#define EMO_FACE_LANDMARKS_MAX 478 /**< EMO_FACE_LANDMARKS + EMO_FACE_IRIS_POINTS: size of EmoFace.landmarks */
+/** Iris points (landmarker only): the subject's right iris (image left) is
+ *  468-472, the left one 473-477; each is its centre, then four points on
+ *  its outline at the image's +x, -y, -x, +y sides of the centre. */
+#define EMO_FACE_IRIS_RIGHT 468
+#define EMO_FACE_IRIS_LEFT 473
 #define EMO_FACE_KEYPOINTS 6   /**< BlazeFace keypoints */
 #define EMO_FACE_MAX 64        /**< upper bound of max_faces */
 #define EMO_FACE_IBUG68 68     /**< points of the iBUG 68-point scheme */
@@ -82,10 +92,13 @@ typedef struct EmoFace {
      *  u = a[0]*x + a[1]*y + a[2], v = a[3]*x + a[4]*y + a[5]. */
     float align[6];
     int64_t frames_tracked;/**< frames since the track started (1 on its first frame) */
-    float landmarks[EMO_FACE_LANDMARKS][3]; /**< x, y, z in frame pixels */
+    int n_landmarks;       /**< EMO_FACE_LANDMARKS (face mesh) or EMO_FACE_LANDMARKS_MAX (landmarker: + iris) */
+    /** x, y, z in frame pixels: the 468 face-mesh points (same indices with
+     *  either model), then, from the landmarker, the 10 iris points. */
+    float landmarks[EMO_FACE_LANDMARKS_MAX][3];
 } EmoFace;
 
-/** The faces of one frame. Large (about 380 KB): allocate it once, not on the stack. */
+/** The faces of one frame. Large (about 390 KB): allocate it once, not on the stack. */
 typedef struct EmoFaceList {
     int count;
     int detector_ran;      /**< 1 when the detector ran on this frame */
@@ -95,7 +108,8 @@ typedef struct EmoFaceList {
 
 typedef struct EmoFaceTrackerSettings {
     EmoFaceSettings face;           /**< the [face] settings (above) */
-    char models_dir[EMO_PATH_MAX];  /**< folder holding the .tflite files and canonical_face_model.obj */
+    char models_dir[EMO_PATH_MAX];  /**< folder holding the .tflite files, canonical_face_model.obj and,
+                                         optionally, face_landmarker.task */
     int threads;                    /**< network threads; 1 = calling thread only */
     const EmoLogger *log;           /**< NULL: default logger */
 } EmoFaceTrackerSettings;
@@ -106,8 +120,10 @@ typedef struct EmoFaceTracker EmoFaceTracker;
 EMO_API void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s);
 
 /**
- * Loads the detector, the face mesh and the canonical face, and allocates
- * every buffer. On failure *out is NULL and a message says why.
+ * Loads the detector, the landmark network chosen by face.mesh_model and the
+ * canonical face, and allocates every buffer; logs (info) which landmark
+ * network it uses and, for "auto" without the bundle, that it fell back to
+ * the face mesh. On failure *out is NULL and a message says why.
  * @return 0, EMO_EINVAL (bad setting), EMO_ENOENT, EMO_EFORMAT, EMO_ENOMEM, or the nn module's code.
  */
 EMO_API int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s);
@@ -132,6 +148,21 @@ EMO_API void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, in
  * threads = 1, and unaffected by other processes). Either may be NULL.
  */
 EMO_API void emo_face_tracker_times(const EmoFaceTracker *t, double wall[3], double cpu[3]);
+
+/** Points per face of the tracker's landmark network: EMO_FACE_LANDMARKS_MAX
+ *  (the 478-point landmarker) or EMO_FACE_LANDMARKS (the face mesh); 0 for NULL. */
+EMO_API int emo_face_tracker_landmark_count(const EmoFaceTracker *t);
+
+/** Seconds per stage since open (emo_face_tracker_timings). */
+typedef struct EmoFaceTimes {
+    double detect;  /**< detector: its input warps, network runs and decoding */
+    double crop;    /**< the landmark network's input crops (warps) */
+    double mesh;    /**< landmark network runs and their outputs to frame pixels */
+    double post;    /**< pose, alignment transform, next crop */
+} EmoFaceTimes;
+
+/** Like emo_face_tracker_times, with the crop and the network apart. Either may be NULL. */
+EMO_API void emo_face_tracker_timings(const EmoFaceTracker *t, EmoFaceTimes *wall, EmoFaceTimes *cpu);
 
 /**
  * Runs only the detector on a frame (no tracking): at most max detections,
@@ -167,7 +198,8 @@ EMO_API void emo_face_compute_alignment(EmoFace *face);
 EMO_API int emo_face_align(const EmoFrame *frame, const EmoFace *face, int size, EmoAlignFormat fmt,
                    uint8_t *out, int stride);
 
-/** The landmarks in the pixels of an aligned face of side size: out[i] = (u, v). */
+/** The 468 face-mesh landmarks (not the iris points) in the pixels of an
+ *  aligned face of side size: out[i] = (u, v), i < EMO_FACE_LANDMARKS. */
 EMO_API void emo_face_aligned_landmarks(const EmoFace *face, int size, float (*out)[2]);
 
 /* ------------------------------------------------------------ iBUG 68 points */

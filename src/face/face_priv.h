@@ -6,11 +6,11 @@
 #include <stdint.h>
 
 #include <emoscope/face.h>
+#include <emoscope/nn.h>
 
 #define EMO_BF_SIZE 128     /* BlazeFace input side */
 #define EMO_BF_ANCHORS 896
 #define EMO_BF_COORDS 16    /* box x, y, w, h and 6 keypoints (x, y) */
-#define EMO_MESH_SIZE 192   /* face-mesh input side */
 #define EMO_BF_SCORE_CLIP 100.0f
 
 /* Affine maps are float[6]: x' = m[0]*x + m[1]*y + m[2], y' = m[3]*x + m[4]*y + m[5]. */
@@ -112,7 +112,40 @@ void emo__pose_matrix(float yaw, float pitch, float roll, float R[9]);
  */
 int emo__mirror_map(const EmoCanonicalFace *c, int *out);
 
-/* Mesh landmarks in the crop (input pixels) -> frame pixels through the crop's affine. */
-void emo__landmarks_to_frame(const float *raw, const float m[6], float (*lm)[3]);
+/* n mesh landmarks in the crop (input pixels) -> frame pixels through the crop's affine. */
+void emo__landmarks_to_frame(const float *raw, const float m[6], int n, float (*lm)[3]);
+
+/* Left/right pairs of the iris points (EMO_FACE_IRIS_RIGHT/LEFT order):
+ * map[i] for i in [468, 478), the point the mirror image of i is. */
+void emo__iris_mirror_map(int *map);
+
+/* The tracker's landmark networks (src/face/mesh_model.c). */
+typedef enum EmoMeshKind {
+    EMO_MESH_FACEMESH = 0,  /* face_landmark.tflite, 468 points, 192x192 */
+    EMO_MESH_LANDMARKER = 1 /* face_landmarks_detector.tflite in face_landmarker.task, 478 points, 256x256 */
+} EmoMeshKind;
+
+typedef struct EmoMeshSpec {
+    EmoMeshKind kind;
+    int size;         /* input side, pixels */
+    int points;       /* landmarks out */
+    const char *name; /* for messages */
+} EmoMeshSpec;
+
+const EmoMeshSpec *emo__mesh_spec(EmoMeshKind kind);
+
+/* face.mesh_model ("auto", "landmarker", "facemesh") -> the network to use;
+ * auto picks the landmarker when models_dir holds face_landmarker.task and
+ * logs the fallback otherwise. EMO_EINVAL for another value. */
+int emo__mesh_choose(const char *setting, const char *models_dir, const EmoLogger *log, EmoMeshKind *kind);
+
+/* The output of m with count values (and, unless name is NULL, that name), or -1. */
+int emo__find_output(const EmoNnModel *m, const char *name, size_t count);
+
+/* Opens the network of kind from models_dir and finds its landmark and
+ * presence outputs; EMO_EFORMAT (with a message) when the file is not that
+ * network, else the nn module's code. *out is NULL on failure. */
+int emo__mesh_open(EmoNnModel **out, EmoMeshKind kind, const char *models_dir, int threads, const EmoLogger *log,
+                   int *lm_out, int *presence_out);
 
 #endif

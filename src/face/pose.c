@@ -270,3 +270,15 @@ int emo__mirror_map(const EmoCanonicalFace *c, int *out)
             return EMO_EFORMAT;
     return 0;
 }
+
+void emo__iris_mirror_map(int *map)
+{
+    /* Each iris is its centre, then its outline at +x, -y, -x, +y of the
+     * image (as the landmarker's outputs show). The mirror image of one
+     * iris is the other, with +x and -x exchanged. */
+    static const int other[EMO_FACE_IRIS_POINTS / 2] = { 0, 3, 2, 1, 4 };
+    for (int k = 0; k < EMO_FACE_IRIS_POINTS / 2; k++) {
+        map[EMO_FACE_IRIS_RIGHT + k] = EMO_FACE_IRIS_LEFT + other[k];
+        map[EMO_FACE_IRIS_LEFT + k] = EMO_FACE_IRIS_RIGHT + other[k];
+    }
+}

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
-/* Face tracker: detector when needed, face mesh every frame, stable ids. */
+/* Face tracker: detector when needed, landmark network (face mesh or the
+ * 478-point landmarker, mesh_model.c) every frame, stable ids. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ typedef struct Track {
      * track order by emo__face_tracker_end, and its time (wall, cpu of the
      * mesh run and of the post-processing), folded into the totals there. */
     int mesh_rc;
-    double mesh_t[2], mesh_c[2];
+    double mesh_t[3], mesh_c[3]; /* crop, network, post */
 } Track;
 
 /* A track lost in the current frame, kept for re-acquisition in that frame. */
@@ -46,9 +47,10 @@ struct EmoFaceTracker {
     const EmoLogger *log;
     EmoNnModel *det, *mesh;
     int det_reg, det_cls, mesh_lm, mesh_presence; /* output indices */
+    EmoMeshSpec spec;                   /* the landmark network: input side, points */
     float anchors[EMO_BF_ANCHORS][2];
     EmoCanonicalFace canon;
-    int mirror_of[EMO_FACE_LANDMARKS];               /* left/right vertex pairs */
+    int mirror_of[EMO_FACE_LANDMARKS_MAX];           /* left/right vertex pairs, irises included */
     EmoDetection cand[DET_CANDIDATES];
     EmoDetection dets[EMO_FACE_MAX];
     Track tracks[EMO_FACE_MAX];
@@ -60,8 +62,7 @@ struct EmoFaceTracker {
     int64_t since_detect;
     int want_;                          /* the detector was due in this frame (begin -> end) */
     int64_t frames, detector_runs, tracks_started;
-    double t_det, t_mesh, t_post;       /* wall seconds */
-    double c_det, c_mesh, c_post;       /* thread CPU seconds */
+    EmoFaceTimes wall, cpu;             /* seconds: wall, thread CPU */
 };
 
 typedef struct Stamp {
@@ -91,16 +92,6 @@ void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s)
     emo_config_clear(&cfg);
     snprintf(s->models_dir, sizeof(s->models_dir), "models");
     s->threads = 1;
-}
-
-static int find_output(const EmoNnModel *m, size_t count)
-{
-    for (int i = 0; i < emo_nn_num_outputs(m); i++) {
-        EmoNnTensorInfo info;
-        if (emo_nn_output_info(m, i, &info) == 0 && info.count == count)
-            return i;
-    }
-    return -1;
 }
 
 static int input_is(const EmoNnModel *m, int side)
@@ -168,6 +159,11 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
         emo_log(t->log, EMO_LOG_ERROR, "face: canonical face %s is not left/right symmetric", path);
         goto fail;
     }
+    emo__iris_mirror_map(t->mirror_of);
+    EmoMeshKind kind;
+    if ((rc = emo__mesh_choose(s->face.mesh_model, s->models_dir, t->log, &kind)) < 0)
+        goto fail;
+    t->spec = *emo__mesh_spec(kind);
     EmoNnSettings ns;
     emo_nn_default_settings(&ns);
     ns.threads = s->threads;
@@ -175,24 +171,17 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
     snprintf(path, sizeof(path), "%s/face_detection_short_range.tflite", s->models_dir);
     if ((rc = emo_nn_open(&t->det, path, &ns)) < 0)
         goto fail;
-    snprintf(path, sizeof(path), "%s/face_landmark.tflite", s->models_dir);
-    if ((rc = emo_nn_open(&t->mesh, path, &ns)) < 0)
+    if ((rc = emo__mesh_open(&t->mesh, kind, s->models_dir, s->threads, s->log, &t->mesh_lm, &t->mesh_presence)) < 0)
         goto fail;
-    t->det_reg = find_output(t->det, (size_t)EMO_BF_ANCHORS * EMO_BF_COORDS);
-    t->det_cls = find_output(t->det, EMO_BF_ANCHORS);
-    t->mesh_lm = find_output(t->mesh, (size_t)EMO_FACE_LANDMARKS * 3);
-    t->mesh_presence = find_output(t->mesh, 1);
+    t->det_reg = emo__find_output(t->det, NULL, (size_t)EMO_BF_ANCHORS * EMO_BF_COORDS);
+    t->det_cls = emo__find_output(t->det, NULL, EMO_BF_ANCHORS);
     if (t->det_reg < 0 || t->det_cls < 0 || !input_is(t->det, EMO_BF_SIZE)) {
         emo_log(t->log, EMO_LOG_ERROR, "face: the detector is not BlazeFace short-range (128x128 in, 896 anchors out)");
         rc = EMO_EFORMAT;
         goto fail;
     }
-    if (t->mesh_lm < 0 || t->mesh_presence < 0 || !input_is(t->mesh, EMO_MESH_SIZE)) {
-        emo_log(t->log, EMO_LOG_ERROR, "face: the landmark model is not the 468-point face mesh (192x192 in)");
-        rc = EMO_EFORMAT;
-        goto fail;
-    }
     emo__bf_anchors(t->anchors);
+    emo_log(t->log, EMO_LOG_INFO, "face: landmarks from the %s", t->spec.name);
     *out = t;
     return 0;
 fail:
@@ -230,18 +219,34 @@ void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *d
         *tracks = t ? t->tracks_started : 0;
 }
 
+void emo_face_tracker_timings(const EmoFaceTracker *t, EmoFaceTimes *wall, EmoFaceTimes *cpu)
+{
+    static const EmoFaceTimes zero;
+    if (wall)
+        *wall = t ? t->wall : zero;
+    if (cpu)
+        *cpu = t ? t->cpu : zero;
+}
+
 void emo_face_tracker_times(const EmoFaceTracker *t, double wall[3], double cpu[3])
 {
+    EmoFaceTimes w, c;
+    emo_face_tracker_timings(t, &w, &c);
     if (wall) {
-        wall[0] = t ? t->t_det : 0;
-        wall[1] = t ? t->t_mesh : 0;
-        wall[2] = t ? t->t_post : 0;
+        wall[0] = w.detect;
+        wall[1] = w.crop + w.mesh;
+        wall[2] = w.post;
     }
     if (cpu) {
-        cpu[0] = t ? t->c_det : 0;
-        cpu[1] = t ? t->c_mesh : 0;
-        cpu[2] = t ? t->c_post : 0;
+        cpu[0] = c.detect;
+        cpu[1] = c.crop + c.mesh;
+        cpu[2] = c.post;
     }
+}
+
+int emo_face_tracker_landmark_count(const EmoFaceTracker *t)
+{
+    return t ? t->spec.points : 0;
 }
 
 static int frame_ok(const EmoFrame *f)
@@ -377,59 +382,67 @@ static void landmarks_box(EmoFace *f)
     f->box[3] = y1 - y0;
 }
 
-/* One face-mesh pass on the crop m (output pixels -> frame pixels): the
- * landmarks in frame pixels and the presence probability; 1 = done, 0 = a
- * landmark is not finite, < 0 = nn error. mirror: the crop
+/* One pass of the landmark network on the crop m (output pixels -> frame
+ * pixels): the landmarks in frame pixels and the presence probability;
+ * 1 = done, 0 = a landmark is not finite, < 0 = nn error. mirror: the crop
  * is flipped left/right before the network, and each landmark goes back
  * through the flip to its mirror-image vertex (the subject's left eye seen
- * in the mirrored crop is the right eye of the face); raw is its scratch. */
+ * in the mirrored crop is the right eye of the face); raw is its scratch.
+ * The crop's and the network's times go to tr->mesh_t/c[0] and [1]. */
 static int mesh_pass(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *frame, const float m[6], int mirror,
-                     float (*raw)[3], float (*lm)[3], float *presence)
+                     float (*raw)[3], float (*lm)[3], float *presence, Track *tr)
 {
+    const int size = t->spec.size, n = t->spec.points;
     float mm[6];
     if (mirror)
-        emo__affine_mirror_x(m, EMO_MESH_SIZE, mm);
+        emo__affine_mirror_x(m, size, mm);
     else
         memcpy(mm, m, sizeof(mm));
-    emo__warp_rgbf(frame, mm, EMO_MESH_SIZE, EMO_MESH_SIZE, 1, 0, 1.0f / 255.0f, 0.0f, emo_nn_input(mesh, 0));
+    Stamp t0 = stamp();
+    emo__warp_rgbf(frame, mm, size, size, 1, 0, 1.0f / 255.0f, 0.0f, emo_nn_input(mesh, 0));
+    Stamp t1 = stamp();
+    add_since(t0, t1, &tr->mesh_t[0], &tr->mesh_c[0]);
     int rc = emo_nn_run(mesh);
     if (rc < 0)
         return rc;
     float logit = emo_nn_output(mesh, t->mesh_presence)[0];
     *presence = logit == logit ? 1.0f / (1.0f + expf(-fminf(fmaxf(logit, -100.0f), 100.0f))) : 0.0f;
-    emo__landmarks_to_frame(emo_nn_output(mesh, t->mesh_lm), mm, mirror ? raw : lm);
+    emo__landmarks_to_frame(emo_nn_output(mesh, t->mesh_lm), mm, n, mirror ? raw : lm);
     if (mirror)
-        for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
+        for (int i = 0; i < n; i++)
             memcpy(lm[t->mirror_of[i]], raw[i], sizeof(lm[0]));
-    for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
+    add_since(t1, stamp(), &tr->mesh_t[1], &tr->mesh_c[1]);
+    for (int i = 0; i < n; i++)
         if (!isfinite(lm[i][0]) || !isfinite(lm[i][1]) || !isfinite(lm[i][2]))
             return 0;
     return 1;
 }
 
 /*
- * Runs the face mesh on a track's crop; 1 = still a face, 0 = lost, < 0 = error.
- * A face turned by |yaw| >= mirror_yaw (this frame's pose, hysteresis
- * MIRROR_HYSTERESIS) also goes through the mesh mirrored, and the two
- * landmark sets are averaged: the network's errors on a strongly turned face
- * differ between a face and its mirror image (breakingbad, 39 degrees: 68-point
- * NME 10.7% -> 9.6%; docs/face.md). Near-frontal faces cost one pass.
- * Uses the mesh instance `mesh`; touches only *tr (workers run tracks in parallel).
+ * Runs the landmark network on a track's crop; 1 = still a face, 0 = lost,
+ * < 0 = error. A face turned by |yaw| >= mirror_yaw (this frame's pose,
+ * hysteresis MIRROR_HYSTERESIS) also goes through the network mirrored, and
+ * the two landmark sets are averaged: the network's errors on a strongly
+ * turned face differ between a face and its mirror image (breakingbad, 39
+ * degrees: 68-point NME 10.7% -> 9.6% with the face mesh; docs/face.md).
+ * Near-frontal faces cost one pass. Pose and the next crop use the 468 mesh
+ * points (the irises lie inside them). Uses the network instance `mesh`;
+ * touches only *tr (workers run tracks in parallel).
  */
 static int run_mesh(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *frame, Track *tr)
 {
     float m[6], presence, R[9], scale;
+    const int n = t->spec.points;
     if (!(tr->roi[2] > 1.0f) || !isfinite(tr->roi[0]) || !isfinite(tr->roi[1]) || !isfinite(tr->roi[4]))
         return 0;
-    emo__roi_affine(tr->roi[0], tr->roi[1], tr->roi[2], tr->roi[4], EMO_MESH_SIZE, m);
-    EmoFace *f = &tr->face;
     Stamp t0 = stamp();
-    int rc = mesh_pass(t, mesh, frame, m, 0, NULL, f->landmarks, &presence);
+    emo__roi_affine(tr->roi[0], tr->roi[1], tr->roi[2], tr->roi[4], t->spec.size, m);
+    EmoFace *f = &tr->face;
+    int rc = mesh_pass(t, mesh, frame, m, 0, NULL, f->landmarks, &presence, tr);
     if (rc < 0)
         return rc;
-    Stamp t1 = stamp();
-    add_since(t0, t1, &tr->mesh_t[0], &tr->mesh_c[0]);
     f->presence = presence;
+    f->n_landmarks = n;
     if (rc == 0 || presence < (float)t->s.face.min_presence)
         return 0;
     emo__pose_fit(&t->canon, (const float(*)[3])f->landmarks, EMO_FACE_LANDMARKS, R, &scale, &f->yaw, &f->pitch,
@@ -438,15 +451,11 @@ static int run_mesh(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *f
     tr->mirrored = on < 90.0f && fabsf(f->yaw) >= (tr->mirrored ? on - MIRROR_HYSTERESIS : on);
     if (tr->mirrored) {
         float p2;
-        float mirror_raw[EMO_FACE_LANDMARKS][3], mirror_lm[EMO_FACE_LANDMARKS][3];
-        Stamp t2 = stamp();
-        add_since(t1, t2, &tr->mesh_t[1], &tr->mesh_c[1]);
-        if ((rc = mesh_pass(t, mesh, frame, m, 1, mirror_raw, mirror_lm, &p2)) < 0)
+        float mirror_raw[EMO_FACE_LANDMARKS_MAX][3], mirror_lm[EMO_FACE_LANDMARKS_MAX][3];
+        if ((rc = mesh_pass(t, mesh, frame, m, 1, mirror_raw, mirror_lm, &p2, tr)) < 0)
             return rc;
-        t1 = stamp();
-        add_since(t2, t1, &tr->mesh_t[0], &tr->mesh_c[0]);
         if (rc == 1 && p2 >= (float)t->s.face.min_presence) {
-            for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
+            for (int i = 0; i < n; i++)
                 for (int c = 0; c < 3; c++)
                     f->landmarks[i][c] = 0.5f * (f->landmarks[i][c] + mirror_lm[i][c]);
             emo__pose_fit(&t->canon, (const float(*)[3])f->landmarks, EMO_FACE_LANDMARKS, R, &scale, &f->yaw,
@@ -458,7 +467,10 @@ static int run_mesh(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *f
     landmarks_box(f);
     emo_face_compute_alignment(f);
     roi_from_landmarks(f, t->s.face.crop_scale, tr->roi);
-    add_since(t1, stamp(), &tr->mesh_t[1], &tr->mesh_c[1]);
+    /* Post: all of this call but the crops and the network runs. */
+    Stamp t1 = stamp();
+    tr->mesh_t[2] += (t1.wall - t0.wall) - tr->mesh_t[0] - tr->mesh_t[1];
+    tr->mesh_c[2] += (t1.cpu - t0.cpu) - tr->mesh_c[0] - tr->mesh_c[1];
     return 1;
 }
 
@@ -516,10 +528,12 @@ static int apply_mesh(EmoFaceTracker *t, int i, int rc)
 {
     Track *tr = &t->tracks[i];
     unsigned detected = tr->fresh || (tr->face.flags & EMO_FACE_DETECTED) ? EMO_FACE_DETECTED : 0;
-    t->t_mesh += tr->mesh_t[0];
-    t->c_mesh += tr->mesh_c[0];
-    t->t_post += tr->mesh_t[1];
-    t->c_post += tr->mesh_c[1];
+    t->wall.crop += tr->mesh_t[0];
+    t->cpu.crop += tr->mesh_c[0];
+    t->wall.mesh += tr->mesh_t[1];
+    t->cpu.mesh += tr->mesh_c[1];
+    t->wall.post += tr->mesh_t[2];
+    t->cpu.post += tr->mesh_c[2];
     if (rc < 0)
         return rc;
     if (rc == 0) {
@@ -548,7 +562,7 @@ static int detect_frame(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *o
 {
     Stamp t0 = stamp();
     int n = run_detector(t, frame, t->dets, t->s.face.max_faces);
-    add_since(t0, stamp(), &t->t_det, &t->c_det);
+    add_since(t0, stamp(), &t->wall.detect, &t->cpu.detect);
     if (n < 0)
         return n;
     t->detector_runs++;
@@ -574,14 +588,12 @@ int emo__face_mesher_open(EmoFaceMesher **out, const EmoFaceTracker *t)
     EmoFaceMesher *m = calloc(1, sizeof(*m));
     if (!m)
         return EMO_ENOMEM;
-    EmoNnSettings ns;
-    emo_nn_default_settings(&ns);
-    ns.threads = t->s.threads;
-    ns.log = t->s.log;
-    char path[EMO_PATH_MAX + 64];
-    snprintf(path, sizeof(path), "%s/face_landmark.tflite", t->s.models_dir);
-    int rc = emo_nn_open(&m->mesh, path, &ns);
+    int lm_out, presence_out;
+    int rc = emo__mesh_open(&m->mesh, t->spec.kind, t->s.models_dir, t->s.threads, t->s.log, &lm_out, &presence_out);
+    if (rc == 0 && (lm_out != t->mesh_lm || presence_out != t->mesh_presence))
+        rc = EMO_EFORMAT; /* the file changed since the tracker opened it */
     if (rc < 0) {
+        emo_nn_close(&m->mesh);
         free(m);
         return rc;
     }

@@ -54,10 +54,10 @@ void emo__affine_mirror_x(const float m[6], int size, float out[6])
     out[5] = m[5] + m[3] * (float)size;
 }
 
-void emo__landmarks_to_frame(const float *raw, const float m[6], float (*lm)[3])
+void emo__landmarks_to_frame(const float *raw, const float m[6], int n, float (*lm)[3])
 {
     float k = sqrtf(m[0] * m[0] + m[3] * m[3]); /* frame pixels per crop pixel */
-    for (int i = 0; i < EMO_FACE_LANDMARKS; i++) {
+    for (int i = 0; i < n; i++) {
         float x = raw[3 * i], y = raw[3 * i + 1];
         lm[i][0] = m[0] * x + m[1] * y + m[2];
         lm[i][1] = m[3] * x + m[4] * y + m[5];

@@ -138,7 +138,9 @@ static int add_face(cJSON *rec, const EmoFace *f, int with_landmarks)
         !cJSON_AddNumberToObject(pose, "pitch", (double)f->pitch) ||
         !cJSON_AddNumberToObject(pose, "roll", (double)f->roll))
         return -1;
-    if (with_landmarks && add_coords(rec, "landmarks", &f->landmarks[0][0], EMO_FACE_LANDMARKS * 3) < 0)
+    /* 468 mesh points, or 478 with the landmarker's irises (README, outputs). */
+    int points = f->n_landmarks == EMO_FACE_LANDMARKS_MAX ? EMO_FACE_LANDMARKS_MAX : EMO_FACE_LANDMARKS;
+    if (with_landmarks && add_coords(rec, "landmarks", &f->landmarks[0][0], points * 3) < 0)
         return -1;
     return 0;
 }

@@ -17,7 +17,7 @@
 
 /* What a frame record holds beyond the always-present fields. */
 typedef struct EmoRecordOptions {
-    int landmarks;   /* the 468 landmarks (output.landmarks) */
+    int landmarks;   /* the face's 468 or 478 landmarks (output.landmarks) */
     int motion;      /* the "motion" object (motion.enabled) */
 } EmoRecordOptions;
 

@@ -82,35 +82,40 @@ static void test_detector(void **state)
     emo_nn_close(&m);
 }
 
-static void test_mesh(void **state)
+/* A landmark network as the tracker opens it (emo__mesh_open), on its
+ * golden inputs: the decoded landmarks and presence against the golden ones. */
+static void check_mesh(EmoMeshKind kind, const char *dir, const char *lm_name, const char *pr_name,
+                       const char *const *cases, int n_cases)
 {
-    (void)state;
-    EmoNnModel *m = open_model("face_landmark.tflite");
-    int li = output_with(m, 1404), pi = output_with(m, 1);
-    const char *cases[] = { "einstein_crop", "breakingbad_crop", "noise0" };
-    static float lg[EMO_FACE_LANDMARKS][3], lw[EMO_FACE_LANDMARKS][3];
+    const EmoMeshSpec *spec = emo__mesh_spec(kind);
+    EmoNnModel *m = NULL;
+    int li, pi;
+    emo_test_model(kind == EMO_MESH_LANDMARKER ? "face_landmarker.task" : "face_landmark.tflite");
+    assert_int_equal(emo__mesh_open(&m, kind, EMO_TEST_MODELS_DIR, 1, NULL, &li, &pi), 0);
+    const int n = spec->points, side = spec->size;
+    static float lg[EMO_FACE_LANDMARKS_MAX][3], lw[EMO_FACE_LANDMARKS_MAX][3];
     /* The crop placed in a frame: 2x scale, 30 degrees, offset (the tracker's mapping). */
     float aff[6];
-    emo__roi_affine(500, 300, 384, 0.5236f, EMO_MESH_SIZE, aff);
-    for (int c = 0; c < 3; c++) {
-        float *in = emo_test_read_f32(golden("face_landmark", cases[c], "input"), 192 * 192 * 3);
-        float *lm = emo_test_read_f32(golden("face_landmark", cases[c], "conv2d_21"), 1404);
-        float *pr = emo_test_read_f32(golden("face_landmark", cases[c], "conv2d_31"), 1);
-        memcpy(emo_nn_input(m, 0), in, sizeof(float) * 192 * 192 * 3);
+    emo__roi_affine(500, 300, 2.0f * (float)side, 0.5236f, side, aff);
+    for (int c = 0; c < n_cases; c++) {
+        float *in = emo_test_read_f32(golden(dir, cases[c], "input"), (size_t)side * side * 3);
+        float *lm = emo_test_read_f32(golden(dir, cases[c], lm_name), (size_t)n * 3);
+        float *pr = emo_test_read_f32(golden(dir, cases[c], pr_name), 1);
+        memcpy(emo_nn_input(m, 0), in, sizeof(float) * side * side * 3);
         assert_int_equal(emo_nn_run(m), 0);
-        emo__landmarks_to_frame(emo_nn_output(m, li), aff, lg);
-        emo__landmarks_to_frame(lm, aff, lw);
+        emo__landmarks_to_frame(emo_nn_output(m, li), aff, n, lg);
+        emo__landmarks_to_frame(lm, aff, n, lw);
         double worst = 0;
-        for (int i = 0; i < EMO_FACE_LANDMARKS; i++)
+        for (int i = 0; i < n; i++)
             for (int k = 0; k < 3; k++)
                 worst = fmax(worst, fabs(lg[i][k] - lw[i][k]));
         float pg = 1 / (1 + expf(-emo_nn_output(m, pi)[0])), pw = 1 / (1 + expf(-pr[0]));
-        printf("mesh %s: presence %.4f (golden %.4f), max landmark difference %.4f frame px (crop scale 2)\n", cases[c],
-               pg, pw, worst);
-        /* 0.05 frame px = 0.025 crop px: about 1e-4 relative on coordinates up to 200 px. */
+        printf("%s %s: presence %.4f (golden %.4f), max landmark difference %.4f frame px (crop scale 2)\n",
+               spec->name, cases[c], pg, pw, worst);
+        /* 0.05 frame px = 0.025 crop px: about 1e-4 relative on coordinates up to 256 px. */
         assert_true(worst < 0.05);
         assert_float_equal(pg, pw, 1e-3);
-        if (c < 2)
+        if (strcmp(cases[c], "noise0"))
             assert_true(pw > 0.99f);
         else
             assert_true(pw < 0.5f);
@@ -121,11 +126,29 @@ static void test_mesh(void **state)
     emo_nn_close(&m);
 }
 
+static void test_mesh(void **state)
+{
+    (void)state;
+    static const char *const cases[] = { "einstein_crop", "breakingbad_crop", "noise0" };
+    check_mesh(EMO_MESH_FACEMESH, "face_landmark", "conv2d_21", "conv2d_31", cases, 3);
+}
+
+/* The 478-point landmarker from face_landmarker.task: Identity is the
+ * landmarks, Identity_1 the presence logit (Identity_2, the tongue score,
+ * is another single value: the outputs must be told apart by name). */
+static void test_landmarker(void **state)
+{
+    (void)state;
+    static const char *const cases[] = { "einstein_crop", "noise0" };
+    check_mesh(EMO_MESH_LANDMARKER, "face_landmarks_detector", "Identity", "Identity_1", cases, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_detector),
         cmocka_unit_test(test_mesh),
+        cmocka_unit_test(test_landmarker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* Tracking on every sample clip: a face in >= 99% of frames, one id through
- * the clip, the detector on <= 10% of frames. */
+ * the clip, the detector on <= 10% of frames; with the 478-point landmarker
+ * and with the 468-point face mesh. */
 #include "testutil.h"
 
 #include <math.h>
@@ -11,14 +12,14 @@
 
 #include "face_media.h"
 
-static void test_clips(void **state)
+static void run_clips(const char *mesh_model)
 {
-    (void)state;
     static const char *clips[] = { "d0.mp4", "d3.mp4", "d6.mp4", "d9.mp4", "d10.mp4", "d12.mp4" };
     EmoFaceTrackerSettings s;
     emo_face_tracker_default_settings(&s);
     snprintf(s.models_dir, sizeof(s.models_dir), "%s", EMO_TEST_MODELS_DIR);
-    emo_test_model("face_landmark.tflite");
+    snprintf(s.face.mesh_model, sizeof(s.face.mesh_model), "%s", mesh_model);
+    emo_test_model(strcmp(mesh_model, "landmarker") ? "face_landmark.tflite" : "face_landmarker.task");
     EmoFaceList *list = calloc(1, sizeof(*list));
     assert_non_null(list);
     for (size_t c = 0; c < sizeof(clips) / sizeof(clips[0]); c++) {
@@ -56,9 +57,9 @@ static void test_clips(void **state)
         }
         int64_t n, runs, tracks;
         emo_face_tracker_stats(t, &n, &runs, &tracks);
-        printf("%s: %d frames, face in %d (%.2f%%), tracks %lld, detector on %lld frames (%.2f%%), "
+        printf("%s %s: %d frames, face in %d (%.2f%%), tracks %lld, detector on %lld frames (%.2f%%), "
                "min detection score %.3f, min presence %.3f, yaw %.0f..%.0f pitch %.0f..%.0f roll %.0f..%.0f\n",
-               clips[c], frames, with_face, 100.0 * with_face / frames, (long long)tracks, (long long)runs,
+               mesh_model, clips[c], frames, with_face, 100.0 * with_face / frames, (long long)tracks, (long long)runs,
                100.0 * (double)runs / frames, min_det, min_presence, yaw[0], yaw[1], pitch[0], pitch[1], roll[0],
                roll[1]);
         assert_true(frames > 50);
@@ -76,10 +77,23 @@ static void test_clips(void **state)
     free(list);
 }
 
+static void test_clips_landmarker(void **state)
+{
+    (void)state;
+    run_clips("landmarker");
+}
+
+static void test_clips_facemesh(void **state)
+{
+    (void)state;
+    run_clips("facemesh");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_clips),
+        cmocka_unit_test(test_clips_landmarker),
+        cmocka_unit_test(test_clips_facemesh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

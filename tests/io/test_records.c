@@ -140,7 +140,8 @@ static void fill_face(EmoPipelineFace *pf)
 }
 
 /* The record of fill_face's face in frame 42 at t = 1.6800004 s. */
-static cJSON *sample_frame(int landmarks, int motion)
+/* n_landmarks: the face's count (0 as a face built by hand: its 468 mesh points). */
+static cJSON *sample_frame_n(int landmarks, int motion, int n_landmarks)
 {
     EmoPipelineResult res;
     memset(&res, 0, sizeof(res));
@@ -148,10 +149,18 @@ static cJSON *sample_frame(int landmarks, int motion)
     res.pts = 1.6800004;
     static EmoPipelineFace pf;
     fill_face(&pf);
+    pf.face.n_landmarks = n_landmarks;
+    for (int i = EMO_FACE_LANDMARKS; i < EMO_FACE_LANDMARKS_MAX; i++)
+        pf.face.landmarks[i][2] = (float)i + 0.004f;
     EmoRecordOptions opt = { landmarks, motion };
     cJSON *o = emo__record_frame(&res, &pf, &opt);
     assert_non_null(o);
     return o;
+}
+
+static cJSON *sample_frame(int landmarks, int motion)
+{
+    return sample_frame_n(landmarks, motion, 0);
 }
 
 static void test_frame_record(void **state)
@@ -195,6 +204,17 @@ static void test_frame_record(void **state)
     assert_true(cJSON_GetArrayItem(lm, 5)->valuedouble == 4.01); /* point 1's z, two decimals */
     assert_string_equal(lm->prev->string, "pose"); /* after the pose, before the emotion */
     assert_null(cJSON_GetObjectItem(o, "motion"));
+    cJSON_Delete(o);
+
+    /* The face mesh's face: 468 points; the landmarker's: 478, irises last. */
+    o = sample_frame_n(1, 0, EMO_FACE_LANDMARKS);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "landmarks")), EMO_FACE_LANDMARKS * 3);
+    cJSON_Delete(o);
+    o = sample_frame_n(1, 0, EMO_FACE_LANDMARKS_MAX);
+    lm = cJSON_GetObjectItem(o, "landmarks");
+    assert_int_equal(cJSON_GetArraySize(lm), EMO_FACE_LANDMARKS_MAX * 3);
+    assert_true(cJSON_GetArrayItem(lm, 3 * 477 + 2)->valuedouble == 477.0); /* iris point 477's z */
+    assert_true(cJSON_GetArrayItem(lm, 5)->valuedouble == 4.01);
     cJSON_Delete(o);
 }
 
