@@ -278,6 +278,26 @@ static int producer(const EmoNnGraph *g, int t)
     return -1;
 }
 
+/* Marks in skip the nodes whose output no model output depends on. XNNPACK
+ * gives a value nobody reads no memory, so such a node (a damaged file can
+ * hold one) must not be built. */
+static int skip_dead_nodes(const EmoNnGraph *g, unsigned char *skip)
+{
+    unsigned char *live = calloc((size_t)g->n_tensors, 1);
+    if (!live)
+        return EMO_ENOMEM;
+    for (int k = 0; k < g->n_outputs; k++)
+        live[g->outputs[k]] = 1;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const EmoNnNode *n = &g->nodes[i];
+        skip[i] = !live[n->output];
+        for (int k = 0; k < n->n_inputs && !skip[i]; k++)
+            live[n->inputs[k]] = 1;
+    }
+    free(live);
+    return 0;
+}
+
 int emo__nn_xnn_threads(const EmoNnXnn *x)
 {
     return x ? x->threads : 0;
@@ -314,6 +334,8 @@ int emo__nn_xnn_create(EmoNnXnn **out, const EmoNnGraph *g, float *const *inputs
     }
     for (int t = 0; t < g->n_tensors; t++)
         b.vid[t] = XNN_INVALID_VALUE_ID;
+    if ((err = skip_dead_nodes(g, skip)))
+        goto fail;
 
     /* External values: inputs, then outputs (or the pieces of an output
      * concatenation). */
