@@ -309,22 +309,11 @@ static int check_node(const EmoNnGraph *g, int i)
             out->shape[out->rank - 1] != in->shape[3])
             return fail(g, i, "needs [1,H,W,C] in and C values out", NULL);
         return 0;
-    case EMO_NN_ADD:
-    case EMO_NN_SUB:
-    case EMO_NN_MUL:
-    case EMO_NN_DIV:
-    case EMO_NN_SQUARED_DIFF:
-    case EMO_NN_NEG:
-    case EMO_NN_SQRT:
-    case EMO_NN_RSQRT:
-    case EMO_NN_MEAN:
-    case EMO_NN_SUM:
-    case EMO_NN_TRANSPOSE:
-    case EMO_NN_SLICE: {
-        const char *problem = emo__nn_tensor_op_problem(g, i);
-        return problem ? fail(g, i, problem, NULL) : 0;
-    }
-    case EMO_NN_OP_COUNT:
+    default:
+        if (emo__nn_op_is_tensor_op(n->op)) {
+            const char *problem = emo__nn_tensor_op_problem(g, i);
+            return problem ? fail(g, i, problem, NULL) : 0;
+        }
         break;
     case EMO_NN_PRELU:
         if (in->rank != 4 || w->rank != 1 || w->shape[0] != in->shape[3] || !emo__nn_same_shape(in, out))

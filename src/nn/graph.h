@@ -118,9 +118,11 @@ int emo__nn_op_is_binary(EmoNnOp op);
 /* Whether a and b broadcast to out (numpy rules, shapes aligned on their
  * last axis). */
 int emo__nn_broadcasts(const EmoNnTensor *a, const EmoNnTensor *b, const EmoNnTensor *out);
-/* Shape rules of the elementwise, reduction and data-movement ops (binary,
- * NEG..SLICE): NULL when node i is consistent, else what is wrong. Shared by
- * the validator and the reference executor. */
+/* Whether op is one of the elementwise, reduction and data-movement ops
+ * (binary, NEG..SLICE) whose shapes emo__nn_tensor_op_problem() checks. */
+int emo__nn_op_is_tensor_op(EmoNnOp op);
+/* Shape rules of those ops: NULL when node i is consistent, else what is
+ * wrong. Shared by the validator and the reference executor. */
 const char *emo__nn_tensor_op_problem(const EmoNnGraph *g, int i);
 /* Checks shapes of every node against its op; fills nothing. */
 int emo__nn_graph_validate(const EmoNnGraph *g);

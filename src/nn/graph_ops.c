@@ -14,6 +14,12 @@ int emo__nn_op_is_binary(EmoNnOp op)
            op == EMO_NN_SQUARED_DIFF;
 }
 
+int emo__nn_op_is_tensor_op(EmoNnOp op)
+{
+    return emo__nn_op_is_binary(op) || op == EMO_NN_NEG || op == EMO_NN_SQRT || op == EMO_NN_RSQRT ||
+           op == EMO_NN_MEAN || op == EMO_NN_SUM || op == EMO_NN_TRANSPOSE || op == EMO_NN_SLICE;
+}
+
 /* Extent of t's axis d once right-aligned to rank 4 (leading axes 1). */
 static int aligned_dim(const EmoNnTensor *t, int d)
 {

@@ -116,23 +116,6 @@ static int check_node(const EmoNnGraph *g, int ni)
             return bad(g, ni, "bias count differs from the output channels");
         break;
     }
-    case EMO_NN_ADD:
-    case EMO_NN_SUB:
-    case EMO_NN_MUL:
-    case EMO_NN_DIV:
-    case EMO_NN_SQUARED_DIFF:
-    case EMO_NN_NEG:
-    case EMO_NN_SQRT:
-    case EMO_NN_RSQRT:
-    case EMO_NN_MEAN:
-    case EMO_NN_SUM:
-    case EMO_NN_TRANSPOSE:
-    case EMO_NN_SLICE: {
-        const char *problem = emo__nn_tensor_op_problem(g, ni);
-        if (problem)
-            return bad(g, ni, problem);
-        break;
-    }
     case EMO_NN_PRELU:
         if (!emo__nn_same_shape(in, out) || !w || emo__nn_tensor_count(w) != (size_t)last_dim(out))
             return bad(g, ni, "PRELU needs an input of the output's shape and one slope per channel");
@@ -191,6 +174,12 @@ static int check_node(const EmoNnGraph *g, int ni)
         break;
     }
     default:
+        if (emo__nn_op_is_tensor_op(n->op)) {
+            const char *problem = emo__nn_tensor_op_problem(g, ni);
+            if (problem)
+                return bad(g, ni, problem);
+            break;
+        }
         emo_log(g->log, EMO_LOG_ERROR, "nn ref: node %d: unknown op %d", ni, (int)n->op);
         return EMO_EUNSUPPORTED;
     }

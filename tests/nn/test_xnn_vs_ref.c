@@ -329,54 +329,58 @@ static void test_concat(void **state)
 }
 
 
-static int unary(EmoNnGraph *g, EmoNnOp op, int in, int out)
+/* A node of op reading `in` into `out`, its other fields defaulted. */
+static EmoNnNode node_of(EmoNnOp op, int in, int out)
 {
     EmoNnNode n;
     emo__nn_node_init(&n, op);
     n.inputs[0] = in;
     n.n_inputs = 1;
     n.output = out;
+    return n;
+}
+
+static int unary(EmoNnGraph *g, EmoNnOp op, int in, int out)
+{
+    EmoNnNode n = node_of(op, in, out);
     node(g, &n);
     return out;
 }
 
 static int binary(EmoNnGraph *g, EmoNnOp op, int a, int b, int out, float lo, float hi)
 {
-    EmoNnNode n;
-    emo__nn_node_init(&n, op);
-    n.inputs[0] = a;
+    EmoNnNode n = node_of(op, a, out);
     n.inputs[1] = b;
     n.n_inputs = 2;
-    n.output = out;
     n.act_min = lo;
     n.act_max = hi;
     node(g, &n);
     return out;
 }
 
+static int concat2(EmoNnGraph *g, int a, int b, int axis, int out)
+{
+    EmoNnNode n = node_of(EMO_NN_CONCAT, a, out);
+    n.inputs[1] = b;
+    n.n_inputs = 2;
+    n.axis = axis;
+    node(g, &n);
+    return out;
+}
+
 static int reduce(EmoNnGraph *g, EmoNnOp op, int in, unsigned axes, int out)
 {
-    EmoNnNode n;
-    emo__nn_node_init(&n, op);
-    n.inputs[0] = in;
-    n.n_inputs = 1;
+    EmoNnNode n = node_of(op, in, out);
     n.axes = axes;
-    n.output = out;
     node(g, &n);
     return out;
 }
 
 static int transpose(EmoNnGraph *g, int in, int p0, int p1, int p2, int p3, int out)
 {
-    EmoNnNode n;
-    emo__nn_node_init(&n, EMO_NN_TRANSPOSE);
-    n.inputs[0] = in;
-    n.n_inputs = 1;
-    n.perm[0] = p0;
-    n.perm[1] = p1;
-    n.perm[2] = p2;
-    n.perm[3] = p3;
-    n.output = out;
+    EmoNnNode n = node_of(EMO_NN_TRANSPOSE, in, out);
+    int perm[4] = { p0, p1, p2, p3 };
+    memcpy(n.perm, perm, sizeof(perm));
     node(g, &n);
     return out;
 }
@@ -384,17 +388,13 @@ static int transpose(EmoNnGraph *g, int in, int p0, int p1, int p2, int p3, int 
 /* A slice of one axis (the others whole). */
 static int slice(EmoNnGraph *g, int in, int axis, int begin, int step, int count, int out)
 {
-    EmoNnNode n;
-    emo__nn_node_init(&n, EMO_NN_SLICE);
+    EmoNnNode n = node_of(EMO_NN_SLICE, in, out);
     const EmoNnTensor *t = &g->tensors[in];
     for (int d = 0; d < t->rank; d++)
         n.count[d] = t->shape[d];
-    n.inputs[0] = in;
-    n.n_inputs = 1;
     n.begin[axis] = begin;
     n.step[axis] = step;
     n.count[axis] = count;
-    n.output = out;
     node(g, &n);
     return out;
 }
@@ -408,8 +408,9 @@ static int constant(EmoNnGraph *g, int rank, int a, int b, int c, int d, const f
 }
 
 /* Runs g on the reference executor with input i holding in[i] and
- * checks output o against want[o] (count values each, within 1e-5). */
-static void ref_expect(const EmoNnGraph *g, const float *const *in, const float *const *want)
+ * checks output o against want[o] (within 1e-5); then compares XNNPACK
+ * with the reference (compare(), which frees g). */
+static void expect(EmoNnGraph *g, const float *const *in, const float *const *want, const char *what)
 {
     assert_int_equal(emo__nn_graph_validate(g), 0);
     float *out[8] = { 0 };
@@ -424,6 +425,7 @@ static void ref_expect(const EmoNnGraph *g, const float *const *in, const float 
                          (double)want[o][k]);
         free(out[o]);
     }
+    compare(g, what);
 }
 
 static void test_broadcast(void **state)
@@ -457,8 +459,7 @@ static void test_broadcast(void **state)
             want[i * 4 + j] = e > 3.0f ? 3.0f : e;
         }
     const float *ins[3] = { xv, yv, zv }, *wants[1] = { want };
-    ref_expect(&g, ins, wants);
-    compare(&g, "broadcasting binary ops");
+    expect(&g, ins, wants, "broadcasting binary ops");
 }
 
 static void test_unary_reduce(void **state)
@@ -504,13 +505,13 @@ static void test_unary_reduce(void **state)
     for (int j = 0; j < 4; j++)
         mean1[j] = sum1[j] / 5.0f;
     const float *ins[1] = { xv }, *wants[8] = { neg, sqrtv, rsq, mean2, mean1, sum2, sum1, &mean12 };
-    ref_expect(&g, ins, wants);
-    compare(&g, "neg, sqrt, rsqrt, mean, sum");
+    expect(&g, ins, wants, "neg, sqrt, rsqrt, mean, sum");
 }
 
 static void test_data_movement(void **state)
 {
     (void)state;
+    /* Inputs x [1,1,6,4], r [2,3,4], w [6,4], v [1,4]. */
     EmoNnGraph g;
     emo__nn_graph_init(&g, NULL);
     static const float token[4] = { 9.0f, 8.0f, 7.0f, 6.0f };
@@ -526,23 +527,10 @@ static void test_data_movement(void **state)
     int s3 = slice(&g, v, 0, 0, 1, 1, act(&g, "s3", 1, 4, 0, 0, 0));
     /* A constant token before x on axis -2, and w beside its own slice on
      * axis 1 (outer 6): concatenations inside the graph, consumed by NEG. */
-    EmoNnNode n;
-    emo__nn_node_init(&n, EMO_NN_CONCAT);
-    n.inputs[0] = constant(&g, 4, 1, 1, 1, 4, token);
-    n.inputs[1] = x;
-    n.n_inputs = 2;
-    n.axis = 2;
-    n.output = act(&g, "cat1", 4, 1, 1, 7, 4);
-    node(&g, &n);
-    int c1 = unary(&g, EMO_NN_NEG, n.output, act(&g, "c1", 4, 1, 1, 7, 4));
-    emo__nn_node_init(&n, EMO_NN_CONCAT);
-    n.inputs[0] = w;
-    n.inputs[1] = s2;
-    n.n_inputs = 2;
-    n.axis = 1;
-    n.output = act(&g, "cat2", 2, 6, 6, 0, 0);
-    node(&g, &n);
-    int c2 = unary(&g, EMO_NN_NEG, n.output, act(&g, "c2", 2, 6, 6, 0, 0));
+    int cat1 = concat2(&g, constant(&g, 4, 1, 1, 1, 4, token), x, 2, act(&g, "cat1", 4, 1, 1, 7, 4));
+    int c1 = unary(&g, EMO_NN_NEG, cat1, act(&g, "c1", 4, 1, 1, 7, 4));
+    int cat2 = concat2(&g, w, s2, 1, act(&g, "cat2", 2, 6, 6, 0, 0));
+    int c2 = unary(&g, EMO_NN_NEG, cat2, act(&g, "c2", 2, 6, 6, 0, 0));
     emo__nn_graph_mark_input(&g, x);
     emo__nn_graph_mark_input(&g, r);
     emo__nn_graph_mark_input(&g, w);
@@ -579,25 +567,21 @@ static void test_data_movement(void **state)
     for (int j = 0; j < 4; j++)
         c1w[j] = -token[j];
     const float *ins[4] = { xv, rv, wv, vv }, *wants[7] = { t1w, t2w, s1w, s2w, vv, c1w, c2w };
-    ref_expect(&g, ins, wants);
-    compare(&g, "transpose, slice, concatenation");
+    expect(&g, ins, wants, "transpose, slice, concatenation");
 }
 
-typedef struct Capture {
-    char last[512];
-} Capture;
-
+/* Keeps the last error message in the char[512] at user. */
 static void capture(void *user, EmoLogLevel level, const char *msg)
 {
     if (level == EMO_LOG_ERROR)
-        snprintf(((Capture *)user)->last, sizeof(((Capture *)user)->last), "%s", msg);
+        snprintf(user, 512, "%s", msg);
 }
 
 /* A graph the reference runs but XNNPACK cannot compose: a clear error. */
 static void xnn_refuses(EmoNnGraph *g, const char *message)
 {
-    Capture cap = { "" };
-    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
+    char last[512] = "";
+    EmoLogger log = { capture, last, EMO_LOG_ERROR };
     g->log = &log;
     assert_int_equal(emo__nn_graph_validate(g), 0);
     float *in = buffer(64), *out = buffer(64), *ref = buffer(64);
@@ -605,8 +589,8 @@ static void xnn_refuses(EmoNnGraph *g, const char *message)
     EmoNnXnn *x = NULL;
     assert_int_equal(emo__nn_xnn_create(&x, g, &in, &out, 1, "m"), EMO_EUNSUPPORTED);
     assert_null(x);
-    if (!strstr(cap.last, message))
-        fail_msg("message \"%s\" lacks \"%s\"", cap.last, message);
+    if (!strstr(last, message))
+        fail_msg("message \"%s\" lacks \"%s\"", last, message);
     free(in);
     free(out);
     free(ref);
@@ -640,20 +624,20 @@ static void test_not_composable(void **state)
 
 /* Each node is added to a fresh valid prefix; the validator and the
  * reference executor must both refuse it with EMO_EFORMAT. */
-static void invalid_case(const char *what, void (*build)(EmoNnGraph *g, int x, int y))
+static void invalid_case(const char *what, void (*build)(EmoNnGraph *g, int x, int y, int v), int variant)
 {
     EmoNnGraph g;
-    Capture cap = { "" };
-    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
+    char last[512] = "";
+    EmoLogger log = { capture, last, EMO_LOG_ERROR };
     emo__nn_graph_init(&g, &log);
     int x = act(&g, "x", 3, 1, 3, 4, 0), y = act(&g, "y", 1, 2, 0, 0, 0);
     emo__nn_graph_mark_input(&g, x);
     emo__nn_graph_mark_input(&g, y);
-    build(&g, x, y);
+    build(&g, x, y, variant);
     emo__nn_graph_mark_output(&g, g.nodes[g.n_nodes - 1].output);
     assert_int_equal(emo__nn_graph_validate(&g), EMO_EFORMAT);
-    printf("[ invalid ] %-28s %s\n", what, cap.last);
-    assert_non_null(strstr(cap.last, emo__nn_op_name(g.nodes[g.n_nodes - 1].op)));
+    printf("[ invalid ] %-28s %s\n", what, last);
+    assert_non_null(strstr(last, emo__nn_op_name(g.nodes[g.n_nodes - 1].op)));
     float *in[2] = { buffer(12), buffer(2) }, *out = buffer(64);
     assert_int_equal(emo__nn_ref_run(&g, (const float *const *)in, &out), EMO_EFORMAT);
     free(in[0]);
@@ -662,67 +646,53 @@ static void invalid_case(const char *what, void (*build)(EmoNnGraph *g, int x, i
     emo__nn_graph_free(&g);
 }
 
-static void bad_broadcast(EmoNnGraph *g, int x, int y)
+/* The malformed nodes: variant v of each kind. */
+static void bad_binary(EmoNnGraph *g, int x, int y, int v)
 {
-    binary(g, EMO_NN_MUL, x, y, act(g, "o", 3, 1, 3, 4, 0), -INFINITY, INFINITY);
+    static const float k[4] = { 1, 2, 3, 4 };
+    if (v == 0) /* [1,3,4] * [2] */
+        binary(g, EMO_NN_MUL, x, y, act(g, "o", 3, 1, 3, 4, 0), -INFINITY, INFINITY);
+    else
+        binary(g, EMO_NN_ADD, constant(g, 1, 4, 0, 0, 0, k), constant(g, 1, 4, 0, 0, 0, k),
+               act(g, "o", 1, 4, 0, 0, 0), -INFINITY, INFINITY);
 }
 
-static void bad_constants(EmoNnGraph *g, int x, int y)
+static void bad_shape_op(EmoNnGraph *g, int x, int y, int v)
 {
-    static const float v[4] = { 1, 2, 3, 4 };
-    (void)x;
     (void)y;
-    binary(g, EMO_NN_ADD, constant(g, 1, 4, 0, 0, 0, v), constant(g, 1, 4, 0, 0, 0, v), act(g, "o", 1, 4, 0, 0, 0),
-           -INFINITY, INFINITY);
+    if (v == 0) /* axis 3 of a rank-3 tensor */
+        reduce(g, EMO_NN_SUM, x, 8, act(g, "o", 3, 1, 3, 4, 0));
+    else if (v == 1) /* mean over the last axis, output [1,3,2] */
+        reduce(g, EMO_NN_MEAN, x, 4, act(g, "o", 3, 1, 3, 2, 0));
+    else /* axis 2 twice */
+        transpose(g, x, 0, 2, 2, 0, act(g, "o", 3, 1, 4, 4, 0));
 }
 
-static void bad_axes(EmoNnGraph *g, int x, int y)
+static void bad_slice(EmoNnGraph *g, int x, int y, int v)
 {
+    /* begin, step, count on the last axis (4), then the output's last two extents */
+    static const int p[3][5] = {
+        { 1, 2, 3, 3, 3 }, /* reads index 5 */
+        { 0, 0, 2, 3, 2 }, /* step 0 */
+        { 0, 1, 2, 2, 3 }, /* output shape not [1,3,2] */
+    };
     (void)y;
-    reduce(g, EMO_NN_SUM, x, 8, act(g, "o", 3, 1, 3, 4, 0));
-}
-
-static void bad_reduced_shape(EmoNnGraph *g, int x, int y)
-{
-    (void)y;
-    reduce(g, EMO_NN_MEAN, x, 4, act(g, "o", 3, 1, 3, 2, 0));
-}
-
-static void bad_perm(EmoNnGraph *g, int x, int y)
-{
-    (void)y;
-    transpose(g, x, 0, 2, 2, 0, act(g, "o", 3, 1, 4, 4, 0));
-}
-
-static void bad_slice_end(EmoNnGraph *g, int x, int y)
-{
-    (void)y;
-    slice(g, x, 2, 1, 2, 3, act(g, "o", 3, 1, 3, 3, 0));
-}
-
-static void bad_slice_step(EmoNnGraph *g, int x, int y)
-{
-    (void)y;
-    slice(g, x, 2, 0, 0, 2, act(g, "o", 3, 1, 3, 2, 0));
-}
-
-static void bad_slice_shape(EmoNnGraph *g, int x, int y)
-{
-    (void)y;
-    slice(g, x, 2, 0, 1, 2, act(g, "o", 3, 1, 2, 3, 0));
+    slice(g, x, 2, p[v][0], p[v][1], p[v][2], act(g, "o", 3, 1, p[v][3], p[v][4], 0));
 }
 
 static void test_invalid(void **state)
 {
     (void)state;
-    invalid_case("shapes that do not broadcast", bad_broadcast);
-    invalid_case("two constant operands", bad_constants);
-    invalid_case("reduction axis out of range", bad_axes);
-    invalid_case("reduced shape", bad_reduced_shape);
-    invalid_case("repeated permutation axis", bad_perm);
-    invalid_case("slice past the end", bad_slice_end);
-    invalid_case("slice step 0", bad_slice_step);
-    invalid_case("slice output shape", bad_slice_shape);
+    static const char *const binary_cases[] = { "shapes that do not broadcast", "two constant operands" };
+    static const char *const shape_cases[] = { "reduction axis out of range", "reduced shape",
+                                               "repeated permutation axis" };
+    static const char *const slice_cases[] = { "slice past the end", "slice step 0", "slice output shape" };
+    for (int v = 0; v < 2; v++)
+        invalid_case(binary_cases[v], bad_binary, v);
+    for (int v = 0; v < 3; v++) {
+        invalid_case(shape_cases[v], bad_shape_op, v);
+        invalid_case(slice_cases[v], bad_slice, v);
+    }
 }
 
 int main(void)
