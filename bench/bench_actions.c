@@ -3,12 +3,16 @@
  * 99th-percentile milliseconds of emo_blendshapes_run() (input built from
  * 478 landmarks, the blendshape model, scores copied out) and of
  * emo_action_units(), on 1 and 2 model threads.
- * Options: --iterations N (timed runs per setting, default 2000).
+ * Options: --iterations N (timed runs per setting, default 2000). The
+ * minimum is printed too: on a loaded machine it is the closest to the
+ * cost of an undisturbed run.
  *
  * Budget (issue 16): the 1-face 1080p pipeline must stay at or above
  * 100 fps with actions on every frame; at ~140 fps without them that leaves
  * about 2 ms per frame for the 478-point landmarker and the blendshapes
- * together. The floor below is the blendshapes' share.
+ * together. The floor below is the blendshapes' share: at most half of it
+ * (the landmarker adds 78 M multiply-adds to today's mesh, the blendshapes
+ * 31.8 M).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +21,7 @@
 #include "bench.h"
 #include <emoscope/actions.h>
 
-#define FLOOR_MS 0.5
+#define FLOOR_MS 1.0
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -40,7 +44,7 @@ static void report(const char *what, int threads, double *t, int n, unsigned lon
 {
     qsort(t, (size_t)n, sizeof(double), cmp_double);
     double median = t[n / 2], p99 = t[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
-    printf("%-16s %7d %10.4f %10.4f %8.1f %8.2f   %s\n", what, threads, median, p99, (double)macs / 1e6,
+    printf("%-16s %7d %10.4f %10.4f %10.4f %8.1f %8.2f   %s\n", what, threads, median, t[0], p99, (double)macs / 1e6,
            macs ? (double)macs / (median * 1e-3) / 1e9 : 0.0, floor);
 }
 
@@ -61,7 +65,8 @@ int emo_bench_actions(EmoCli *cli, int argc, char **argv)
     if (!times)
         return EMO_EXIT_FAIL;
     printf("actions: %d timed runs per setting after 50 warm-up runs; %s\n", iterations, bundle);
-    printf("%-16s %7s %10s %10s %8s %8s   %s\n", "stage", "threads", "median_ms", "p99_ms", "MMAC", "GMAC/s",
+    printf("%-16s %7s %10s %10s %10s %8s %8s   %s\n", "stage", "threads", "median_ms", "min_ms", "p99_ms", "MMAC",
+           "GMAC/s",
            "floor (1 thread)");
     int status = EMO_EXIT_OK;
     for (int threads = 1; threads <= 2; threads++) {

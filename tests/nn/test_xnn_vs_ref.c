@@ -570,6 +570,46 @@ static void test_data_movement(void **state)
     expect(&g, ins, wants, "transpose, slice, concatenation");
 }
 
+/* A transpose read by one 1x1 convolution only (with bias and clamp) is
+ * built as one convolution by the XNNPACK backend; one read twice, or
+ * read by a 3x3 convolution, is not. */
+static void test_transpose_conv(void **state)
+{
+    (void)state;
+    EmoNnGraph g;
+    emo__nn_graph_init(&g, NULL);
+    int x = act(&g, "x", 4, 1, 1, 7, 5), y = act(&g, "y", 4, 1, 1, 6, 4);
+    int tx = transpose(&g, x, 0, 1, 3, 2, act(&g, "tx", 4, 1, 1, 5, 7));
+    EmoNnNode n = node_of(EMO_NN_CONV2D, tx, act(&g, "c1", 4, 1, 1, 5, 9));
+    n.weights = cst(&g, "w1", 4, 9, 1, 1, 7);
+    n.bias = cst(&g, "b1", 1, 9, 0, 0, 0);
+    n.act_min = -0.3f;
+    n.act_max = 0.4f;
+    node(&g, &n);
+    int c1 = n.output;
+    /* Read by a convolution and by NEG: not fused. */
+    int ty = transpose(&g, y, 0, 1, 3, 2, act(&g, "ty", 4, 1, 1, 4, 6));
+    n = node_of(EMO_NN_CONV2D, ty, act(&g, "c2", 4, 1, 1, 4, 3));
+    n.weights = cst(&g, "w2", 4, 3, 1, 1, 6);
+    node(&g, &n);
+    int c2 = n.output;
+    int ng = unary(&g, EMO_NN_NEG, ty, act(&g, "neg", 4, 1, 1, 4, 6));
+    /* Read by a 3x3 convolution (SAME): not fused. */
+    n = node_of(EMO_NN_CONV2D, transpose(&g, x, 0, 1, 3, 2, act(&g, "tx2", 4, 1, 1, 5, 7)),
+                act(&g, "c3", 4, 1, 1, 5, 2));
+    n.weights = cst(&g, "w3", 4, 2, 3, 3, 7);
+    n.kernel_h = n.kernel_w = 3;
+    n.pad_top = n.pad_bottom = n.pad_left = n.pad_right = 1;
+    node(&g, &n);
+    emo__nn_graph_mark_input(&g, x);
+    emo__nn_graph_mark_input(&g, y);
+    emo__nn_graph_mark_output(&g, c1);
+    emo__nn_graph_mark_output(&g, c2);
+    emo__nn_graph_mark_output(&g, ng);
+    emo__nn_graph_mark_output(&g, n.output);
+    compare(&g, "transpose into 1x1 convolution");
+}
+
 /* Keeps the last error message in the char[512] at user. */
 static void capture(void *user, EmoLogLevel level, const char *msg)
 {
@@ -706,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_broadcast),
         cmocka_unit_test(test_unary_reduce),
         cmocka_unit_test(test_data_movement),
+        cmocka_unit_test(test_transpose_conv),
         cmocka_unit_test(test_not_composable),
         cmocka_unit_test(test_invalid),
     };
