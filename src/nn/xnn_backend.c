@@ -404,14 +404,9 @@ int emo__nn_xnn_create(EmoNnXnn **out, const EmoNnGraph *g, float *const *inputs
             x->copies[x->n_copies++].dst = outputs[k];
         }
     }
-    for (int i = 0; i < g->n_nodes; i++) {
-        if (skip[i])
-            continue;
-        int fused = emo__xnn_fuse_transpose_conv(&b, i, skip);
-        err = fused < 0 ? fused : fused ? 0 : build_node(&b, i);
-        if (err)
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!skip[i] && (err = build_node(&b, i)))
             goto fail;
-    }
 
     if (threads > 1) {
         x->pool = pthreadpool_create((size_t)threads);

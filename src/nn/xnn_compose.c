@@ -94,35 +94,22 @@ static int dense(EmoNnXnnBuild *b, int i, uint32_t x, size_t outer, size_t n, si
                                                   XNN_FLAG_TENSORFLOW_RESHAPE_2D));
 }
 
-/* x viewed as [1, rows, cols, 1] convolved with an rows x 1 kernel: static
- * weights w [n][rows] (value wid) and bias bid, output range [lo, hi]; y
- * receives [1, 1, cols, n]. */
-static int selection_conv(EmoNnXnnBuild *b, int i, uint32_t x, size_t rows, size_t cols, size_t n, uint32_t wid,
-                          uint32_t bid, float lo, float hi, uint32_t *y)
-{
-    size_t img[4] = { 1, rows, cols, 1 }, yd[4] = { 1, 1, cols, n };
-    uint32_t view;
-    int err;
-    if ((err = reshaped(b, i, x, 4, img, &view)) || (err = emo__xnn_temp(b, 4, yd, y)))
-        return err;
-    return check(b, i, xnn_define_convolution_2d(b->sg, 0, 0, 0, 0, (uint32_t)rows, 1, 1, 1, 1, 1, 1, 1, n, lo, hi,
-                                                 view, wid, bid, *y, 0));
-}
-
-/* selection_conv() with weights `taps` [n][rows] made here (zeroed, filled
- * by the caller) and no bias. */
+/* x viewed as [1, rows, cols, 1] convolved with an rows x 1 kernel of
+ * `taps` (static [n][rows], zeroed, filled by the caller): [1, 1, cols, n]. */
 static int gather_conv(EmoNnXnnBuild *b, int i, uint32_t x, size_t rows, size_t cols, size_t n, float **taps,
                        uint32_t *y)
 {
-    size_t wd[4] = { n, rows, 1, 1 }, bd[1] = { n };
-    uint32_t wid, bid;
+    size_t img[4] = { 1, rows, cols, 1 }, wd[4] = { n, rows, 1, 1 }, bd[1] = { n }, yd[4] = { 1, 1, cols, n };
+    uint32_t view, wid, bid;
     float *zero;
     int err;
     if (rows > MAX_GATHER || n > MAX_GATHER)
         return unsupported(b, i, "axis too long to compose on XNNPACK");
-    if ((err = emo__xnn_owned_const(b, 4, wd, taps, &wid)) || (err = emo__xnn_owned_const(b, 1, bd, &zero, &bid)))
+    if ((err = reshaped(b, i, x, 4, img, &view)) || (err = emo__xnn_owned_const(b, 4, wd, taps, &wid)) ||
+        (err = emo__xnn_owned_const(b, 1, bd, &zero, &bid)) || (err = emo__xnn_temp(b, 4, yd, y)))
         return err;
-    return selection_conv(b, i, x, rows, cols, n, wid, bid, -INFINITY, INFINITY, y);
+    return check(b, i, xnn_define_convolution_2d(b->sg, 0, 0, 0, 0, (uint32_t)rows, 1, 1, 1, 1, 1, 1, 1, n,
+                                                 -INFINITY, INFINITY, view, wid, bid, *y, 0));
 }
 
 /* Matrix transpose [rows, cols] -> [cols, rows] of x; y is [1,1,cols,rows]. */
@@ -253,54 +240,6 @@ static int transpose(EmoNnXnnBuild *b, int i, uint32_t in, uint32_t out)
     default:
         return unsupported(b, i, "permutation is not a matrix transpose (not composable on XNNPACK)");
     }
-}
-
-int emo__xnn_fuse_transpose_conv(EmoNnXnnBuild *b, int i, unsigned char *skip)
-{
-    const EmoNnGraph *g = b->g;
-    const EmoNnNode *t = &g->nodes[i];
-    size_t rows, cols;
-    int j = -1;
-    if (t->op != EMO_NN_TRANSPOSE || g->tensors[t->output].is_output || as_matrix(g, t, &rows, &cols) != 1)
-        return 0;
-    /* Its one reader must be a plain 1x1 convolution. */
-    for (int k = i + 1; k < g->n_nodes; k++)
-        for (int m = 0; m < g->nodes[k].n_inputs; m++)
-            if (!skip[k] && g->nodes[k].inputs[m] == t->output) {
-                if (j >= 0)
-                    return 0;
-                j = k;
-            }
-    if (j < 0)
-        return 0;
-    const EmoNnNode *c = &g->nodes[j];
-    const EmoNnTensor *ct = &g->tensors[c->inputs[0]];
-    if (c->op != EMO_NN_CONV2D || c->kernel_h != 1 || c->kernel_w != 1 || c->stride_h != 1 || c->stride_w != 1 ||
-        c->pad_top || c->pad_bottom || c->pad_left || c->pad_right || ct->shape[3] != (int)rows ||
-        rows > MAX_GATHER)
-        return 0;
-    /* conv(transpose(x)) = x viewed as a rows x cols image convolved with a
-     * rows x 1 kernel: the 1x1 filter [Cout][1][1][rows] is that kernel,
-     * [Cout][rows][1][1], in the same memory order. */
-    const EmoNnTensor *wt = &g->tensors[c->weights];
-    size_t cout = (size_t)wt->shape[0], wd[4] = { cout, rows, 1, 1 }, bd[1] = { cout };
-    uint32_t in, out, wid, bid, y;
-    float *zero;
-    int err = emo__xnn_value(b, t->inputs[0], &in);
-    if (!err)
-        err = emo__xnn_value(b, c->output, &out);
-    if (!err && xnn_define_tensor_value(b->sg, xnn_datatype_fp32, 4, wd, wt->data, XNN_INVALID_VALUE_ID, 0, &wid))
-        err = EMO_EINTERNAL;
-    if (!err)
-        err = c->bias >= 0 ? emo__xnn_value(b, c->bias, &bid) : emo__xnn_owned_const(b, 1, bd, &zero, &bid);
-    if (!err)
-        err = selection_conv(b, j, in, rows, cols, cout, wid, bid, c->act_min, c->act_max, &y);
-    if (!err)
-        err = into_output(b, j, y, out);
-    if (err)
-        return err;
-    skip[j] = 1;
-    return 1;
 }
 
 static int slice(EmoNnXnnBuild *b, int i, uint32_t in, uint32_t out)

@@ -36,10 +36,4 @@ int emo__xnn_is_composed(EmoNnOp op);
  * and give EMO_EUNSUPPORTED; a refusal of XNNPACK is EMO_EUNSUPPORTED too. */
 int emo__xnn_compose(EmoNnXnnBuild *b, int i, uint32_t in, uint32_t out);
 
-/* A TRANSPOSE (node i) whose one reader is a 1x1 convolution is built as
- * one convolution of the untransposed input; the convolution is then
- * marked in skip. Returns 1 when fused, 0 when not applicable, or an
- * error. */
-int emo__xnn_fuse_transpose_conv(EmoNnXnnBuild *b, int i, unsigned char *skip);
-
 #endif

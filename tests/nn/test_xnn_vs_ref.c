@@ -570,9 +570,9 @@ static void test_data_movement(void **state)
     expect(&g, ins, wants, "transpose, slice, concatenation");
 }
 
-/* A transpose read by one 1x1 convolution only (with bias and clamp) is
- * built as one convolution by the XNNPACK backend; one read twice, or
- * read by a 3x3 convolution, is not. */
+/* Transposes feeding convolutions, as in the blendshape model's token
+ * mixing: into a 1x1 convolution with bias and clamp, a transpose read
+ * twice, one read by a 3x3 convolution. */
 static void test_transpose_conv(void **state)
 {
     (void)state;
@@ -587,14 +587,14 @@ static void test_transpose_conv(void **state)
     n.act_max = 0.4f;
     node(&g, &n);
     int c1 = n.output;
-    /* Read by a convolution and by NEG: not fused. */
+    /* Read by a convolution and by NEG. */
     int ty = transpose(&g, y, 0, 1, 3, 2, act(&g, "ty", 4, 1, 1, 4, 6));
     n = node_of(EMO_NN_CONV2D, ty, act(&g, "c2", 4, 1, 1, 4, 3));
     n.weights = cst(&g, "w2", 4, 3, 1, 1, 6);
     node(&g, &n);
     int c2 = n.output;
     int ng = unary(&g, EMO_NN_NEG, ty, act(&g, "neg", 4, 1, 1, 4, 6));
-    /* Read by a 3x3 convolution (SAME): not fused. */
+    /* Read by a 3x3 convolution (SAME). */
     n = node_of(EMO_NN_CONV2D, transpose(&g, x, 0, 1, 3, 2, act(&g, "tx2", 4, 1, 1, 5, 7)),
                 act(&g, "c3", 4, 1, 1, 5, 2));
     n.weights = cst(&g, "w3", 4, 2, 3, 3, 7);
