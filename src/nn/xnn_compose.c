@@ -28,9 +28,10 @@
 #include <math.h>
 #include <string.h>
 
-/* Identity matrices and selections larger than this are not built (the
- * weights grow with its square). */
-#define MAX_GATHER 4096
+/* Identity matrices and selections longer than this are not built: their
+ * weights grow with its square (16 MB at 2048; the blendshape model needs
+ * 146). */
+#define MAX_GATHER 2048
 
 int emo__xnn_is_composed(EmoNnOp op)
 {
