@@ -11,6 +11,7 @@ int emo_bench_emotion(EmoCli *cli, int argc, char **argv);  /* bench/bench_emoti
 int emo_bench_motion(EmoCli *cli, int argc, char **argv);   /* bench/bench_motion.c (issue 6) */
 int emo_bench_render(EmoCli *cli, int argc, char **argv);   /* bench/bench_render.c (issue 7) */
 int emo_bench_pipeline(EmoCli *cli, int argc, char **argv); /* bench/bench_pipeline.c (issue 8) */
+int emo_bench_actions(EmoCli *cli, int argc, char **argv);  /* bench/bench_actions.c (issue 16) */
 
 /* 1 when argv[*i] is the dispatcher's own --stage option, which the stages
  * skip: "--stage NAME" (*i is moved past NAME) or "--stage=NAME"

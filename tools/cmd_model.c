@@ -2,7 +2,9 @@
  * emoscope model info MODEL
  * emoscope model run MODEL --input IN.f32 [--input ...] --output DIR [--threads N]
  *
- * MODEL is a path or a model name known to `emoscope models`. Tensors are
+ * MODEL is a path, BUNDLE:MEMBER for a model inside a task bundle (e.g.
+ * models/face_landmarker.task:face_blendshapes.tflite), or a model name
+ * known to `emoscope models`. Tensors are
  * raw little-endian float32 in NHWC order with the model's shapes.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -130,7 +132,18 @@ int emo_cmd_model(EmoCli *cli, int argc, char **argv)
     s.threads = threads;
     s.log = &cli->log;
     EmoNnModel *m = NULL;
-    int err = emo_nn_open(&m, path, &s);
+    /* BUNDLE:MEMBER names a model inside a task bundle (a zip). */
+    const char *member = NULL;
+    char *colon = strrchr(path, ':');
+    struct stat st;
+    if (colon && stat(path, &st) != 0) {
+        *colon = 0;
+        if (stat(path, &st) == 0)
+            member = colon + 1;
+        else
+            *colon = ':';
+    }
+    int err = member ? emo_nn_open_member(&m, path, member, &s) : emo_nn_open(&m, path, &s);
     if (err) {
         fprintf(stderr, "emoscope model: cannot load %s: %s\n", path, emo_strerror(err));
         return err == EMO_ENOENT ? EMO_EXIT_NOMODEL : EMO_EXIT_FAIL;

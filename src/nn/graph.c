@@ -109,6 +109,10 @@ void emo__nn_node_init(EmoNnNode *n, EmoNnOp op)
     n->stride_h = n->stride_w = 1;
     n->dilation_h = n->dilation_w = 1;
     n->depth_multiplier = 1;
+    for (int d = 0; d < 4; d++) {
+        n->perm[d] = d;
+        n->step[d] = 1;
+    }
     n->act_min = -INFINITY;
     n->act_max = INFINITY;
 }
@@ -164,7 +168,8 @@ const char *emo__nn_op_name(EmoNnOp op)
     static const char *const names[] = {
         "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "PRELU", "CLAMP", "MAX_POOL_2D", "AVERAGE_POOL_2D",
         "GLOBAL_AVERAGE_POOL", "PAD_CHANNELS", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX", "CONCATENATION",
-        "SIGMOID",
+        "SIGMOID", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "NEG", "SQRT", "RSQRT", "MEAN", "SUM", "TRANSPOSE",
+        "STRIDED_SLICE",
     };
     return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -263,7 +268,7 @@ static int check_node(const EmoNnGraph *g, int i)
     const EmoNnTensor *in = &g->tensors[n->inputs[0]];
     const EmoNnTensor *w = n->weights >= 0 ? &g->tensors[n->weights] : NULL;
     const EmoNnTensor *b = n->bias >= 0 ? &g->tensors[n->bias] : NULL;
-    int want_inputs = n->op == EMO_NN_ADD ? 2 : n->op == EMO_NN_CONCAT ? -1 : 1;
+    int want_inputs = emo__nn_op_is_binary(n->op) ? 2 : n->op == EMO_NN_CONCAT ? -1 : 1;
     if (want_inputs > 0 && n->n_inputs != want_inputs)
         return fail(g, i, "wrong number of inputs", NULL);
     int needs_weights = n->op == EMO_NN_CONV2D || n->op == EMO_NN_DEPTHWISE_CONV2D || n->op == EMO_NN_DENSE ||
@@ -304,10 +309,12 @@ static int check_node(const EmoNnGraph *g, int i)
             out->shape[out->rank - 1] != in->shape[3])
             return fail(g, i, "needs [1,H,W,C] in and C values out", NULL);
         return 0;
-    case EMO_NN_ADD:
-        if (!emo__nn_same_shape(in, &g->tensors[n->inputs[1]]) || !emo__nn_same_shape(in, out))
-            return fail(g, i, "inputs and output must have the same shape", NULL);
-        return 0;
+    default:
+        if (emo__nn_op_is_tensor_op(n->op)) {
+            const char *problem = emo__nn_tensor_op_problem(g, i);
+            return problem ? fail(g, i, problem, NULL) : 0;
+        }
+        break;
     case EMO_NN_PRELU:
         if (in->rank != 4 || w->rank != 1 || w->shape[0] != in->shape[3] || !emo__nn_same_shape(in, out))
             return fail(g, i, "needs a 4D input and one slope per channel", NULL);
@@ -386,9 +393,11 @@ int emo__nn_graph_validate(const EmoNnGraph *g)
             err = fail(g, i, "bad number of inputs", NULL);
             break;
         }
+        /* Binary ops and concatenations may take a constant operand. */
+        int const_ok = emo__nn_op_is_binary(n->op) || n->op == EMO_NN_CONCAT;
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
-            if (t < 0 || t >= g->n_tensors || is_const(g, t) || !ready[t]) {
+            if (t < 0 || t >= g->n_tensors || (is_const(g, t) ? !const_ok : !ready[t])) {
                 err = fail(g, i, "an input is not computed before its use", NULL);
                 goto done;
             }

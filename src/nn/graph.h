@@ -24,7 +24,7 @@
 typedef enum EmoNnOp {
     EMO_NN_CONV2D,
     EMO_NN_DEPTHWISE_CONV2D,
-    EMO_NN_ADD,               /* in[0] + in[1], same shape */
+    EMO_NN_ADD,               /* in[0] + in[1], numpy broadcasting (as SUB..SQUARED_DIFF) */
     EMO_NN_PRELU,             /* in[0], weights = slope tensor */
     EMO_NN_CLAMP,             /* act_min/act_max only (ReLU, ReLU6) */
     EMO_NN_MAX_POOL,
@@ -36,7 +36,25 @@ typedef enum EmoNnOp {
     EMO_NN_SOFTMAX,           /* over the last axis */
     EMO_NN_CONCAT,            /* in[0..n) along `axis` */
     EMO_NN_SIGMOID,
+    EMO_NN_SUB,               /* in[0] - in[1] */
+    EMO_NN_MUL,
+    EMO_NN_DIV,
+    EMO_NN_SQUARED_DIFF,      /* (in[0] - in[1])^2 */
+    EMO_NN_NEG,
+    EMO_NN_SQRT,
+    EMO_NN_RSQRT,             /* 1 / sqrt(x) */
+    EMO_NN_MEAN,              /* over the input axes in `axes` (bit d: axis d) */
+    EMO_NN_SUM,
+    EMO_NN_TRANSPOSE,         /* output axis d is input axis perm[d] */
+    EMO_NN_SLICE,             /* input axis d: count[d] elements from begin[d], step step[d] >= 1 */
+    EMO_NN_OP_COUNT
 } EmoNnOp;
+
+/* Binary elementwise ops: their inputs may be constants (a tensor with
+ * data), as may CONCAT's; shapes are aligned on the last axis and an axis
+ * of extent 1 is repeated (numpy broadcasting). A REDUCE keeps or drops the
+ * reduced axes as its output tensor says (same element count either way);
+ * a SLICE may drop axes of count 1 (TFLite's shrink_axis_mask) likewise. */
 
 typedef struct EmoNnTensor {
     char name[96];
@@ -61,6 +79,9 @@ typedef struct EmoNnNode {
     int depth_multiplier;
     int pad_before, pad_after;/* PAD_CHANNELS */
     int axis;                 /* CONCAT, on the output's rank */
+    unsigned axes;            /* MEAN, SUM: bit d set when input axis d is reduced */
+    int perm[4];              /* TRANSPOSE */
+    int begin[4], step[4], count[4]; /* SLICE, per input axis */
     float act_min, act_max;
 } EmoNnNode;
 
@@ -92,6 +113,17 @@ int emo__nn_graph_mark_output(EmoNnGraph *g, int tensor);
 size_t emo__nn_tensor_count(const EmoNnTensor *t);
 /* Same rank and dims. */
 int emo__nn_same_shape(const EmoNnTensor *a, const EmoNnTensor *b);
+/* Whether op is one of the broadcasting binary ops (ADD, SUB, ...). */
+int emo__nn_op_is_binary(EmoNnOp op);
+/* Whether a and b broadcast to out (numpy rules, shapes aligned on their
+ * last axis). */
+int emo__nn_broadcasts(const EmoNnTensor *a, const EmoNnTensor *b, const EmoNnTensor *out);
+/* Whether op is one of the elementwise, reduction and data-movement ops
+ * (binary, NEG..SLICE) whose shapes emo__nn_tensor_op_problem() checks. */
+int emo__nn_op_is_tensor_op(EmoNnOp op);
+/* Shape rules of those ops: NULL when node i is consistent, else what is
+ * wrong. Shared by the validator and the reference executor. */
+const char *emo__nn_tensor_op_problem(const EmoNnGraph *g, int i);
 /* Checks shapes of every node against its op; fills nothing. */
 int emo__nn_graph_validate(const EmoNnGraph *g);
 uint64_t emo__nn_graph_macs(const EmoNnGraph *g);

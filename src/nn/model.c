@@ -318,16 +318,16 @@ void emo_nn_describe(const EmoNnModel *m, char *buf, size_t n)
         at = describe_tensor(buf, n, at, "input", i, &g->tensors[g->inputs[i]]);
     for (int i = 0; i < g->n_outputs; i++)
         at = describe_tensor(buf, n, at, "output", i, &g->tensors[g->outputs[i]]);
-    int counts[EMO_NN_SIGMOID + 1] = { 0 };
+    int counts[EMO_NN_OP_COUNT] = { 0 };
     for (int i = 0; i < g->n_nodes; i++)
-        if ((unsigned)g->nodes[i].op <= EMO_NN_SIGMOID)
+        if ((unsigned)g->nodes[i].op < EMO_NN_OP_COUNT)
             counts[g->nodes[i].op]++;
     size_t params = 0;
     for (int t = 0; t < g->n_tensors; t++)
         if (g->tensors[t].data)
             params += emo__nn_tensor_count(&g->tensors[t]);
     at = append(buf, n, at, "operators: %d\n", g->n_nodes);
-    for (int op = 0; op <= EMO_NN_SIGMOID; op++)
+    for (int op = 0; op < EMO_NN_OP_COUNT; op++)
         if (counts[op])
             at = append(buf, n, at, "  %-20s %d\n", emo__nn_op_name((EmoNnOp)op), counts[op]);
     at = append(buf, n, at, "parameters: %zu\n", params);

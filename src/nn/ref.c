@@ -72,8 +72,10 @@ static int check_node(const EmoNnGraph *g, int ni)
     const EmoNnNode *n = &g->nodes[ni];
     if (n->n_inputs < 1 || n->n_inputs > EMO_NN_MAX_NODE_INPUTS)
         return bad(g, ni, "bad input count");
+    /* Binary ops and concatenations may take constant operands. */
+    int const_ok = emo__nn_op_is_binary(n->op) || n->op == EMO_NN_CONCAT;
     for (int i = 0; i < n->n_inputs; i++)
-        if (!is_act(g, n->inputs[i]))
+        if (!is_act(g, n->inputs[i]) && !(const_ok && is_const(g, n->inputs[i])))
             return bad(g, ni, "input is not an activation tensor");
     if (!is_act(g, n->output) || g->tensors[n->output].is_input)
         return bad(g, ni, "output is not a writable activation tensor");
@@ -114,10 +116,6 @@ static int check_node(const EmoNnGraph *g, int ni)
             return bad(g, ni, "bias count differs from the output channels");
         break;
     }
-    case EMO_NN_ADD:
-        if (n->n_inputs != 2 || !emo__nn_same_shape(in, out) || !emo__nn_same_shape(&g->tensors[n->inputs[1]], out))
-            return bad(g, ni, "ADD needs two inputs of the output's shape");
-        break;
     case EMO_NN_PRELU:
         if (!emo__nn_same_shape(in, out) || !w || emo__nn_tensor_count(w) != (size_t)last_dim(out))
             return bad(g, ni, "PRELU needs an input of the output's shape and one slope per channel");
@@ -176,6 +174,12 @@ static int check_node(const EmoNnGraph *g, int ni)
         break;
     }
     default:
+        if (emo__nn_op_is_tensor_op(n->op)) {
+            const char *problem = emo__nn_tensor_op_problem(g, ni);
+            if (problem)
+                return bad(g, ni, problem);
+            break;
+        }
         emo_log(g->log, EMO_LOG_ERROR, "nn ref: node %d: unknown op %d", ni, (int)n->op);
         return EMO_EUNSUPPORTED;
     }
@@ -258,6 +262,122 @@ static void run_pool(const EmoNnGraph *g, const EmoNnNode *n, const float *x, fl
             }
 }
 
+/* Strides of t's axes once right-aligned to rank 4; 0 where an axis of
+ * extent 1 is broadcast against a longer one of out. */
+static void bcast_strides(const EmoNnTensor *t, const EmoNnTensor *out, size_t st[4])
+{
+    size_t s = 1;
+    for (int d = 3; d >= 0; d--) {
+        int k = d - (4 - t->rank), o = d - (4 - out->rank);
+        int ext = k >= 0 ? t->shape[k] : 1, oext = o >= 0 ? out->shape[o] : 1;
+        st[d] = ext == oext ? s : 0;
+        s *= (size_t)ext;
+    }
+}
+
+static void out_dims4(const EmoNnTensor *out, int od[4])
+{
+    for (int d = 0; d < 4; d++) {
+        int o = d - (4 - out->rank);
+        od[d] = o >= 0 ? out->shape[o] : 1;
+    }
+}
+
+static void run_binary(const EmoNnGraph *g, const EmoNnNode *n, const float *a, const float *b, float *y)
+{
+    const EmoNnTensor *out = &g->tensors[n->output];
+    size_t sa[4], sb[4];
+    int od[4];
+    bcast_strides(&g->tensors[n->inputs[0]], out, sa);
+    bcast_strides(&g->tensors[n->inputs[1]], out, sb);
+    out_dims4(out, od);
+    size_t o = 0;
+    for (int i0 = 0; i0 < od[0]; i0++)
+        for (int i1 = 0; i1 < od[1]; i1++)
+            for (int i2 = 0; i2 < od[2]; i2++)
+                for (int i3 = 0; i3 < od[3]; i3++, o++) {
+                    float u = a[i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3]];
+                    float v = b[i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3]];
+                    switch (n->op) {
+                    case EMO_NN_ADD: y[o] = u + v; break;
+                    case EMO_NN_SUB: y[o] = u - v; break;
+                    case EMO_NN_MUL: y[o] = u * v; break;
+                    case EMO_NN_DIV: y[o] = u / v; break;
+                    default: y[o] = (u - v) * (u - v); break;
+                    }
+                }
+}
+
+/* Input axes padded to rank 4 at the front, with their strides. */
+static void in_dims4(const EmoNnTensor *in, int dims[4], size_t st[4], int shift[1])
+{
+    int k = 4 - in->rank;
+    size_t s = 1;
+    for (int d = 3; d >= 0; d--) {
+        dims[d] = d >= k ? in->shape[d - k] : 1;
+        st[d] = s;
+        s *= (size_t)dims[d];
+    }
+    *shift = k;
+}
+
+static void run_reduce(const EmoNnGraph *g, const EmoNnNode *n, const float *x, float *y)
+{
+    const EmoNnTensor *in = &g->tensors[n->inputs[0]];
+    int dims[4], k;
+    size_t st[4];
+    in_dims4(in, dims, st, &k);
+    /* Output index: the kept axes in order (the reduced ones have extent 1). */
+    size_t ost[4], s = 1, count = 1;
+    for (int d = 3; d >= 0; d--) {
+        int reduced = d >= k && (n->axes >> (d - k) & 1);
+        ost[d] = reduced ? 0 : s;
+        s *= reduced ? 1 : (size_t)dims[d];
+        count *= reduced ? (size_t)dims[d] : 1;
+    }
+    memset(y, 0, s * sizeof(float));
+    for (int i0 = 0; i0 < dims[0]; i0++)
+        for (int i1 = 0; i1 < dims[1]; i1++)
+            for (int i2 = 0; i2 < dims[2]; i2++)
+                for (int i3 = 0; i3 < dims[3]; i3++)
+                    y[i0 * ost[0] + i1 * ost[1] + i2 * ost[2] + i3 * ost[3]] +=
+                        x[i0 * st[0] + i1 * st[1] + i2 * st[2] + i3 * st[3]];
+    if (n->op == EMO_NN_MEAN)
+        for (size_t i = 0; i < s; i++)
+            y[i] /= (float)count;
+}
+
+/* TRANSPOSE and SLICE: every output element read from one input element. */
+static void run_gather(const EmoNnGraph *g, const EmoNnNode *n, const float *x, float *y)
+{
+    const EmoNnTensor *in = &g->tensors[n->inputs[0]];
+    int dims[4], k;
+    size_t st[4], base = 0, step[4];
+    int cnt[4];
+    in_dims4(in, dims, st, &k);
+    for (int d = 0; d < 4; d++) {
+        if (d < k) {
+            cnt[d] = 1;
+            step[d] = 0;
+        } else if (n->op == EMO_NN_SLICE) {
+            cnt[d] = n->count[d - k];
+            step[d] = st[d] * (size_t)n->step[d - k];
+            base += st[d] * (size_t)n->begin[d - k];
+        } else {
+            /* Output axis d walks input axis perm[d]. */
+            int p = n->perm[d - k] + k;
+            cnt[d] = dims[p];
+            step[d] = st[p];
+        }
+    }
+    size_t o = 0;
+    for (int i0 = 0; i0 < cnt[0]; i0++)
+        for (int i1 = 0; i1 < cnt[1]; i1++)
+            for (int i2 = 0; i2 < cnt[2]; i2++)
+                for (int i3 = 0; i3 < cnt[3]; i3++)
+                    y[o++] = x[base + i0 * step[0] + i1 * step[1] + i2 * step[2] + i3 * step[3]];
+}
+
 static void run_node(const RefCtx *r, const EmoNnNode *n)
 {
     const EmoNnGraph *g = r->g;
@@ -273,12 +393,35 @@ static void run_node(const RefCtx *r, const EmoNnNode *n)
     case EMO_NN_DEPTHWISE_CONV2D:
         run_conv(g, n, x, y);
         break;
-    case EMO_NN_ADD: {
-        const float *x1 = r->buf[n->inputs[1]];
-        for (size_t i = 0; i < out_n; i++)
-            y[i] = x[i] + x1[i];
+    case EMO_NN_ADD:
+    case EMO_NN_SUB:
+    case EMO_NN_MUL:
+    case EMO_NN_DIV:
+    case EMO_NN_SQUARED_DIFF:
+        run_binary(g, n, x, r->buf[n->inputs[1]], y);
         break;
-    }
+    case EMO_NN_NEG:
+        for (size_t i = 0; i < out_n; i++)
+            y[i] = -x[i];
+        break;
+    case EMO_NN_SQRT:
+        for (size_t i = 0; i < out_n; i++)
+            y[i] = sqrtf(x[i]);
+        break;
+    case EMO_NN_RSQRT:
+        for (size_t i = 0; i < out_n; i++)
+            y[i] = 1.0f / sqrtf(x[i]);
+        break;
+    case EMO_NN_MEAN:
+    case EMO_NN_SUM:
+        run_reduce(g, n, x, y);
+        break;
+    case EMO_NN_TRANSPOSE:
+    case EMO_NN_SLICE:
+        run_gather(g, n, x, y);
+        break;
+    case EMO_NN_OP_COUNT:
+        break;
     case EMO_NN_PRELU: {
         size_t c = (size_t)last_dim(out);
         for (size_t i = 0; i < out_n; i++)

@@ -12,14 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* BuiltinOptions union member types. */
-enum {
-    OPT_CONV2D = 1, OPT_DEPTHWISE = 2, OPT_POOL2D = 5, OPT_FULLY_CONNECTED = 8, OPT_SOFTMAX = 9, OPT_CONCAT = 10,
-    OPT_ADD = 11, OPT_RESHAPE = 17, OPT_PAD = 22,
-};
-
-/* float32 values of a constant tensor (stored float32 or folded float16). */
-static int const_values(Loader *L, int32_t idx, const float **vals, size_t *count, TflTensor **tp)
+int emo__tfl_const_values(Loader *L, int32_t idx, const float **vals, size_t *count, TflTensor **tp)
 {
     TflTensor *t = emo__tfl_tensor_ref(L, idx);
     if (!t)
@@ -60,7 +53,7 @@ static int constant(Loader *L, int32_t idx, int rank, const int *shape, int *gid
     const float *v;
     size_t count;
     TflTensor *t;
-    int err = const_values(L, idx, &v, &count, &t);
+    int err = emo__tfl_const_values(L, idx, &v, &count, &t);
     if (err)
         return err;
     size_t want = 1;
@@ -88,7 +81,7 @@ static float half_to_float(unsigned h)
     return sign ? -f : f;
 }
 
-static int fused_activation(Loader *L, int act, EmoNnNode *n)
+int emo__tfl_fused_activation(Loader *L, int act, EmoNnNode *n)
 {
     switch (act) {
     case 0:
@@ -128,14 +121,13 @@ static int padding_of(Loader *L, int tf_padding, const EmoNnTensor *in, EmoNnNod
     return 0;
 }
 
-/* Options table of an operator, checking its union type when present. */
-static int options(Loader *L, const FbTable *op, int want_type, FbTable *opt, int *present)
+int emo__tfl_options(Loader *L, const FbTable *op, int want_type, FbTable *opt, int *present)
 {
     int bad = 0;
     int type = fb_u8(&L->fb, op, 3, 0, &bad);
     if (bad || fb_subtable(&L->fb, op, 4, opt, present))
         return emo__tfl_fail(L, EMO_EFORMAT, "bad builtin options");
-    if (*present && type != want_type)
+    if (*present && want_type >= 0 && type != want_type)
         return emo__tfl_fail(L, EMO_EFORMAT, "options of type %d where %d is expected", type, want_type);
     return 0;
 }
@@ -148,13 +140,8 @@ int emo__tfl_op_supported(int32_t code)
     case OP_RELU_N1_TO_1: case OP_RELU6: case OP_RESHAPE: case OP_SOFTMAX: case OP_PAD: case OP_PRELU:
         return 1;
     default:
-        return 0;
+        return emo__tfl_is_tensor_op(code);
     }
-}
-
-static int32_t op_input(const Loader *L, const FbVec *v, uint32_t i)
-{
-    return i < v->len ? fb_vec_i32(&L->fb, v, i) : -1;
 }
 
 int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
@@ -173,7 +160,7 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
     EmoNnNode n;
 
     if (code == OP_DEQUANTIZE) {
-        TflTensor *src = emo__tfl_tensor_ref(L, op_input(L, &ins, 0)), *dst = emo__tfl_tensor_ref(L, out_idx);
+        TflTensor *src = emo__tfl_tensor_ref(L, emo__tfl_op_input(L, &ins, 0)), *dst = emo__tfl_tensor_ref(L, out_idx);
         if (!src || !dst)
             return EMO_EFORMAT;
         if (src->type != T_FLOAT16 || !src->size)
@@ -200,12 +187,14 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
         return 0;
     }
 
+    if (emo__tfl_is_tensor_op(code))
+        return emo__tfl_read_tensor_op(L, op, code, &ins, out_idx);
+
     int out;
     if ((err = emo__tfl_activation(L, out_idx, &out)))
         return err;
-    const EmoNnTensor *ot = &L->g->tensors[out];
     int in;
-    if ((err = emo__tfl_activation(L, op_input(L, &ins, 0), &in)))
+    if ((err = emo__tfl_activation(L, emo__tfl_op_input(L, &ins, 0), &in)))
         return err;
     /* Pointers into g->tensors move when tensors are added: re-read after. */
 
@@ -213,7 +202,7 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
     case OP_CONV_2D:
     case OP_DEPTHWISE_CONV_2D: {
         int dw = code == OP_DEPTHWISE_CONV_2D;
-        if ((err = options(L, op, dw ? OPT_DEPTHWISE : OPT_CONV2D, &opt, &has_opt)))
+        if ((err = emo__tfl_options(L, op, dw ? OPT_DEPTHWISE : OPT_CONV2D, &opt, &has_opt)))
             return err;
         if (!has_opt)
             return emo__tfl_fail(L, EMO_EFORMAT, "options missing");
@@ -226,7 +215,7 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
         n.dilation_h = fb_i32(fb, &opt, dw ? 6 : 5, 1, &bad);
         if (bad)
             return emo__tfl_fail(L, EMO_EFORMAT, "bad options");
-        TflTensor *w = emo__tfl_tensor_ref(L, op_input(L, &ins, 1));
+        TflTensor *w = emo__tfl_tensor_ref(L, emo__tfl_op_input(L, &ins, 1));
         if (!w)
             return EMO_EFORMAT;
         if (w->rank != 4)
@@ -243,12 +232,12 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
                                      it->shape[3]);
             n.depth_multiplier = w->shape[3] / it->shape[3];
         }
-        if ((err = padding_of(L, padding, it, &n)) || (err = fused_activation(L, act, &n)))
+        if ((err = padding_of(L, padding, it, &n)) || (err = emo__tfl_fused_activation(L, act, &n)))
             return err;
         int wshape[4] = { w->shape[0], w->shape[1], w->shape[2], w->shape[3] };
-        if ((err = constant(L, op_input(L, &ins, 1), 4, wshape, &n.weights)))
+        if ((err = constant(L, emo__tfl_op_input(L, &ins, 1), 4, wshape, &n.weights)))
             return err;
-        int32_t bi = op_input(L, &ins, 2);
+        int32_t bi = emo__tfl_op_input(L, &ins, 2);
         if (bi >= 0) {
             int bshape[1] = { dw ? w->shape[3] : w->shape[0] };
             if ((err = constant(L, bi, 1, bshape, &n.bias)))
@@ -258,7 +247,7 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
     }
     case OP_MAX_POOL_2D:
     case OP_AVERAGE_POOL_2D: {
-        if ((err = options(L, op, OPT_POOL2D, &opt, &has_opt)))
+        if ((err = emo__tfl_options(L, op, OPT_POOL2D, &opt, &has_opt)))
             return err;
         if (!has_opt)
             return emo__tfl_fail(L, EMO_EFORMAT, "options missing");
@@ -273,27 +262,8 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
             return emo__tfl_fail(L, EMO_EFORMAT, "bad options");
         if (n.kernel_h < 1 || n.kernel_w < 1 || n.kernel_h > 64 || n.kernel_w > 64)
             return emo__tfl_fail(L, EMO_EFORMAT, "pooling window %dx%d out of range", n.kernel_h, n.kernel_w);
-        if ((err = padding_of(L, padding, &L->g->tensors[in], &n)) || (err = fused_activation(L, act, &n)))
+        if ((err = padding_of(L, padding, &L->g->tensors[in], &n)) || (err = emo__tfl_fused_activation(L, act, &n)))
             return err;
-        break;
-    }
-    case OP_ADD: {
-        if ((err = options(L, op, OPT_ADD, &opt, &has_opt)))
-            return err;
-        emo__nn_node_init(&n, EMO_NN_ADD);
-        int act = has_opt ? fb_i8(fb, &opt, 0, 0, &bad) : 0;
-        if (bad)
-            return emo__tfl_fail(L, EMO_EFORMAT, "bad options");
-        if (ins.len != 2)
-            return emo__tfl_fail(L, EMO_EFORMAT, "needs 2 inputs");
-        TflTensor *b = emo__tfl_tensor_ref(L, op_input(L, &ins, 1));
-        if (!b)
-            return EMO_EFORMAT;
-        if (b->size || b->folded)
-            return emo__tfl_fail(L, EMO_EUNSUPPORTED, "ADD of a constant (%s)", b->name);
-        if ((err = emo__tfl_activation(L, op_input(L, &ins, 1), &n.inputs[1])) || (err = fused_activation(L, act, &n)))
-            return err;
-        n.n_inputs = 2;
         break;
     }
     case OP_PRELU: {
@@ -303,7 +273,7 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
         TflTensor *a;
         if (ins.len != 2)
             return emo__tfl_fail(L, EMO_EFORMAT, "needs 2 inputs");
-        if ((err = const_values(L, op_input(L, &ins, 1), &v, &count, &a)))
+        if ((err = emo__tfl_const_values(L, emo__tfl_op_input(L, &ins, 1), &v, &count, &a)))
             return err;
         const EmoNnTensor *it = &L->g->tensors[in];
         int c = it->shape[it->rank - 1];
@@ -311,7 +281,7 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
             return emo__tfl_fail(L, EMO_EUNSUPPORTED,
                                  "PReLU slope %s must hold one value per channel (%d)", a->name, c);
         int shape[1] = { c };
-        if ((err = constant(L, op_input(L, &ins, 1), 1, shape, &n.weights)))
+        if ((err = constant(L, emo__tfl_op_input(L, &ins, 1), 1, shape, &n.weights)))
             return err;
         break;
     }
@@ -326,7 +296,7 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
         emo__nn_node_init(&n, EMO_NN_SIGMOID);
         break;
     case OP_SOFTMAX: {
-        if ((err = options(L, op, OPT_SOFTMAX, &opt, &has_opt)))
+        if ((err = emo__tfl_options(L, op, OPT_SOFTMAX, &opt, &has_opt)))
             return err;
         float beta = has_opt ? fb_f32(fb, &opt, 0, 0.0f, &bad) : 0.0f;
         if (bad || beta != 1.0f)
@@ -336,7 +306,7 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
     }
     case OP_PAD: {
         emo__nn_node_init(&n, EMO_NN_PAD_CHANNELS);
-        TflTensor *p = emo__tfl_tensor_ref(L, op_input(L, &ins, 1));
+        TflTensor *p = emo__tfl_tensor_ref(L, emo__tfl_op_input(L, &ins, 1));
         if (!p)
             return EMO_EFORMAT;
         const EmoNnTensor *it = &L->g->tensors[in];
@@ -367,44 +337,23 @@ int emo__tfl_read_operator(Loader *L, const FbTable *op, int code)
          * input and ReshapeOptions carry the same numbers. */
         emo__nn_node_init(&n, EMO_NN_RESHAPE);
         break;
-    case OP_CONCATENATION: {
-        if ((err = options(L, op, OPT_CONCAT, &opt, &has_opt)))
-            return err;
-        int axis = has_opt ? fb_i32(fb, &opt, 0, 0, &bad) : 0;
-        int act = has_opt ? fb_i8(fb, &opt, 1, 0, &bad) : 0;
-        if (bad)
-            return emo__tfl_fail(L, EMO_EFORMAT, "bad options");
-        emo__nn_node_init(&n, EMO_NN_CONCAT);
-        if (axis < 0)
-            axis += ot->rank;
-        if (axis < 0 || axis >= ot->rank)
-            return emo__tfl_fail(L, EMO_EFORMAT, "axis out of range");
-        n.axis = axis;
-        for (uint32_t k = 1; k < ins.len; k++)
-            if ((err = emo__tfl_activation(L, op_input(L, &ins, k), &n.inputs[k])))
-                return err;
-        n.n_inputs = (int)ins.len;
-        if ((err = fused_activation(L, act, &n)))
-            return err;
-        break;
-    }
     case OP_FULLY_CONNECTED: {
-        if ((err = options(L, op, OPT_FULLY_CONNECTED, &opt, &has_opt)))
+        if ((err = emo__tfl_options(L, op, OPT_FULLY_CONNECTED, &opt, &has_opt)))
             return err;
         int act = has_opt ? fb_i8(fb, &opt, 0, 0, &bad) : 0;
         int fmt = has_opt ? fb_i8(fb, &opt, 1, 0, &bad) : 0;
         if (bad || fmt != 0)
             return emo__tfl_fail(L, EMO_EUNSUPPORTED, "weights format %d", fmt);
         emo__nn_node_init(&n, EMO_NN_DENSE);
-        TflTensor *w = emo__tfl_tensor_ref(L, op_input(L, &ins, 1));
+        TflTensor *w = emo__tfl_tensor_ref(L, emo__tfl_op_input(L, &ins, 1));
         if (!w)
             return EMO_EFORMAT;
         if (w->rank != 2)
             return emo__tfl_fail(L, EMO_EFORMAT, "weights %s are not 2D", w->name);
         int wshape[2] = { w->shape[0], w->shape[1] };
-        if ((err = fused_activation(L, act, &n)) || (err = constant(L, op_input(L, &ins, 1), 2, wshape, &n.weights)))
+        if ((err = emo__tfl_fused_activation(L, act, &n)) || (err = constant(L, emo__tfl_op_input(L, &ins, 1), 2, wshape, &n.weights)))
             return err;
-        int32_t bi = op_input(L, &ins, 2);
+        int32_t bi = emo__tfl_op_input(L, &ins, 2);
         if (bi >= 0) {
             int bshape[1] = { wshape[0] };
             if ((err = constant(L, bi, 1, bshape, &n.bias)))

@@ -3,20 +3,19 @@
  * (sometimes two) per graph node, built once at open; a run is one
  * xnn_invoke_runtime on buffers bound at open.
  *
- * Debian 12's XNNPACK (2022 snapshot) has no concatenate. The models only
- * concatenate their output heads, so a CONCAT that produces a model output
- * is not built: each of its inputs becomes an external output of its own,
+ * Debian 12's XNNPACK (2022 snapshot) has no concatenate. A CONCAT that
+ * produces a model output (BlazeFace's heads) is not built: each of its
+ * inputs becomes an external output of its own,
  * written straight into its slice of the output buffer when the slices are
  * contiguous (all axes before the concatenation axis are 1, as BlazeFace's
  * [1,896,16] heads), copied after the run otherwise.
  */
-#include "nn/xnn_backend.h"
+#include "nn/xnn_internal.h"
 
 #include <math.h>
 #include <pthreadpool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xnnpack.h>
 
 typedef struct Piece {     /* concatenation input written outside its slice */
     float *scratch;
@@ -54,13 +53,7 @@ static const char *status_name(enum xnn_status s)
     }
 }
 
-typedef struct Build {
-    EmoNnXnn *x;
-    const EmoNnGraph *g;
-    xnn_subgraph_t sg;
-    uint32_t *vid;         /* graph tensor -> XNNPACK value */
-    const char *path;
-} Build;
+typedef EmoNnXnnBuild Build;
 
 static int define_value(Build *b, int t, uint32_t ext_id, uint32_t flags)
 {
@@ -77,7 +70,7 @@ static int define_value(Build *b, int t, uint32_t ext_id, uint32_t flags)
     return 0;
 }
 
-static int value(Build *b, int t, uint32_t *id)
+int emo__xnn_value(Build *b, int t, uint32_t *id)
 {
     if (b->vid[t] == XNN_INVALID_VALUE_ID) {
         int err = define_value(b, t, XNN_INVALID_VALUE_ID, 0);
@@ -88,28 +81,39 @@ static int value(Build *b, int t, uint32_t *id)
     return 0;
 }
 
-static int temp_value(Build *b, int rank, const size_t *dims, uint32_t *id)
+int emo__xnn_temp(Build *b, int rank, const size_t *dims, uint32_t *id)
 {
     enum xnn_status s = xnn_define_tensor_value(b->sg, xnn_datatype_fp32, (size_t)rank, dims, NULL,
                                                 XNN_INVALID_VALUE_ID, 0, id);
     return s == xnn_status_success ? 0 : EMO_EINTERNAL;
 }
 
-static int zero_bias(Build *b, int count, uint32_t *id)
+int emo__xnn_owned_const(Build *b, int rank, const size_t *dims, float **data, uint32_t *id)
 {
     EmoNnXnn *x = b->x;
+    size_t count = 1;
+    for (int d = 0; d < rank; d++)
+        count *= dims[d];
     float **c = realloc(x->consts, sizeof(*c) * (size_t)(x->n_consts + 1));
     if (!c)
         return EMO_ENOMEM;
     x->consts = c;
-    float *z = calloc((size_t)count, sizeof(float));
+    /* XNNPACK may read static data a vector past its end. */
+    float *z = calloc(count + EMO_NN_BUFFER_SLACK / sizeof(float), sizeof(float));
     if (!z)
         return EMO_ENOMEM;
     x->consts[x->n_consts++] = z;
-    size_t dims[1] = { (size_t)count };
+    *data = z;
     enum xnn_status s =
-        xnn_define_tensor_value(b->sg, xnn_datatype_fp32, 1, dims, z, XNN_INVALID_VALUE_ID, 0, id);
+        xnn_define_tensor_value(b->sg, xnn_datatype_fp32, (size_t)rank, dims, z, XNN_INVALID_VALUE_ID, 0, id);
     return s == xnn_status_success ? 0 : EMO_EINTERNAL;
+}
+
+static int zero_bias(Build *b, int count, uint32_t *id)
+{
+    size_t dims[1] = { (size_t)count };
+    float *z;
+    return emo__xnn_owned_const(b, 1, dims, &z, id);
 }
 
 static int has_clamp(const EmoNnNode *n)
@@ -122,24 +126,23 @@ static int build_node(Build *b, int i)
     const EmoNnGraph *g = b->g;
     const EmoNnNode *n = &g->nodes[i];
     const EmoNnTensor *ot = &g->tensors[n->output];
-    uint32_t in, in2 = 0, w = 0, bias = 0, out, final;
+    uint32_t in, w = 0, bias = 0, out, final;
     int err;
-    if ((err = value(b, n->inputs[0], &in)) || (err = value(b, n->output, &final)))
+    if ((err = emo__xnn_value(b, n->inputs[0], &in)) || (err = emo__xnn_value(b, n->output, &final)))
         return err;
-    if (n->weights >= 0 && (err = value(b, n->weights, &w)))
-        return err;
-    if (n->op == EMO_NN_ADD && (err = value(b, n->inputs[1], &in2)))
+    if (n->weights >= 0 && (err = emo__xnn_value(b, n->weights, &w)))
         return err;
     out = final;
     /* Ops without an output range get a separate clamp. */
     int fused = n->op == EMO_NN_CONV2D || n->op == EMO_NN_DEPTHWISE_CONV2D || n->op == EMO_NN_ADD ||
                 n->op == EMO_NN_MAX_POOL || n->op == EMO_NN_AVG_POOL || n->op == EMO_NN_GLOBAL_AVG_POOL ||
-                n->op == EMO_NN_DENSE || n->op == EMO_NN_CLAMP;
+                n->op == EMO_NN_DENSE || n->op == EMO_NN_CLAMP || n->op == EMO_NN_SUB || n->op == EMO_NN_MUL ||
+                n->op == EMO_NN_DIV || n->op == EMO_NN_CONCAT;
     if (!fused && has_clamp(n)) {
         size_t dims[4];
         for (int d = 0; d < ot->rank; d++)
             dims[d] = (size_t)ot->shape[d];
-        if ((err = temp_value(b, ot->rank, dims, &out)))
+        if ((err = emo__xnn_temp(b, ot->rank, dims, &out)))
             return err;
     }
     const float lo = n->act_min, hi = n->act_max;
@@ -150,7 +153,7 @@ static int build_node(Build *b, int i)
         const EmoNnTensor *wt = &g->tensors[n->weights];
         int cout = n->op == EMO_NN_CONV2D ? wt->shape[0] : wt->shape[3];
         if (n->bias >= 0)
-            err = value(b, n->bias, &bias);
+            err = emo__xnn_value(b, n->bias, &bias);
         else
             err = zero_bias(b, cout, &bias);
         if (err)
@@ -169,9 +172,6 @@ static int build_node(Build *b, int i)
                 (size_t)g->tensors[n->inputs[0]].shape[3], lo, hi, in, w, bias, out, 0);
         break;
     }
-    case EMO_NN_ADD:
-        s = xnn_define_add2(b->sg, lo, hi, in, in2, out, 0);
-        break;
     case EMO_NN_PRELU:
         s = xnn_define_prelu(b->sg, in, w, out, 0);
         break;
@@ -201,7 +201,7 @@ static int build_node(Build *b, int i)
     case EMO_NN_GLOBAL_AVG_POOL: {
         uint32_t pooled = out;
         size_t dims[4] = { 1, 1, 1, (size_t)g->tensors[n->inputs[0]].shape[3] };
-        if (ot->rank != 4 && (err = temp_value(b, 4, dims, &pooled)))
+        if (ot->rank != 4 && (err = emo__xnn_temp(b, 4, dims, &pooled)))
             return err;
         s = xnn_define_global_average_pooling_2d(b->sg, lo, hi, in, pooled, 0);
         if (s == xnn_status_success && pooled != out) {
@@ -231,10 +231,10 @@ static int build_node(Build *b, int i)
         const EmoNnTensor *wt = &g->tensors[n->weights];
         uint32_t fc = out;
         size_t dims[2] = { 1, (size_t)wt->shape[0] };
-        if (ot->rank != 2 && (err = temp_value(b, 2, dims, &fc)))
+        if (ot->rank != 2 && (err = emo__xnn_temp(b, 2, dims, &fc)))
             return err;
         if (n->bias >= 0)
-            err = value(b, n->bias, &bias);
+            err = emo__xnn_value(b, n->bias, &bias);
         else
             bias = XNN_INVALID_VALUE_ID;
         if (err)
@@ -254,12 +254,10 @@ static int build_node(Build *b, int i)
     case EMO_NN_SIGMOID:
         s = xnn_define_sigmoid(b->sg, in, out, 0);
         break;
-    case EMO_NN_CONCAT:
-        emo_log(g->log, EMO_LOG_ERROR,
-                "%s: node %d: CONCATENATION is supported only where it produces a model output (XNNPACK of "
-                "Debian 12 has no concatenate)",
-                b->path, i);
-        return EMO_EUNSUPPORTED;
+    default:
+        if (!emo__xnn_is_composed(n->op) || (err = emo__xnn_compose(b, i, in, out)))
+            return err ? err : EMO_EUNSUPPORTED;
+        break;
     }
     if (s == xnn_status_success && out != final)
         s = xnn_define_clamp(b->sg, lo, hi, out, final, 0);
@@ -278,6 +276,26 @@ static int producer(const EmoNnGraph *g, int t)
         if (g->nodes[i].output == t)
             return i;
     return -1;
+}
+
+/* Marks in skip the nodes whose output no model output depends on. XNNPACK
+ * gives a value nobody reads no memory, so such a node (a damaged file can
+ * hold one) must not be built. */
+static int skip_dead_nodes(const EmoNnGraph *g, unsigned char *skip)
+{
+    unsigned char *live = calloc((size_t)g->n_tensors, 1);
+    if (!live)
+        return EMO_ENOMEM;
+    for (int k = 0; k < g->n_outputs; k++)
+        live[g->outputs[k]] = 1;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const EmoNnNode *n = &g->nodes[i];
+        skip[i] = !live[n->output];
+        for (int k = 0; k < n->n_inputs && !skip[i]; k++)
+            live[n->inputs[k]] = 1;
+    }
+    free(live);
+    return 0;
 }
 
 int emo__nn_xnn_threads(const EmoNnXnn *x)
@@ -316,6 +334,8 @@ int emo__nn_xnn_create(EmoNnXnn **out, const EmoNnGraph *g, float *const *inputs
     }
     for (int t = 0; t < g->n_tensors; t++)
         b.vid[t] = XNN_INVALID_VALUE_ID;
+    if ((err = skip_dead_nodes(g, skip)))
+        goto fail;
 
     /* External values: inputs, then outputs (or the pieces of an output
      * concatenation). */

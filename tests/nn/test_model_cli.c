@@ -1,6 +1,6 @@
 /*
- * `emoscope model info|run` end to end: the CLI runs BlazeFace and FaceMesh
- * on golden inputs and what it writes matches the golden outputs (same
+ * `emoscope model info|run` end to end: the CLI runs BlazeFace, FaceMesh and
+ * the blendshape model inside the landmarker bundle on golden inputs and what it writes matches the golden outputs (same
  * tolerances as test_golden_tflite.c); bad command lines fail cleanly.
  */
 #include "testutil.h"
@@ -91,6 +91,39 @@ static void test_info(void **state)
     free(text);
 }
 
+/* A model inside the landmarker bundle, named BUNDLE:MEMBER: MediaPipe's
+ * blendshape model on the graph test's input. */
+static void test_run_bundle_member(void **state)
+{
+    (void)state;
+    const char *dir = emo_test_tmpdir("model-member");
+    char model[4096], input[4096], cmd[16384], got[4096];
+    snprintf(model, sizeof(model), "%s:face_blendshapes.tflite", emo_test_model("face_landmarker.task"));
+    snprintf(input, sizeof(input), "%s", emo_test_shared("testdata/golden/face_blendshapes/mp_graph_test/input.f32"));
+    snprintf(cmd, sizeof(cmd), "'%s' model run '%s' --input '%s' --output '%s/out' > '%s/log.txt' 2>&1",
+             EMO_TEST_CLI, model, input, dir, dir);
+    assert_int_equal(emo_test_system(cmd), 0);
+    snprintf(got, sizeof(got), "%s/out/StatefulPartitionedCall_0.f32", dir);
+    double e = max_error(got,
+                         emo_test_shared("testdata/golden/face_blendshapes/mp_graph_test/StatefulPartitionedCall_0.f32"),
+                         52, 0);
+    printf("[ cli ] face_blendshapes/mp_graph_test from the bundle: max abs error %.3g (tolerance 1e-4)\n", e);
+    assert_true(e <= 1e-4);
+    snprintf(cmd, sizeof(cmd), "'%s' model info '%s' > '%s/info.txt' 2>&1", EMO_TEST_CLI, model, dir);
+    assert_int_equal(emo_test_system(cmd), 0);
+    snprintf(got, sizeof(got), "%s/info.txt", dir);
+    size_t size;
+    char *text = emo_test_read_file(got, &size);
+    assert_non_null(strstr(text, "TRANSPOSE"));
+    assert_non_null(strstr(text, "SQUARED_DIFFERENCE"));
+    assert_non_null(strstr(text, "(31.8 M)"));
+    free(text);
+    /* A member the bundle does not hold. */
+    snprintf(cmd, sizeof(cmd), "'%s' model info '%s:nothing.tflite' > /dev/null 2>&1", EMO_TEST_CLI,
+             emo_test_model("face_landmarker.task"));
+    assert_int_equal(emo_test_system(cmd), 5);
+}
+
 static void test_bad_usage(void **state)
 {
     (void)state;
@@ -113,6 +146,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_blazeface),
+        cmocka_unit_test(test_run_bundle_member),
         cmocka_unit_test(test_run_facemesh),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_bad_usage),
