@@ -39,6 +39,7 @@ typedef struct EmoFaceSettings {
     int aligned_size;            /**< pixels of the normalised face used for optical flow */
     int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
     double mirror_yaw;           /**< degrees: faces turned at least this far also run through the mesh mirrored, averaged; 90 = off */
+    int actions;                 /**< frames between facial-action analyses of a face (blendshapes, AUs); 0 = off */
     char mesh_model[16];         /**< landmark network: "auto" (the landmarker when models_dir holds
                                       face_landmarker.task, else the face mesh), "landmarker" or "facemesh" */
 } EmoFaceSettings;

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include <emoscope/actions.h>
 #include <emoscope/config.h>
 #include <emoscope/core.h>
 #include <emoscope/emotion.h>
@@ -40,15 +41,28 @@ typedef struct EmoPipelineSettings {
 /** One face of one analysed frame. */
 typedef struct EmoPipelineFace {
     EmoFace face;                /**< id, box, scores, pose, landmarks (frame px) */
+    /** 1: blendshapes and au hold the face's facial actions, computed on this
+     *  frame or, with face.actions > 1, on the face's last analysed frame. */
+    int has_actions;
+    float blendshapes[EMO_BLENDSHAPES]; /**< MediaPipe's 52 scores in [0,1] (emo_blendshape_name) */
+    float au[EMO_ACTION_UNITS];  /**< FACS action-unit intensities in [0,1] (emo_action_unit_number) */
     EmoEmotionResult emotion;    /**< per-model, fused and smoothed probabilities */
     EmoMotionFrame motion;       /**< per-region micro-movements of this frame */
     int motion_active_region;    /**< region with the largest active movement, or -1 */
 } EmoPipelineFace;
 
 /** A micro- or macro-expression event that ended, with its face. */
+#define EMO_PIPELINE_EVENT_ACTIONS 4
+
 typedef struct EmoPipelineEvent {
     int face_id;
     EmoMotionEvent event;
+    /** Action units that rose and fell with the event (their peak between
+     *  onset and offset stands above both ends by at least 0.05), strongest
+     *  first: indices for emo_action_unit_number(); and that rise. */
+    int n_actions;
+    int actions[EMO_PIPELINE_EVENT_ACTIONS];
+    float action_rise[EMO_PIPELINE_EVENT_ACTIONS];
 } EmoPipelineEvent;
 
 #define EMO_PIPELINE_MAX_EVENTS 64

@@ -49,6 +49,7 @@ static const EmoSettingDesc table[] = {
     I(face, aligned_size, "px", "96", 32, 512, "side of the normalised face used for optical flow"),
     I(face, detect_tiles, "levels", "2", 0, 2, "small or distant faces: when the whole frame shows none, search overlapping tiles of 1/2 (1) and then 1/3 (2) of the frame; 0 = off"),
     D(face, mirror_yaw, "deg", "30", 0, 90, "faces turned at least this far (|yaw|) also run through the face mesh mirrored and the two are averaged (better landmarks on turned faces, twice the mesh cost on them); 90 = off"),
+    I(face, actions, "frames", "1", 0, 1000000, "facial actions (MediaPipe's 52 blendshapes and the FACS action units mapped from them, docs/actions.md) of each face every this many frames, from the 478-point landmarker's points (not available with the face mesh); 0 = off"),
     S(face, mesh_model, "auto", "landmark network: landmarker (MediaPipe's 478-point face landmarker from face_landmarker.task: the 468 mesh points and 10 iris points, 256x256 input, 3.2x the face mesh's arithmetic), facemesh (the 468-point face_landmark.tflite, 192x192) or auto (the landmarker when the models folder holds face_landmarker.task, else the face mesh; the log says which)"),
 
     D(emotion, interval, "s", "0", 0, 3600, "time between emotion analyses of a face; 0 = every frame"),

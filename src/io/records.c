@@ -145,6 +145,21 @@ static int add_face(cJSON *rec, const EmoFace *f, int with_landmarks)
     return 0;
 }
 
+/* The face's facial actions: "blendshapes" {name: score} in MediaPipe's
+ * order and "au" {"AU1": intensity, ...} in the table's order. */
+static void add_actions(cJSON *rec, const EmoPipelineFace *pf)
+{
+    cJSON *bs = cJSON_AddObjectToObject(rec, "blendshapes");
+    for (int i = 0; bs && i < EMO_BLENDSHAPES; i++)
+        cJSON_AddNumberToObject(bs, emo_blendshape_name(i), r4(pf->blendshapes[i]));
+    cJSON *au = cJSON_AddObjectToObject(rec, "au");
+    for (int i = 0; au && i < EMO_ACTION_UNITS; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "AU%d", emo_action_unit_number(i));
+        cJSON_AddNumberToObject(au, key, r4(pf->au[i]));
+    }
+}
+
 cJSON *emo__record_frame(const EmoPipelineResult *res, const EmoPipelineFace *pf, const EmoRecordOptions *opt)
 {
     cJSON *rec = cJSON_CreateObject();
@@ -157,9 +172,22 @@ cJSON *emo__record_frame(const EmoPipelineResult *res, const EmoPipelineFace *pf
         return NULL;
     }
     add_emotion(rec, &pf->emotion);
+    if (pf->has_actions)
+        add_actions(rec, pf);
     if (opt->motion)
         cJSON_AddItemToObject(rec, "motion", emo__record_motion(&pf->motion));
     return rec;
+}
+
+void emo__record_event_actions(cJSON *rec, const EmoPipelineEvent *pe)
+{
+    char text[EMO_PIPELINE_EVENT_ACTIONS * 8] = "";
+    size_t at = 0;
+    for (int i = 0; rec && i < pe->n_actions && at < sizeof(text); i++)
+        at += (size_t)snprintf(text + at, sizeof(text) - at, "%sAU%d", i ? "+" : "",
+                               emo_action_unit_number(pe->actions[i]));
+    if (rec)
+        cJSON_AddStringToObject(rec, "actions", text);
 }
 
 const char *emo__record_event_type(const EmoMotionEvent *e)
@@ -216,6 +244,7 @@ static void add_face_summary(cJSON *faces, const EmoRecordFaceSummary *fs)
         micro += e->micro != 0;
         macro += e->micro == 0;
         cJSON *er = emo__record_event(e, -1);
+        emo__record_event_actions(er, &fs->events[k]);
         if (er && !cJSON_AddItemToArray(evs, er))
             cJSON_Delete(er);
     }

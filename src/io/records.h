@@ -30,6 +30,9 @@ cJSON *emo__record_motion(const EmoMotionFrame *m);
 /* One event: the one event schema (type, region, direction, onset_frame, ...).
  * face_id < 0 leaves the face out (summary.json lists events under their face). */
 cJSON *emo__record_event(const EmoMotionEvent *e, int face_id);
+/* Adds "actions" to an event record: the action units that rose and fell
+ * with it, strongest first, as "AU6+AU12" ("" for none). NULL rec: nothing. */
+void emo__record_event_actions(cJSON *rec, const EmoPipelineEvent *pe);
 
 /* "micro-expression" or "macro-expression": the type field of an event. */
 const char *emo__record_event_type(const EmoMotionEvent *e);

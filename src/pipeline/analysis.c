@@ -61,6 +61,23 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     if ((err = emo_face_tracker_open(&p->tracker, &fs)))
         goto fail;
 
+    EmoBlendshapesSettings bs;
+    emo_blendshapes_default_settings(&bs);
+    char bundle[EMO_PATH_MAX + 32];
+    snprintf(bundle, sizeof(bundle), "%s/face_landmarker.task", s->models_dir);
+    bs.bundle = bundle;
+    bs.log = s->log;
+    p->actions_interval = cfg->face.actions;
+    if (p->actions_interval > 0 && emo_face_tracker_landmark_count(p->tracker) < EMO_BLENDSHAPE_POINTS) {
+        emo_log(s->log, EMO_LOG_INFO, "facial actions off: they need the 478-point landmarker (face.mesh_model)");
+        p->actions_interval = 0;
+    }
+    if (p->actions_interval > 0 && (err = emo_blendshapes_open(&p->blend, &bs)))
+        goto fail;
+    for (int i = 0; i < EMO_ACTION_UNITS; i++)
+        snprintf(p->action_label[i], sizeof(p->action_label[i]), "AU%d %s", emo_action_unit_number(i),
+                 emo_action_unit_name(i));
+
     EmoEnsembleSettings es;
     if ((err = emo_ensemble_settings_from_config(&es, cfg, s->models_dir, cfg->emotion.models, s->log)))
         goto fail;
@@ -100,6 +117,8 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
      * models (an XNNPACK runtime runs one inference at a time). */
     for (int wk = 1; wk < p->n_workers; wk++) {
         if ((err = emo__face_mesher_open(&p->workers[wk].mesher, p->tracker)))
+            goto fail;
+        if (p->blend && (err = emo_blendshapes_open(&p->workers[wk].blend, &bs)))
             goto fail;
         EmoEnsembleSettings ws = es;
         ws.api_enabled = 0;
@@ -148,16 +167,79 @@ static Slot *slot_for(EmoPipeline *p, int id)
         return NULL;
     free_slot->id = id;
     free_slot->event.set = 0;
+    free_slot->has_actions = 0;
+    free_slot->actions_due = 0;
+    free_slot->ring.n = free_slot->ring.head = 0;
     free_slot->track = -1;
     if (free_slot->motion)
         emo_motion_reset(free_slot->motion);
     return free_slot;
 }
 
+/* Threshold of "rose and fell": the peak between onset and offset above both ends. */
+#define ACTION_RISE 0.05f
+
+static void keep_actions(Slot *sl, int64_t frame)
+{
+    ActionRing *rg = &sl->ring;
+    rg->frame[rg->head] = frame;
+    memcpy(rg->au[rg->head], sl->au, sizeof(sl->au));
+    rg->head = (rg->head + 1) % EMO_PIPE_ACTION_RING;
+    if (rg->n < EMO_PIPE_ACTION_RING)
+        rg->n++;
+}
+
+/* The action units whose intensity peaked inside the event, standing at
+ * least ACTION_RISE above both its onset and its offset, strongest first.
+ * Frames older than the ring are not seen: the event's start is then the
+ * oldest frame kept. */
+static void event_actions(const Slot *sl, EmoPipelineEvent *pe)
+{
+    const ActionRing *rg = &sl->ring;
+    int first = -1, last = -1, first_i = 0;
+    for (int k = 0; k < rg->n; k++) {
+        int i = (rg->head - rg->n + k + EMO_PIPE_ACTION_RING) % EMO_PIPE_ACTION_RING;
+        if (rg->frame[i] > pe->event.offset)
+            break;
+        if (rg->frame[i] >= pe->event.onset && first < 0)
+            first = i, first_i = k;
+        if (rg->frame[i] >= pe->event.onset)
+            last = i;
+    }
+    if (first < 0)
+        return;
+    float rise[EMO_ACTION_UNITS];
+    for (int u = 0; u < EMO_ACTION_UNITS; u++) {
+        float peak = -1;
+        for (int k = first_i; k < rg->n; k++) {
+            int i = (rg->head - rg->n + k + EMO_PIPE_ACTION_RING) % EMO_PIPE_ACTION_RING;
+            if (rg->frame[i] > pe->event.offset)
+                break;
+            if (rg->au[i][u] > peak)
+                peak = rg->au[i][u];
+        }
+        float ends = rg->au[first][u] > rg->au[last][u] ? rg->au[first][u] : rg->au[last][u];
+        rise[u] = peak - ends;
+    }
+    /* The strongest first; ties keep the table's order. */
+    while (pe->n_actions < EMO_PIPELINE_EVENT_ACTIONS) {
+        int best = -1;
+        for (int u = 0; u < EMO_ACTION_UNITS; u++)
+            if (rise[u] >= ACTION_RISE && (best < 0 || rise[u] > rise[best]))
+                best = u;
+        if (best < 0)
+            break;
+        pe->actions[pe->n_actions] = best;
+        pe->action_rise[pe->n_actions++] = rise[best];
+        rise[best] = -1;
+    }
+}
+
 static void add_event(EmoPipeline *p, Slot *sl, const EmoMotionEvent *ev, double now)
 {
     EmoPipelineResult *r = &p->result;
-    EmoPipelineEvent pe = { sl->id, *ev };
+    EmoPipelineEvent pe = { .face_id = sl->id, .event = *ev };
+    event_actions(sl, &pe);
     if (r->n_events < EMO_PIPELINE_MAX_EVENTS)
         r->events[r->n_events++] = pe;
     else
@@ -219,7 +301,19 @@ static void face_task(void *arg, int task, int w)
             EmoImage img = { fw->emo_crop, p->emo_size, p->emo_size, p->emo_size, EMO_PIX_GRAY8 };
             emo__ensemble_infer(w ? p->workers[w].ensemble : p->ensemble, &img, &fw->run);
         }
-        fw->t_emotion = emo_clock_now() - t0;
+        double ta = emo_clock_now();
+        fw->t_emotion = ta - t0;
+        if (fw->actions_due) {
+            /* The face's own slot: no other task of this batch writes its actions. */
+            Slot *sl = fw->slot;
+            fw->err_actions = emo_blendshapes_run(w ? p->workers[w].blend : p->blend, &fw->face->landmarks[0][0],
+                                                  fw->face->n_landmarks, 3, sl->blendshapes);
+            if (!fw->err_actions) {
+                emo_action_units(sl->blendshapes, sl->au);
+                sl->has_actions = 1;
+            }
+            fw->t_actions = emo_clock_now() - ta;
+        }
     } else {
         Slot *sl = fw->slot;
         fw->err_motion = emo_face_align(frame, fw->face, p->aligned_size, EMO_ALIGN_GRAY8, sl->aligned,
@@ -290,6 +384,11 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
         fw->face = &pf->face;
         fw->slot = sl;
         fw->due = emo__ensemble_due(p->ensemble, f->id, frame->pts);
+        fw->actions_due = p->blend && f->n_landmarks >= EMO_BLENDSHAPE_POINTS && frame->index >= sl->actions_due;
+        if (fw->actions_due)
+            sl->actions_due = frame->index + p->actions_interval;
+        fw->err_actions = 0;
+        fw->t_actions = 0;
         fw->run.n_models = 0;
         fw->err_emotion = fw->err_motion = 0;
         fw->t_emotion = fw->t_motion = 0;
@@ -317,6 +416,16 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
             return err;
         double tm = emo_clock_now();
         r->t_emotion += fw->t_emotion + (tm - te);
+        r->t_face += fw->t_actions;
+        if (fw->err_actions)
+            return fw->err_actions;
+        pf->has_actions = sl->has_actions;
+        if (sl->has_actions) {
+            memcpy(pf->blendshapes, sl->blendshapes, sizeof(pf->blendshapes));
+            memcpy(pf->au, sl->au, sizeof(pf->au));
+            if (fw->actions_due)
+                keep_actions(sl, frame->index);
+        }
 
         if (sl->motion) {
             if (fw->err_motion)
@@ -414,6 +523,7 @@ void emo_pipeline_close(EmoPipeline **pp)
     emo__pool_close(&p->pool);
     for (int w = 0; p->workers && w < p->n_workers; w++) {
         emo__face_mesher_close(&p->workers[w].mesher);
+        emo_blendshapes_close(&p->workers[w].blend);
         emo_ensemble_close(&p->workers[w].ensemble);
     }
     free(p->workers);
@@ -422,6 +532,7 @@ void emo_pipeline_close(EmoPipeline **pp)
     free(p->work);
     free(p->task_cpu);
     emo_face_tracker_close(&p->tracker);
+    emo_blendshapes_close(&p->blend);
     emo_ensemble_close(&p->ensemble);
     emo_overlay_close(&p->overlay);
     for (int i = 0; p->slots && i < p->max_faces; i++) {

@@ -46,9 +46,11 @@ static void fill_overlay_face(const EmoPipeline *p, const Slot *sl, const EmoPip
     }
     of->models = models;
     of->n_models = nm;
-    /* The face's facial actions (blendshapes, action units) are copied
-     * here once the result carries them; until then the panel stays empty. */
+    /* The action panel shows action units; their labels live in the pipeline. */
     of->n_actions = 0;
+    if (pf->has_actions)
+        for (int u = 0; u < EMO_ACTION_UNITS && u < EMO_RENDER_MAX_ACTIONS; u++)
+            of->actions[of->n_actions++] = (EmoOverlayAction){ p->action_label[u], pf->au[u] };
     int r = pf->motion_active_region;
     EmoOverlayMicro *mi = &of->micro;
     if (r >= 0) {

@@ -31,6 +31,18 @@ typedef struct SlotEvent {
     double until;           /* stream time until which it is shown */
 } SlotEvent;
 
+/* Frames of facial actions kept per face: events end up to about a second
+ * after their onset (the spotter's window and release), 128 frames is 2.1 s
+ * at 60 fps. */
+#define EMO_PIPE_ACTION_RING 128
+
+/* A face's recent action-unit intensities, for the actions of its events. */
+typedef struct ActionRing {
+    int64_t frame[EMO_PIPE_ACTION_RING];
+    float au[EMO_PIPE_ACTION_RING][EMO_ACTION_UNITS];
+    int n, head;            /* entries, next write */
+} ActionRing;
+
 /* Live state of one tracked face. */
 typedef struct Slot {
     int id;                 /* -1: free */
@@ -40,6 +52,11 @@ typedef struct Slot {
     uint8_t *aligned;       /* aligned_size^2 gray, for optical flow */
     float (*aligned_lm)[2]; /* landmarks in the aligned face */
     SlotEvent event;
+    int64_t actions_due;    /* frame index from which the facial actions run again */
+    int has_actions;        /* blendshapes/au below hold the last analysis */
+    float blendshapes[EMO_BLENDSHAPES];
+    float au[EMO_ACTION_UNITS];
+    ActionRing ring;
 } Slot;
 
 /* Everything the overlay of one frame needs, copied out of the analysis so
@@ -63,6 +80,7 @@ typedef struct DrawJob {
  * thread, uses the tracker's and the ensemble's). */
 typedef struct Worker {
     EmoFaceMesher *mesher;
+    EmoBlendshapes *blend;       /* NULL when facial actions are off */
     EmoEnsemble *ensemble;       /* models only: the face state stays in EmoPipeline.ensemble */
 } Worker;
 
@@ -72,9 +90,12 @@ typedef struct FaceWork {
     Slot *slot;
     uint8_t *emo_crop;           /* emo_size^2 gray, the ensemble's input */
     int due;                     /* the emotion models run on this frame */
+    int actions_due;             /* the facial actions run on this frame */
+    int err_actions;
     EmoEnsembleRun run;
     int err_emotion, err_motion;
     double t_emotion, t_motion;  /* wall seconds of its tasks */
+    double t_actions;            /* wall seconds of its facial actions (counted with the face stage) */
 } FaceWork;
 
 struct EmoPipeline {
@@ -83,6 +104,10 @@ struct EmoPipeline {
     const EmoLogger *log;
     EmoFaceTracker *tracker;
     EmoEnsemble *ensemble;
+    EmoBlendshapes *blend;       /* facial actions on the analysing thread; NULL: off */
+    int actions_interval;        /* face.actions */
+    /* "AU12 lip corner puller": the action panel's labels, alive while the pipeline is. */
+    char action_label[EMO_ACTION_UNITS][48];
     EmoOverlay *overlay;
     EmoFaceList faces;
     int max_faces;

@@ -81,6 +81,7 @@ int emo_pipeline_write_records(EmoPipeline *p, const EmoPipelineResult *res, Emo
     }
     for (int i = 0; events && i < res->n_events && !err; i++) {
         cJSON *rec = emo__record_event(&res->events[i].event, res->events[i].face_id);
+        emo__record_event_actions(rec, &res->events[i]);
         if (!rec)
             return EMO_ENOMEM;
         err = emo_results_write(events, rec);

@@ -221,7 +221,13 @@ static void test_frame_record(void **state)
 static void test_summary(void **state)
 {
     (void)state;
-    EmoPipelineEvent evs[3] = { { 1, sample_event(1) }, { 1, sample_event(0) }, { 1, sample_event(1) } };
+    EmoPipelineEvent evs[3] = { { .face_id = 1, .event = sample_event(1) },
+                                { .face_id = 1, .event = sample_event(0) },
+                                { .face_id = 1, .event = sample_event(1) } };
+    /* The second event carries two action units, the strongest first. */
+    evs[1].n_actions = 2;
+    evs[1].actions[0] = emo_action_unit_index(12);
+    evs[1].actions[1] = emo_action_unit_index(6);
     double dom[EMO_EMOTION_COUNT] = { 0.5, 0, 0, 2.25, 0, 0, 1.0 };
     double none[EMO_EMOTION_COUNT] = { 0 };
     EmoRecordFaceSummary faces[2] = { { 1, 80, 0.04, 3.2, dom, evs, 3 }, { 2, 0, 0, 0, none, NULL, 0 } };
@@ -239,7 +245,10 @@ static void test_summary(void **state)
     assert_int_equal(cJSON_GetArraySize(ev), 3);
     /* The one event schema: the events.jsonl record less its face_id. */
     cJSON *full = emo__record_event(&evs[1].event, 1);
+    emo__record_event_actions(full, &evs[1]);
     cJSON_DeleteItemFromObject(full, "face_id");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "actions")->valuestring, "AU12+AU6");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 0), "actions")->valuestring, "");
     assert_true(cJSON_Compare(cJSON_GetArrayItem(ev, 1), full, 1));
     cJSON_Delete(full);
     /* A face with no frames has no dominant emotion. */
