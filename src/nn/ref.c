@@ -401,16 +401,10 @@ static void run_node(const RefCtx *r, const EmoNnNode *n)
         run_binary(g, n, x, r->buf[n->inputs[1]], y);
         break;
     case EMO_NN_NEG:
-        for (size_t i = 0; i < out_n; i++)
-            y[i] = -x[i];
-        break;
     case EMO_NN_SQRT:
-        for (size_t i = 0; i < out_n; i++)
-            y[i] = sqrtf(x[i]);
-        break;
     case EMO_NN_RSQRT:
         for (size_t i = 0; i < out_n; i++)
-            y[i] = 1.0f / sqrtf(x[i]);
+            y[i] = n->op == EMO_NN_NEG ? -x[i] : n->op == EMO_NN_SQRT ? sqrtf(x[i]) : 1.0f / sqrtf(x[i]);
         break;
     case EMO_NN_MEAN:
     case EMO_NN_SUM:
