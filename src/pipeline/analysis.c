@@ -179,7 +179,7 @@ static Slot *slot_for(EmoPipeline *p, int id)
 /* Threshold of "rose and fell": the peak between onset and offset above both ends. */
 #define ACTION_RISE 0.05f
 
-static void keep_actions(Slot *sl, int64_t frame)
+void emo__pipe_keep_actions(Slot *sl, int64_t frame)
 {
     ActionRing *rg = &sl->ring;
     rg->frame[rg->head] = frame;
@@ -189,11 +189,7 @@ static void keep_actions(Slot *sl, int64_t frame)
         rg->n++;
 }
 
-/* The action units whose intensity peaked inside the event, standing at
- * least ACTION_RISE above both its onset and its offset, strongest first.
- * Frames older than the ring are not seen: the event's start is then the
- * oldest frame kept. */
-static void event_actions(const Slot *sl, EmoPipelineEvent *pe)
+void emo__pipe_event_actions(const Slot *sl, EmoPipelineEvent *pe)
 {
     const ActionRing *rg = &sl->ring;
     int first = -1, last = -1, first_i = 0;
@@ -239,7 +235,7 @@ static void add_event(EmoPipeline *p, Slot *sl, const EmoMotionEvent *ev, double
 {
     EmoPipelineResult *r = &p->result;
     EmoPipelineEvent pe = { .face_id = sl->id, .event = *ev };
-    event_actions(sl, &pe);
+    emo__pipe_event_actions(sl, &pe);
     if (r->n_events < EMO_PIPELINE_MAX_EVENTS)
         r->events[r->n_events++] = pe;
     else
@@ -424,7 +420,7 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
             memcpy(pf->blendshapes, sl->blendshapes, sizeof(pf->blendshapes));
             memcpy(pf->au, sl->au, sizeof(pf->au));
             if (fw->actions_due)
-                keep_actions(sl, frame->index);
+                emo__pipe_keep_actions(sl, frame->index);
         }
 
         if (sl->motion) {

@@ -147,6 +147,13 @@ struct EmoPipeline {
 int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame);
 /* CPU seconds of the calling thread. */
 double emo__pipe_thread_cpu(void);
+/* Keeps the slot's current action units (sl->au) as those of frame. */
+void emo__pipe_keep_actions(Slot *sl, int64_t frame);
+/* The action units whose intensity peaked inside the event (kept frames from
+ * its onset to its offset), standing at least 0.05 above both its first and
+ * its last kept frame, strongest first, into pe->actions. Frames older than
+ * the ring are not seen: the event's start is then the oldest frame kept. */
+void emo__pipe_event_actions(const Slot *sl, EmoPipelineEvent *pe);
 
 /* draw.c */
 /* Allocates the draw jobs' buffers (at open). */
