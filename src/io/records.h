@@ -31,8 +31,10 @@ cJSON *emo__record_motion(const EmoMotionFrame *m);
  * face_id < 0 leaves the face out (summary.json lists events under their face). */
 cJSON *emo__record_event(const EmoMotionEvent *e, int face_id);
 
-/* "micro-expression" or "macro-expression": the type field of an event. */
-const char *emo__record_event_type(const EmoMotionEvent *e);
+/* What to call an event on the timeline and the overlay: "micro-expression",
+ * "macro-expression" or "expression" (a twitch) for expression events, the
+ * type's name ("blink", "speech", "head") for the others. */
+const char *emo__record_event_label(const EmoMotionEvent *e);
 
 /* The part of one face's whole-run history that summary.json reports. */
 typedef struct EmoRecordFaceSummary {
@@ -42,6 +44,7 @@ typedef struct EmoRecordFaceSummary {
     const double *dominant_time;        /* EMO_EMOTION_COUNT seconds */
     const EmoPipelineEvent *events;
     int n_events;
+    double speaking_time;               /* s with the speaking flag on */
 } EmoRecordFaceSummary;
 
 /* The summary.json document. */

@@ -266,7 +266,7 @@ static void run(Track *t, int with_lm, const MtInject *inj, int ninj, int f0, in
     EmoMotion *m = NULL;
     assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
     uint8_t face[SIZE * SIZE];
-    ev->n = 0;
+    ev->n = ev->speaking = 0;
     int open = 0;
     for (int f = f0; f < f1; f++) {
         if (!t->ok[f]) {
@@ -281,6 +281,7 @@ static void run(Track *t, int with_lm, const MtInject *inj, int ninj, int f0, in
         inject(t->face + (size_t)f * SIZE * SIZE, lm, inj, ninj, f, face);
         EmoMotionFrame r;
         assert_int_equal(emo_motion_push(m, face, SIZE, with_lm ? lm : NULL, t->pts[f], f, &r), 0);
+        ev->speaking += r.speaking;
         open = 1;
         mt_collect(m, r.n_events, ev);
     }
@@ -452,6 +453,8 @@ static void test_injected_on_clips(void **state)
     assert_true(list && ev);
     MtScore tot = { 0, 0, 0, 0 }, tot_nolm = { 0, 0, 0, 0 };
     int clean_all = 0, clean_micro = 0, clean_nolm = 0, frames = 0, kind = 0, nslots = 0, busy = 0;
+    int type_all[EMO_EVENT_TYPE_COUNT] = { 0 };
+    char table[NCLIPS][256];
     /* MT_SCHEDULES="slot:kind,slot:kind,..." replaces the first schedules (exploration only). */
     if (getenv("MT_SCHEDULES")) {
         const char *p = getenv("MT_SCHEDULES");
@@ -519,12 +522,23 @@ static void test_injected_on_clips(void **state)
         schedule_flow(&t);
         quiet_from_flow(&t, 0.2);
         run(&t, 1, NULL, 0, 0, t.n, ev);
-        int micro = 0;
-        for (int j = 0; j < ev->n; j++)
+        int micro = 0, types[EMO_EVENT_TYPE_COUNT] = { 0 }, classes[EMO_EVENT_CLASS_COUNT] = { 0 };
+        for (int j = 0; j < ev->n; j++) {
             micro += ev->ev[j].micro;
+            types[ev->ev[j].type]++;
+            classes[ev->ev[j].cls]++;
+        }
         if (getenv("MT_VERBOSE"))
             mt_print_events(ev, "  clean");
         int n_clean = ev->n;
+        snprintf(table[c], sizeof(table[c]),
+                 "| %s | %.1f | %.0f %% | %d (%d micro, %d macro, %d twitch) | %d | %d | %d | **%d** (%.1f/min) | %.1f |",
+                 clips[c] + 15, t.seconds, 100.0 * ev->speaking / t.n, types[EMO_EVENT_EXPRESSION],
+                 classes[EMO_EVENT_CLASS_MICRO], classes[EMO_EVENT_CLASS_MACRO], classes[EMO_EVENT_CLASS_TWITCH],
+                 types[EMO_EVENT_BLINK], types[EMO_EVENT_SPEECH], types[EMO_EVENT_HEAD], micro, micro * 60.0 / t.seconds,
+                 types[EMO_EVENT_BLINK] * 60.0 / t.seconds);
+        for (int y = 0; y < EMO_EVENT_TYPE_COUNT; y++)
+            type_all[y] += types[y];
         if (!getenv("MT_SKIP_NOLM"))
             run(&t, 0, NULL, 0, 0, t.n, ev);
         int n_clean_nolm = ev->n;
@@ -575,6 +589,15 @@ static void test_injected_on_clips(void **state)
                   "landmarks)\n", frames, seconds, clean_all, clean_micro, clean_all * 60.0 / seconds,
                   clean_nolm * 60.0 / seconds);
     print_message("slots %d, of which %d had no calm region (skipped)\n", nslots, busy);
+    /* The per-clip table of docs/motion.md ("Event types on the clips"). */
+    print_message("| clip | s | speaking | expression events | blink | speech | head | micro-expressions | blinks/min |\n"
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (int c = 0; c < NCLIPS; c++)
+        print_message("%s\n", table[c]);
+    print_message("| all | %.1f | | %d | %d | %d | %d | **%d** (%.2f/min) | %.1f |\n", seconds,
+                  type_all[EMO_EVENT_EXPRESSION], type_all[EMO_EVENT_BLINK], type_all[EMO_EVENT_SPEECH],
+                  type_all[EMO_EVENT_HEAD], clean_micro, clean_micro * 60.0 / seconds,
+                  type_all[EMO_EVENT_BLINK] * 60.0 / seconds);
     int iso_found = 0, iso_inj = 0, dev_found = 0, dev_inj = 0, chk_found = 0, chk_inj = 0;
     for (int q = 0; q < nsched; q++) {
         print_message("isolated injections, schedule %d (first slot %d, first kind %d): found %d/%d (%.1f%%)\n", q,
