@@ -104,8 +104,8 @@ static const EmoSettingDesc table[] = {
     D(motion, blink_ratio, "ratio", "0.75", 0.05, 1, "an eye opening (lid gap over eye width, both eyes, landmarks) under this x its level within window before and after is a blink; eye events during it join the one blink event"),
     D(motion, speech_window, "s", "1.0", 0.1, 10, "span over which the mouth's movement says whether the face is talking (the per-frame speaking flag)"),
     D(motion, speech_level, "ratio", "0.4", 0, 100, "the face is speaking when its mouth opening (lip gap over eye-corner distance) travels at least this much over speech_window; mouth, lip and chin events then are speech"),
-    D(motion, micro_min, "s", "0.2", 0, 60, "shortest expression event called a micro-expression (annotated ones run 0.2-0.5 s); shorter ones are class twitch"),
-    D(motion, micro_calm, "ratio", "0.5", 0, 100, "a micro-expression rises from a calm region: its mean length of e over the half second before the onset stays under this x the event's peak, else class twitch (0 = no condition)"),
+    D(motion, micro_min, "s", "0.12", 0, 60, "shortest expression event called a micro-expression; measured where the region stands out by hysteresis x its apex, which is about 0.63 of a raised-cosine movement's rise-to-return time, so 0.12 s is a movement of about 0.2 s (annotated micro-expressions run 0.2-0.5 s); shorter ones are class twitch"),
+    D(motion, micro_calm, "ratio", "0.2", 0, 100, "a micro-expression rises from a calm face: not speaking, and the region's largest length of e over the half second before the onset under this x the event's peak; else class twitch (0 = no condition)"),
 
     B(render, overlay, "true", "draw the overlay"),
     B(render, mesh, "true", "draw the face mesh"),

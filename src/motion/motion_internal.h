@@ -6,9 +6,10 @@
 
 #include <emoscope/motion.h>
 
-/* Parts of the face whose regions drag one another along: a brow and the
- * eye under it, the nose and cheeks, the lips, corners and chin. */
-typedef enum EmoFacePart { EMO_PART_LEFT_UPPER, EMO_PART_RIGHT_UPPER, EMO_PART_MIDDLE, EMO_PART_MOUTH } EmoFacePart;
+/* Parts of the face whose regions move together: the brows and eyes (a
+ * brow drags its lid; both brows raise or lower together), the nose and
+ * cheeks, the lips, corners and chin. */
+typedef enum EmoFacePart { EMO_PART_UPPER, EMO_PART_MIDDLE, EMO_PART_MOUTH } EmoFacePart;
 
 /* One row of the region table (regions.c): a column per property. */
 typedef struct EmoRegionInfo {

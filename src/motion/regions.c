@@ -41,14 +41,14 @@ static const EmoRegionInfo regions[EMO_REGION_COUNT] = {
     /* name, landmarks, count, box { x0, y0, x1, y1 }, upper_face, mouth, fit_exclude, own_fit,
      *     partner, partner_ratio, drags, vote, speech, lid, part */
     [EMO_REGION_LEFT_BROW] = { "left_brow", brow_l, N(brow_l), { 0.562f, 0.211f, 0.791f, 0.273f }, 1, 0, 1, 1,
-        NO, 0, EMO_REGION_LEFT_EYE, EMO_REGION_LEFT_BROW, 0, 1 , EMO_PART_LEFT_UPPER },
+        NO, 0, EMO_REGION_LEFT_EYE, EMO_REGION_LEFT_BROW, 0, 1 , EMO_PART_UPPER },
     [EMO_REGION_RIGHT_BROW] = { "right_brow", brow_r, N(brow_r), { 0.209f, 0.211f, 0.438f, 0.273f }, 1, 0, 1, 1,
-        NO, 0, EMO_REGION_RIGHT_EYE, EMO_REGION_RIGHT_BROW, 0, 1 , EMO_PART_RIGHT_UPPER },
+        NO, 0, EMO_REGION_RIGHT_EYE, EMO_REGION_RIGHT_BROW, 0, 1 , EMO_PART_UPPER },
     [EMO_REGION_LEFT_EYE] = { "left_eye", eye_l, N(eye_l), { 0.595f, 0.320f, 0.727f, 0.354f }, 1, 0, 0, 1,
-        EMO_REGION_RIGHT_EYE, PARTNER_RATIO, NO, EMO_REGION_LEFT_EYE, 0, 1 , EMO_PART_LEFT_UPPER },
+        EMO_REGION_RIGHT_EYE, PARTNER_RATIO, NO, EMO_REGION_LEFT_EYE, 0, 1 , EMO_PART_UPPER },
     /* Both eyes cast one head vote: a blink or a gaze shift moves them together. */
     [EMO_REGION_RIGHT_EYE] = { "right_eye", eye_r, N(eye_r), { 0.273f, 0.320f, 0.405f, 0.354f }, 1, 0, 0, 1,
-        EMO_REGION_LEFT_EYE, PARTNER_RATIO, NO, EMO_REGION_LEFT_EYE, 0, 1 , EMO_PART_RIGHT_UPPER },
+        EMO_REGION_LEFT_EYE, PARTNER_RATIO, NO, EMO_REGION_LEFT_EYE, 0, 1 , EMO_PART_UPPER },
     [EMO_REGION_NOSE] = { "nose", nose, N(nose), { 0.418f, 0.452f, 0.582f, 0.577f }, 1, 0, 0, 0,
         NO, 0, NO, EMO_REGION_NOSE, 0, 0 , EMO_PART_MIDDLE },
     [EMO_REGION_LEFT_MOUTH_CORNER] = { "left_mouth_corner", corner_l, N(corner_l), { 0.610f, 0.677f, 0.625f, 0.705f }, 0, 1, 1, 1,

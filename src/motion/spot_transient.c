@@ -19,6 +19,8 @@
 #define GLOBAL_REGIONS 4  /* votes of other regions sharing a movement that make it a head movement */
 #define SHARE_RATIO 0.5f  /* another region shares a movement when at least this large in proportion ... */
 #define SHARE_COS 0.5f    /* ... and within 60 degrees of its direction (cosine) */
+#define MERGE_RATIO 1.3f  /* a region's event joins a neighbour's clearly larger one (the injected or moving region
+                             drags its neighbours by less; similar movements stay each region's own) */
 #define CALM_SPAN 0.5     /* s before an expression event's onset over which the region must have been calm */
 
 typedef struct TransientTrack {
@@ -119,9 +121,10 @@ static int shared_motion(const TransientSpotter *sp, int r, int64_t c, int *part
  * (apex sample c), larger: one still in its event with a larger apex so far,
  * or one whose reported event overlaps r's and was at least as large. A
  * movement seen by several regions of a part of the face (a brow and the
- * lid it drags, a lip and the corners, the jaw) is then one event, the
- * largest region's (of equal ones, the first to end); the head's (head:
- * r's is) is one event over the whole face. */
+ * lid it drags, a lip and the corners it pulls, the jaw) is then one
+ * event, that of the region clearly larger (MERGE_RATIO) than the others;
+ * the head's (head: r's is) is one event over the whole face, the largest
+ * region's (of equal ones, the first to end). */
 static int merged(const TransientSpotter *sp, int r, int64_t c, int head)
 {
     const TransientTrack *a = &sp->tr[r];
@@ -130,12 +133,16 @@ static int merged(const TransientSpotter *sp, int r, int64_t c, int head)
     for (int o = 0; o < EMO_REGION_COUNT; o++) {
         const TransientTrack *b = &sp->tr[o];
         const int overlaps = b->ex_offset >= a->onset && b->ex_onset <= a->last;
-        if (o == r || !(head || (overlaps && b->ex_head) || emo__region_info(o)->part == emo__region_info(r)->part))
+        const int whole = head || (overlaps && b->ex_head);
+        if (o == r || !(whole || emo__region_info(o)->part == emo__region_info(r)->part))
             continue;
         const float nb = hypotf(b->ex[i], b->ey[i]);
         if (!(nb >= SHARE_RATIO * na && a->ex[i] * b->ex[i] + a->ey[i] * b->ey[i] > SHARE_COS * na * nb))
             continue;
-        if ((b->active && b->amag > a->amag) || (overlaps && b->ex_mag >= a->amag))
+        /* The head moves every region alike, the jaw the lower lip and the
+         * chin: any as large takes it. */
+        const float ratio = whole || o == emo__region_info(r)->partner ? 1.0f : MERGE_RATIO;
+        if ((b->active && b->amag > ratio * a->amag) || (overlaps && b->ex_mag >= ratio * a->amag))
             return 1;
     }
     return 0;
@@ -148,21 +155,25 @@ static EmoEventType event_type(const TransientSpotter *sp, const EmoSpotCtx *cx,
 {
     const EmoRegionInfo *ri = emo__region_info(r);
     const TransientTrack *t = &sp->tr[r];
-    /* With landmarks the blink is one event of its own (cues.c): the lids'
-     * and brows' flow during it belongs to it. */
-    if (ri->lid && emo__cues_min_rel(cx->cues, t->onset - 1, t->last + 1) < (float)cx->s->blink_ratio)
+    const int is_eye = ri->partner >= 0 && emo__region_info(ri->partner)->lid;
+    /* With landmarks the blink is one event of its own (cues.c): the eyes'
+     * flow during it, and a brow's downward flow (the closing lids drag
+     * the brows down), belong to it; a brow rising during a blink is the
+     * brow's own movement. */
+    if (ri->lid && (is_eye || (t->aey > 0 && t->aey >= fabsf(t->aex))) &&
+        emo__cues_min_rel(cx->cues, t->onset - 1, t->last + 1) < (float)cx->s->blink_ratio)
         return EMO_EVENT_TYPE_COUNT;
     int partner;
     const int head = shared_motion(sp, r, t->apex, &partner);
-    if (ri->partner >= 0 && emo__region_info(ri->partner)->lid && partner) {
-        /* Both eyes: without landmarks a vertical movement is the lids'
-         * (a blink, reported once: by the eye whose event ends first),
-         * with landmarks (no dip of the opening) a gaze shift. */
-        if (emo__cues_eye(cx->cues) >= 0)
-            return EMO_EVENT_HEAD;
-        if (fabsf(t->aey) < fabsf(t->aex))
-            return EMO_EVENT_HEAD;
+    if (is_eye) {
+        /* An eye. Both eyes moving vertically without landmarks: the lids
+         * (a blink, reported once: by the eye whose event ends first).
+         * Otherwise, with the lids not closing, the flow of an eye is the
+         * eyeball's: gaze, which goes with the head (squinting shows at
+         * the cheeks and brows). */
         const TransientTrack *p = &sp->tr[ri->partner];
+        if (!partner || emo__cues_eye(cx->cues) >= 0 || fabsf(t->aey) < fabsf(t->aex))
+            return merged(sp, r, t->apex, 1) ? EMO_EVENT_TYPE_COUNT : EMO_EVENT_HEAD;
         return p->last_offset >= t->onset && p->onset <= t->last && !p->active ? EMO_EVENT_TYPE_COUNT
                                                                                 : EMO_EVENT_BLINK;
     }
@@ -177,18 +188,27 @@ static EmoEventType event_type(const TransientSpotter *sp, const EmoSpotCtx *cx,
     return EMO_EVENT_EXPRESSION;
 }
 
-/* Whether region r was calm before its event: its largest |e| over the
- * half second before the onset (the samples whose window ends before it)
- * under micro_calm x the event's apex. */
+/* Whether region r's event rose from a calm face, which a micro-expression
+ * does (docs/motion.md, "Micro-expressions"): the face was not talking
+ * (brief brow and face movements while speaking are conversational
+ * signals), and the region's largest |e| over the half second before the
+ * onset (the samples whose window ends before it) was under micro_calm x
+ * the event's apex. Not calm when that half second is not all known (the
+ * track's start). */
 static int calm_before(const TransientSpotter *sp, const EmoSpotCtx *cx, int r)
 {
     const TransientTrack *t = &sp->tr[r];
     if (!(cx->s->micro_calm > 0))
         return 1;
+    if (emo__cues_speaking(cx->cues))
+        return 0;
     const int k = sp->k;
     const int span = (int)lround(CALM_SPAN / (cx->dt > 0 ? cx->dt : DEFAULT_DT));
+    const int64_t first = t->onset - k - span;
+    if (first < k || first <= t->onset - LOOKBACK)
+        return 0;
     float m = 0;
-    for (int64_t j = t->onset - k - 1; j >= t->onset - k - span && j >= k && j > t->onset - LOOKBACK; j--)
+    for (int64_t j = t->onset - k - 1; j >= first; j--)
         m = fmaxf(m, hypotf(t->ex[RING(j)], t->ey[RING(j)]));
     return m * cx->unit < cx->s->micro_calm * t->amag;
 }

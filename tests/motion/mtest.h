@@ -314,6 +314,7 @@ typedef struct MtScore {
     int injected, found;
     int collateral;      /* events in other regions during an injection */
     int unexplained;     /* events overlapping no injection */
+    int micro;           /* injections found whose event is of class micro */
 } MtScore;
 
 static inline double mt_iou(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
@@ -354,6 +355,7 @@ static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, Mt
         if (pick >= 0) {
             used[pick] = 1;
             ok = 1;
+            sc->micro += e->ev[pick].micro;
         }
         sc->injected++;
         sc->found += ok;
