@@ -129,6 +129,14 @@ static void run_still(const char *spotter, int use_landmarks, double motion, con
     run_still_with(&s, use_landmarks, motion, inj, ninj, ev, max_head_mag);
 }
 
+/* End of a run on the still face: the open events, then the handle and the image go. */
+static void finish_run(EmoMotion **m, MtEvents *ev, MtGray *img)
+{
+    mt_collect(*m, emo_motion_flush(*m), ev);
+    emo_motion_close(m);
+    free(img->px);
+}
+
 static void run_still_with(const EmoMotionSettings *s, int use_landmarks, double motion, const MtInject *inj,
                            int ninj, MtEvents *ev, double *max_head_mag)
 {
@@ -158,9 +166,7 @@ static void run_still_with(const EmoMotionSettings *s, int use_landmarks, double
                 *max_head_mag = r.region[k].magnitude;
         }
     }
-    mt_collect(m, emo_motion_flush(m), ev);
-    emo_motion_close(&m);
-    free(img->px);
+    finish_run(&m, ev, img);
 }
 
 static void test_still_global_motion_no_events(void **state)
@@ -272,9 +278,7 @@ static void run_blink(int use_landmarks, double motion, MtEvents *ev)
             assert_true(r.eye_open < 0.5f * eye_opening(rest)); /* the frame record's eye_open follows */
         mt_collect(m, r.n_events, ev);
     }
-    mt_collect(m, emo_motion_flush(m), ev);
-    emo_motion_close(&m);
-    free(img->px);
+    finish_run(&m, ev, img);
 }
 
 static void test_blink(void **state)
