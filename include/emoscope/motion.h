@@ -45,7 +45,8 @@ typedef struct EmoMotionSettings {
     double return_ratio;         /**< transient: p(t) must stand out from p(t-k) and p(t+k) by this x |e| */
     double noise_gain;           /**< transient: threshold >= this x the region's recent mean |e| (0 = off) */
     double noise_time;           /**< s: time constant of that recent mean */
-    int local;                   /**< transient: drop bilateral eye motion (blinks, gaze) and jaw motion */
+    int local;                   /**< transient: type events (blink, speech, head, expression) and merge a movement
+                                      several regions of a face part share; 0: every event is an expression */
     double fit_exclude;          /**< fraction of the face side: skin this close to the brows, lips and mouth
                                       corners is left out of the head-motion fit (0 = keep it) */
     double region_fit;           /**< fraction of the face side: each region is compensated with the head motion
@@ -197,7 +198,8 @@ typedef enum EmoEventType {
                                    talking): micro, macro or twitch by its duration and shape */
     EMO_EVENT_BLINK,          /**< both eyes closing and reopening */
     EMO_EVENT_SPEECH,         /**< the mouth and jaw moving while the face talks */
-    EMO_EVENT_HEAD,           /**< shared with the head (what the compensation left) or both eyes (gaze) */
+    EMO_EVENT_HEAD,           /**< shared with the head (what the compensation left), or an eye moving without
+                                   closing (gaze) */
     EMO_EVENT_TYPE_COUNT
 } EmoEventType;
 

@@ -189,7 +189,7 @@ static EmoEventType event_type(const TransientSpotter *sp, const EmoSpotCtx *cx,
 }
 
 /* Whether region r's event rose from a calm face, which a micro-expression
- * does (docs/motion.md, "Micro-expressions"): the face was not talking
+ * does (docs/motion.md, "Event types", class): the face was not talking
  * (brief brow and face movements while speaking are conversational
  * signals), and the region's largest |e| over the half second before the
  * onset (the samples whose window ends before it) was under micro_calm x
