@@ -45,13 +45,24 @@ typedef struct EmoMotionSettings {
     double return_ratio;         /**< transient: p(t) must stand out from p(t-k) and p(t+k) by this x |e| */
     double noise_gain;           /**< transient: threshold >= this x the region's recent mean |e| (0 = off) */
     double noise_time;           /**< s: time constant of that recent mean */
-    int local;                   /**< transient: drop bilateral eye motion (blinks, gaze) and jaw motion */
+    int local;                   /**< transient: type events (blink, speech, head, expression) and merge a movement
+                                      several regions of a face part share; 0: every event is an expression */
     double fit_exclude;          /**< fraction of the face side: skin this close to the brows, lips and mouth
                                       corners is left out of the head-motion fit (0 = keep it) */
     double region_fit;           /**< fraction of the face side: each region is compensated with the head motion
                                       fitted without the skin this close to its own landmarks (0 = one fit) */
     double noise_delay;          /**< transient: the threshold uses the region's noise this many windows
                                       earlier (before the movement's own rise; 0 = current) */
+    double blink_ratio;          /**< an eye opening under this x its level just before and after is a blink
+                                      (landmarks; docs/motion.md "Event types") */
+    double speech_window;        /**< s: span over which the mouth's movement says whether the face talks */
+    double speech_level;         /**< travel of the mouth opening over speech_window (eye-corner distances)
+                                      from which the face is speaking */
+    double micro_min;            /**< s: shortest expression event called a micro-expression; shorter
+                                      expression events are twitches (class "twitch") */
+    double micro_calm;           /**< a micro-expression rises from a calm face: the region's mean |e| over
+                                      the half second before its onset stays under this x the event's
+                                      peak (0 = no such condition) */
 } EmoMotionSettings;
 
 /* ------------------------------------------------------------------------ */
@@ -175,8 +186,32 @@ typedef struct EmoMotionFrame {
     EmoRegionMotion region[EMO_REGION_COUNT];
     int n_active;             /**< regions with active != 0 */
     int n_events;             /**< events that ended on this push (see emo_motion_event) */
+    int speaking;             /**< the face is talking: the mouth's movement over the last speech_window */
+    float eye_open;           /**< eye opening (lid gap / eye width, both eyes' mean; -1 without landmarks) */
+    float mouth_open;         /**< mouth opening (lip gap / eye-corner distance; -1 without landmarks) */
     double t_flow, t_comp, t_regions; /**< seconds spent in each stage */
 } EmoMotionFrame;
+
+/** What moved: the type of an event (docs/motion.md, "Event types"). */
+typedef enum EmoEventType {
+    EMO_EVENT_EXPRESSION = 0, /**< an expression action (brows, cheeks, nose, lip corners, lips while not
+                                   talking): micro, macro or twitch by its duration and shape */
+    EMO_EVENT_BLINK,          /**< both eyes closing and reopening */
+    EMO_EVENT_SPEECH,         /**< the mouth and jaw moving while the face talks */
+    EMO_EVENT_HEAD,           /**< shared with the head (what the compensation left), or an eye moving without
+                                   closing (gaze) */
+    EMO_EVENT_TYPE_COUNT
+} EmoEventType;
+
+/** Class of an expression event. */
+typedef enum EmoEventClass {
+    EMO_EVENT_CLASS_NONE = 0, /**< not an expression event */
+    EMO_EVENT_CLASS_MICRO,    /**< a micro-expression: micro_min..max_duration, rising from a calm region */
+    EMO_EVENT_CLASS_MACRO,    /**< longer than max_duration */
+    EMO_EVENT_CLASS_TWITCH,   /**< brief but not a micro-expression: shorter than micro_min, or not from a
+                                   calm region (brow emphasis, twitches) */
+    EMO_EVENT_CLASS_COUNT
+} EmoEventClass;
 
 /** A spotted movement. */
 typedef struct EmoMotionEvent {
@@ -188,8 +223,15 @@ typedef struct EmoMotionEvent {
     float peak_magnitude;     /**< |(peak_dx, peak_dy)| in threshold units */
     float peak_dx, peak_dy;   /**< displacement at the apex from where the region was just before
                                    the onset, px of the normalised face */
-    int micro;                /**< 1: micro-expression (min_duration..max_duration), 0: macro */
+    EmoEventType type;        /**< what moved */
+    EmoEventClass cls;        /**< expression events: micro, macro or twitch; EMO_EVENT_CLASS_NONE otherwise */
+    int micro;                /**< 1: a micro-expression (type expression, class micro); 0 otherwise */
 } EmoMotionEvent;
+
+/** "expression", "blink", "speech", "head"; "?" when out of range. */
+EMO_API const char *emo_event_type_name(int type);
+/** "micro", "macro", "twitch"; NULL for EMO_EVENT_CLASS_NONE or out of range. */
+EMO_API const char *emo_event_class_name(int cls);
 
 typedef struct EmoMotion EmoMotion;
 

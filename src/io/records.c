@@ -90,6 +90,9 @@ cJSON *emo__record_motion(const EmoMotionFrame *m)
             cJSON_AddItemToArray(act, cJSON_CreateString(emo_region_name(i)));
     }
     cJSON_AddNumberToObject(o, "events", m->n_events);
+    cJSON_AddBoolToObject(o, "speaking", m->speaking);
+    cJSON_AddNumberToObject(o, "eye_open", r3(m->eye_open));
+    cJSON_AddNumberToObject(o, "mouth_open", r3(m->mouth_open));
     return o;
 }
 
@@ -190,9 +193,13 @@ void emo__record_event_actions(cJSON *rec, const EmoPipelineEvent *pe)
         cJSON_AddStringToObject(rec, "actions", text);
 }
 
-const char *emo__record_event_type(const EmoMotionEvent *e)
+const char *emo__record_event_label(const EmoMotionEvent *e)
 {
-    return e->micro ? "micro-expression" : "macro-expression";
+    if (e->type != EMO_EVENT_EXPRESSION)
+        return emo_event_type_name(e->type);
+    return e->cls == EMO_EVENT_CLASS_MICRO ? "micro-expression"
+           : e->cls == EMO_EVENT_CLASS_MACRO ? "macro-expression"
+                                             : "expression";
 }
 
 cJSON *emo__record_event(const EmoMotionEvent *e, int face_id)
@@ -202,7 +209,12 @@ cJSON *emo__record_event(const EmoMotionEvent *e, int face_id)
         return NULL;
     if (face_id >= 0)
         cJSON_AddNumberToObject(rec, "face_id", face_id);
-    cJSON_AddStringToObject(rec, "type", emo__record_event_type(e));
+    cJSON_AddStringToObject(rec, "type", emo_event_type_name(e->type));
+    const char *cls = emo_event_class_name(e->cls);
+    if (cls)
+        cJSON_AddStringToObject(rec, "class", cls);
+    else
+        cJSON_AddNullToObject(rec, "class");
     cJSON_AddStringToObject(rec, "region", emo_region_name(e->region));
     cJSON_AddStringToObject(rec, "direction", emo_direction_name(e->direction));
     cJSON_AddNumberToObject(rec, "onset_frame", (double)e->onset);
@@ -237,19 +249,33 @@ static void add_face_summary(cJSON *faces, const EmoRecordFaceSummary *fs)
             best = e;
     }
     cJSON_AddStringToObject(f, "most_dominant", fs->frames ? emo_emotion_name(best) : "");
-    int micro = 0, macro = 0;
+    int types[EMO_EVENT_TYPE_COUNT] = { 0 }, classes[EMO_EVENT_CLASS_COUNT] = { 0 };
     cJSON *evs = cJSON_AddArrayToObject(f, "events");
     for (int k = 0; k < fs->n_events; k++) {
         const EmoMotionEvent *e = &fs->events[k].event;
-        micro += e->micro != 0;
-        macro += e->micro == 0;
+        if (e->type >= 0 && e->type < EMO_EVENT_TYPE_COUNT)
+            types[e->type]++;
+        if (e->type == EMO_EVENT_EXPRESSION && e->cls >= 0 && e->cls < EMO_EVENT_CLASS_COUNT)
+            classes[e->cls]++;
         cJSON *er = emo__record_event(e, -1);
         emo__record_event_actions(er, &fs->events[k]);
         if (er && !cJSON_AddItemToArray(evs, er))
             cJSON_Delete(er);
     }
-    cJSON_AddNumberToObject(f, "micro_expressions", micro);
-    cJSON_AddNumberToObject(f, "macro_expressions", macro);
+    cJSON_AddNumberToObject(f, "micro_expressions", classes[EMO_EVENT_CLASS_MICRO]);
+    cJSON_AddNumberToObject(f, "macro_expressions", classes[EMO_EVENT_CLASS_MACRO]);
+    cJSON_AddNumberToObject(f, "expression_twitches", classes[EMO_EVENT_CLASS_TWITCH]);
+    cJSON *by = cJSON_AddObjectToObject(f, "events_by_type");
+    for (int t = 0; by && t < EMO_EVENT_TYPE_COUNT; t++)
+        cJSON_AddNumberToObject(by, emo_event_type_name(t), types[t]);
+    /* Blinks per minute of the time the face was tracked (each frame counts
+     * as long as the track's mean frame interval). */
+    double seconds = fs->last_t - fs->first_t;
+    if (fs->frames > 1)
+        seconds += seconds / (double)(fs->frames - 1);
+    cJSON_AddNumberToObject(f, "blinks", types[EMO_EVENT_BLINK]);
+    cJSON_AddNumberToObject(f, "blinks_per_minute", seconds > 0 ? rnd(types[EMO_EVENT_BLINK] * 60.0 / seconds, 1e2) : 0);
+    cJSON_AddNumberToObject(f, "speaking_seconds", rnd(fs->speaking_time, 1e4));
 }
 
 cJSON *emo__record_summary(const char *source, int64_t frames_analysed, const EmoRecordFaceSummary *faces,

@@ -34,8 +34,10 @@ cJSON *emo__record_event(const EmoMotionEvent *e, int face_id);
  * with it, strongest first, as "AU6+AU12" ("" for none). NULL rec: nothing. */
 void emo__record_event_actions(cJSON *rec, const EmoPipelineEvent *pe);
 
-/* "micro-expression" or "macro-expression": the type field of an event. */
-const char *emo__record_event_type(const EmoMotionEvent *e);
+/* What to call an event on the timeline and the overlay: "micro-expression",
+ * "macro-expression" or "expression" (a twitch) for expression events, the
+ * type's name ("blink", "speech", "head") for the others. */
+const char *emo__record_event_label(const EmoMotionEvent *e);
 
 /* The part of one face's whole-run history that summary.json reports. */
 typedef struct EmoRecordFaceSummary {
@@ -45,6 +47,7 @@ typedef struct EmoRecordFaceSummary {
     const double *dominant_time;        /* EMO_EMOTION_COUNT seconds */
     const EmoPipelineEvent *events;
     int n_events;
+    double speaking_time;               /* s with the speaking flag on */
 } EmoRecordFaceSummary;
 
 /* The summary.json document. */

@@ -56,6 +56,7 @@ struct EmoMotion {
     double last_pts, dt;
     const EmoSpotterOps *spot;    /* chosen at open by motion.spotter */
     void *spot_state;
+    EmoCues cues;                 /* eye and mouth openings, blinks, speaking */
 };
 
 void emo_motion_default_settings(EmoMotionSettings *s)
@@ -194,6 +195,7 @@ void emo_motion_reset(EmoMotion *m)
     memset(m->tr, 0, sizeof(m->tr));
     memset(m->spot_state, 0, m->spot->state_size);
     m->spot->reset(m->spot_state);
+    emo__cues_reset(&m->cues);
 }
 
 double emo_motion_threshold_px(const EmoMotion *m)
@@ -539,7 +541,18 @@ static void rest_track(EmoMotion *m, int r, double pts, float keep, float keep_e
 
 static EmoSpotCtx spot_ctx(const EmoMotion *m)
 {
-    return (EmoSpotCtx){ &m->s, m->unit, m->dt };
+    return (EmoSpotCtx){ &m->s, m->unit, m->dt, &m->cues };
+}
+
+/* A blink found by the cues becomes one event of the eye that closed more:
+ * its lid moved down by the opening lost. */
+static void emit_blink(EmoMotion *m, const EmoBlink *b)
+{
+    const EmoSpotCtx c = spot_ctx(m);
+    const EmoEventSpan span = { emo__cues_frame(&m->cues, b->onset), emo__cues_frame(&m->cues, b->apex),
+                                emo__cues_frame(&m->cues, b->offset), emo__cues_pts(&m->cues, b->onset),
+                                emo__cues_pts(&m->cues, b->apex),     emo__cues_pts(&m->cues, b->offset) };
+    emo__event_emit(&m->events, &c, b->region, &span, 0, b->gap_px, EMO_EVENT_BLINK, 0);
 }
 
 int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const float *lm, double pts,
@@ -592,9 +605,18 @@ int emo_motion_push(EmoMotion *m, const uint8_t *gray, ptrdiff_t stride, const f
         rest_track(m, r, pts, keep, keep_event, rm);
         res->n_active += rm->active;
     }
+    /* The cues first: the spotter reads the blinks and the speaking flag. */
+    const EmoCueInput ci = { lm, S, qy[EMO_REGION_LOWER_LIP] - qy[EMO_REGION_UPPER_LIP], frame_dt, frame, pts };
+    EmoBlink blink;
+    int blinked = emo__cues_push(&m->cues, &m->s, &ci, emo__spot_half_window(&m->s, frame_dt), &blink);
+    res->speaking = emo__cues_speaking(&m->cues);
+    res->eye_open = emo__cues_eye(&m->cues);
+    res->mouth_open = emo__cues_mouth(&m->cues);
     const EmoSpotCtx c = spot_ctx(m);
     const EmoSpotInput in = { frame, pts, frame_dt, res->region, qx, qy };
     m->spot->push(m->spot_state, &c, &in, &m->events);
+    if (blinked)
+        emit_blink(m, &blink);
     res->n_events = m->events.n;
     double t3 = emo_clock_now();
     res->t_flow = t1 - t0;
@@ -610,6 +632,9 @@ int emo_motion_flush(EmoMotion *m)
     m->events.n = 0;
     const EmoSpotCtx c = spot_ctx(m);
     m->spot->flush(m->spot_state, &c, &m->events);
+    EmoBlink blink;
+    if (emo__cues_flush(&m->cues, &blink))
+        emit_blink(m, &blink);
     return m->events.n;
 }
 

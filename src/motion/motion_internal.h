@@ -6,6 +6,11 @@
 
 #include <emoscope/motion.h>
 
+/* Parts of the face whose regions move together: the brows and eyes (a
+ * brow drags its lid; both brows raise or lower together), the nose and
+ * cheeks, the lips, corners and chin. */
+typedef enum EmoFacePart { EMO_PART_UPPER, EMO_PART_MIDDLE, EMO_PART_MOUTH } EmoFacePart;
+
 /* One row of the region table (regions.c): a column per property. */
 typedef struct EmoRegionInfo {
     const char *name;
@@ -23,6 +28,9 @@ typedef struct EmoRegionInfo {
     float partner_ratio; /* partner movement / own movement from which the partner shares it */
     int drags;          /* region it drags along (a brow the eye under it), which does not vote for it; -1 */
     int vote;           /* head vote it casts when sharing another region's movement (same vote, one count) */
+    int speech;         /* moves when the face talks (lips, mouth corners, chin): its events while speaking are speech */
+    int lid;            /* moves with the eyelids (eyes, brows): its events during a blink join the blink */
+    int part;           /* part of the face (EmoFacePart): a movement shared within a part is one event */
 } EmoRegionInfo;
 
 /* Row r of the region table; NULL out of range. */

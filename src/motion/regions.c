@@ -39,32 +39,32 @@ static const int oval[] = { 10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 36
 #define NO (-1)
 static const EmoRegionInfo regions[EMO_REGION_COUNT] = {
     /* name, landmarks, count, box { x0, y0, x1, y1 }, upper_face, mouth, fit_exclude, own_fit,
-     *     partner, partner_ratio, drags, vote */
+     *     partner, partner_ratio, drags, vote, speech, lid, part */
     [EMO_REGION_LEFT_BROW] = { "left_brow", brow_l, N(brow_l), { 0.562f, 0.211f, 0.791f, 0.273f }, 1, 0, 1, 1,
-        NO, 0, EMO_REGION_LEFT_EYE, EMO_REGION_LEFT_BROW },
+        NO, 0, EMO_REGION_LEFT_EYE, EMO_REGION_LEFT_BROW, 0, 1 , EMO_PART_UPPER },
     [EMO_REGION_RIGHT_BROW] = { "right_brow", brow_r, N(brow_r), { 0.209f, 0.211f, 0.438f, 0.273f }, 1, 0, 1, 1,
-        NO, 0, EMO_REGION_RIGHT_EYE, EMO_REGION_RIGHT_BROW },
+        NO, 0, EMO_REGION_RIGHT_EYE, EMO_REGION_RIGHT_BROW, 0, 1 , EMO_PART_UPPER },
     [EMO_REGION_LEFT_EYE] = { "left_eye", eye_l, N(eye_l), { 0.595f, 0.320f, 0.727f, 0.354f }, 1, 0, 0, 1,
-        EMO_REGION_RIGHT_EYE, PARTNER_RATIO, NO, EMO_REGION_LEFT_EYE },
+        EMO_REGION_RIGHT_EYE, PARTNER_RATIO, NO, EMO_REGION_LEFT_EYE, 0, 1 , EMO_PART_UPPER },
     /* Both eyes cast one head vote: a blink or a gaze shift moves them together. */
     [EMO_REGION_RIGHT_EYE] = { "right_eye", eye_r, N(eye_r), { 0.273f, 0.320f, 0.405f, 0.354f }, 1, 0, 0, 1,
-        EMO_REGION_LEFT_EYE, PARTNER_RATIO, NO, EMO_REGION_LEFT_EYE },
+        EMO_REGION_LEFT_EYE, PARTNER_RATIO, NO, EMO_REGION_LEFT_EYE, 0, 1 , EMO_PART_UPPER },
     [EMO_REGION_NOSE] = { "nose", nose, N(nose), { 0.418f, 0.452f, 0.582f, 0.577f }, 1, 0, 0, 0,
-        NO, 0, NO, EMO_REGION_NOSE },
+        NO, 0, NO, EMO_REGION_NOSE, 0, 0 , EMO_PART_MIDDLE },
     [EMO_REGION_LEFT_MOUTH_CORNER] = { "left_mouth_corner", corner_l, N(corner_l), { 0.610f, 0.677f, 0.625f, 0.705f }, 0, 1, 1, 1,
-        NO, 0, NO, EMO_REGION_LEFT_MOUTH_CORNER },
+        NO, 0, NO, EMO_REGION_LEFT_MOUTH_CORNER, 1, 0 , EMO_PART_MOUTH },
     [EMO_REGION_RIGHT_MOUTH_CORNER] = { "right_mouth_corner", corner_r, N(corner_r), { 0.375f, 0.677f, 0.390f, 0.705f }, 0, 1, 1, 1,
-        NO, 0, NO, EMO_REGION_RIGHT_MOUTH_CORNER },
+        NO, 0, NO, EMO_REGION_RIGHT_MOUTH_CORNER, 1, 0 , EMO_PART_MOUTH },
     [EMO_REGION_UPPER_LIP] = { "upper_lip", lip_up, N(lip_up), { 0.402f, 0.641f, 0.598f, 0.674f }, 0, 1, 1, 1,
-        NO, 0, NO, EMO_REGION_UPPER_LIP },
+        NO, 0, NO, EMO_REGION_UPPER_LIP, 1, 0 , EMO_PART_MOUTH },
     [EMO_REGION_LOWER_LIP] = { "lower_lip", lip_lo, N(lip_lo), { 0.432f, 0.698f, 0.568f, 0.744f }, 0, 1, 1, 1,
-        EMO_REGION_CHIN, JAW_RATIO, NO, EMO_REGION_LOWER_LIP },
+        EMO_REGION_CHIN, JAW_RATIO, NO, EMO_REGION_LOWER_LIP, 1, 0 , EMO_PART_MOUTH },
     [EMO_REGION_LEFT_CHEEK] = { "left_cheek", cheek_l, N(cheek_l), { 0.645f, 0.466f, 0.769f, 0.585f }, 0, 0, 0, 0,
-        NO, 0, NO, EMO_REGION_LEFT_CHEEK },
+        NO, 0, NO, EMO_REGION_LEFT_CHEEK, 0, 0 , EMO_PART_MIDDLE },
     [EMO_REGION_RIGHT_CHEEK] = { "right_cheek", cheek_r, N(cheek_r), { 0.231f, 0.466f, 0.355f, 0.585f }, 0, 0, 0, 0,
-        NO, 0, NO, EMO_REGION_RIGHT_CHEEK },
+        NO, 0, NO, EMO_REGION_RIGHT_CHEEK, 0, 0 , EMO_PART_MIDDLE },
     [EMO_REGION_CHIN] = { "chin", chin, N(chin), { 0.382f, 0.876f, 0.618f, 0.950f }, 0, 0, 0, 1,
-        EMO_REGION_LOWER_LIP, PARTNER_RATIO, NO, EMO_REGION_CHIN },
+        EMO_REGION_LOWER_LIP, PARTNER_RATIO, NO, EMO_REGION_CHIN, 1, 0 , EMO_PART_MOUTH },
 };
 #undef NO
 

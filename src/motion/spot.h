@@ -10,6 +10,8 @@
 
 #include <emoscope/motion.h>
 
+#include "cues.h"
+
 #define EMO_SPOT_HIST 256 /* samples of history a spotter keeps per region (ring buffers) */
 
 /* What a spotter reads of its handle: the settings (live: the threshold
@@ -18,11 +20,14 @@ typedef struct EmoSpotCtx {
     const EmoMotionSettings *s;
     double unit;    /* threshold units per px of this face */
     double dt;      /* last frame interval, s (an event lasts offset - onset + dt) */
+    const EmoCues *cues; /* eye and mouth openings, blinks, speaking (samples as the spotter's) */
 } EmoSpotCtx;
 
-/* The events that ended on one push or flush (at most one per region). */
+/* The events that ended on one push or flush: at most one per region and
+ * one blink. */
+#define EMO_EVENT_LIST_MAX (EMO_REGION_COUNT + 1)
 typedef struct EmoEventList {
-    EmoMotionEvent ev[EMO_REGION_COUNT];
+    EmoMotionEvent ev[EMO_EVENT_LIST_MAX];
     int n;
 } EmoEventList;
 
@@ -52,6 +57,10 @@ typedef struct EmoSpotterOps {
 extern const EmoSpotterOps emo__spot_rest;
 extern const EmoSpotterOps emo__spot_transient;
 
+/* Half window k of the band-pass (and of the blink level), samples: window
+ * over the frame interval (DEFAULT_DT until one is known), 1..EMO_SPOT_HIST/4. */
+int emo__spot_half_window(const EmoMotionSettings *s, double frame_dt);
+
 /* The spotter called name, or NULL. */
 const EmoSpotterOps *emo__spotter_find(const char *name);
 
@@ -61,11 +70,13 @@ typedef struct EmoEventSpan {
     double onset_pts, apex_pts, offset_pts;
 } EmoEventSpan;
 
-/* The one place an event is built: appends region r's event over span with
- * its peak displacement (px) to out, with its duration (offset - onset +
- * dt), direction, magnitude and micro/macro class, unless it is shorter
- * than min_duration. Returns it, or NULL when too short. */
+/* The one place an event is built: appends region r's event of the given
+ * type over span with its peak displacement (px) to out, with its duration
+ * (offset - onset + dt), direction, magnitude and, for an expression, its
+ * class (macro longer than max_duration; micro from micro_min when `calm`,
+ * the region having been calm before it; twitch otherwise), unless it is
+ * shorter than min_duration. Returns it, or NULL when too short. */
 const EmoMotionEvent *emo__event_emit(EmoEventList *out, const EmoSpotCtx *c, int r, const EmoEventSpan *span,
-                                      float peak_dx, float peak_dy);
+                                      float peak_dx, float peak_dy, EmoEventType type, int calm);
 
 #endif

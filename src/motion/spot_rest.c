@@ -2,6 +2,7 @@
  * while a region's displacement from its rest position is over the
  * threshold, with hysteresis. */
 
+#include "motion_internal.h"
 #include "spot.h"
 
 #define HIST EMO_SPOT_HIST
@@ -45,7 +46,11 @@ static void end_event(RestTrack *t, const EmoSpotCtx *c, int r, EmoEventList *ou
     t->active = 0;
     t->last_offset = t->last;
     const EmoEventSpan span = { t->onset, t->apex, t->last, t->onset_pts, t->apex_pts, t->last_pts };
-    emo__event_emit(out, c, r, &span, t->apex_dx - t->base_dx, t->apex_dy - t->base_dy);
+    /* The original rule has no sharing tests: a mouth, lip or chin event
+     * while the face talks is speech, every other one an expression. */
+    const EmoEventType type =
+        emo__region_info(r)->speech && emo__cues_speaking(c->cues) ? EMO_EVENT_SPEECH : EMO_EVENT_EXPRESSION;
+    emo__event_emit(out, c, r, &span, t->apex_dx - t->base_dx, t->apex_dy - t->base_dy, type, 1);
 }
 
 static void spot(RestTrack *t, const EmoSpotCtx *c, int r, float mag, float dx, float dy, double pts, int64_t frame,

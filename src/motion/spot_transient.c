@@ -15,11 +15,13 @@
 #define HIST EMO_SPOT_HIST
 #define RING(i) ((int)(((i) % HIST + HIST) % HIST))
 #define DEFAULT_DT 0.04   /* s: frame interval assumed for k until a second push gives one (25 fps) */
-#define MAX_K (HIST / 4)  /* the window (2k + 1 samples) and the walks around it stay inside the ring */
 #define LOOKBACK (HIST / 2) /* farthest back an onset walk or the delayed noise reaches, samples */
 #define GLOBAL_REGIONS 4  /* votes of other regions sharing a movement that make it a head movement */
 #define SHARE_RATIO 0.5f  /* another region shares a movement when at least this large in proportion ... */
 #define SHARE_COS 0.5f    /* ... and within 60 degrees of its direction (cosine) */
+#define MERGE_RATIO 1.3f  /* a region's event joins a neighbour's clearly larger one (the injected or moving region
+                             drags its neighbours by less; similar movements stay each region's own) */
+#define CALM_SPAN 0.5     /* s before an expression event's onset over which the region must have been calm */
 
 typedef struct TransientTrack {
     float qpx[HIST], qpy[HIST];   /* integrated position per sample */
@@ -29,6 +31,10 @@ typedef struct TransientTrack {
     int active, below;
     int64_t onset, last, apex, last_offset; /* samples */
     float lo, amag, aex, aey;
+    /* The region's last reported event (for merging). */
+    int64_t ex_onset, ex_offset;
+    float ex_mag;
+    int ex_head;                  /* it was the head's */
 } TransientTrack;
 
 typedef struct TransientSpotter {
@@ -43,7 +49,7 @@ static void transient_reset(void *st)
 {
     TransientSpotter *sp = st;
     for (int r = 0; r < EMO_REGION_COUNT; r++)
-        sp->tr[r].last_offset = INT64_MIN;
+        sp->tr[r].last_offset = sp->tr[r].ex_offset = INT64_MIN;
 }
 
 static float proj(const TransientTrack *t, int64_t c)
@@ -70,12 +76,13 @@ static int head_vote(int r, int o)
     return emo__region_info(o)->vote;
 }
 
-/* Whether region r's movement at sample c is shared with its partner
- * region (same direction, at least partner_ratio as large): both eyes
- * (blink, gaze shift), lower lip and chin (the jaw: talking, mouth
- * opening); or with so many other regions that it is the head's. */
-static int shared_motion(const TransientSpotter *sp, int r, int64_t c)
+/* Whether region r's movement at sample c is shared with so many other
+ * regions that it is the head's (the return value); *partner: whether its
+ * partner region shares it (same direction, at least partner_ratio as
+ * large): both eyes (blink, gaze shift), lower lip and chin (the jaw). */
+static int shared_motion(const TransientSpotter *sp, int r, int64_t c, int *partner)
 {
+    *partner = 0;
     const EmoRegionInfo *ri = emo__region_info(r);
     const TransientTrack *a = &sp->tr[r];
     int i = RING(c), upper = 0;
@@ -93,7 +100,7 @@ static int shared_motion(const TransientSpotter *sp, int r, int64_t c)
          * jaw's only where the chin follows it by its partner_ratio; a lip
          * depressor drags the chin skin along by less. */
         if (o == ri->partner && nb >= ri->partner_ratio * na && dot > SHARE_COS * na * nb)
-            return 1;
+            *partner = 1;
         upper += same && emo__region_info(o)->upper_face && !dragged(r, o);
         if (same)
             votes |= 1u << head_vote(r, o);
@@ -108,6 +115,102 @@ static int shared_motion(const TransientSpotter *sp, int r, int64_t c)
     /* Many regions moving the same way at once: the head (what the affine
      * compensation left, e.g. the parallax of a turn), not a local movement. */
     return __builtin_popcount(votes) >= GLOBAL_REGIONS;
+}
+
+/* Whether another region makes the same movement as region r's event
+ * (apex sample c), larger: one still in its event with a larger apex so far,
+ * or one whose reported event overlaps r's and was at least as large. A
+ * movement seen by several regions of a part of the face (a brow and the
+ * lid it drags, a lip and the corners it pulls, the jaw) is then one
+ * event, that of the region clearly larger (MERGE_RATIO) than the others;
+ * the head's (head: r's is) is one event over the whole face, the largest
+ * region's (of equal ones, the first to end). */
+static int merged(const TransientSpotter *sp, int r, int64_t c, int head)
+{
+    const TransientTrack *a = &sp->tr[r];
+    const int i = RING(c);
+    const float na = hypotf(a->ex[i], a->ey[i]);
+    for (int o = 0; o < EMO_REGION_COUNT; o++) {
+        const TransientTrack *b = &sp->tr[o];
+        const int overlaps = b->ex_offset >= a->onset && b->ex_onset <= a->last;
+        const int whole = head || (overlaps && b->ex_head);
+        if (o == r || !(whole || emo__region_info(o)->part == emo__region_info(r)->part))
+            continue;
+        const float nb = hypotf(b->ex[i], b->ey[i]);
+        if (!(nb >= SHARE_RATIO * na && a->ex[i] * b->ex[i] + a->ey[i] * b->ey[i] > SHARE_COS * na * nb))
+            continue;
+        /* The head moves every region alike, the jaw the lower lip and the
+         * chin: any as large takes it. */
+        const float ratio = whole || o == emo__region_info(r)->partner ? 1.0f : MERGE_RATIO;
+        if ((b->active && b->amag > ratio * a->amag) || (overlaps && b->ex_mag >= ratio * a->amag))
+            return 1;
+    }
+    return 0;
+}
+
+/* The type of region r's ended event (docs/motion.md, "Event types"), or
+ * EMO_EVENT_TYPE_COUNT when it is part of another event (a blink, or a
+ * larger region's expression). */
+static EmoEventType event_type(const TransientSpotter *sp, const EmoSpotCtx *cx, int r)
+{
+    const EmoRegionInfo *ri = emo__region_info(r);
+    const TransientTrack *t = &sp->tr[r];
+    const int is_eye = ri->partner >= 0 && emo__region_info(ri->partner)->lid;
+    /* With landmarks the blink is one event of its own (cues.c): the eyes'
+     * flow during it, and a brow's downward flow (the closing lids drag
+     * the brows down), belong to it; a brow rising during a blink is the
+     * brow's own movement. */
+    if (ri->lid && (is_eye || (t->aey > 0 && t->aey >= fabsf(t->aex))) &&
+        emo__cues_min_rel(cx->cues, t->onset - 1, t->last + 1) < (float)cx->s->blink_ratio)
+        return EMO_EVENT_TYPE_COUNT;
+    int partner;
+    const int head = shared_motion(sp, r, t->apex, &partner);
+    if (is_eye) {
+        /* An eye. Both eyes moving vertically without landmarks: the lids
+         * (a blink, reported once: by the eye whose event ends first).
+         * Otherwise, with the lids not closing, the flow of an eye is the
+         * eyeball's: gaze, which goes with the head (squinting shows at
+         * the cheeks and brows). */
+        const TransientTrack *p = &sp->tr[ri->partner];
+        if (!partner || emo__cues_eye(cx->cues) >= 0 || fabsf(t->aey) < fabsf(t->aex))
+            return merged(sp, r, t->apex, 1) ? EMO_EVENT_TYPE_COUNT : EMO_EVENT_HEAD;
+        return p->last_offset >= t->onset && p->onset <= t->last && !p->active ? EMO_EVENT_TYPE_COUNT
+                                                                                : EMO_EVENT_BLINK;
+    }
+    if (merged(sp, r, t->apex, head))
+        return EMO_EVENT_TYPE_COUNT;
+    if (head)
+        return EMO_EVENT_HEAD;
+    /* The jaw (lower lip and chin together) articulates; the lips, corners
+     * and chin move with every syllable while the face talks. */
+    if (ri->speech && (emo__cues_speaking(cx->cues) || partner))
+        return EMO_EVENT_SPEECH;
+    return EMO_EVENT_EXPRESSION;
+}
+
+/* Whether region r's event rose from a calm face, which a micro-expression
+ * does (docs/motion.md, "Event types", class): the face was not talking
+ * (brief brow and face movements while speaking are conversational
+ * signals), and the region's largest |e| over the half second before the
+ * onset (the samples whose window ends before it) was under micro_calm x
+ * the event's apex. Not calm when that half second is not all known (the
+ * track's start). */
+static int calm_before(const TransientSpotter *sp, const EmoSpotCtx *cx, int r)
+{
+    const TransientTrack *t = &sp->tr[r];
+    if (!(cx->s->micro_calm > 0))
+        return 1;
+    if (emo__cues_speaking(cx->cues))
+        return 0;
+    const int k = sp->k;
+    const int span = (int)lround(CALM_SPAN / (cx->dt > 0 ? cx->dt : DEFAULT_DT));
+    const int64_t first = t->onset - k - span;
+    if (first < k || first <= t->onset - LOOKBACK)
+        return 0;
+    float m = 0;
+    for (int64_t j = t->onset - k - 1; j >= first; j--)
+        m = fmaxf(m, hypotf(t->ex[RING(j)], t->ey[RING(j)]));
+    return m * cx->unit < cx->s->micro_calm * t->amag;
 }
 
 static void end_transient(TransientSpotter *sp, const EmoSpotCtx *cx, int r, EmoEventList *out)
@@ -135,11 +238,20 @@ static void end_transient(TransientSpotter *sp, const EmoSpotCtx *cx, int r, Emo
     t->onset = on;
     t->last = off;
     t->last_offset = t->last;
-    if (cx->s->local && shared_motion(sp, r, t->apex))
-        return;
+    EmoEventType type = EMO_EVENT_EXPRESSION;
+    if (cx->s->local)
+        type = event_type(sp, cx, r);
+    if (type == EMO_EVENT_TYPE_COUNT)
+        return; /* part of another event */
     const EmoEventSpan span = { sp->qframe[RING(t->onset)], sp->qframe[RING(t->apex)], sp->qframe[RING(t->last)],
                                 sp->qpts[RING(t->onset)],   sp->qpts[RING(t->apex)],   sp->qpts[RING(t->last)] };
-    emo__event_emit(out, cx, r, &span, t->aex, t->aey);
+    const EmoMotionEvent *e = emo__event_emit(out, cx, r, &span, t->aex, t->aey, type, calm_before(sp, cx, r));
+    if (e) {
+        t->ex_onset = t->onset;
+        t->ex_offset = t->last;
+        t->ex_mag = t->amag;
+        t->ex_head = type == EMO_EVENT_HEAD;
+    }
 }
 
 /* Evaluates e at sample c = (newest sample) - k for region r and runs the
@@ -227,10 +339,8 @@ static void transient_push(void *st, const EmoSpotCtx *cx, const EmoSpotInput *i
     }
     sp->qframe[RING(sp->nq)] = in->frame;
     sp->qpts[RING(sp->nq)] = in->pts;
-    if (!sp->k) {
-        int kk = (int)lround(cx->s->window / (in->frame_dt > 0 ? in->frame_dt : DEFAULT_DT));
-        sp->k = kk < 1 ? 1 : kk > MAX_K ? MAX_K : kk;
-    }
+    if (!sp->k)
+        sp->k = emo__spot_half_window(cx->s, in->frame_dt);
     const float keep_noise = (float)exp(-in->frame_dt / cx->s->noise_time);
     int64_t c = sp->nq - sp->k;
     if (c >= sp->k)

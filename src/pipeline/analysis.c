@@ -242,7 +242,10 @@ static void add_event(EmoPipeline *p, Slot *sl, const EmoMotionEvent *ev, double
         emo_log(p->log, EMO_LOG_WARN, "more than %d events ended on one frame; extra ones are not reported",
                 EMO_PIPELINE_MAX_EVENTS);
     emo__pipe_report_event(p, sl, &pe);
-    sl->event = (SlotEvent){ 1, ev->micro, now + EVENT_LABEL_SECONDS };
+    /* The overlay badges micro- and macro-expressions only: blinks, speech,
+     * head movements and twitches are in the event records. */
+    if (ev->type == EMO_EVENT_EXPRESSION && ev->cls != EMO_EVENT_CLASS_TWITCH)
+        sl->event = (SlotEvent){ 1, ev->micro, now + EVENT_LABEL_SECONDS };
 }
 
 /* A face that is no longer tracked: its open events end now. */

@@ -44,6 +44,9 @@ int emo__pipe_report_frame(EmoPipeline *p, Slot *sl, const EmoPipelineFace *pf, 
     if (dt > 0 && t->last_dominant >= 0)
         t->dominant_time[t->last_dominant] += dt;
     t->last_dominant = emo_emotion_argmax(pf->emotion.smoothed);
+    if (dt > 0 && t->last_speaking)
+        t->speaking_time += dt;
+    t->last_speaking = pf->motion.speaking;
     t->prev_t = pts;
     t->last_t = pts;
     t->frames++;
@@ -99,7 +102,7 @@ int emo_pipeline_write_summary(EmoPipeline *p, const char *path, const char *sou
     for (int i = 0; i < n; i++) {
         const Track *t = &p->tracks[i];
         faces[i] = (EmoRecordFaceSummary){ t->id, t->frames, t->first_t, t->last_t, t->dominant_time, t->events,
-                                           t->n_events };
+                                           t->n_events, t->speaking_time };
     }
     cJSON *doc = emo__record_summary(source, p->frames, faces, n);
     free(faces);
@@ -130,16 +133,21 @@ int emo_pipeline_write_timeline(EmoPipeline *p, const char *png_path, const char
             details[i] = calloc((size_t)t->n_events, sizeof(**details));
             if (!events[i] || !details[i])
                 goto done;
+            /* Only micro- and macro-expressions are charted (the macro ones
+             * in the lighter style); twitches, blinks, speech and head
+             * movements stay in the event files. */
             for (int k = 0; k < t->n_events; k++) {
                 const EmoMotionEvent *e = &t->events[k].event;
-                snprintf(details[i][k], sizeof(details[i][k]), "%s, %s", emo_region_name(e->region),
+                if (e->type != EMO_EVENT_EXPRESSION || e->cls == EMO_EVENT_CLASS_TWITCH)
+                    continue;
+                int j = faces[i].n_events++;
+                snprintf(details[i][j], sizeof(details[i][j]), "%s, %s", emo_region_name(e->region),
                          emo_direction_name(e->direction));
-                events[i][k] = (EmoTimelineEvent){ e->onset_pts, e->offset_pts, emo__record_event_type(e),
-                                                   details[i][k], !e->micro };
+                events[i][j] = (EmoTimelineEvent){ e->onset_pts, e->offset_pts, emo__record_event_label(e),
+                                                   details[i][j], !e->micro };
             }
         }
         faces[i].events = events[i];
-        faces[i].n_events = t->n_events;
     }
     EmoTimelineData data = { "emoscope timeline", source, 0, 0, faces, n, p->log };
     /* Taller charts for several faces: one panel each. */

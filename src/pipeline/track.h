@@ -19,6 +19,8 @@ typedef struct Track {
     double first_t, last_t, prev_t;
     double dominant_time[EMO_EMOTION_COUNT];
     int last_dominant;      /* dominant emotion of the previous frame, -1 none */
+    double speaking_time;   /* s with the motion's speaking flag on (each frame until the next) */
+    int last_speaking;      /* the previous frame's flag */
     double *t;
     float *p;               /* n x 7 smoothed probabilities */
     int n, cap;

@@ -15,17 +15,28 @@
 static EmoLogger quiet = { NULL, NULL, EMO_LOG_ERROR - 1 };
 
 /* The field names of events, in order: README "Event records". */
-static const char *const event_fields[] = { "type", "region", "direction", "onset_frame", "apex_frame",
+static const char *const event_fields[] = { "type", "class", "region", "direction", "onset_frame", "apex_frame",
                                             "offset_frame", "onset_t", "apex_t", "offset_t", "duration",
                                             "magnitude", "dx", "dy" };
 #define N_EVENT_FIELDS (int)(sizeof(event_fields) / sizeof(event_fields[0]))
 
+/* An expression event of class micro (micro 1) or macro (micro 0). */
 static EmoMotionEvent sample_event(int micro)
 {
     return (EmoMotionEvent){ .onset = 10, .apex = 13, .offset = 17, .onset_pts = 0.4, .apex_pts = 0.52,
                              .offset_pts = 0.6812345678, .duration = 0.32, .region = EMO_REGION_LEFT_BROW,
                              .direction = EMO_DIR_UP, .peak_magnitude = 5.25f, .peak_dx = 0.1f,
-                             .peak_dy = -1.97f, .micro = micro };
+                             .peak_dy = -1.97f, .type = EMO_EVENT_EXPRESSION,
+                             .cls = micro ? EMO_EVENT_CLASS_MICRO : EMO_EVENT_CLASS_MACRO, .micro = micro };
+}
+
+/* An event of another type: no class. */
+static EmoMotionEvent typed_event(EmoEventType type)
+{
+    EmoMotionEvent e = sample_event(0);
+    e.type = type;
+    e.cls = EMO_EVENT_CLASS_NONE;
+    return e;
 }
 
 /* The names of o's fields in order must be first..., then names. */
@@ -52,7 +63,9 @@ static void test_event_record(void **state)
     assert_non_null(o);
     assert_fields(o, "face_id", event_fields, N_EVENT_FIELDS);
     assert_int_equal(cJSON_GetObjectItem(o, "face_id")->valueint, 3);
-    assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "micro-expression");
+    assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "expression");
+    assert_string_equal(cJSON_GetObjectItem(o, "class")->valuestring, "micro");
+    assert_string_equal(emo__record_event_label(&e), "micro-expression");
     assert_string_equal(cJSON_GetObjectItem(o, "region")->valuestring, "left_brow");
     assert_string_equal(cJSON_GetObjectItem(o, "direction")->valuestring, "Up Movement");
     assert_int_equal(cJSON_GetObjectItem(o, "apex_frame")->valueint, 13);
@@ -65,10 +78,34 @@ static void test_event_record(void **state)
     o = emo__record_event(&e, -1); /* as listed in summary.json: no face_id */
     assert_non_null(o);
     assert_fields(o, NULL, event_fields, N_EVENT_FIELDS);
-    assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "macro-expression");
+    assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "expression");
+    assert_string_equal(cJSON_GetObjectItem(o, "class")->valuestring, "macro");
+    assert_string_equal(emo__record_event_label(&e), "macro-expression");
     /* The same direction names as the frame records' regions. */
     assert_string_equal(cJSON_GetObjectItem(o, "direction")->valuestring, emo_direction_name(EMO_DIR_NONE));
     cJSON_Delete(o);
+
+    /* Every type by name; the class only on expression events (null, an
+     * empty CSV cell, on the others), twitches as their own class. */
+    static const char *const names[EMO_EVENT_TYPE_COUNT] = { "expression", "blink", "speech", "head" };
+    for (int t = 1; t < EMO_EVENT_TYPE_COUNT; t++) {
+        e = typed_event((EmoEventType)t);
+        o = emo__record_event(&e, 1);
+        assert_fields(o, "face_id", event_fields, N_EVENT_FIELDS);
+        assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, names[t]);
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "class")));
+        assert_string_equal(emo__record_event_label(&e), names[t]);
+        cJSON_Delete(o);
+    }
+    e = sample_event(0);
+    e.cls = EMO_EVENT_CLASS_TWITCH;
+    o = emo__record_event(&e, 1);
+    assert_string_equal(cJSON_GetObjectItem(o, "class")->valuestring, "twitch");
+    assert_string_equal(emo__record_event_label(&e), "expression");
+    cJSON_Delete(o);
+    assert_string_equal(emo_event_type_name(EMO_EVENT_TYPE_COUNT), "?");
+    assert_null(emo_event_class_name(EMO_EVENT_CLASS_NONE));
+    assert_null(emo_event_class_name(-1));
 }
 
 static void test_motion_record(void **state)
@@ -88,6 +125,9 @@ static void test_motion_record(void **state)
     r.region[EMO_REGION_CHIN].direction = EMO_DIR_DOWN;
     r.n_active = 1;
     r.n_events = 2;
+    r.speaking = 1;
+    r.eye_open = 0.31234f;
+    r.mouth_open = -1;
     cJSON *o = emo__record_motion(&r);
     assert_non_null(o);
     cJSON *act = cJSON_GetObjectItem(o, "active");
@@ -103,6 +143,13 @@ static void test_motion_record(void **state)
     assert_true(cJSON_GetArrayItem(head, 1)->valuedouble == 0.0123); /* linear term: 1e-4 */
     assert_true(cJSON_GetObjectItem(o, "mean_magnitude")->valuedouble == 0);
     assert_int_equal(cJSON_GetObjectItem(o, "events")->valueint, 2);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "speaking")));
+    assert_true(cJSON_GetObjectItem(o, "eye_open")->valuedouble == 0.312);
+    assert_true(cJSON_GetObjectItem(o, "mouth_open")->valuedouble == -1); /* no landmarks */
+    r.speaking = 0;
+    cJSON_Delete(o);
+    o = emo__record_motion(&r);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "speaking")));
     assert_null(cJSON_GetObjectItem(o, "frame")); /* the frame record has frame and t already */
     cJSON_Delete(o);
 }
@@ -221,16 +268,20 @@ static void test_frame_record(void **state)
 static void test_summary(void **state)
 {
     (void)state;
-    EmoPipelineEvent evs[3] = { { .face_id = 1, .event = sample_event(1) },
+    EmoPipelineEvent evs[6] = { { .face_id = 1, .event = sample_event(1) },
                                 { .face_id = 1, .event = sample_event(0) },
-                                { .face_id = 1, .event = sample_event(1) } };
+                                { .face_id = 1, .event = sample_event(1) },
+                                { .face_id = 1, .event = typed_event(EMO_EVENT_BLINK) },
+                                { .face_id = 1, .event = typed_event(EMO_EVENT_BLINK) },
+                                { .face_id = 1, .event = typed_event(EMO_EVENT_SPEECH) } };
     /* The second event carries two action units, the strongest first. */
     evs[1].n_actions = 2;
     evs[1].actions[0] = emo_action_unit_index(12);
     evs[1].actions[1] = emo_action_unit_index(6);
     double dom[EMO_EMOTION_COUNT] = { 0.5, 0, 0, 2.25, 0, 0, 1.0 };
     double none[EMO_EMOTION_COUNT] = { 0 };
-    EmoRecordFaceSummary faces[2] = { { 1, 80, 0.04, 3.2, dom, evs, 3 }, { 2, 0, 0, 0, none, NULL, 0 } };
+    /* 80 frames from 0.04 s to 3.2 s: 3.2 s tracked (79 intervals of 0.04 s, and the last frame's). */
+    EmoRecordFaceSummary faces[2] = { { 1, 80, 0.04, 3.2, dom, evs, 6, 1.5 }, { 2, 0, 0, 0, none, NULL, 0, 0 } };
     cJSON *doc = emo__record_summary("clip.mp4", 81, faces, 2);
     assert_non_null(doc);
     assert_string_equal(cJSON_GetObjectItem(doc, "source")->valuestring, "clip.mp4");
@@ -241,8 +292,19 @@ static void test_summary(void **state)
     assert_string_equal(cJSON_GetObjectItem(f, "most_dominant")->valuestring, "happy");
     assert_int_equal(cJSON_GetObjectItem(f, "micro_expressions")->valueint, 2);
     assert_int_equal(cJSON_GetObjectItem(f, "macro_expressions")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(f, "expression_twitches")->valueint, 0);
+    cJSON *by = cJSON_GetObjectItem(f, "events_by_type");
+    assert_int_equal(cJSON_GetObjectItem(by, "expression")->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItem(by, "blink")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItem(by, "speech")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(by, "head")->valueint, 0);
+    assert_int_equal(cJSON_GetObjectItem(f, "blinks")->valueint, 2);
+    /* 2 blinks in 3.2 s: 37.5 per minute. */
+    assert_true(fabs(cJSON_GetObjectItem(f, "blinks_per_minute")->valuedouble - 37.5) < 1e-9);
+    assert_true(fabs(cJSON_GetObjectItem(f, "speaking_seconds")->valuedouble - 1.5) < 1e-9);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "blinks_per_minute")->valuedouble == 0);
     cJSON *ev = cJSON_GetObjectItem(f, "events");
-    assert_int_equal(cJSON_GetArraySize(ev), 3);
+    assert_int_equal(cJSON_GetArraySize(ev), 6);
     /* The one event schema: the events.jsonl record less its face_id. */
     cJSON *full = emo__record_event(&evs[1].event, 1);
     emo__record_event_actions(full, &evs[1]);
@@ -309,8 +371,8 @@ static void test_events_jsonl_csv_agree(void **state)
     snprintf(c, sizeof(c), "%s/events.csv", dir);
     EmoResultsWriter *w;
     assert_int_equal(emo_results_open(&w, j, c, &quiet), 0);
-    for (int i = 0; i < 2; i++) {
-        EmoMotionEvent e = sample_event(i == 0);
+    for (int i = 0; i < 3; i++) {
+        EmoMotionEvent e = i < 2 ? sample_event(i == 0) : typed_event(EMO_EVENT_BLINK);
         cJSON *rec = emo__record_event(&e, 5);
         assert_int_equal(emo_results_write(w, rec), 0);
         cJSON_Delete(rec);
@@ -326,12 +388,15 @@ static void test_events_jsonl_csv_agree(void **state)
     strcat(header, "\n");
     assert_true(!strncmp(csv, header, strlen(header)));
     const char *row = csv + strlen(header);
-    const char *want = "5,micro-expression,left_brow,Up Movement,10,13,17,0.4,0.52,0.681235,0.32,5.25,0.1,-1.97\n";
+    const char *want = "5,expression,micro,left_brow,Up Movement,10,13,17,0.4,0.52,0.681235,0.32,5.25,0.1,-1.97\n";
     assert_true(!strncmp(row, want, strlen(want)));
-    assert_non_null(strstr(row, "\n5,macro-expression,left_brow,"));
+    assert_non_null(strstr(row, "\n5,expression,macro,left_brow,"));
+    /* No class: an empty cell, null in the JSONL. */
+    assert_non_null(strstr(row, "\n5,blink,,left_brow,"));
     free(csv);
     char *jsonl = emo_test_read_file(j, &n);
-    assert_non_null(strstr(jsonl, "{\"face_id\":5,\"type\":\"micro-expression\",\"region\":\"left_brow\","));
+    assert_non_null(strstr(jsonl, "{\"face_id\":5,\"type\":\"expression\",\"class\":\"micro\",\"region\":\"left_brow\","));
+    assert_non_null(strstr(jsonl, "{\"face_id\":5,\"type\":\"blink\",\"class\":null,\"region\":\"left_brow\","));
     free(jsonl);
 }
 

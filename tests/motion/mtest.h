@@ -301,6 +301,7 @@ static inline void mt_add_injections(MtWarp *w, const float *lm, const MtInject 
 typedef struct MtEvents {
     EmoMotionEvent ev[512];
     int n;
+    int speaking;        /* pushes with the speaking flag on (test_clips' runs) */
 } MtEvents;
 
 static inline void mt_collect(EmoMotion *m, int n, MtEvents *out)
@@ -313,6 +314,7 @@ typedef struct MtScore {
     int injected, found;
     int collateral;      /* events in other regions during an injection */
     int unexplained;     /* events overlapping no injection */
+    int micro;           /* injections found whose event is of class micro */
 } MtScore;
 
 static inline double mt_iou(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
@@ -322,10 +324,11 @@ static inline double mt_iou(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
     return i1 < i0 ? 0 : (double)(i1 - i0 + 1) / (double)(u1 - u0 + 1);
 }
 
-/* An injection is found when an event of its region and direction class
- * overlaps its frames with IoU >= 0.5. Matching is one-to-one: an event
- * found for one injection cannot count for another (injections in order,
- * each takes its unused matching event of largest IoU). */
+/* An injection is found when an expression event (any class: micro, macro
+ * or twitch) of its region and direction class overlaps its frames with
+ * IoU >= 0.5. Matching is one-to-one: an event found for one injection
+ * cannot count for another (injections in order, each takes its unused
+ * matching event of largest IoU). */
 static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, MtScore *sc, const char *tag)
 {
     unsigned char used[512] = { 0 };
@@ -339,7 +342,8 @@ static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, Mt
             double iou = mt_iou(ev->onset, ev->offset, in->start, in->start + in->len - 1);
             if ((int)ev->region == in->region && iou > best)
                 best = iou;
-            if ((int)ev->region == in->region && ev->direction == want && iou >= 0.5) {
+            if ((int)ev->region == in->region && ev->direction == want && iou >= 0.5 &&
+                ev->type == EMO_EVENT_EXPRESSION) {
                 if (!used[j] && iou > pick_iou) {
                     pick = j;
                     pick_iou = iou;
@@ -351,6 +355,7 @@ static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, Mt
         if (pick >= 0) {
             used[pick] = 1;
             ok = 1;
+            sc->micro += e->ev[pick].micro;
         }
         sc->injected++;
         sc->found += ok;
@@ -362,8 +367,8 @@ static inline void mt_score(const MtEvents *e, const MtInject *inj, int ninj, Mt
                 const EmoMotionEvent *ev = &e->ev[j];
                 if ((int)ev->region == in->region && ev->offset >= in->start - 10 &&
                     ev->onset <= in->start + in->len + 10)
-                    print_message("    nearby: %s frames %lld..%lld apex %lld, %s, %.2f (%.2f, %.2f px)\n",
-                                  emo_region_name(ev->region), (long long)ev->onset, (long long)ev->offset,
+                    print_message("    nearby: %s %s frames %lld..%lld apex %lld, %s, %.2f (%.2f, %.2f px)\n",
+                                  emo_event_type_name(ev->type), emo_region_name(ev->region), (long long)ev->onset, (long long)ev->offset,
                                   (long long)ev->apex, emo_direction_name(ev->direction),
                                   (double)ev->peak_magnitude, (double)ev->peak_dx, (double)ev->peak_dy);
             }
@@ -381,9 +386,11 @@ static inline void mt_print_events(const MtEvents *e, const char *tag)
 {
     for (int j = 0; j < e->n; j++) {
         const EmoMotionEvent *v = &e->ev[j];
-        print_message("%s event: %s %s %s frames %lld-%lld-%lld magnitude %.3f\n", tag, v->micro ? "micro" : "macro",
-                      emo_region_name(v->region), emo_direction_name(v->direction), (long long)v->onset,
-                      (long long)v->apex, (long long)v->offset, (double)v->peak_magnitude);
+        const char *cls = emo_event_class_name(v->cls);
+        print_message("%s event: %s %s %s %s frames %lld-%lld-%lld (%.3f s) magnitude %.3f\n", tag,
+                      emo_event_type_name(v->type), cls ? cls : "-", emo_region_name(v->region),
+                      emo_direction_name(v->direction), (long long)v->onset, (long long)v->apex,
+                      (long long)v->offset, v->duration, (double)v->peak_magnitude);
     }
 }
 

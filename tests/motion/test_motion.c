@@ -129,6 +129,14 @@ static void run_still(const char *spotter, int use_landmarks, double motion, con
     run_still_with(&s, use_landmarks, motion, inj, ninj, ev, max_head_mag);
 }
 
+/* End of a run on the still face: the open events, then the handle and the image go. */
+static void finish_run(EmoMotion **m, MtEvents *ev, MtGray *img)
+{
+    mt_collect(*m, emo_motion_flush(*m), ev);
+    emo_motion_close(m);
+    free(img->px);
+}
+
 static void run_still_with(const EmoMotionSettings *s, int use_landmarks, double motion, const MtInject *inj,
                            int ninj, MtEvents *ev, double *max_head_mag)
 {
@@ -158,9 +166,7 @@ static void run_still_with(const EmoMotionSettings *s, int use_landmarks, double
                 *max_head_mag = r.region[k].magnitude;
         }
     }
-    mt_collect(m, emo_motion_flush(m), ev);
-    emo_motion_close(&m);
-    free(img->px);
+    finish_run(&m, ev, img);
 }
 
 static void test_still_global_motion_no_events(void **state)
@@ -189,7 +195,7 @@ static void test_still_injected(void **state)
         for (int mo = 0; mo < 2; mo++) {
             double mx;
             run_still(spotters[sp], lmk, mo, still_injections, ninj, ev, &mx);
-            MtScore sc = { 0, 0, 0, 0 };
+            MtScore sc = { 0 };
             char tag[80];
             snprintf(tag, sizeof(tag), "%s: still%s%s", spotters[sp], lmk ? "+landmarks" : "", mo ? "+head motion" : "");
             mt_score(ev, still_injections, ninj, &sc, tag);
@@ -199,6 +205,109 @@ static void test_still_injected(void **state)
                 mt_print_events(ev, tag);
             assert_true(sc.found * 10 >= sc.injected * 9);
             assert_int_equal(sc.unexplained, 0);
+        }
+    free(ev);
+}
+
+/* A synthetic blink on the still face: both upper lids warped down to
+ * the lower lids and back over 0.3 s (9 frames at 30 fps, raised cosine),
+ * the upper-lid landmarks moved with them (as the face mesh follows a
+ * blink), with and without head motion: exactly one event, of type blink,
+ * named after an eye and pointing down, and no micro-expression. Without
+ * landmarks the flow rule (both eyes, vertical) gives the one blink too. */
+/* Lid gap over eye width, both eyes' mean (what motion reports as eye_open). */
+static float eye_opening(const float *lm)
+{
+    const int p[2][4] = { { 159, 145, 33, 133 }, { 386, 374, 362, 263 } };
+    float o = 0;
+    for (int e = 0; e < 2; e++)
+        o += 0.5f * hypotf(lm[2 * p[e][0]] - lm[2 * p[e][1]], lm[2 * p[e][0] + 1] - lm[2 * p[e][1] + 1]) /
+             hypotf(lm[2 * p[e][2]] - lm[2 * p[e][3]], lm[2 * p[e][2] + 1] - lm[2 * p[e][3] + 1]);
+    return o;
+}
+
+static void run_blink(int use_landmarks, double motion, MtEvents *ev)
+{
+    MtGray img[1] = { { 0, 0, NULL } };
+    assert_int_equal(mt_decode_gray(emo_test_shared("testdata/faces/obama.jpg"), 1, img, NULL), 1);
+    mt_shrink(img, 2);
+    float rest[2 * EMO_MESH_POINTS], lm[2 * EMO_MESH_POINTS];
+    mt_canonical_landmarks(SIZE, rest);
+    EmoMotionSettings s;
+    emo_motion_default_settings(&s);
+    EmoMotion *m = NULL;
+    assert_int_equal(emo_motion_open(&m, &s, SIZE, &quiet), 0);
+    const MtInject blink = { EMO_REGION_LEFT_EYE, 0, 0, 40, 9 }; /* only its profile is used */
+    const int eyes[2] = { EMO_REGION_LEFT_EYE, EMO_REGION_RIGHT_EYE }, upper[2] = { 386, 159 }, lower[2] = { 374, 145 };
+    uint8_t face[SIZE * SIZE];
+    ev->n = 0;
+    for (int f = 0; f < 90; f++) {
+        const double a = mt_profile(&blink, f);
+        MtWarp w = { .cx = img->w * 0.5, .cy = img->h * 0.244, .side = img->h * 0.248, .zoom = 1 };
+        head_motion(&w, f, motion);
+        memcpy(lm, rest, sizeof(lm));
+        for (int e = 0; e < 2; e++) {
+            int n;
+            const int *idx = emo_region_landmarks(eyes[e], &n);
+            double x0 = 1e9, x1 = -1e9, cy = 0;
+            for (int i = 0; i < n; i++) {
+                x0 = fmin(x0, rest[2 * idx[i]]);
+                x1 = fmax(x1, rest[2 * idx[i]]);
+                cy += rest[2 * idx[i] + 1] / n;
+            }
+            /* The upper lid (landmarks above the eye's centre) comes down to
+             * the lower lid: the warp moves the band above the centre. */
+            const double gap = rest[2 * lower[e] + 1] - rest[2 * upper[e] + 1], d = 0.9 * gap * a;
+            for (int i = 0; i < n; i++)
+                if (rest[2 * idx[i] + 1] < cy)
+                    lm[2 * idx[i] + 1] += (float)d;
+            if (a > 0 && w.nbump < MT_MAX_BUMPS) {
+                int b = w.nbump++;
+                w.bx[b] = (x0 + x1) / 2 + 0.5;
+                w.by[b] = cy - gap / 2 + 0.5;
+                w.bhw[b] = (x1 - x0) / 2;
+                w.bhh[b] = gap / 2 + 1;
+                w.bdx[b] = 0;
+                w.bdy[b] = d;
+            }
+        }
+        mt_warp(img, &w, SIZE, face);
+        EmoMotionFrame r;
+        assert_int_equal(emo_motion_push(m, face, SIZE, use_landmarks ? lm : NULL, f / FPS, f, &r), 0);
+        if (use_landmarks && f == 44)
+            assert_true(r.eye_open < 0.5f * eye_opening(rest)); /* the frame record's eye_open follows */
+        mt_collect(m, r.n_events, ev);
+    }
+    finish_run(&m, ev, img);
+}
+
+static void test_blink(void **state)
+{
+    (void)state;
+    MtEvents *ev = malloc(sizeof(*ev));
+    assert_non_null(ev);
+    for (int lmk = 1; lmk >= 0; lmk--)
+        for (int mo = 0; mo < 2; mo++) {
+            run_blink(lmk, mo, ev);
+            char tag[64];
+            snprintf(tag, sizeof(tag), "blink%s%s", lmk ? "+landmarks" : "", mo ? "+head motion" : "");
+            print_message("%s: %d events\n", tag, ev->n);
+            mt_print_events(ev, tag);
+            int blinks = 0, micro = 0;
+            for (int i = 0; i < ev->n; i++) {
+                const EmoMotionEvent *e = &ev->ev[i];
+                micro += e->micro;
+                if (e->type != EMO_EVENT_BLINK)
+                    continue;
+                blinks++;
+                assert_true(e->region == EMO_REGION_LEFT_EYE || e->region == EMO_REGION_RIGHT_EYE);
+                assert_true(e->peak_dy > 0);
+                /* Within the blink's frames (40-48), known a window late. */
+                assert_true(e->onset >= 36 && e->offset <= 52 && e->apex >= 40 && e->apex <= 48);
+            }
+            assert_int_equal(blinks, 1);
+            assert_int_equal(micro, 0);
+            assert_int_equal(ev->n, 1);
         }
     free(ev);
 }
@@ -275,7 +384,7 @@ static void test_head_rule(void **state)
     run_still_with(&s, 1, 0, jaw, 5, ev, &mx);
     if (getenv("MT_VERBOSE"))
         mt_print_events(ev, "jaw");
-    MtScore jaw_sc = { 0, 0, 0, 0 };
+    MtScore jaw_sc = { 0 };
     mt_score(ev, jaw, 1, &jaw_sc, "brow during the jaw opening");
     int with_jaw = jaw_sc.found;
     /* The same brow movement in every region but the nose and cheeks. */
@@ -288,7 +397,7 @@ static void test_head_rule(void **state)
     run_still_with(&s, 1, 0, head, 8, ev, &mx);
     if (getenv("MT_VERBOSE"))
         mt_print_events(ev, "head");
-    MtScore head_sc = { 0, 0, 0, 0 };
+    MtScore head_sc = { 0 };
     mt_score(ev, head, 2, &head_sc, "brows shared with the eyes and the mouth (a miss is what is expected)");
     int with_head = head_sc.found;
     print_message("right brow down 1.5 px while the jaw opens: %d brow event(s); shared with the other brow, the "
@@ -374,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_still_injected),
         cmocka_unit_test(test_region_fit_keeps_amplitude),
         cmocka_unit_test(test_head_rule),
+        cmocka_unit_test(test_blink),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

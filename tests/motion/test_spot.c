@@ -16,11 +16,13 @@
 #define DT 0.04 /* s: 25 fps */
 
 static EmoMotionSettings g_s;
+static EmoCues g_cues; /* never pushed: no landmarks, not speaking */
 
 static EmoSpotCtx ctx(double unit)
 {
     emo_motion_default_settings(&g_s);
-    return (EmoSpotCtx){ &g_s, unit, DT };
+    emo__cues_reset(&g_cues);
+    return (EmoSpotCtx){ &g_s, unit, DT, &g_cues };
 }
 
 static void test_registry(void **state)
@@ -46,7 +48,7 @@ static void test_emitter(void **state)
     EmoEventList out = { .n = 0 };
     /* 0.2 s: a micro-expression, peak up and to the right. */
     const EmoEventSpan span = { 10, 12, 14, 0.40, 0.48, 0.56 };
-    const EmoMotionEvent *e = emo__event_emit(&out, &c, EMO_REGION_UPPER_LIP, &span, 3.0f, -4.0f);
+    const EmoMotionEvent *e = emo__event_emit(&out, &c, EMO_REGION_UPPER_LIP, &span, 3.0f, -4.0f, EMO_EVENT_EXPRESSION, 1);
     assert_non_null(e);
     assert_int_equal(out.n, 1);
     assert_int_equal(e->onset, 10);
@@ -57,25 +59,45 @@ static void test_emitter(void **state)
     assert_int_equal(e->region, EMO_REGION_UPPER_LIP);
     assert_int_equal(e->direction, EMO_DIR_UP_RIGHT);
     assert_true(fabsf(e->peak_magnitude - 10.0f) < 1e-5f); /* |(3, -4)| x unit 2 */
+    assert_int_equal(e->type, EMO_EVENT_EXPRESSION);
+    assert_int_equal(e->cls, EMO_EVENT_CLASS_MICRO); /* exactly micro_min (0.2 s) */
     assert_int_equal(e->micro, 1);
     /* Exactly max_duration is still micro; longer is macro. */
     const EmoEventSpan at_max = { 0, 5, 12, 0.0, 0.2, 0.5 - DT };
-    e = emo__event_emit(&out, &c, EMO_REGION_CHIN, &at_max, 0.0f, 1.0f);
+    e = emo__event_emit(&out, &c, EMO_REGION_CHIN, &at_max, 0.0f, 1.0f, EMO_EVENT_EXPRESSION, 1);
     assert_non_null(e);
     assert_int_equal(e->micro, 1);
     assert_int_equal(e->direction, EMO_DIR_DOWN);
     const EmoEventSpan longer = { 0, 5, 13, 0.0, 0.2, 0.52 };
-    e = emo__event_emit(&out, &c, EMO_REGION_CHIN, &longer, -1.0f, 0.0f);
+    e = emo__event_emit(&out, &c, EMO_REGION_CHIN, &longer, -1.0f, 0.0f, EMO_EVENT_EXPRESSION, 1);
     assert_non_null(e);
     assert_int_equal(e->micro, 0);
+    assert_int_equal(e->cls, EMO_EVENT_CLASS_MACRO);
     assert_int_equal(e->direction, EMO_DIR_LEFT);
     assert_int_equal(out.n, 3);
-    /* One frame lasts dt = 0.04 s = min_duration: kept; shorter: dropped. */
+    /* One frame lasts dt = 0.04 s = min_duration: kept, as a twitch (under
+     * micro_min); shorter: dropped. */
     const EmoEventSpan one = { 7, 7, 7, 0.28, 0.28, 0.28 };
-    assert_non_null(emo__event_emit(&out, &c, EMO_REGION_NOSE, &one, 1.0f, 0.0f));
+    e = emo__event_emit(&out, &c, EMO_REGION_NOSE, &one, 1.0f, 0.0f, EMO_EVENT_EXPRESSION, 1);
+    assert_non_null(e);
+    assert_int_equal(e->cls, EMO_EVENT_CLASS_TWITCH);
+    assert_int_equal(e->micro, 0);
     c.dt = 0.03;
-    assert_null(emo__event_emit(&out, &c, EMO_REGION_NOSE, &one, 1.0f, 0.0f));
+    assert_null(emo__event_emit(&out, &c, EMO_REGION_NOSE, &one, 1.0f, 0.0f, EMO_EVENT_EXPRESSION, 1));
     assert_int_equal(out.n, 4);
+    /* Not calm before: a twitch however long; other types have no class. */
+    c.dt = DT;
+    e = emo__event_emit(&out, &c, EMO_REGION_UPPER_LIP, &span, 3.0f, -4.0f, EMO_EVENT_EXPRESSION, 0);
+    assert_int_equal(e->cls, EMO_EVENT_CLASS_TWITCH);
+    e = emo__event_emit(&out, &c, EMO_REGION_UPPER_LIP, &span, 3.0f, -4.0f, EMO_EVENT_SPEECH, 1);
+    assert_int_equal(e->type, EMO_EVENT_SPEECH);
+    assert_int_equal(e->cls, EMO_EVENT_CLASS_NONE);
+    assert_int_equal(e->micro, 0);
+    assert_int_equal(out.n, 6);
+    /* A list holds one event per region and a blink. */
+    for (int i = out.n; i < EMO_EVENT_LIST_MAX; i++)
+        assert_non_null(emo__event_emit(&out, &c, EMO_REGION_NOSE, &span, 1.0f, 0.0f, EMO_EVENT_HEAD, 1));
+    assert_null(emo__event_emit(&out, &c, EMO_REGION_NOSE, &span, 1.0f, 0.0f, EMO_EVENT_HEAD, 1));
 }
 
 /* Runs a spotter over per-push magnitudes (rest) or flows (transient) of
@@ -168,10 +190,10 @@ static int transient_bump(const int *regions, int nreg, EmoMotionEvent *ev, int 
 }
 
 /* The transient spotter finds a region's own movement; the partner and
- * head-vote columns of the region table make shared movements not the
- * region's own: both eyes (a blink), lower lip and chin (the jaw), and
- * many regions together (the head); a brow and the eye under it stay the
- * brow's. */
+ * head-vote columns of the region table type shared movements: both eyes
+ * moving vertically without landmarks (a blink), lower lip and chin (the
+ * jaw: speech), and many regions together (the head); a movement several
+ * regions share is one event (a brow and the eye under it: the brow's). */
 static void test_transient_sharing(void **state)
 {
     (void)state;
@@ -182,20 +204,25 @@ static void test_transient_sharing(void **state)
     assert_int_equal(ev[0].region, EMO_REGION_UPPER_LIP);
     assert_int_equal(ev[0].direction, EMO_DIR_UP);
     assert_int_equal(ev[0].apex, 23); /* the position is furthest after the 4th rising flow */
+    assert_int_equal(ev[0].type, EMO_EVENT_EXPRESSION);
     assert_int_equal(ev[0].micro, 1);
     const int blink[] = { EMO_REGION_LEFT_EYE, EMO_REGION_RIGHT_EYE };
-    assert_int_equal(transient_bump(blink, 2, ev, 24), 0);
+    assert_int_equal(transient_bump(blink, 2, ev, 24), 1);
+    assert_int_equal(ev[0].type, EMO_EVENT_BLINK);
+    assert_int_equal(ev[0].micro, 0);
     const int jaw[] = { EMO_REGION_LOWER_LIP, EMO_REGION_CHIN };
-    assert_int_equal(transient_bump(jaw, 2, ev, 24), 0);
+    assert_int_equal(transient_bump(jaw, 2, ev, 24), 1);
+    assert_int_equal(ev[0].type, EMO_EVENT_SPEECH);
+    /* A brow and the eye under it as large: one event, the brow's (the
+     * eye's own flow without a blink is gaze, which joins any as large). */
     const int brow[] = { EMO_REGION_LEFT_BROW, EMO_REGION_LEFT_EYE };
-    n = transient_bump(brow, 2, ev, 24);
-    int brow_events = 0;
-    for (int i = 0; i < n; i++)
-        brow_events += ev[i].region == EMO_REGION_LEFT_BROW;
-    assert_int_equal(brow_events, 1);
+    assert_int_equal(transient_bump(brow, 2, ev, 24), 1);
+    assert_int_equal(ev[0].region, EMO_REGION_LEFT_BROW);
+    assert_int_equal(ev[0].type, EMO_EVENT_EXPRESSION);
     const int head[] = { EMO_REGION_LEFT_BROW, EMO_REGION_RIGHT_BROW, EMO_REGION_NOSE, EMO_REGION_LEFT_CHEEK,
                          EMO_REGION_RIGHT_CHEEK };
-    assert_int_equal(transient_bump(head, 5, ev, 24), 0);
+    assert_int_equal(transient_bump(head, 5, ev, 24), 1);
+    assert_int_equal(ev[0].type, EMO_EVENT_HEAD);
     /* The nose with the lower face only (cheeks, chin, lip: the lower face
      * moves together when talking): four votes for the others, but the
      * nose's movement stays its own, shared by no other upper-face region. */
@@ -204,14 +231,46 @@ static void test_transient_sharing(void **state)
     n = transient_bump(lower, 5, ev, 24);
     assert_int_equal(n, 1);
     assert_int_equal(ev[0].region, EMO_REGION_NOSE);
-    /* The lips and corners are one vote for a lip: a mouth movement alone is not the head's. */
-    const int mouth[] = { EMO_REGION_UPPER_LIP, EMO_REGION_LEFT_MOUTH_CORNER, EMO_REGION_RIGHT_MOUTH_CORNER,
-                          EMO_REGION_LOWER_LIP, EMO_REGION_NOSE };
-    n = transient_bump(mouth, 5, ev, 24);
-    int upper_lip = 0;
-    for (int i = 0; i < n; i++)
-        upper_lip += ev[i].region == EMO_REGION_UPPER_LIP;
-    assert_int_equal(upper_lip, 1);
+    assert_int_equal(ev[0].type, EMO_EVENT_EXPRESSION);
+    /* The lips and corners are one vote for a lip: a mouth movement alone
+     * is not the head's. The upper lip leading (the corners and lower lip it
+     * drags by 0.76 of it): one expression event for the mouth, the upper
+     * lip's, and the nose's own (another part of the face). */
+    {
+        const EmoSpotCtx cm = ctx(1.0);
+        Track tm[60];
+        memset(tm, 0, sizeof(tm));
+        const int dragged_by_lip[] = { EMO_REGION_LEFT_MOUTH_CORNER, EMO_REGION_RIGHT_MOUTH_CORNER,
+                                       EMO_REGION_LOWER_LIP, EMO_REGION_NOSE };
+        for (int f = 20; f < 28; f++) {
+            tm[f].dy[EMO_REGION_UPPER_LIP] = f < 24 ? -1.0f : 1.0f;
+            for (int i = 0; i < 4; i++)
+                tm[f].dy[dragged_by_lip[i]] = f < 24 ? -0.76f : 0.76f; /* 3.04 px: over the threshold */
+        }
+        n = run(&emo__spot_transient, &cm, tm, 60, ev, 24);
+        assert_int_equal(n, 2);
+        for (int i = 0; i < n; i++) {
+            assert_int_equal(ev[i].type, EMO_EVENT_EXPRESSION);
+            assert_true(ev[i].region == EMO_REGION_UPPER_LIP || ev[i].region == EMO_REGION_NOSE);
+        }
+    }
+    /* A larger region takes a smaller one's shared movement whatever ends first. */
+    const EmoSpotCtx c = ctx(1.0);
+    Track tr[60];
+    memset(tr, 0, sizeof(tr));
+    for (int f = 20; f < 28; f++) {
+        tr[f].dy[EMO_REGION_LEFT_EYE] = f < 24 ? -0.8f : 0.8f; /* 3.2 px: over the threshold */
+        tr[f].dy[EMO_REGION_LEFT_BROW] = f < 24 ? -1.0f : 1.0f;
+    }
+    assert_int_equal(run(&emo__spot_transient, &c, tr, 60, ev, 24), 1);
+    assert_int_equal(ev[0].region, EMO_REGION_LEFT_BROW);
+    /* With local off, every region's movement is its own expression event. */
+    g_s.local = 0;
+    for (int f = 20; f < 28; f++)
+        tr[f].dy[EMO_REGION_RIGHT_EYE] = tr[f].dy[EMO_REGION_LEFT_EYE];
+    assert_int_equal(run(&emo__spot_transient, &c, tr, 60, ev, 24), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ev[i].type, EMO_EVENT_EXPRESSION);
 }
 
 /* The anatomy columns say what the docs say, whatever the enum order. */
@@ -240,6 +299,9 @@ static void test_region_table(void **state)
                                     : r == EMO_REGION_RIGHT_BROW ? EMO_REGION_RIGHT_EYE
                                                                  : -1);
         assert_int_equal(ri->vote, r == EMO_REGION_RIGHT_EYE ? EMO_REGION_LEFT_EYE : r);
+        assert_int_equal(ri->speech, lips || !strcmp(nm, "chin"));
+        assert_int_equal(ri->lid, brow || eye);
+        assert_int_equal(ri->part, brow || eye ? EMO_PART_UPPER : nose || cheek ? EMO_PART_MIDDLE : EMO_PART_MOUTH);
     }
     assert_int_equal(emo__region_info(EMO_REGION_LEFT_EYE)->partner, EMO_REGION_RIGHT_EYE);
     assert_int_equal(emo__region_info(EMO_REGION_LOWER_LIP)->partner, EMO_REGION_CHIN);

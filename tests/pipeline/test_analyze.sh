@@ -44,12 +44,20 @@ assert summ["frames_analysed"] == frames, summ["frames_analysed"]
 f = summ["faces"][0]
 assert f["frames"] == len(recs)
 events = [json.loads(l) for l in open(d + "/events.jsonl")]
-assert len(events) == len(f["events"]) == f["micro_expressions"] + f["macro_expressions"]
+by = f["events_by_type"]
+assert len(events) == len(f["events"]) == sum(by.values()), by
+assert by["expression"] == f["micro_expressions"] + f["macro_expressions"] + f["expression_twitches"]
+assert f["blinks"] == by["blink"]
 ev_rows = list(csv.DictReader(open(d + "/events.csv"))) if events else []
 assert len(ev_rows) == len(events)
-for e in events:
+for e, row in zip(events, ev_rows):
     assert e["onset_frame"] <= e["apex_frame"] <= e["offset_frame"]
-    assert e["type"] in ("micro-expression", "macro-expression")
+    assert e["type"] in ("expression", "blink", "speech", "head"), e["type"]
+    # Only expression events have a class (null in JSONL, an empty CSV cell otherwise).
+    assert (e["class"] in ("micro", "macro", "twitch")) == (e["type"] == "expression"), e
+    assert row["class"] == (e["class"] or "")
+for r in recs:
+    assert isinstance(r["motion"]["speaking"], bool)
 # Time per dominant emotion adds up to the tracked time.
 span = f["last_t"] - f["first_t"]
 assert abs(sum(f["dominant_seconds"].values()) - span) < 0.1, (f["dominant_seconds"], span)
