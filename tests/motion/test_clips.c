@@ -463,13 +463,14 @@ static void test_injected_on_clips(void **state)
     emo_face_tracker_default_settings(&fs);
     snprintf(fs.models_dir, sizeof(fs.models_dir), "%s", EMO_TEST_MODELS_DIR);
     fs.log = &quiet;
-    /* The floors below were measured with the 468-point face mesh; the
-     * 478-point landmarker (the default when face_landmarker.task is
-     * installed) moves the landmarks and so the regions a little: isolated
-     * injections 510/570 = 89.5 %, clean events 314/min there. The spotter
-     * is tested here on the landmarks it was tuned on. */
-    snprintf(fs.face.mesh_model, sizeof(fs.face.mesh_model), "facemesh");
-    emo_test_model("face_landmark.tflite");
+    /* The floors hold on the landmarks of what ships: the 478-point
+     * landmarker (mesh_model auto with face_landmarker.task installed):
+     * isolated injections 492/570 = 86.3 %, 3.3 micro-expressions per
+     * minute. MT_MESH=facemesh measures the fallback face mesh (88.2 %,
+     * 4.65 per minute). */
+    const char *mesh = getenv("MT_MESH") ? getenv("MT_MESH") : "landmarker";
+    snprintf(fs.face.mesh_model, sizeof(fs.face.mesh_model), "%s", mesh);
+    emo_test_model(strcmp(mesh, "facemesh") ? "face_landmarker.task" : "face_landmark.tflite");
     emo_test_model("face_detection_short_range.tflite");
     EmoFaceTracker *ft = NULL;
     assert_int_equal(emo_face_tracker_open(&ft, &fs), 0);
