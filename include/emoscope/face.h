@@ -42,6 +42,9 @@ typedef struct EmoFaceSettings {
     int actions;                 /**< frames between facial-action analyses of a face (blendshapes, AUs); 0 = off */
     char mesh_model[16];         /**< landmark network: "auto" (the landmarker when models_dir holds
                                       face_landmarker.task, else the face mesh), "landmarker" or "facemesh" */
+    int landmarker_faces;        /**< with the landmarker: faces tracked with it at once (a face keeps its
+                                      network for its track's life; the others get the face mesh, so no
+                                      facial actions); 0 = no limit */
 } EmoFaceSettings;
 
 #define EMO_FACE_LANDMARKS 468 /**< points of the face mesh, indices 0-467: every face has these */
