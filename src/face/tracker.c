@@ -664,6 +664,11 @@ int emo__face_tracker_mesh(EmoFaceTracker *t, EmoFaceMesher *m, const EmoFrame *
     return tr->mesh_rc;
 }
 
+int emo__face_tracker_track_points(const EmoFaceTracker *t, int i)
+{
+    return i >= 0 && i < t->n_tracks ? emo__mesh_spec(t->tracks[i].kind)->points : 0;
+}
+
 int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
 {
     int n = emo__face_tracker_begin(t, frame, out);

@@ -274,10 +274,11 @@ double emo__pipe_thread_cpu(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Batch 1 of a frame: the face mesh of track i. */
-static void mesh_task(void *arg, int i, int w)
+/* Batch 1 of a frame: the face mesh of track mesh_order[task]. */
+static void mesh_task(void *arg, int task, int w)
 {
     EmoPipeline *p = arg;
+    int i = p->mesh_order[task];
     double c0 = w ? emo__pipe_thread_cpu() : 0;
     emo__face_tracker_mesh(p->tracker, w ? p->workers[w].mesher : NULL, p->cur, i);
     p->task_cpu[i] = w ? emo__pipe_thread_cpu() - c0 : 0;
@@ -357,6 +358,14 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
         return n;
     if (n > p->max_tasks)
         return EMO_EINTERNAL;
+    /* Landmarker tracks (4x the face mesh's cost) are claimed first: with
+     * tasks taken in order, a costly one left for last would keep one
+     * worker busy while the others wait (face.landmarker_faces mixes them). */
+    int at = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if ((emo__face_tracker_track_points(p->tracker, i) > EMO_FACE_LANDMARKS) == !pass)
+                p->mesh_order[at++] = i;
     emo__pool_run(p->pool, n, mesh_task, p);
     r->cpu_workers += pool_cpu(p, n);
     int err = emo__face_tracker_end(p->tracker, frame, &p->faces);

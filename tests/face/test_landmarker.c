@@ -17,6 +17,7 @@
 #include <emoscope/face.h>
 
 #include "face_media.h"
+#include "face/tracker_phases.h"
 
 typedef struct Capture {
     char text[4096];
@@ -310,6 +311,8 @@ static void test_landmarker_faces(void **state)
                 id[k] = face->id;
             assert_int_equal(face->id, id[k]);
             assert_true(face->n_landmarks == EMO_FACE_LANDMARKS_MAX || face->n_landmarks == EMO_FACE_LANDMARKS);
+            /* The pipeline's mesh batch orders tracks by this (tracks are in id order, as the list). */
+            assert_int_equal(emo__face_tracker_track_points(t, i), face->n_landmarks);
             if (face->n_landmarks == EMO_FACE_LANDMARKS_MAX) {
                 n478++;
                 if (f == 0)
