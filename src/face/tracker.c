@@ -513,12 +513,14 @@ static int overlaps(const EmoDetection *det, const float tb[4])
 /* The network for a track starting now: the main one, but past
  * landmarker_limit live landmarker tracks the face mesh. prefer (a
  * re-acquired face's former network, or -1) is kept when the limit allows,
- * so that a face's landmarks do not change model under its id. */
-static EmoMeshKind new_track_kind(const EmoFaceTracker *t, int prefer)
+ * so that a face's landmarks do not change model under its id; reserved:
+ * landmarker places held for lost faces not yet re-found in this frame
+ * (a re-found landmarker face counts itself among them). */
+static EmoMeshKind new_track_kind(const EmoFaceTracker *t, int prefer, int reserved)
 {
     if (t->landmarker_limit <= 0)
         return t->spec.kind;
-    int used = 0;
+    int used = reserved - (prefer == EMO_MESH_LANDMARKER && reserved > 0);
     for (int i = 0; i < t->n_tracks; i++)
         used += t->tracks[i].kind == EMO_MESH_LANDMARKER;
     if (prefer == EMO_MESH_FACEMESH || used >= t->landmarker_limit)
@@ -526,9 +528,9 @@ static EmoMeshKind new_track_kind(const EmoFaceTracker *t, int prefer)
     return EMO_MESH_LANDMARKER;
 }
 
-static Track *add_track(EmoFaceTracker *t, const EmoDetection *det, int prefer)
+static Track *add_track(EmoFaceTracker *t, const EmoDetection *det, int prefer, int reserved)
 {
-    EmoMeshKind kind = new_track_kind(t, prefer);
+    EmoMeshKind kind = new_track_kind(t, prefer, reserved);
     Track *tr = &t->tracks[t->n_tracks++];
     tr->kind = kind;
     memset(&tr->face, 0, sizeof(tr->face));
@@ -555,7 +557,7 @@ static void seed_tracks(EmoFaceTracker *t, int n)
             t->tracks[match].face.detection_score = det->score;
             t->tracks[match].face.flags |= EMO_FACE_DETECTED;
         } else if (t->n_tracks < t->s.face.max_faces) {
-            add_track(t, det, -1);
+            add_track(t, det, -1, 0);
         }
     }
 }
@@ -756,7 +758,10 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
                     best_d = dx * dx + dy * dy;
                 }
             }
-            Track *tr = add_track(t, det, best >= 0 ? (int)t->lost[best].kind : -1);
+            int reserved = 0;
+            for (int k = 0; k < t->n_lost; k++)
+                reserved += t->lost[k].id > 0 && t->lost[k].kind == EMO_MESH_LANDMARKER;
+            Track *tr = add_track(t, det, best >= 0 ? (int)t->lost[best].kind : -1, reserved);
             if (best >= 0) {
                 tr->face.id = t->lost[best].id;
                 tr->face.frames_tracked = t->lost[best].frames_tracked;

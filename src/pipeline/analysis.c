@@ -394,6 +394,8 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
         fw->slot = sl;
         fw->due = emo__ensemble_due(p->ensemble, f->id, frame->pts);
         fw->actions_due = p->blend && f->n_landmarks >= EMO_BLENDSHAPE_POINTS && frame->index >= sl->actions_due;
+        if (f->n_landmarks < EMO_BLENDSHAPE_POINTS)
+            sl->has_actions = 0; /* no stale actions on a face that has no 478 points now */
         if (fw->actions_due)
             sl->actions_due = frame->index + p->actions_interval;
         fw->err_actions = 0;

@@ -296,7 +296,7 @@ static void test_landmarker_faces(void **state)
     assert_non_null(list);
     assert_non_null(img[0]);
     assert_non_null(img[1]);
-    assert_int_equal(emo_frame_alloc(&canvas, EMO_PIX_BGRA, 2200, 2300), 0);
+    assert_int_equal(emo_frame_alloc(&canvas, EMO_PIX_BGRA, 2200, 3000), 0);
     const int at[2][2] = { { 40, 200 }, { 1150, 40 } };
     int id[2] = { 0, 0 }, lmk = -1;
     for (int f = 0; f < 4; f++) {
@@ -340,10 +340,43 @@ static void test_landmarker_faces(void **state)
     int back = list->faces[0].id == id[1 - lmk] ? list->faces[1].id : list->faces[0].id;
     assert_true(back > id[0] && back > id[1]);
     assert_int_equal(points_of(list, back), EMO_FACE_LANDMARKS_MAX);
+    /* Re-acquisition keeps a face's network: with the detector only run
+     * when a face is lost, the landmarker face leaves while the face-mesh
+     * face jumps out of its crop; found again in the same frame under its
+     * id, it stays on the face mesh though the landmarker place is free. */
+    emo_face_tracker_close(&t);
+    s.face.detect_interval = 0;
+    assert_int_equal(emo_face_tracker_open(&t, &s), 0);
+    float h = 0;
+    for (int f = 0; f < 3; f++) {
+        compose(canvas, img, at, 2);
+        assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+        assert_int_equal(list->count, 2);
+    }
+    int mesh_id = -1;
+    for (int i = 0; i < 2; i++)
+        if (list->faces[i].n_landmarks == EMO_FACE_LANDMARKS) {
+            mesh_id = list->faces[i].id;
+            h = list->faces[i].box[3];
+            lmk = list->faces[i].box[0] < 1000 ? 1 : 0;
+        }
+    assert_true(mesh_id > 0);
+    int moved[2][2] = { { at[0][0], at[0][1] }, { at[1][0], at[1][1] } };
+    moved[1 - lmk][1] += (int)(1.25f * h); /* past its crop, within the re-acquisition reach */
+    rest[0] = img[0];
+    rest[1] = img[1];
+    rest[lmk] = NULL;
+    compose(canvas, rest, (const int(*)[2])moved, 2);
+    assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+    assert_int_equal(list->count, 1);
+    assert_true(list->detector_ran);
+    assert_int_equal(list->faces[0].id, mesh_id);
+    assert_int_equal(list->faces[0].n_landmarks, EMO_FACE_LANDMARKS);
     /* 0 = no limit: both faces on the landmarker. */
     emo_face_tracker_close(&t);
     s.face.landmarker_faces = 0;
     assert_int_equal(emo_face_tracker_open(&t, &s), 0);
+    compose(canvas, img, at, 2);
     assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
     assert_int_equal(list->count, 2);
     assert_int_equal(list->faces[0].n_landmarks, EMO_FACE_LANDMARKS_MAX);
