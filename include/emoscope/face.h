@@ -153,8 +153,10 @@ EMO_API void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, in
  */
 EMO_API void emo_face_tracker_times(const EmoFaceTracker *t, double wall[3], double cpu[3]);
 
-/** Points per face of the tracker's landmark network: EMO_FACE_LANDMARKS_MAX
- *  (the 478-point landmarker) or EMO_FACE_LANDMARKS (the face mesh); 0 for NULL. */
+/** Points per face of the tracker's main landmark network: EMO_FACE_LANDMARKS_MAX
+ *  (the 478-point landmarker) or EMO_FACE_LANDMARKS (the face mesh); 0 for NULL.
+ *  With face.landmarker_faces, faces past that many get the face mesh:
+ *  EmoFace.n_landmarks says each face's count. */
 EMO_API int emo_face_tracker_landmark_count(const EmoFaceTracker *t);
 
 /** Seconds per stage since open (emo_face_tracker_timings). */
