@@ -42,6 +42,9 @@ typedef struct EmoFaceSettings {
     int actions;                 /**< frames between facial-action analyses of a face (blendshapes, AUs); 0 = off */
     char mesh_model[16];         /**< landmark network: "auto" (the landmarker when models_dir holds
                                       face_landmarker.task, else the face mesh), "landmarker" or "facemesh" */
+    int landmarker_faces;        /**< with the landmarker: faces tracked with it at once (a face keeps its
+                                      network for its track's life; the others get the face mesh, so no
+                                      facial actions); 0 = no limit */
 } EmoFaceSettings;
 
 #define EMO_FACE_LANDMARKS 468 /**< points of the face mesh, indices 0-467: every face has these */
@@ -150,8 +153,10 @@ EMO_API void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, in
  */
 EMO_API void emo_face_tracker_times(const EmoFaceTracker *t, double wall[3], double cpu[3]);
 
-/** Points per face of the tracker's landmark network: EMO_FACE_LANDMARKS_MAX
- *  (the 478-point landmarker) or EMO_FACE_LANDMARKS (the face mesh); 0 for NULL. */
+/** Points per face of the tracker's main landmark network: EMO_FACE_LANDMARKS_MAX
+ *  (the 478-point landmarker) or EMO_FACE_LANDMARKS (the face mesh); 0 for NULL.
+ *  With face.landmarker_faces, faces past that many get the face mesh:
+ *  EmoFace.n_landmarks says each face's count. */
 EMO_API int emo_face_tracker_landmark_count(const EmoFaceTracker *t);
 
 /** Seconds per stage since open (emo_face_tracker_timings). */

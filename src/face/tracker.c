@@ -28,6 +28,7 @@ typedef struct Track {
     float roi[5];   /* crop for the coming frame: cx, cy, side, side, rotation */
     int fresh;      /* started from a detection in this frame */
     int mirrored;   /* mirror averaging on for this face (|yaw| >= mirror_yaw, with hysteresis) */
+    EmoMeshKind kind; /* its landmark network, chosen when it starts and kept for its life */
     /* Result of this frame's mesh run (emo__face_tracker_mesh), applied in
      * track order by emo__face_tracker_end, and its time (wall, cpu of the
      * mesh run and of the post-processing), folded into the totals there. */
@@ -38,6 +39,7 @@ typedef struct Track {
 /* A track lost in the current frame, kept for re-acquisition in that frame. */
 typedef struct Lost {
     int id;
+    EmoMeshKind kind;
     float box[4];
     int64_t frames_tracked;
 } Lost;
@@ -45,9 +47,10 @@ typedef struct Lost {
 struct EmoFaceTracker {
     EmoFaceTrackerSettings s;
     const EmoLogger *log;
-    EmoNnModel *det, *mesh;
-    int det_reg, det_cls, mesh_lm, mesh_presence; /* output indices */
-    EmoMeshSpec spec;                   /* the landmark network: input side, points */
+    EmoNnModel *det, *mesh[2];          /* mesh[EmoMeshKind]: NULL when that network is not used */
+    int det_reg, det_cls, mesh_lm[2], mesh_presence[2]; /* output indices */
+    EmoMeshSpec spec;                   /* the main landmark network (mesh_model): input side, points */
+    int landmarker_limit;               /* live tracks on the landmarker at most (0 = no limit) */
     float anchors[EMO_BF_ANCHORS][2];
     EmoCanonicalFace canon;
     int mirror_of[EMO_FACE_LANDMARKS_MAX];           /* left/right vertex pairs, irises included */
@@ -121,6 +124,8 @@ static int check_settings(const EmoFaceSettings *f, const EmoLogger *lg)
         bad = "aligned_size";
     else if (f->detect_tiles < 0 || f->detect_tiles > 2)
         bad = "detect_tiles";
+    else if (f->landmarker_faces < 0 || f->landmarker_faces > EMO_FACE_MAX)
+        bad = "landmarker_faces";
     if (bad) {
         emo_log(lg, EMO_LOG_ERROR, "face: setting %s is out of range", bad);
         return EMO_EINVAL;
@@ -164,6 +169,7 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
     if ((rc = emo__mesh_choose(s->face.mesh_model, s->models_dir, t->log, &kind)) < 0)
         goto fail;
     t->spec = *emo__mesh_spec(kind);
+    t->landmarker_limit = kind == EMO_MESH_LANDMARKER ? s->face.landmarker_faces : 0;
     EmoNnSettings ns;
     emo_nn_default_settings(&ns);
     ns.threads = s->threads;
@@ -171,7 +177,14 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
     snprintf(path, sizeof(path), "%s/face_detection_short_range.tflite", s->models_dir);
     if ((rc = emo_nn_open(&t->det, path, &ns)) < 0)
         goto fail;
-    if ((rc = emo__mesh_open(&t->mesh, kind, s->models_dir, s->threads, s->log, &t->mesh_lm, &t->mesh_presence)) < 0)
+    if ((rc = emo__mesh_open(&t->mesh[kind], kind, s->models_dir, s->threads, s->log, &t->mesh_lm[kind],
+                             &t->mesh_presence[kind])) < 0)
+        goto fail;
+    /* face.landmarker_faces: the faces past the landmarker's share get the
+     * face mesh, a quarter of its cost (docs/performance.md). */
+    if (t->landmarker_limit > 0 &&
+        (rc = emo__mesh_open(&t->mesh[EMO_MESH_FACEMESH], EMO_MESH_FACEMESH, s->models_dir, s->threads, s->log,
+                             &t->mesh_lm[EMO_MESH_FACEMESH], &t->mesh_presence[EMO_MESH_FACEMESH])) < 0)
         goto fail;
     t->det_reg = emo__find_output(t->det, NULL, (size_t)EMO_BF_ANCHORS * EMO_BF_COORDS);
     t->det_cls = emo__find_output(t->det, NULL, EMO_BF_ANCHORS);
@@ -181,7 +194,11 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
         goto fail;
     }
     emo__bf_anchors(t->anchors);
-    emo_log(t->log, EMO_LOG_INFO, "face: landmarks from the %s", t->spec.name);
+    if (t->landmarker_limit > 0)
+        emo_log(t->log, EMO_LOG_INFO, "face: landmarks from the %s for %d face(s) at a time, the others from the %s",
+                t->spec.name, t->landmarker_limit, emo__mesh_spec(EMO_MESH_FACEMESH)->name);
+    else
+        emo_log(t->log, EMO_LOG_INFO, "face: landmarks from the %s", t->spec.name);
     *out = t;
     return 0;
 fail:
@@ -195,7 +212,8 @@ void emo_face_tracker_close(EmoFaceTracker **pt)
         return;
     EmoFaceTracker *t = *pt;
     emo_nn_close(&t->det);
-    emo_nn_close(&t->mesh);
+    emo_nn_close(&t->mesh[0]);
+    emo_nn_close(&t->mesh[1]);
     free(t);
     *pt = NULL;
 }
@@ -392,7 +410,8 @@ static void landmarks_box(EmoFace *f)
 static int mesh_pass(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *frame, const float m[6], int mirror,
                      float (*raw)[3], float (*lm)[3], float *presence, Track *tr)
 {
-    const int size = t->spec.size, n = t->spec.points;
+    const EmoMeshSpec *spec = emo__mesh_spec(tr->kind);
+    const int size = spec->size, n = spec->points;
     float mm[6];
     if (mirror)
         emo__affine_mirror_x(m, size, mm);
@@ -405,9 +424,9 @@ static int mesh_pass(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *
     int rc = emo_nn_run(mesh);
     if (rc < 0)
         return rc;
-    float logit = emo_nn_output(mesh, t->mesh_presence)[0];
+    float logit = emo_nn_output(mesh, t->mesh_presence[tr->kind])[0];
     *presence = logit == logit ? 1.0f / (1.0f + expf(-fminf(fmaxf(logit, -100.0f), 100.0f))) : 0.0f;
-    emo__landmarks_to_frame(emo_nn_output(mesh, t->mesh_lm), mm, n, mirror ? raw : lm);
+    emo__landmarks_to_frame(emo_nn_output(mesh, t->mesh_lm[tr->kind]), mm, n, mirror ? raw : lm);
     if (mirror)
         for (int i = 0; i < n; i++)
             memcpy(lm[t->mirror_of[i]], raw[i], sizeof(lm[0]));
@@ -432,11 +451,12 @@ static int mesh_pass(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *
 static int run_mesh(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *frame, Track *tr)
 {
     float m[6], presence, R[9], scale;
-    const int n = t->spec.points;
+    const EmoMeshSpec *spec = emo__mesh_spec(tr->kind);
+    const int n = spec->points;
     if (!(tr->roi[2] > 1.0f) || !isfinite(tr->roi[0]) || !isfinite(tr->roi[1]) || !isfinite(tr->roi[4]))
         return 0;
     Stamp t0 = stamp();
-    emo__roi_affine(tr->roi[0], tr->roi[1], tr->roi[2], tr->roi[4], t->spec.size, m);
+    emo__roi_affine(tr->roi[0], tr->roi[1], tr->roi[2], tr->roi[4], spec->size, m);
     EmoFace *f = &tr->face;
     int rc = mesh_pass(t, mesh, frame, m, 0, NULL, f->landmarks, &presence, tr);
     if (rc < 0)
@@ -490,9 +510,29 @@ static int overlaps(const EmoDetection *det, const float tb[4])
     return emo__iou(db, tb) > TRACK_MATCH_IOU || (cx > tb[0] && cx < tb[0] + tb[2] && cy > tb[1] && cy < tb[1] + tb[3]);
 }
 
-static Track *add_track(EmoFaceTracker *t, const EmoDetection *det)
+/* The network for a track starting now: the main one, but past
+ * landmarker_limit live landmarker tracks the face mesh. prefer (a
+ * re-acquired face's former network, or -1) is kept when the limit allows,
+ * so that a face's landmarks do not change model under its id; reserved:
+ * landmarker places held for lost faces not yet re-found in this frame
+ * (a re-found landmarker face counts itself among them). */
+static EmoMeshKind new_track_kind(const EmoFaceTracker *t, int prefer, int reserved)
 {
+    if (t->landmarker_limit <= 0)
+        return t->spec.kind;
+    int used = reserved - (prefer == EMO_MESH_LANDMARKER && reserved > 0);
+    for (int i = 0; i < t->n_tracks; i++)
+        used += t->tracks[i].kind == EMO_MESH_LANDMARKER;
+    if (prefer == EMO_MESH_FACEMESH || used >= t->landmarker_limit)
+        return EMO_MESH_FACEMESH;
+    return EMO_MESH_LANDMARKER;
+}
+
+static Track *add_track(EmoFaceTracker *t, const EmoDetection *det, int prefer, int reserved)
+{
+    EmoMeshKind kind = new_track_kind(t, prefer, reserved);
     Track *tr = &t->tracks[t->n_tracks++];
+    tr->kind = kind;
     memset(&tr->face, 0, sizeof(tr->face));
     tr->fresh = 1;
     tr->mirrored = 0;
@@ -517,7 +557,7 @@ static void seed_tracks(EmoFaceTracker *t, int n)
             t->tracks[match].face.detection_score = det->score;
             t->tracks[match].face.flags |= EMO_FACE_DETECTED;
         } else if (t->n_tracks < t->s.face.max_faces) {
-            add_track(t, det);
+            add_track(t, det, -1, 0);
         }
     }
 }
@@ -540,6 +580,7 @@ static int apply_mesh(EmoFaceTracker *t, int i, int rc)
         if (!tr->fresh && tr->face.id > 0 && t->n_lost < EMO_FACE_MAX) {
             Lost *l = &t->lost[t->n_lost++];
             l->id = tr->face.id;
+            l->kind = tr->kind;
             memcpy(l->box, tr->face.box, sizeof(l->box));
             l->frames_tracked = tr->face.frames_tracked;
         }
@@ -579,7 +620,7 @@ static int update_track(EmoFaceTracker *t, const EmoFrame *frame, int i)
 }
 
 struct EmoFaceMesher {
-    EmoNnModel *mesh;
+    EmoNnModel *mesh[2]; /* the tracker's networks, same kinds */
 };
 
 int emo__face_mesher_open(EmoFaceMesher **out, const EmoFaceTracker *t)
@@ -588,13 +629,18 @@ int emo__face_mesher_open(EmoFaceMesher **out, const EmoFaceTracker *t)
     EmoFaceMesher *m = calloc(1, sizeof(*m));
     if (!m)
         return EMO_ENOMEM;
-    int lm_out, presence_out;
-    int rc = emo__mesh_open(&m->mesh, t->spec.kind, t->s.models_dir, t->s.threads, t->s.log, &lm_out, &presence_out);
-    if (rc == 0 && (lm_out != t->mesh_lm || presence_out != t->mesh_presence))
-        rc = EMO_EFORMAT; /* the file changed since the tracker opened it */
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        if (!t->mesh[k])
+            continue;
+        int lm_out, presence_out;
+        rc = emo__mesh_open(&m->mesh[k], (EmoMeshKind)k, t->s.models_dir, t->s.threads, t->s.log, &lm_out,
+                            &presence_out);
+        if (rc == 0 && (lm_out != t->mesh_lm[k] || presence_out != t->mesh_presence[k]))
+            rc = EMO_EFORMAT; /* the file changed since the tracker opened it */
+    }
     if (rc < 0) {
-        emo_nn_close(&m->mesh);
-        free(m);
+        emo__face_mesher_close(&m);
         return rc;
     }
     *out = m;
@@ -605,7 +651,8 @@ void emo__face_mesher_close(EmoFaceMesher **pm)
 {
     if (!pm || !*pm)
         return;
-    emo_nn_close(&(*pm)->mesh);
+    emo_nn_close(&(*pm)->mesh[0]);
+    emo_nn_close(&(*pm)->mesh[1]);
     free(*pm);
     *pm = NULL;
 }
@@ -615,8 +662,13 @@ int emo__face_tracker_mesh(EmoFaceTracker *t, EmoFaceMesher *m, const EmoFrame *
     Track *tr = &t->tracks[i];
     memset(tr->mesh_t, 0, sizeof(tr->mesh_t));
     memset(tr->mesh_c, 0, sizeof(tr->mesh_c));
-    tr->mesh_rc = run_mesh(t, m ? m->mesh : t->mesh, frame, tr);
+    tr->mesh_rc = run_mesh(t, m ? m->mesh[tr->kind] : t->mesh[tr->kind], frame, tr);
     return tr->mesh_rc;
+}
+
+int emo__face_tracker_track_points(const EmoFaceTracker *t, int i)
+{
+    return i >= 0 && i < t->n_tracks ? emo__mesh_spec(t->tracks[i].kind)->points : 0;
 }
 
 int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
@@ -706,7 +758,10 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
                     best_d = dx * dx + dy * dy;
                 }
             }
-            Track *tr = add_track(t, det);
+            int reserved = 0;
+            for (int k = 0; k < t->n_lost; k++)
+                reserved += t->lost[k].id > 0 && t->lost[k].kind == EMO_MESH_LANDMARKER;
+            Track *tr = add_track(t, det, best >= 0 ? (int)t->lost[best].kind : -1, reserved);
             if (best >= 0) {
                 tr->face.id = t->lost[best].id;
                 tr->face.frames_tracked = t->lost[best].frames_tracked;

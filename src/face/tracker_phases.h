@@ -26,6 +26,9 @@ void emo__face_mesher_close(EmoFaceMesher **m);
 int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out);
 /* Returns the mesh's result for track i (1 face, 0 lost, < 0 error); end applies it. */
 int emo__face_tracker_mesh(EmoFaceTracker *t, EmoFaceMesher *m, const EmoFrame *frame, int i);
+/* Points of track i's network (face.landmarker_faces: EMO_FACE_LANDMARKS_MAX
+ * or EMO_FACE_LANDMARKS), between begin and end; the landmarker costs ~4x. */
+int emo__face_tracker_track_points(const EmoFaceTracker *t, int i);
 int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out);
 
 #endif

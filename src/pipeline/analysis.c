@@ -273,10 +273,11 @@ double emo__pipe_thread_cpu(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Batch 1 of a frame: the face mesh of track i. */
-static void mesh_task(void *arg, int i, int w)
+/* Batch 1 of a frame: the face mesh of track mesh_order[task]. */
+static void mesh_task(void *arg, int task, int w)
 {
     EmoPipeline *p = arg;
+    int i = p->mesh_order[task];
     double c0 = w ? emo__pipe_thread_cpu() : 0;
     emo__face_tracker_mesh(p->tracker, w ? p->workers[w].mesher : NULL, p->cur, i);
     p->task_cpu[i] = w ? emo__pipe_thread_cpu() - c0 : 0;
@@ -356,6 +357,14 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
         return n;
     if (n > p->max_tasks)
         return EMO_EINTERNAL;
+    /* Landmarker tracks (4x the face mesh's cost) are claimed first: with
+     * tasks taken in order, a costly one left for last would keep one
+     * worker busy while the others wait (face.landmarker_faces mixes them). */
+    int at = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if ((emo__face_tracker_track_points(p->tracker, i) > EMO_FACE_LANDMARKS) == !pass)
+                p->mesh_order[at++] = i;
     emo__pool_run(p->pool, n, mesh_task, p);
     r->cpu_workers += pool_cpu(p, n);
     int err = emo__face_tracker_end(p->tracker, frame, &p->faces);
@@ -384,6 +393,8 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
         fw->slot = sl;
         fw->due = emo__ensemble_due(p->ensemble, f->id, frame->pts);
         fw->actions_due = p->blend && f->n_landmarks >= EMO_BLENDSHAPE_POINTS && frame->index >= sl->actions_due;
+        if (f->n_landmarks < EMO_BLENDSHAPE_POINTS)
+            sl->has_actions = 0; /* no stale actions on a face that has no 478 points now */
         if (fw->actions_due)
             sl->actions_due = frame->index + p->actions_interval;
         fw->err_actions = 0;

@@ -124,6 +124,7 @@ struct EmoPipeline {
     int n_tasks_faces;           /* faces of the current batch */
     EmoFrame *cur;               /* frame of the current batch */
     double *task_cpu;            /* per task of a batch: CPU seconds when run on a pool thread */
+    int mesh_order[EMO_FACE_MAX]; /* mesh batch: task -> track, the costlier networks first */
     int max_tasks;
     Track *tracks;
     int n_tracks, cap_tracks;

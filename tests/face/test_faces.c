@@ -32,6 +32,7 @@ static EmoFaceTracker *open_tracker_mirror(double min_conf, double mirror_yaw)
     s.face.min_detection_confidence = min_conf;
     s.face.mirror_yaw = mirror_yaw;
     snprintf(s.face.mesh_model, sizeof(s.face.mesh_model), "%s", mesh_model);
+    s.face.landmarker_faces = 0; /* every face on this run's network (test_landmarker.c: the shared policy) */
     EmoFaceTracker *t = NULL;
     assert_int_equal(emo_face_tracker_open(&t, &s), 0);
     assert_int_equal(emo_face_tracker_landmark_count(t), landmarker() ? EMO_FACE_LANDMARKS_MAX : EMO_FACE_LANDMARKS);

@@ -17,6 +17,7 @@
 #include <emoscope/face.h>
 
 #include "face_media.h"
+#include "face/tracker_phases.h"
 
 typedef struct Capture {
     char text[4096];
@@ -45,6 +46,7 @@ static int open_in(EmoFaceTracker **t, const char *dir, const char *mesh_model, 
     emo_face_tracker_default_settings(&s);
     snprintf(s.models_dir, sizeof(s.models_dir), "%s", dir);
     snprintf(s.face.mesh_model, sizeof(s.face.mesh_model), "%s", mesh_model);
+    s.face.landmarker_faces = 0; /* every face of a group photo on the chosen network */
     memset(cap, 0, sizeof(*cap));
     log->fn = capture;
     log->userdata = cap;
@@ -252,12 +254,150 @@ static void test_same_indices(void **state)
     emo_face_tracker_close(&b);
 }
 
+/* Fills canvas gray and pastes each of the n images at its (x, y); NULL
+ * images are left out (the face has left the picture). */
+static void compose(EmoFrame *canvas, EmoFrame *const *img, const int (*at)[2], int n)
+{
+    for (int r = 0; r < canvas->height; r++)
+        memset(canvas->data[0] + (size_t)r * canvas->stride[0], 90, (size_t)canvas->width * 4);
+    for (int k = 0; k < n; k++)
+        for (int r = 0; img[k] && r < img[k]->height; r++)
+            memcpy(canvas->data[0] + (size_t)(r + at[k][1]) * canvas->stride[0] + 4 * (size_t)at[k][0],
+                   img[k]->data[0] + (size_t)r * img[k]->stride[0], (size_t)img[k]->width * 4);
+}
+
+/* The points of face id in list, or 0 when it is not there. */
+static int points_of(const EmoFaceList *list, int id)
+{
+    for (int i = 0; i < list->count; i++)
+        if (list->faces[i].id == id)
+            return list->faces[i].n_landmarks;
+    return 0;
+}
+
+/* face.landmarker_faces = 1 with two faces: one face gets the landmarker
+ * (478 points), the other the face mesh (468); each keeps its network
+ * while it is tracked (even after the landmarker place is free), and the
+ * place goes to the next new face once the landmarker face has left. */
+static void test_landmarker_faces(void **state)
+{
+    (void)state;
+    EmoFaceTrackerSettings s;
+    emo_face_tracker_default_settings(&s);
+    snprintf(s.models_dir, sizeof(s.models_dir), "%s", emo_test_model_dir_with("face_landmarker.task"));
+    snprintf(s.face.mesh_model, sizeof(s.face.mesh_model), "landmarker");
+    s.face.landmarker_faces = 1;
+    s.face.detect_interval = 1; /* a face coming back is seen in its first frame */
+    EmoFaceTracker *t = NULL;
+    assert_int_equal(emo_face_tracker_open(&t, &s), 0);
+    EmoFaceList *list = calloc(1, sizeof(*list));
+    EmoFrame *canvas = NULL, *img[2] = { tm_load_image(emo_test_shared("testdata/faces/obama.jpg")),
+                                         tm_load_image(emo_test_shared("testdata/faces/biden.jpg")) };
+    assert_non_null(list);
+    assert_non_null(img[0]);
+    assert_non_null(img[1]);
+    assert_int_equal(emo_frame_alloc(&canvas, EMO_PIX_BGRA, 2200, 3000), 0);
+    const int at[2][2] = { { 40, 200 }, { 1150, 40 } };
+    int id[2] = { 0, 0 }, lmk = -1;
+    for (int f = 0; f < 4; f++) {
+        compose(canvas, img, at, 2);
+        assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+        assert_int_equal(list->count, 2);
+        int n478 = 0;
+        for (int i = 0; i < 2; i++) {
+            const EmoFace *face = &list->faces[i];
+            int k = face->box[0] < 1000 ? 0 : 1;
+            if (f == 0)
+                id[k] = face->id;
+            assert_int_equal(face->id, id[k]);
+            assert_true(face->n_landmarks == EMO_FACE_LANDMARKS_MAX || face->n_landmarks == EMO_FACE_LANDMARKS);
+            /* The pipeline's mesh batch orders tracks by this (tracks are in id order, as the list). */
+            assert_int_equal(emo__face_tracker_track_points(t, i), face->n_landmarks);
+            if (face->n_landmarks == EMO_FACE_LANDMARKS_MAX) {
+                n478++;
+                if (f == 0)
+                    lmk = k;
+                assert_int_equal(k, lmk); /* the same face keeps it */
+            }
+        }
+        assert_int_equal(n478, 1);
+    }
+    /* The landmarker face leaves: the other face keeps its 468 points. */
+    EmoFrame *rest[2] = { img[0], img[1] };
+    rest[lmk] = NULL;
+    for (int f = 0; f < 3; f++) {
+        compose(canvas, rest, at, 2);
+        assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+        assert_int_equal(list->count, 1);
+        assert_int_equal(list->faces[0].id, id[1 - lmk]);
+        assert_int_equal(list->faces[0].n_landmarks, EMO_FACE_LANDMARKS);
+    }
+    /* It comes back: a new track, which takes the free landmarker place. */
+    compose(canvas, img, at, 2);
+    assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+    assert_int_equal(list->count, 2);
+    assert_int_equal(points_of(list, id[1 - lmk]), EMO_FACE_LANDMARKS);
+    int back = list->faces[0].id == id[1 - lmk] ? list->faces[1].id : list->faces[0].id;
+    assert_true(back > id[0] && back > id[1]);
+    assert_int_equal(points_of(list, back), EMO_FACE_LANDMARKS_MAX);
+    /* Re-acquisition keeps a face's network: with the detector only run
+     * when a face is lost, the landmarker face leaves while the face-mesh
+     * face jumps out of its crop; found again in the same frame under its
+     * id, it stays on the face mesh though the landmarker place is free. */
+    emo_face_tracker_close(&t);
+    s.face.detect_interval = 0;
+    assert_int_equal(emo_face_tracker_open(&t, &s), 0);
+    float h = 0;
+    for (int f = 0; f < 3; f++) {
+        compose(canvas, img, at, 2);
+        assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+        assert_int_equal(list->count, 2);
+    }
+    int mesh_id = -1;
+    for (int i = 0; i < 2; i++)
+        if (list->faces[i].n_landmarks == EMO_FACE_LANDMARKS) {
+            mesh_id = list->faces[i].id;
+            h = list->faces[i].box[3];
+            lmk = list->faces[i].box[0] < 1000 ? 1 : 0;
+        }
+    assert_true(mesh_id > 0);
+    int moved[2][2] = { { at[0][0], at[0][1] }, { at[1][0], at[1][1] } };
+    moved[1 - lmk][1] += (int)(1.25f * h); /* past its crop, within the re-acquisition reach */
+    rest[0] = img[0];
+    rest[1] = img[1];
+    rest[lmk] = NULL;
+    compose(canvas, rest, (const int(*)[2])moved, 2);
+    assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+    assert_int_equal(list->count, 1);
+    assert_true(list->detector_ran);
+    assert_int_equal(list->faces[0].id, mesh_id);
+    assert_int_equal(list->faces[0].n_landmarks, EMO_FACE_LANDMARKS);
+    /* 0 = no limit: both faces on the landmarker. */
+    emo_face_tracker_close(&t);
+    s.face.landmarker_faces = 0;
+    assert_int_equal(emo_face_tracker_open(&t, &s), 0);
+    compose(canvas, img, at, 2);
+    assert_int_equal(emo_face_tracker_process(t, canvas, list), 0);
+    assert_int_equal(list->count, 2);
+    assert_int_equal(list->faces[0].n_landmarks, EMO_FACE_LANDMARKS_MAX);
+    assert_int_equal(list->faces[1].n_landmarks, EMO_FACE_LANDMARKS_MAX);
+    /* Out of range. */
+    emo_face_tracker_close(&t);
+    s.face.landmarker_faces = -1;
+    assert_int_equal(emo_face_tracker_open(&t, &s), EMO_EINVAL);
+    emo_frame_unref(&canvas);
+    emo_frame_unref(&img[0]);
+    emo_frame_unref(&img[1]);
+    free(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_irises_on_photos),
         cmocka_unit_test(test_choice_and_fallback),
         cmocka_unit_test(test_same_indices),
+        cmocka_unit_test(test_landmarker_faces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

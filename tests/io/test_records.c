@@ -400,6 +400,87 @@ static void test_events_jsonl_csv_agree(void **state)
     free(jsonl);
 }
 
+/* Commas outside quotes on one CSV line (up to its end or '\n'). */
+static int csv_separators(const char *line)
+{
+    int n = 0, quoted = 0;
+    for (; *line && *line != '\n'; line++) {
+        quoted ^= *line == '"';
+        n += !quoted && *line == ',';
+    }
+    return n;
+}
+
+/* A mixed run (face.landmarker_faces: one face on the landmarker with
+ * facial actions, the other on the face mesh without): results.csv keeps
+ * the first record's columns, every row has all of them, and the face
+ * without actions has empty blendshape and AU cells. */
+static void test_frame_csv_mixed_actions(void **state)
+{
+    (void)state;
+    EmoPipelineResult res;
+    memset(&res, 0, sizeof(res));
+    res.index = 3;
+    static EmoPipelineFace pf[2];
+    for (int k = 0; k < 2; k++) {
+        fill_face(&pf[k]);
+        pf[k].face.id = k + 1;
+        pf[k].face.n_landmarks = k ? EMO_FACE_LANDMARKS : EMO_FACE_LANDMARKS_MAX;
+    }
+    pf[0].has_actions = 1;
+    for (int i = 0; i < EMO_BLENDSHAPES; i++)
+        pf[0].blendshapes[i] = 0.25f;
+    for (int i = 0; i < EMO_ACTION_UNITS; i++)
+        pf[0].au[i] = 0.5f;
+    char c[4200];
+    snprintf(c, sizeof(c), "%s/results.csv", emo_test_tmpdir("records-mixed"));
+    EmoResultsWriter *w;
+    assert_int_equal(emo_results_open(&w, NULL, c, &quiet), 0);
+    const EmoRecordOptions opt = { 1, 1 };
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < 2; k++) {
+            cJSON *rec = emo__record_frame(&res, &pf[k], &opt);
+            assert_non_null(rec);
+            assert_true(!!cJSON_GetObjectItem(rec, "blendshapes") == !k);
+            assert_int_equal(emo_results_write(w, rec), 0);
+            cJSON_Delete(rec);
+        }
+    assert_int_equal(emo_results_close(&w), 0);
+    size_t n;
+    char *csv = emo_test_read_file(c, &n);
+    assert_non_null(csv);
+    /* The columns of the blendshapes and the AUs, by position in the header. */
+    int col = 0, first_bs = -1, n_bs = 0, n_au = 0;
+    const char *line = csv;
+    for (const char *p = csv; *p && *p != '\n'; col++) {
+        const char *end = p + strcspn(p, ",\n");
+        if (!strncmp(p, "blendshapes.", 12)) {
+            first_bs = first_bs < 0 ? col : first_bs;
+            n_bs++;
+        }
+        n_au += !strncmp(p, "au.AU", 5);
+        p = *end == ',' ? end + 1 : end;
+    }
+    assert_int_equal(n_bs, EMO_BLENDSHAPES);
+    assert_int_equal(n_au, EMO_ACTION_UNITS);
+    int rows = 0, header = csv_separators(csv);
+    while ((line = strchr(line, '\n')) && line[1]) {
+        line++;
+        assert_int_equal(csv_separators(line), header);
+        /* The cell of the first blendshape: a score, or empty. */
+        const char *cell = line;
+        for (int k = 0; k < first_bs; k++)
+            cell = strchr(cell, ',') + 1;
+        if (rows % 2 == 0)
+            assert_true(!strncmp(cell, "0.25,", 5));
+        else
+            assert_true(cell[0] == ',');
+        rows++;
+    }
+    assert_int_equal(rows, 4);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_motion_record),
         cmocka_unit_test(test_frame_record),
         cmocka_unit_test(test_frame_csv),
+        cmocka_unit_test(test_frame_csv_mixed_actions),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_events_jsonl_csv_agree),
     };
