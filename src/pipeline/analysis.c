@@ -189,34 +189,31 @@ void emo__pipe_keep_actions(Slot *sl, int64_t frame)
         rg->n++;
 }
 
+/* Ring position of the k-th oldest kept frame. */
+static int ring_at(const ActionRing *rg, int k)
+{
+    return (rg->head - rg->n + k + EMO_PIPE_ACTION_RING) % EMO_PIPE_ACTION_RING;
+}
+
 void emo__pipe_event_actions(const Slot *sl, EmoPipelineEvent *pe)
 {
     const ActionRing *rg = &sl->ring;
-    int first = -1, last = -1, first_i = 0;
-    for (int k = 0; k < rg->n; k++) {
-        int i = (rg->head - rg->n + k + EMO_PIPE_ACTION_RING) % EMO_PIPE_ACTION_RING;
-        if (rg->frame[i] > pe->event.offset)
-            break;
-        if (rg->frame[i] >= pe->event.onset && first < 0)
-            first = i, first_i = k;
-        if (rg->frame[i] >= pe->event.onset)
-            last = i;
-    }
-    if (first < 0)
-        return;
-    float rise[EMO_ACTION_UNITS];
-    for (int u = 0; u < EMO_ACTION_UNITS; u++) {
-        float peak = -1;
-        for (int k = first_i; k < rg->n; k++) {
-            int i = (rg->head - rg->n + k + EMO_PIPE_ACTION_RING) % EMO_PIPE_ACTION_RING;
-            if (rg->frame[i] > pe->event.offset)
-                break;
-            if (rg->au[i][u] > peak)
-                peak = rg->au[i][u];
+    int k0 = -1, k1 = -1; /* the kept frames from onset to offset, oldest first */
+    for (int k = 0; k < rg->n && rg->frame[ring_at(rg, k)] <= pe->event.offset; k++)
+        if (rg->frame[ring_at(rg, k)] >= pe->event.onset) {
+            k0 = k0 < 0 ? k : k0;
+            k1 = k;
         }
-        float ends = rg->au[first][u] > rg->au[last][u] ? rg->au[first][u] : rg->au[last][u];
-        rise[u] = peak - ends;
-    }
+    if (k0 < 0)
+        return;
+    const float *first = rg->au[ring_at(rg, k0)], *last = rg->au[ring_at(rg, k1)];
+    float peak[EMO_ACTION_UNITS], rise[EMO_ACTION_UNITS];
+    memcpy(peak, first, sizeof(peak));
+    for (int k = k0 + 1; k <= k1; k++)
+        for (int u = 0; u < EMO_ACTION_UNITS; u++)
+            peak[u] = fmaxf(peak[u], rg->au[ring_at(rg, k)][u]);
+    for (int u = 0; u < EMO_ACTION_UNITS; u++)
+        rise[u] = peak[u] - fmaxf(first[u], last[u]);
     /* The strongest first; ties keep the table's order. */
     while (pe->n_actions < EMO_PIPELINE_EVENT_ACTIONS) {
         int best = -1;
