@@ -5,6 +5,7 @@
  * and keeps the last values between; 0 or the face mesh turns them off. An
  * event gets the action units that rose and fell inside it. Real clip, real
  * models. */
+#include "clip_pipeline.h"
 #include "lsan_fontconfig.h"
 #include "testutil.h"
 
@@ -31,21 +32,10 @@ static void run_clip(const char *const *settings, void (*check)(const EmoPipelin
     emo_config_defaults(&cfg);
     for (int i = 0; settings[i]; i++)
         assert_int_equal(emo_config_set(&cfg, settings[i], &quiet), 0);
-    EmoVideoSourceSettings vs;
-    emo_video_default_settings(&vs);
-    vs.source = emo_test_shared("testdata/video/d0.mp4");
-    vs.pix_fmt = EMO_PIX_BGRA;
-    EmoVideoSource *src = NULL;
-    assert_int_equal(emo_video_open(&src, &vs), 0);
-    EmoPipelineSettings ps;
-    emo_pipeline_default_settings(&ps);
-    ps.cfg = &cfg;
-    ps.models_dir = EMO_TEST_MODELS_DIR;
-    ps.draw = 0;
-    ps.log = &quiet;
     emo_test_model("face_landmarker.task");
-    EmoPipeline *p = NULL;
-    assert_int_equal(emo_pipeline_open(&p, &ps), 0);
+    EmoVideoSource *src;
+    EmoPipeline *p;
+    open_d0_pipeline(&cfg, 0, &quiet, &src, &p);
     int faces = 0;
     for (int64_t k = 0; k < FRAMES; k++) {
         EmoFrame *f = NULL;

@@ -1,6 +1,7 @@
 /* The overlay shows what the configuration asks at open and then what
  * emo_pipeline_set_view() says (the viewer's keys m, b, g, a): the flags
  * reach the overlay input of the next frame drawn. Real clip, real models. */
+#include "clip_pipeline.h"
 #include "lsan_fontconfig.h"
 #include "testutil.h"
 
@@ -32,20 +33,10 @@ static void test_view_flags(void **state)
     emo_config_defaults(&cfg);
     assert_int_equal(emo_config_set(&cfg, "render.actions_panel=false", &quiet), 0);
     assert_int_equal(emo_config_set(&cfg, "render.model_bars=true", &quiet), 0);
-    EmoVideoSourceSettings vs;
-    emo_video_default_settings(&vs);
-    vs.source = emo_test_shared("testdata/video/d0.mp4");
-    vs.pix_fmt = EMO_PIX_BGRA;
-    EmoVideoSource *src = NULL;
-    assert_int_equal(emo_video_open(&src, &vs), 0);
-    EmoPipelineSettings ps;
-    emo_pipeline_default_settings(&ps);
-    ps.cfg = &cfg;
-    ps.models_dir = EMO_TEST_MODELS_DIR;
-    ps.draw = 1;
     emo_test_model("face_landmark.tflite");
-    EmoPipeline *p = NULL;
-    assert_int_equal(emo_pipeline_open(&p, &ps), 0);
+    EmoVideoSource *src;
+    EmoPipeline *p;
+    open_d0_pipeline(&cfg, 1, NULL, &src, &p);
 
     EmoOverlayInput in = draw_one(p, src);
     assert_true(in.show_mesh && in.show_model_bars && in.show_graph && !in.show_actions && !in.status);
