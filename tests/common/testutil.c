@@ -81,6 +81,15 @@ float *emo_test_read_f32(const char *path, size_t n)
     return v;
 }
 
+void emo_test_capture_errors(void *user, EmoLogLevel level, const char *msg)
+{
+    EmoTestErrors *e = user;
+    if (level == EMO_LOG_ERROR) {
+        e->errors++;
+        snprintf(e->last, sizeof(e->last), "%s", msg);
+    }
+}
+
 int emo_test_system(const char *cmd)
 {
     int st = system(cmd);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <emoscope/core.h>
+
 /* Path of rel under ../shared (the shared test data and models mirror).
  * Fails the test loudly when the file is missing: data-driven tests never
  * skip silently. Returns a static buffer (one per call site is not kept:
@@ -27,6 +29,13 @@ float *emo_test_read_f32(const char *path, size_t n);
 
 /* Runs a shell command, returns its exit status (or -1). Output goes to log_path if set. */
 int emo_test_system(const char *cmd);
+
+/* Error messages caught by a test's logger: { emo_test_capture_errors, &errs, EMO_LOG_ERROR }. */
+typedef struct EmoTestErrors {
+    int errors;        /* error messages seen */
+    char last[512];    /* the last one */
+} EmoTestErrors;
+void emo_test_capture_errors(void *user, EmoLogLevel level, const char *msg);
 
 /* A TCP socket bound to a free loopback port of the kernel's choice, listening
  * with that backlog when backlog > 0; the port in *port. Fails the test on

@@ -15,20 +15,12 @@
 #include "nn/model_internal.h"
 #include "nn/zip.h"
 
-typedef struct Capture {
-    int errors;
-    char last[512];
-} Capture;
-
+/* The shared error capture, and each message on stderr with EMO_HOSTILE_VERBOSE. */
 static void capture(void *user, EmoLogLevel level, const char *msg)
 {
-    Capture *c = user;
-    if (level == EMO_LOG_ERROR) {
-        c->errors++;
-        snprintf(c->last, sizeof(c->last), "%s", msg);
-        if (getenv("EMO_HOSTILE_VERBOSE"))
-            fprintf(stderr, "%s\n", msg);
-    }
+    emo_test_capture_errors(user, level, msg);
+    if (level == EMO_LOG_ERROR && getenv("EMO_HOSTILE_VERBOSE"))
+        fprintf(stderr, "%s\n", msg);
 }
 
 typedef struct Tally {
@@ -46,7 +38,7 @@ static uint64_t rng_next(uint64_t *s)
 /* One attempt: an error with a message, or a model that runs. */
 static void attempt(const uint8_t *buf, size_t size, Tally *t)
 {
-    Capture cap = { 0 };
+    EmoTestErrors cap = { 0 };
     EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
     EmoNnSettings s;
     emo_nn_default_settings(&s);
@@ -266,7 +258,7 @@ static void test_unsupported_operator(void **state)
     assert_true(patched > 0);
     printf("[ hostile ] operator code 0 was builtin %d, now SQUEEZE\n", (int)before);
 
-    Capture cap = { 0 };
+    EmoTestErrors cap = { 0 };
     EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
     EmoNnSettings s;
     emo_nn_default_settings(&s);
@@ -283,7 +275,7 @@ static void test_unsupported_operator(void **state)
 static void test_validate(void **state)
 {
     (void)state;
-    Capture cap = { 0 };
+    EmoTestErrors cap = { 0 };
     EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
     EmoNnGraph g;
     emo__nn_graph_init(&g, &log);

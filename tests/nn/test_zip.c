@@ -16,20 +16,6 @@
 
 #define BUNDLE "models/face_landmarker.task"
 
-typedef struct Capture {
-    int errors;
-    char last[512];
-} Capture;
-
-static void capture(void *user, EmoLogLevel level, const char *msg)
-{
-    Capture *c = user;
-    if (level == EMO_LOG_ERROR) {
-        c->errors++;
-        snprintf(c->last, sizeof(c->last), "%s", msg);
-    }
-}
-
 static void test_bundle_members(void **state)
 {
     (void)state;
@@ -50,8 +36,8 @@ static void test_bundle_members(void **state)
         if (strstr(members[i].name, ".tflite"))
             assert_memory_equal(data + 4, "TFL3", 4);
     }
-    Capture cap = { 0 };
-    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
+    EmoTestErrors cap = { 0 };
+    EmoLogger log = { emo_test_capture_errors, &cap, EMO_LOG_ERROR };
     const uint8_t *data;
     size_t len;
     assert_int_equal(emo__zip_member(buf, size, "bundle", "face_detector", &log, &data, &len), EMO_ENOENT);
@@ -92,8 +78,8 @@ static void test_hand_built(void **state)
     assert_int_equal(len, 5);
     assert_memory_equal(data, "hello", 5);
 
-    Capture cap = { 0 };
-    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
+    EmoTestErrors cap = { 0 };
+    EmoLogger log = { emo_test_capture_errors, &cap, EMO_LOG_ERROR };
     size = build_zip(zip, "a.bin", "hello", 8);
     assert_int_equal(emo__zip_member(zip, size, "t", "a.bin", &log, &data, &len), EMO_EUNSUPPORTED);
     assert_non_null(strstr(cap.last, "compressed"));
@@ -143,8 +129,8 @@ static void test_open_member(void **state)
     emo_nn_close(&a);
     emo_nn_close(&b);
 
-    Capture cap = { 0 };
-    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
+    EmoTestErrors cap = { 0 };
+    EmoLogger log = { emo_test_capture_errors, &cap, EMO_LOG_ERROR };
     EmoNnSettings s;
     emo_nn_default_settings(&s);
     s.log = &log;
