@@ -157,7 +157,8 @@ static void test_motion_record(void **state)
 /* A frame record's fields after "frame": README "Outputs" (results.jsonl).
  * The landmarks, asked for, come between pose and emotion. */
 static const char *const face_fields[] = { "t", "face_id", "detected", "tracked", "detection_score",
-                                           "landmark_score", "box", "pose", "emotion", "motion" };
+                                           "landmark_score", "box", "size_px", "low_confidence", "pose",
+                                           "emotion", "motion" };
 #define N_FACE_FIELDS (int)(sizeof(face_fields) / sizeof(face_fields[0]))
 static const char *const pose_fields[] = { "yaw", "pitch", "roll" };
 
@@ -165,7 +166,8 @@ static void fill_face(EmoPipelineFace *pf)
 {
     memset(pf, 0, sizeof(*pf));
     pf->face.id = 7;
-    pf->face.flags = EMO_FACE_TRACKED;
+    pf->face.flags = EMO_FACE_TRACKED | EMO_FACE_LOW_CONFIDENCE;
+    pf->face.size_px = 31.256f;
     pf->face.box[0] = 12.344f;
     pf->face.box[1] = -3.456f;
     pf->face.box[2] = pf->face.box[3] = 100;
@@ -232,6 +234,9 @@ static void test_frame_record(void **state)
     assert_true(cJSON_GetArrayItem(box, 0)->valuedouble == 12.34);
     assert_true(cJSON_GetArrayItem(box, 1)->valuedouble == -3.46);
     assert_true(cJSON_GetArrayItem(box, 2)->valuedouble == 100);
+    /* A small face: its width to two decimals, and the mark (docs/face.md, "Small faces"). */
+    assert_true(cJSON_GetObjectItem(o, "size_px")->valuedouble == 31.26);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "low_confidence")));
     cJSON *pose = cJSON_GetObjectItem(o, "pose");
     assert_fields(pose, NULL, pose_fields, 3);
     assert_float_equal(cJSON_GetObjectItem(pose, "yaw")->valuedouble, 1.5, 1e-6);
@@ -262,6 +267,20 @@ static void test_frame_record(void **state)
     assert_int_equal(cJSON_GetArraySize(lm), EMO_FACE_LANDMARKS_MAX * 3);
     assert_true(cJSON_GetArrayItem(lm, 3 * 477 + 2)->valuedouble == 477.0); /* iris point 477's z */
     assert_true(cJSON_GetArrayItem(lm, 5)->valuedouble == 4.01);
+    cJSON_Delete(o);
+
+    /* A face at or above face.min_reliable_size: the mark is false, the size still there. */
+    EmoPipelineResult res;
+    memset(&res, 0, sizeof(res));
+    static EmoPipelineFace big;
+    fill_face(&big);
+    big.face.flags = EMO_FACE_TRACKED;
+    big.face.size_px = 120;
+    EmoRecordOptions opt = { 0, 0 };
+    o = emo__record_frame(&res, &big, &opt);
+    assert_non_null(o);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "low_confidence")));
+    assert_true(cJSON_GetObjectItem(o, "size_px")->valuedouble == 120);
     cJSON_Delete(o);
 }
 
@@ -350,12 +369,12 @@ static void test_frame_csv(void **state)
     assert_int_equal(emo_results_close(&w), 0);
     size_t n;
     char *csv = emo_test_read_file(c, &n);
-    const char *head = "frame,t,face_id,detected,tracked,detection_score,landmark_score,box,pose.yaw,pose.pitch,"
-                       "pose.roll,emotion.dominant,";
+    const char *head = "frame,t,face_id,detected,tracked,detection_score,landmark_score,box,size_px,low_confidence,"
+                       "pose.yaw,pose.pitch,pose.roll,emotion.dominant,";
     assert_true(!strncmp(csv, head, strlen(head)));
     const char *row = strchr(csv, '\n');
     assert_non_null(row);
-    const char *want = "42,1.68,7,false,true,0.9,0.99,12.34;-3.46;100;100,1.5,-2.25,0.5,happy,";
+    const char *want = "42,1.68,7,false,true,0.9,0.99,12.34;-3.46;100;100,31.26,true,1.5,-2.25,0.5,happy,";
     assert_true(!strncmp(row + 1, want, strlen(want)));
     free(csv);
 }
