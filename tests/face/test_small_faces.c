@@ -14,7 +14,7 @@
 #include <emoscope/emotion.h>
 #include <emoscope/face.h>
 
-#include "face_media.h"
+#include "small_faces.h"
 
 /* The faces measured: the shared stills, each face on its own. */
 static const char *const stills[] = {
@@ -157,18 +157,15 @@ static int find_refs(Ctx *c, Ref *refs)
         snprintf(rel, sizeof(rel), "testdata/%s", stills[s]);
         EmoFrame *img = tm_load_image(emo_test_shared(rel));
         assert_non_null(img);
-        emo_face_tracker_reset(c->t);
-        for (int k = 0; k < SETTLE; k++)
-            assert_int_equal(emo_face_tracker_process(c->t, img, c->list), 0);
-        if (c->list->count < 1)
+        SfFace found[MAX_FACES];
+        int k = sf_find_faces(c->t, c->list, img, SETTLE, found, MAX_FACES - n);
+        if (k < 1)
             fail_msg("no face tracked on %s", stills[s]);
-        for (int i = 0; i < c->list->count && n < MAX_FACES; i++) {
-            const EmoFace *f = &c->list->faces[i];
+        for (int i = 0; i < k; i++, n++) {
             refs[n].still = stills[s];
-            refs[n].cx = f->box[0] + 0.5f * f->box[2];
-            refs[n].cy = f->box[1] + 0.5f * f->box[3];
-            refs[n].width = f->size_px;
-            n++;
+            refs[n].cx = found[i].cx;
+            refs[n].cy = found[i].cy;
+            refs[n].width = found[i].width;
         }
         emo_frame_unref(&img);
     }
