@@ -55,7 +55,8 @@ static int truth_of(const Truth *truth, int n, const float b[4])
 }
 
 /* Tracks the still scene img for FRAMES frames. Every frame: each face is on
- * one true face (no false face), no true face carries two, ids distinct.
+ * one true face (no false face), no true face carries two, ids distinct, and
+ * a true face keeps the id it was first found with (a still scene).
  * Returns the required faces not tracked on the last frame (each named). */
 static int check_scene(EmoFaceTracker *t, EmoFaceList *list, const EmoFrame *img, const Truth *truth, int n_truth,
                        const char *name)
@@ -63,6 +64,7 @@ static int check_scene(EmoFaceTracker *t, EmoFaceList *list, const EmoFrame *img
     emo_face_tracker_reset(t);
     int64_t runs0;
     emo_face_tracker_stats(t, NULL, &runs0, NULL);
+    int id_of[MAX_TRUTH] = { 0 };
     for (int k = 0; k < FRAMES; k++) {
         assert_int_equal(emo_face_tracker_process(t, img, list), 0);
         int on[MAX_TRUTH] = { 0 };
@@ -74,6 +76,9 @@ static int check_scene(EmoFaceTracker *t, EmoFaceList *list, const EmoFrame *img
                          f->box[1], f->box[2], f->box[3]);
             if (on[j]++)
                 fail_msg("%s, frame %d: two faces on true face %d", name, k, j);
+            if (id_of[j] && id_of[j] != f->id)
+                fail_msg("%s, frame %d: true face %d went from id %d to %d", name, k, j, id_of[j], f->id);
+            id_of[j] = f->id;
             assert_true(f->n_landmarks >= EMO_FACE_LANDMARKS);
             for (int q = 0; q < i; q++)
                 assert_int_not_equal(list->faces[q].id, f->id);
