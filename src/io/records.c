@@ -243,6 +243,8 @@ static void add_face_summary(cJSON *faces, const EmoRecordFaceSummary *fs)
     cJSON_AddNumberToObject(f, "frames", (double)fs->frames);
     cJSON_AddNumberToObject(f, "first_t", r6(fs->first_t));
     cJSON_AddNumberToObject(f, "last_t", r6(fs->last_t));
+    cJSON_AddNumberToObject(f, "mean_size_px", rnd(fs->mean_size_px, 1e2));
+    cJSON_AddNumberToObject(f, "low_confidence_frames", (double)fs->low_confidence_frames);
     cJSON *dom = cJSON_AddObjectToObject(f, "dominant_seconds");
     int best = 0;
     for (int e = 0; e < EMO_EMOTION_COUNT; e++) {

@@ -300,7 +300,8 @@ static void test_summary(void **state)
     double dom[EMO_EMOTION_COUNT] = { 0.5, 0, 0, 2.25, 0, 0, 1.0 };
     double none[EMO_EMOTION_COUNT] = { 0 };
     /* 80 frames from 0.04 s to 3.2 s: 3.2 s tracked (79 intervals of 0.04 s, and the last frame's). */
-    EmoRecordFaceSummary faces[2] = { { 1, 80, 0.04, 3.2, dom, evs, 6, 1.5 }, { 2, 0, 0, 0, none, NULL, 0, 0 } };
+    EmoRecordFaceSummary faces[2] = { { 1, 80, 0.04, 3.2, dom, evs, 6, 1.5, 30, 41.256 },
+                                      { 2, 0, 0, 0, none, NULL, 0, 0, 0, 0 } };
     cJSON *doc = emo__record_summary("clip.mp4", 81, faces, 2);
     assert_non_null(doc);
     assert_string_equal(cJSON_GetObjectItem(doc, "source")->valuestring, "clip.mp4");
@@ -309,6 +310,9 @@ static void test_summary(void **state)
     assert_int_equal(cJSON_GetArraySize(arr), 2);
     cJSON *f = cJSON_GetArrayItem(arr, 0);
     assert_string_equal(cJSON_GetObjectItem(f, "most_dominant")->valuestring, "happy");
+    /* How small the face was: its mean size to 0.01 px, its frames marked low-confidence. */
+    assert_true(cJSON_GetObjectItem(f, "mean_size_px")->valuedouble == 41.26);
+    assert_int_equal(cJSON_GetObjectItem(f, "low_confidence_frames")->valueint, 30);
     assert_int_equal(cJSON_GetObjectItem(f, "micro_expressions")->valueint, 2);
     assert_int_equal(cJSON_GetObjectItem(f, "macro_expressions")->valueint, 1);
     assert_int_equal(cJSON_GetObjectItem(f, "expression_twitches")->valueint, 0);

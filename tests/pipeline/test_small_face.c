@@ -41,7 +41,8 @@ static SfFace happy_face(const EmoFrame *img)
 }
 
 /* Runs the pipeline (default settings) on FRAMES copies of frame and writes
- * the frame records to dir/results.jsonl and .csv. */
+ * the frame records to dir/results.jsonl and .csv, the summary to
+ * dir/summary.json. */
 static void run_pipeline(EmoFrame *frame, const char *dir)
 {
     EmoConfig cfg;
@@ -67,6 +68,8 @@ static void run_pipeline(EmoFrame *frame, const char *dir)
         assert_int_equal(emo_pipeline_write_records(p, res, w, NULL), 0);
     }
     assert_int_equal(emo_results_close(&w), 0);
+    snprintf(j, sizeof(j), "%s/summary.json", dir);
+    assert_int_equal(emo_pipeline_write_summary(p, j, "test"), 0);
     emo_pipeline_close(&p);
     emo_config_clear(&cfg);
 }
@@ -82,7 +85,7 @@ static const cJSON *field(const cJSON *rec, const char *name)
 
 /* Checks dir's records: one face, id 1, on every frame, size_px within 20%
  * of width, marked when small, with emotion probabilities; the CSV has the
- * two columns. */
+ * two columns; the summary counts the marked frames. */
 static void check_records(const char *dir, float width, int small)
 {
     char path[4200];
@@ -130,6 +133,16 @@ static void check_records(const char *dir, float width, int small)
         assert_true(!strncmp(cell, small ? "true," : "false,", small ? 5 : 6));
     }
     assert_int_equal(rows, FRAMES);
+    free(text);
+    snprintf(path, sizeof(path), "%s/summary.json", dir);
+    text = emo_test_read_file(path, &n);
+    assert_non_null(text);
+    cJSON *doc = cJSON_Parse(text);
+    const cJSON *face = cJSON_GetArrayItem(field(doc, "faces"), 0);
+    assert_non_null(face);
+    assert_int_equal(field(face, "low_confidence_frames")->valueint, small ? FRAMES : 0);
+    assert_true(fabs(field(face, "mean_size_px")->valuedouble - width) <= 0.2 * width);
+    cJSON_Delete(doc);
     free(text);
 }
 
