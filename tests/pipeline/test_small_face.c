@@ -4,6 +4,7 @@
  * low-confidence mark and emotion probabilities; the same face at full size
  * is not marked. Real photo, real models. */
 #define _POSIX_C_SOURCE 200809L
+#include "clip_pipeline.h"
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -47,14 +48,7 @@ static void run_pipeline(EmoFrame *frame, const char *dir)
 {
     EmoConfig cfg;
     emo_config_defaults(&cfg);
-    EmoPipelineSettings ps;
-    emo_pipeline_default_settings(&ps);
-    ps.cfg = &cfg;
-    ps.models_dir = EMO_TEST_MODELS_DIR;
-    ps.draw = 0;
-    ps.log = &quiet;
-    EmoPipeline *p = NULL;
-    assert_int_equal(emo_pipeline_open(&p, &ps), 0);
+    EmoPipeline *p = open_test_pipeline(&cfg, 0, &quiet);
     char j[4200], c[4200];
     snprintf(j, sizeof(j), "%s/results.jsonl", dir);
     snprintf(c, sizeof(c), "%s/results.csv", dir);
@@ -186,14 +180,7 @@ static ClipRun run_clip(const char *clip, double k)
     memset(&r, 0, sizeof(r));
     EmoConfig cfg;
     emo_config_defaults(&cfg);
-    EmoPipelineSettings ps;
-    emo_pipeline_default_settings(&ps);
-    ps.cfg = &cfg;
-    ps.models_dir = EMO_TEST_MODELS_DIR;
-    ps.draw = 0;
-    ps.log = &quiet;
-    EmoPipeline *p = NULL;
-    assert_int_equal(emo_pipeline_open(&p, &ps), 0);
+    EmoPipeline *p = open_test_pipeline(&cfg, 0, &quiet);
     TmReader rd;
     char rel[64];
     snprintf(rel, sizeof(rel), "testdata/video/%s.mp4", clip);
