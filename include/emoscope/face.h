@@ -45,9 +45,9 @@ typedef struct EmoFaceSettings {
     int landmarker_faces;        /**< with the landmarker: faces tracked with it at once (a face keeps its
                                       network for its track's life; the others get the face mesh, so no
                                       facial actions); 0 = no limit */
-    char detector[8];            /**< face detector: "auto" (short-range first, full-range when it finds
-                                      nothing and for new faces while tracking), "short" (BlazeFace
-                                      short-range only) or "full" (full-range only); docs/face.md */
+    char detector[8];            /**< face detector: "auto" (BlazeFace full-range, short-range first to
+                                      find a lost face again), "short" (short-range only) or "full"
+                                      (full-range only); docs/face.md */
 } EmoFaceSettings;
 
 #define EMO_FACE_LANDMARKS 468 /**< points of the face mesh, indices 0-467: every face has these */
@@ -191,10 +191,10 @@ typedef struct EmoFaceDetectorStats {
 EMO_API void emo_face_tracker_detector_stats(const EmoFaceTracker *t, EmoFaceDetectorStats *s);
 
 /**
- * Runs only the detector on a frame (no tracking), as for a frame without
- * tracked faces (face.detector auto: short-range, then full-range, then
- * tiles): at most max detections, best first. Returns the number written,
- * or a negative error code.
+ * Runs only the detector on a frame (no tracking), as on a frame without
+ * tracked faces (face.detector auto: full-range on the whole frame, its
+ * tiles when that finds nothing): at most max detections, best first.
+ * Returns the number written, or a negative error code.
  */
 EMO_API int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max);
 

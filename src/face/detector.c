@@ -8,14 +8,23 @@
  *         two metres of the camera; the cheapest network (31 M multiply-adds).
  * full    full-range on the whole frame, then its tiles: faces at any
  *         distance (106 M multiply-adds, 3.4x short-range's).
- * auto    looking for faces when none is tracked (start, every face lost,
- *         re-acquisition): short-range on the whole frame; full-range on the
- *         whole frame only when short-range finds nothing; tiles (full-range)
- *         only when both find nothing. Looking for new faces while faces are
- *         tracked (face.detect_interval): full-range on the whole frame, as
- *         the faces short-range finds there are mostly the tracked ones;
- *         tiles when it finds nothing. docs/face.md has the sizes each finds
- *         and the cost measured.
+ * auto    full-range on the whole frame when no face is tracked and for the
+ *         periodic search for new faces (face.detect_interval): on every
+ *         photo and face size measured (tests/face/test_detector.c) it found
+ *         every face short-range found and the smaller ones, so short-range
+ *         first would only add a pass where it finds nothing, and lose the
+ *         small faces of a group where it finds the big ones. Short-range
+ *         first when a tracked face was lost (mostly a close face that moved
+ *         fast: its strength, at a third of the cost). Whichever ran first,
+ *         the other runs on the whole frame when it finds nothing: full-range
+ *         scores close faces lower (0.58-0.78 on the sample clips' face,
+ *         short-range 0.88-0.94), so under a strict min_detection_confidence
+ *         short-range still finds them, and a search while tracking does not
+ *         fall through to the tiles. Tiles, full-range's, only when both find
+ *         nothing; while no face is tracked, on the first frame and then
+ *         every AUTO_TILE_EVERY frames of an empty scene (22 full-range
+ *         passes cost 60-75 ms: every frame would cost 3x what short-range's
+ *         tiles did). docs/face.md has the sizes and costs measured.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +37,11 @@
 
 /* Tiles per axis at most (a 1/3 tile of a 16:9 frame needs 5 across). */
 #define TILES_AXIS 5
+/* auto, no face tracked: the tiles on every this many frames of an empty
+ * scene (a face too small for the whole frame is found within a third of a
+ * second at 30 fps; the detector then costs 12 ms per frame at 1080p
+ * instead of 75). */
+#define AUTO_TILE_EVERY 10
 
 static double thread_seconds(void)
 {
@@ -169,17 +183,22 @@ static int tile_origins(int dim, float tile, float *org)
     return n;
 }
 
-/* A network wants faces of at least a certain share of its input. When
- * the whole frame shows none, search overlapping tiles of 1/2, then 1/3 of
- * the frame, where faces look 2x and 3x bigger (group photos, people far
- * from the camera); never tiles smaller than twice the input. */
+/* A network wants faces of at least a certain share of its input
+ * (short-range about 1/8 of it, full-range 1/16: docs/face.md). When the
+ * whole frame shows none, search overlapping tiles of 1/2, then 1/3 of the
+ * frame, where faces look 2x and 3x bigger (group photos, people far from
+ * the camera). Short-range's tiles are never smaller than twice its input
+ * (as before full-range came); full-range's never smaller than its input,
+ * where it sees the frame's own pixels: its smallest faces, 12 px, are
+ * found in 640x360 frames too. */
 static int tiles(EmoFaceDetector *d, EmoDetKind kind, const EmoFrame *frame, int *n)
 {
     const int size = d->net[kind].spec->size;
+    const float min_tile = (kind == EMO_DET_FULL ? 1.0f : 2.0f) * (float)size;
     int side = frame->width > frame->height ? frame->width : frame->height, rc;
     for (int level = 2; *n == 0 && level <= d->tiles + 1; level++) {
         float tile = (float)side / (float)level, ox[TILES_AXIS], oy[TILES_AXIS];
-        if (tile < 2.0f * (float)size)
+        if (tile < min_tile)
             break;
         int nx = tile_origins(frame->width, tile, ox), ny = tile_origins(frame->height, tile, oy);
         for (int j = 0; j < ny; j++)
@@ -200,16 +219,19 @@ int emo__detector_run(EmoFaceDetector *d, const EmoFrame *frame, EmoDetPurpose w
     if (d->mode == EMO_DET_MODE_FULL) {
         first = tile = EMO_DET_FULL;
     } else if (d->mode == EMO_DET_MODE_AUTO) {
-        first = why == EMO_DET_SEARCH ? EMO_DET_FULL : EMO_DET_SHORT;
-        second = why == EMO_DET_SEARCH ? -1 : EMO_DET_FULL;
+        first = why == EMO_DET_REACQUIRE ? EMO_DET_SHORT : EMO_DET_FULL;
+        second = first == EMO_DET_FULL ? EMO_DET_SHORT : EMO_DET_FULL;
         tile = EMO_DET_FULL;
     }
     int64_t before[2] = { d->stats.passes[0], d->stats.passes[1] };
     int n = 0, rc = whole_frame(d, (EmoDetKind)first, frame, &n);
     if (rc == 0 && n == 0 && second >= 0)
         rc = whole_frame(d, (EmoDetKind)second, frame, &n);
-    if (rc == 0 && n == 0)
+    int tile_now = d->mode != EMO_DET_MODE_AUTO || why != EMO_DET_FIND || d->idle % AUTO_TILE_EVERY == 0;
+    if (rc == 0 && n == 0 && tile_now)
         rc = tiles(d, (EmoDetKind)tile, frame, &n);
+    if (why == EMO_DET_FIND)
+        d->idle = n == 0 ? d->idle + 1 : 0;
     for (int k = 0; k < 2; k++)
         d->stats.runs[k] += d->stats.passes[k] > before[k];
     if (rc < 0)

@@ -19,12 +19,12 @@ typedef enum EmoDetMode {
     EMO_DET_MODE_FULL,
 } EmoDetMode;
 
-/* Why the detector runs: the tracker knows no face (start, every face
- * lost, re-acquisition), or it tracks faces and looks for new ones
- * (face.detect_interval). auto chooses its networks by this. */
+/* Why the detector runs; auto chooses its networks by it (detector.c). */
 typedef enum EmoDetPurpose {
-    EMO_DET_FIND,
-    EMO_DET_SEARCH,
+    EMO_DET_STILL,     /* one image on its own (emo_face_detect) */
+    EMO_DET_FIND,      /* no face is tracked (start, an empty scene) */
+    EMO_DET_REACQUIRE, /* a tracked face was lost: find it again */
+    EMO_DET_SEARCH,    /* faces are tracked: look for new ones (face.detect_interval) */
 } EmoDetPurpose;
 
 /* Candidates of one detector run, all passes together. */
@@ -42,6 +42,7 @@ typedef struct EmoFaceDetector {
     EmoDetNet net[2];       /* [EmoDetKind] */
     float min_score, nms_iou;
     int tiles;              /* face.detect_tiles */
+    int64_t idle;           /* consecutive FIND runs that found nothing (auto's tile rhythm) */
     const EmoLogger *log;
     EmoDetection cand[EMO_DET_CANDIDATES];
     EmoFaceDetectorStats stats;

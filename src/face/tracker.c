@@ -202,6 +202,7 @@ void emo_face_tracker_reset(EmoFaceTracker *t)
     t->n_tracks = 0;
     t->lost_last_frame = 0;
     t->since_detect = 0;
+    t->det.idle = 0;
 }
 
 void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks)
@@ -261,7 +262,7 @@ int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets
 {
     if (!t || !frame_ok(frame) || !dets || max < 0)
         return EMO_EINVAL;
-    return emo__detector_run(&t->det, frame, EMO_DET_FIND, dets, max);
+    return emo__detector_run(&t->det, frame, EMO_DET_STILL, dets, max);
 }
 
 static void roi_from_detection(const EmoDetection *d, double scale, float roi[5])
@@ -521,8 +522,8 @@ static int apply_mesh(EmoFaceTracker *t, int i, int rc)
 
 /* Runs the detector on the frame into t->dets (timed, counted, and
  * reported in out); the number of detections or an nn error. why: no face
- * known, or new faces looked for beside tracked ones (face.detector auto
- * picks its networks by it). */
+ * tracked, a tracked face lost, or new faces looked for beside tracked ones
+ * (face.detector auto picks its networks by it). */
 static int detect_frame(EmoFaceTracker *t, const EmoFrame *frame, EmoDetPurpose why, EmoFaceList *out)
 {
     Stamp t0 = stamp();
@@ -624,12 +625,12 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
         t->tracks[i].face.flags &= ~(unsigned)EMO_FACE_DETECTED;
     }
 
-    int find = t->n_tracks == 0 || t->lost_last_frame;
-    int want = find ||
+    EmoDetPurpose why = t->lost_last_frame ? EMO_DET_REACQUIRE : t->n_tracks == 0 ? EMO_DET_FIND : EMO_DET_SEARCH;
+    int want = why != EMO_DET_SEARCH ||
                (fs->detect_interval > 0 && t->since_detect >= fs->detect_interval && t->n_tracks < fs->max_faces);
     t->lost_last_frame = 0;
     if (want) {
-        int n = detect_frame(t, frame, find ? EMO_DET_FIND : EMO_DET_SEARCH, out);
+        int n = detect_frame(t, frame, why, out);
         if (n < 0)
             return n;
         seed_tracks(t, n);
@@ -658,7 +659,7 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
          * near where the face was lost restarts the track under its id (the
          * face is neither missing from this frame nor renamed); any other
          * detection starts a new track at once. */
-        int n = detect_frame(t, frame, EMO_DET_FIND, out);
+        int n = detect_frame(t, frame, EMO_DET_REACQUIRE, out);
         if (n < 0)
             return n;
         int n_kept = t->n_tracks;

@@ -227,6 +227,16 @@ static size_t deref(const uint8_t *b, size_t pos)
     return pos + rel;
 }
 
+/* Opens a patched model file named "patched", its errors caught in cap. */
+static int open_patched(const uint8_t *b, size_t size, EmoTestErrors *cap, EmoNnModel **m)
+{
+    EmoLogger log = { capture, cap, EMO_LOG_ERROR };
+    EmoNnSettings s;
+    emo_nn_default_settings(&s);
+    s.log = &log;
+    return emo__nn_open_memory(m, b, size, "patched", &s);
+}
+
 /* An operator we do not run is reported by name, builtin code and index. */
 static void test_unsupported_operator(void **state)
 {
@@ -260,12 +270,8 @@ static void test_unsupported_operator(void **state)
     printf("[ hostile ] operator code 0 was builtin %d, now SQUEEZE\n", (int)before);
 
     EmoTestErrors cap = { 0 };
-    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
-    EmoNnSettings s;
-    emo_nn_default_settings(&s);
-    s.log = &log;
     EmoNnModel *m = NULL;
-    assert_int_equal(emo__nn_open_memory(&m, b, size, "patched", &s), EMO_EUNSUPPORTED);
+    assert_int_equal(open_patched(b, size, &cap, &m), EMO_EUNSUPPORTED);
     assert_null(m);
     printf("[ hostile ] message: %s\n", cap.last);
     assert_non_null(strstr(cap.last, "unsupported TFLite operator SQUEEZE (builtin 43) in op "));
@@ -336,12 +342,8 @@ static void resize_case(const char *what, int patch, int want, const char *messa
     else /* half_pixel_centers off: TensorFlow's legacy sampling, runs */
         b[r.opt.pos + half_off] = 0;
     EmoTestErrors cap = { 0 };
-    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
-    EmoNnSettings s;
-    emo_nn_default_settings(&s);
-    s.log = &log;
     EmoNnModel *m = NULL;
-    assert_int_equal(emo__nn_open_memory(&m, b, size, "patched", &s), want);
+    assert_int_equal(open_patched(b, size, &cap, &m), want);
     printf("[ hostile ] resize %s: %s\n", what, want ? cap.last : "loads and runs");
     if (want) {
         assert_null(m);
