@@ -136,7 +136,7 @@ static int truths_of(EmoFaceTracker *t, EmoFaceList *list, const EmoFrame *img, 
 /* (a) The photos downscaled: the people's faces (the two largest) 24, 32
  * and 40 px wide; the half-hidden girl of obama_and_biden, tracked at full
  * size by the face mesh, need not be found (at 24 px for the men she is
- * about 14 px wide) but must not be found twice. */
+ * about 19 px wide) but must not be found twice. */
 static void test_photos_downscaled(void **state)
 {
     (void)state;
