@@ -106,13 +106,12 @@ static int check_scene(EmoFaceTracker *t, EmoFaceList *list, const EmoFrame *img
     return missing;
 }
 
+/* A photo of the shared faces folder (NULL when it cannot be read). */
 static EmoFrame *load(const char *rel_in_faces)
 {
     char rel[128];
     snprintf(rel, sizeof(rel), "testdata/faces/%s", rel_in_faces);
-    EmoFrame *img = tm_load_image(emo_test_shared(rel));
-    assert_non_null(img);
-    return img;
+    return tm_load_image(emo_test_shared(rel));
 }
 
 /* The faces of img at full size, boxes mapped by scale k and offset (ox, oy). */
@@ -148,6 +147,7 @@ static void test_photos_downscaled(void **state)
     int missing = 0;
     for (int p = 0; p < 2; p++) {
         EmoFrame *img = load(photos[p]);
+        assert_non_null(img);
         Truth full[MAX_TRUTH];
         int n = truths_of(t, list, img, 1, 0, 0, full, MAX_TRUTH);
         assert_true(n >= 2);
@@ -200,6 +200,7 @@ static void test_montage(void **state)
         char rel[64];
         snprintf(rel, sizeof(rel), "expressions/%s.jpg", stills[i]);
         EmoFrame *img = load(rel);
+        assert_non_null(img);
         float k = fminf(cw / (float)img->width, ch / (float)img->height);
         float cx = cw * ((float)(i % 3) + 0.5f), cy = ch * ((float)(i / 3) + 0.5f);
         float ox = cx - 0.5f * k * (float)img->width, oy = cy - 0.5f * k * (float)img->height;
