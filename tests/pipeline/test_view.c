@@ -1,5 +1,6 @@
 /* The overlay shows what the configuration asks at open and then what
- * emo_pipeline_set_view() says (the viewer's keys m, b, g, a): the flags
+ * emo_pipeline_set_view() and emo_pipeline_set_gaze_view() say (the
+ * viewer's keys m, b, g, a and e): the flags
  * reach the overlay input of the next frame drawn. Real clip, real models. */
 #include "clip_pipeline.h"
 #include "lsan_fontconfig.h"
@@ -40,6 +41,7 @@ static void test_view_flags(void **state)
 
     EmoOverlayInput in = draw_one(p, src);
     assert_true(in.show_mesh && in.show_model_bars && in.show_graph && !in.show_actions && !in.status);
+    assert_true(in.show_gaze); /* render.gaze's default */
     static const int views[3][4] = { { 0, 0, 0, 1 }, { 1, 0, 1, 0 }, { 0, 1, 0, 1 } };
     for (int k = 0; k < 3; k++) {
         const int *v = views[k];
@@ -50,6 +52,13 @@ static void test_view_flags(void **state)
         assert_true(k == 1 ? in.status && !strcmp(in.status, "PAUSED") : !in.status);
         for (int i = 0; i < in.n_faces; i++)
             assert_true(in.faces[i].n_actions >= 0 && in.faces[i].n_actions <= EMO_RENDER_MAX_ACTIONS);
+    }
+    /* The gaze arrows' toggle (key e) apart from the others. */
+    for (int on = 0; on < 2; on++) {
+        emo_pipeline_set_gaze_view(p, on);
+        in = draw_one(p, src);
+        assert_int_equal(in.show_gaze, on);
+        assert_true(in.show_mesh == 0 && in.show_model_bars == 1 && in.show_graph == 0 && in.show_actions == 1);
     }
     emo_pipeline_close(&p);
     emo_video_close(&src);
