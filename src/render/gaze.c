@@ -23,7 +23,11 @@ void emo__overlay_gaze(Ctx *c, const EmoOverlayFace *f)
         cairo_fill(cr);
         if (!(len > hd))
             continue;
-        double ca = a->dx / len, sa = a->dy / len;
-        arrow(c, a->x, a->y, a->x + a->dx, a->y + a->dy, ca, sa, hd, fmax(1.5, 2.0 * c->s));
+        double ca = a->dx / len, sa = a->dy / len, w = fmax(1.5, 2.0 * c->s), sh = fmax(1.0, 0.8 * c->s);
+        /* A dark rim first: the arrow stays visible on a green screen or a bright face. */
+        cairo_set_source_rgba(cr, 0, 0, 0, 0.5);
+        arrow(c, a->x, a->y, a->x + a->dx, a->y + a->dy, ca, sa, hd + 2 * sh, w + 2 * sh);
+        cairo_set_source_rgba(cr, r, g, b, 0.95);
+        arrow(c, a->x, a->y, a->x + a->dx, a->y + a->dy, ca, sa, hd, w);
     }
 }
