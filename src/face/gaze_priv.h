@@ -5,7 +5,7 @@
 #include <emoscope/gaze.h>
 
 /* The eye model, in cm (anatomical averages): the iris (11.7 mm across)
- * sits on the 12 mm eyeball, so its centre lies sqrt(1.2^2 - 0.585^2) =
+ * sits on an eyeball of 12 mm radius, so its centre lies sqrt(1.2^2 - 0.585^2) =
  * 1.048 cm from the eyeball's centre of rotation. */
 #define EMO_GAZE_IRIS_CM 1.17
 #define EMO_GAZE_EYEBALL_CM 1.2
@@ -16,8 +16,8 @@
  * pupils 63 mm apart, the inner corners 32 mm and the outer ones 90 mm:
  * the pupil at (31.5 - 16) / (45 - 16) = 0.534 of the way from the inner
  * corner, not at the middle; the landmarker agrees (on the photos of
- * tests/face/test_gaze.c the two eyes diverge by about 10 degrees with the
- * middle, docs/face.md). */
+ * tests/face/test_gaze.c the two eyes diverge by 7 to 20 degrees with
+ * the middle, docs/face.md). */
 #define EMO_GAZE_REST_OUTWARD 0.034
 
 /* Mesh points of each eye, [0] the subject's right eye: outer and inner
