@@ -65,9 +65,56 @@ static void test_view_flags(void **state)
     emo_config_clear(&cfg);
 }
 
+/* The gaze of every face of the first 12 frames of d0 (the landmarker):
+ * the pipeline's is emo_face_gaze() of the face it reports, and the
+ * overlay gets one arrow from each iris the combined gaze uses, pointing
+ * the way of its yaw and pitch. */
+static void test_gaze_arrows(void **state)
+{
+    (void)state;
+    EmoConfig cfg;
+    emo_config_defaults(&cfg);
+    emo_test_model("face_landmarker.task");
+    EmoVideoSource *src;
+    EmoPipeline *p;
+    open_d0_pipeline(&cfg, 1, NULL, &src, &p);
+    int faces = 0, valid = 0;
+    for (int k = 0; k < 12; k++) {
+        EmoFrame *f = NULL;
+        assert_int_equal(emo_video_read(src, &f, -1), 0);
+        const EmoPipelineResult *res = NULL;
+        assert_int_equal(emo_pipeline_process(p, f, 25, &res), 0);
+        emo_frame_unref(&f);
+        const EmoOverlayInput *in = &p->jobs[0].in;
+        assert_int_equal(in->n_faces, res->n_faces);
+        for (int i = 0; i < res->n_faces; i++, faces++) {
+            const EmoPipelineFace *pf = &res->faces[i];
+            EmoGaze g;
+            assert_int_equal(emo_face_gaze(&pf->face, &g), 0);
+            assert_memory_equal(&g, &pf->gaze, sizeof(g));
+            const EmoOverlayFace *of = &in->faces[i];
+            valid += g.valid;
+            assert_int_equal(of->n_gaze, g.valid ? (int)(g.eyes & 1u) + (int)(g.eyes >> 1) : 0);
+            for (int a = 0, e = 0; a < of->n_gaze; a++, e++) {
+                while (!(g.eyes & (1u << e)))
+                    e++;
+                const float *iris = pf->face.landmarks[e ? EMO_FACE_IRIS_LEFT : EMO_FACE_IRIS_RIGHT];
+                assert_true(of->gaze[a].x == iris[0] && of->gaze[a].y == iris[1]);
+                /* yaw > 0 looks right (+x), pitch > 0 up (-y in the image) */
+                assert_true(of->gaze[a].dx * g.yaw >= 0 && of->gaze[a].dy * g.pitch <= 0);
+            }
+        }
+    }
+    print_message("%d faces, %d with a gaze\n", faces, valid);
+    assert_true(faces >= 11 && valid >= faces - 1);
+    emo_pipeline_close(&p);
+    emo_video_close(&src);
+    emo_config_clear(&cfg);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_view_flags) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_view_flags), cmocka_unit_test(test_gaze_arrows) };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     cairo_debug_reset_static_data();
     return rc;
