@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <emoscope/render.h>
 
+#include "lsan_fontconfig.h"
 #include "render_testutil.h"
 #include "testutil.h"
 
