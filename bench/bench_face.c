@@ -1,7 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 /* bench --stage face: detection, the landmark network's crop and run, pose
  * and alignment per 1080p frame, tracking one face on one thread; with the
- * 478-point landmarker and with the 468-point face mesh. */
+ * 478-point landmarker and with the 468-point face mesh; the cost of each
+ * detector network (face.detector) per run and per frame. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,27 @@ static void stats(const char *name, double *v, int n)
     int p99 = (int)(0.99 * (n - 1) + 0.5);
     printf("  %-34s median %7.3f ms   p99 %7.3f ms   mean %7.3f ms   max %7.3f ms\n", name, 1e3 * v[n / 2],
            1e3 * v[p99], 1e3 * sum / n, 1e3 * v[n - 1]);
+}
+
+/* What each BlazeFace network cost over the run (thread CPU time): per
+ * detector run that used it, per network pass (whole frame or tile), and
+ * spread over every frame of the run. */
+static void detector_costs(const EmoFaceTracker *t, const char *mode, int frames)
+{
+    static const char *const names[2] = { "short-range", "full-range" };
+    EmoFaceDetectorStats s;
+    emo_face_tracker_detector_stats(t, &s);
+    printf("  detector (face.detector = %s):\n", mode);
+    for (int k = 0; k < 2; k++) {
+        if (!s.runs[k]) {
+            printf("    %-11s not run\n", names[k]);
+            continue;
+        }
+        printf("    %-11s %lld runs (%.1f%% of frames), %lld passes: %.3f ms per run, %.3f ms per pass, %.3f ms per "
+               "frame\n",
+               names[k], (long long)s.runs[k], 100.0 * (double)s.runs[k] / frames, (long long)s.passes[k],
+               1e3 * s.cpu[k] / (double)s.runs[k], 1e3 * s.cpu[k] / (double)s.passes[k], 1e3 * s.cpu[k] / frames);
+    }
 }
 
 /* One run of the tracker over the clip with the landmark network
@@ -126,6 +148,7 @@ static int run_face(EmoCli *cli, const char *clip, int width, int height, int fr
            emo_face_tracker_landmark_count(t), with_face, count[DET_ONLY]);
     for (int k = 0; k < N_SERIES; k++)
         stats(names[k], v[k], count[k]);
+    detector_costs(t, fs.face.detector, n);
     rc = EMO_EXIT_OK;
 done:
     emo_video_close(&src);

@@ -113,7 +113,8 @@ int emo_bench_nn(EmoCli *cli, int argc, char **argv)
            "floor (1 thread)");
     int missed = 0, ran = 0;
     for (const EmoModelFile *mf = emo_model_files(); mf->name; mf++) {
-        int nn = !strcmp(mf->name, "blazeface") || !strcmp(mf->name, "facemesh") || !strcmp(mf->role, "emotion") ||
+        int nn = !strcmp(mf->name, "blazeface") || !strcmp(mf->name, "fullrange") || !strcmp(mf->name, "facemesh") ||
+                 !strcmp(mf->role, "emotion") ||
                  !strncmp(mf->role, "emotion ", 8);
         if (!nn || (only && strcmp(only, mf->name)))
             continue;

@@ -45,6 +45,9 @@ typedef struct EmoFaceSettings {
     int landmarker_faces;        /**< with the landmarker: faces tracked with it at once (a face keeps its
                                       network for its track's life; the others get the face mesh, so no
                                       facial actions); 0 = no limit */
+    char detector[8];            /**< face detector: "auto" (BlazeFace full-range, short-range first to
+                                      find a lost face again), "short" (short-range only) or "full"
+                                      (full-range only); docs/face.md */
 } EmoFaceSettings;
 
 #define EMO_FACE_LANDMARKS 468 /**< points of the face mesh, indices 0-467: every face has these */
@@ -170,9 +173,28 @@ typedef struct EmoFaceTimes {
 /** Like emo_face_tracker_times, with the crop and the network apart. Either may be NULL. */
 EMO_API void emo_face_tracker_timings(const EmoFaceTracker *t, EmoFaceTimes *wall, EmoFaceTimes *cpu);
 
+/** EmoFaceDetectorStats arrays: the two BlazeFace networks. */
+enum {
+    EMO_FACE_DETECTOR_SHORT = 0, /**< face_detection_short_range.tflite, 128x128 */
+    EMO_FACE_DETECTOR_FULL = 1,  /**< face_detection_full_range.tflite, 192x192 */
+};
+
+/** The detector's work since open, per network (face.detector). */
+typedef struct EmoFaceDetectorStats {
+    int64_t runs[2];   /**< detector runs (a frame's detection, a re-acquisition) that used the network */
+    int64_t passes[2]; /**< its network runs: the whole frame and each tile count one */
+    double cpu[2];     /**< seconds of the calling thread's CPU in its passes (input warp, network, decoding) */
+    double wall[2];    /**< the same passes' wall-clock seconds */
+} EmoFaceDetectorStats;
+
+/** Fills s with the detector's counters since open (zeros for NULL t). */
+EMO_API void emo_face_tracker_detector_stats(const EmoFaceTracker *t, EmoFaceDetectorStats *s);
+
 /**
- * Runs only the detector on a frame (no tracking): at most max detections,
- * best first. Returns the number written, or a negative error code.
+ * Runs only the detector on a frame (no tracking), as on a frame without
+ * tracked faces (face.detector auto: full-range on the whole frame, its
+ * tiles when that finds nothing): at most max detections, best first.
+ * Returns the number written, or a negative error code.
  */
 EMO_API int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max);
 

@@ -1,26 +1,38 @@
-/* BlazeFace short-range: anchors, decoding, weighted NMS, letterbox. */
+/* BlazeFace short- and full-range: anchors, decoding, weighted NMS, letterbox. */
 #include <math.h>
 #include <string.h>
 
 #include "face_priv.h"
 
 /*
- * MediaPipe's SsdAnchorsCalculator for face_detection_short_range: 4 layers,
- * strides 8, 16, 16, 16; consecutive layers of one stride share a grid and
- * each layer adds 2 anchors per cell (aspect ratio 1 and the interpolated
- * scale), so 2 per cell on the 16x16 grid and 6 per cell on the 8x8 grid;
- * fixed_anchor_size makes every width and height 1; anchor_offset 0.5.
+ * MediaPipe's SsdAnchorsCalculator with fixed_anchor_size (every width and
+ * height 1) and anchor_offset 0.5. Short-range (face_detection_short_range
+ * options): 4 layers, strides 8, 16, 16, 16; consecutive layers of one
+ * stride share a grid and each layer adds 2 anchors per cell (aspect ratio
+ * 1 and the interpolated scale), so 2 per cell on the 16x16 grid and 6 per
+ * cell on the 8x8 grid. Full-range (face_detection_full_range options): one
+ * layer of stride 4 without the interpolated scale, one anchor per cell of
+ * the 48x48 grid.
  */
-void emo__bf_anchors(float (*anchors)[2])
+static const EmoDetSpec specs[2] = {
+    { EMO_DET_SHORT, 128, 896, 4, { 8, 16, 16, 16 }, 2, "face_detection_short_range.tflite", "BlazeFace short-range" },
+    { EMO_DET_FULL, 192, 2304, 1, { 4 }, 1, "face_detection_full_range.tflite", "BlazeFace full-range" },
+};
+
+const EmoDetSpec *emo__det_spec(EmoDetKind kind)
 {
-    static const int strides[4] = { 8, 16, 16, 16 };
+    return &specs[kind == EMO_DET_FULL];
+}
+
+void emo__det_anchors(const EmoDetSpec *spec, float (*anchors)[2])
+{
     int k = 0, layer = 0;
-    while (layer < 4) {
+    while (layer < spec->layers) {
         int last = layer;
-        while (last + 1 < 4 && strides[last + 1] == strides[layer])
+        while (last + 1 < spec->layers && spec->strides[last + 1] == spec->strides[layer])
             last++;
-        int per_cell = 2 * (last - layer + 1);
-        int grid = EMO_BF_SIZE / strides[layer];
+        int per_cell = spec->per_layer * (last - layer + 1);
+        int grid = spec->size / spec->strides[layer];
         for (int y = 0; y < grid; y++)
             for (int x = 0; x < grid; x++)
                 for (int a = 0; a < per_cell; a++) {
@@ -30,6 +42,11 @@ void emo__bf_anchors(float (*anchors)[2])
                 }
         layer = last + 1;
     }
+}
+
+void emo__bf_anchors(float (*anchors)[2])
+{
+    emo__det_anchors(emo__det_spec(EMO_DET_SHORT), anchors);
 }
 
 static float sigmoid_clipped(float logit)
@@ -43,17 +60,18 @@ static float sigmoid_clipped(float logit)
     return 1.0f / (1.0f + expf(-logit));
 }
 
-int emo__bf_decode(const float *reg, const float *logits, const float (*anchors)[2], float min_score,
-                   EmoDetection *out, int max)
+int emo__det_decode(const EmoDetSpec *spec, const float *reg, const float *logits, const float (*anchors)[2],
+                    float min_score, EmoDetection *out, int max)
 {
     int n = 0;
-    for (int i = 0; i < EMO_BF_ANCHORS && n < max; i++) {
+    for (int i = 0; i < spec->anchors && n < max; i++) {
         float s = sigmoid_clipped(logits[i]);
         if (s < min_score)
             continue;
         const float *r = reg + (size_t)i * EMO_BF_COORDS;
-        const float ax = anchors[i][0], ay = anchors[i][1], inv = 1.0f / EMO_BF_SIZE;
-        /* Order x, y, w, h (MediaPipe's reverse_output_order), 128-pixel units. */
+        const float ax = anchors[i][0], ay = anchors[i][1], inv = 1.0f / (float)spec->size;
+        /* Order x, y, w, h (MediaPipe's reverse_output_order), in input
+         * pixels (x_scale = w_scale = the input side for both models). */
         float cx = r[0] * inv + ax, cy = r[1] * inv + ay;
         float w = r[2] * inv, h = r[3] * inv;
         if (!(w > 0.0f && h > 0.0f) || !isfinite(cx) || !isfinite(cy))
@@ -70,6 +88,12 @@ int emo__bf_decode(const float *reg, const float *logits, const float (*anchors)
         }
     }
     return n;
+}
+
+int emo__bf_decode(const float *reg, const float *logits, const float (*anchors)[2], float min_score,
+                   EmoDetection *out, int max)
+{
+    return emo__det_decode(emo__det_spec(EMO_DET_SHORT), reg, logits, anchors, min_score, out, max);
 }
 
 float emo__iou(const float a[4], const float b[4])
@@ -139,17 +163,22 @@ int emo__weighted_nms(EmoDetection *d, int n, float iou, EmoDetection *out, int 
     return m;
 }
 
-void emo__letterbox(int w, int h, float m[6])
+void emo__letterbox_to(int w, int h, int size, float m[6])
 {
     /* The input shows the frame's centred bounding square (padding on the short side). */
     float side = (float)(w > h ? w : h);
-    float k = side / EMO_BF_SIZE;
+    float k = side / (float)size;
     m[0] = k;
     m[1] = 0.0f;
     m[2] = 0.5f * ((float)w - side);
     m[3] = 0.0f;
     m[4] = k;
     m[5] = 0.5f * ((float)h - side);
+}
+
+void emo__letterbox(int w, int h, float m[6])
+{
+    emo__letterbox_to(w, h, EMO_BF_SIZE, m);
 }
 
 static void map_point(const float m[6], float *x, float *y)

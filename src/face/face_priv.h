@@ -8,14 +8,42 @@
 #include <emoscope/face.h>
 #include <emoscope/nn.h>
 
-#define EMO_BF_SIZE 128     /* BlazeFace input side */
-#define EMO_BF_ANCHORS 896
+#define EMO_BF_SIZE 128     /* BlazeFace short-range input side */
+#define EMO_BF_ANCHORS 896  /* its anchors */
+#define EMO_BF_MAX_ANCHORS 2304 /* the full-range model's, the most of the two */
 #define EMO_BF_COORDS 16    /* box x, y, w, h and 6 keypoints (x, y) */
-#define EMO_BF_SCORE_CLIP 100.0f
+#define EMO_BF_SCORE_CLIP 100.0f /* both models (MediaPipe's score_clipping_thresh) */
+
+/* The two BlazeFace networks (face.detector): same outputs, decoding, NMS
+ * and letterbox; they differ in input side and anchors. */
+typedef enum EmoDetKind {
+    EMO_DET_SHORT = 0, /* face_detection_short_range.tflite: 128x128, 896 anchors */
+    EMO_DET_FULL = 1,  /* face_detection_full_range.tflite: 192x192, 2304 anchors (48x48, stride 4) */
+} EmoDetKind;
+
+typedef struct EmoDetSpec {
+    EmoDetKind kind;
+    int size;            /* input side, pixels (RGB in [-1,1], letterboxed with black) */
+    int anchors;         /* outputs: anchors x 16 regressors and anchors logits */
+    int layers;          /* SSD anchor layers and their strides (input pixels) */
+    int strides[4];
+    int per_layer;       /* anchors per cell each layer adds */
+    const char *file;    /* in the models folder */
+    const char *name;    /* for messages */
+} EmoDetSpec;
+
+const EmoDetSpec *emo__det_spec(EmoDetKind kind);
+/* spec->anchors anchor centres (x, y) in [0,1] of the input (fixed size 1). */
+void emo__det_anchors(const EmoDetSpec *spec, float (*anchors)[2]);
+/* As emo__bf_decode (below) for either network: offsets in spec->size pixels. */
+int emo__det_decode(const EmoDetSpec *spec, const float *regressors, const float *logits, const float (*anchors)[2],
+                    float min_score, EmoDetection *out, int max);
+/* Letterbox of a w x h frame into a size x size input: input pixels -> frame pixels. */
+void emo__letterbox_to(int w, int h, int size, float m[6]);
 
 /* Affine maps are float[6]: x' = m[0]*x + m[1]*y + m[2], y' = m[3]*x + m[4]*y + m[5]. */
 
-/* The 896 anchor centres (x, y) in [0,1] of the 128x128 input (fixed size 1). */
+/* Short-range: the 896 anchor centres (x, y) in [0,1] of the 128x128 input (fixed size 1). */
 void emo__bf_anchors(float (*anchors)[2]);
 
 /*

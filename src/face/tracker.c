@@ -10,15 +10,14 @@
 #include <emoscope/config.h>
 #include <emoscope/nn.h>
 
+#include "detector.h"
 #include "face_priv.h"
 #include "tracker_phases.h"
 
-#define DET_CANDIDATES EMO_BF_ANCHORS
 /* A detection whose box overlaps a tracked face by more than this is that face. */
 #define TRACK_MATCH_IOU 0.3f
 /* Two tracks overlapping more than this follow one face: the newer one goes. */
 #define TRACK_DUP_IOU 0.5f
-#define EMO_FACE_TILES_AXIS 5
 /* Mirror averaging stays on until |yaw| falls this far below mirror_yaw
  * (no switching back and forth on a face turned about mirror_yaw). */
 #define MIRROR_HYSTERESIS 5.0f
@@ -47,14 +46,13 @@ typedef struct Lost {
 struct EmoFaceTracker {
     EmoFaceTrackerSettings s;
     const EmoLogger *log;
-    EmoNnModel *det, *mesh[2];          /* mesh[EmoMeshKind]: NULL when that network is not used */
-    int det_reg, det_cls, mesh_lm[2], mesh_presence[2]; /* output indices */
+    EmoFaceDetector det;                /* face.detector's networks (detector.c) */
+    EmoNnModel *mesh[2];                /* mesh[EmoMeshKind]: NULL when that network is not used */
+    int mesh_lm[2], mesh_presence[2];   /* output indices */
     EmoMeshSpec spec;                   /* the main landmark network (mesh_model): input side, points */
     int landmarker_limit;               /* live tracks on the landmarker at most (0 = no limit) */
-    float anchors[EMO_BF_ANCHORS][2];
     EmoCanonicalFace canon;
     int mirror_of[EMO_FACE_LANDMARKS_MAX];           /* left/right vertex pairs, irises included */
-    EmoDetection cand[DET_CANDIDATES];
     EmoDetection dets[EMO_FACE_MAX];
     Track tracks[EMO_FACE_MAX];
     int n_tracks;
@@ -95,14 +93,6 @@ void emo_face_tracker_default_settings(EmoFaceTrackerSettings *s)
     emo_config_clear(&cfg);
     snprintf(s->models_dir, sizeof(s->models_dir), "models");
     s->threads = 1;
-}
-
-static int input_is(const EmoNnModel *m, int side)
-{
-    EmoNnTensorInfo info;
-    if (emo_nn_num_inputs(m) != 1 || emo_nn_input_info(m, 0, &info) < 0)
-        return 0;
-    return info.count == (size_t)side * side * 3;
 }
 
 static int check_settings(const EmoFaceSettings *f, const EmoLogger *lg)
@@ -170,12 +160,7 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
         goto fail;
     t->spec = *emo__mesh_spec(kind);
     t->landmarker_limit = kind == EMO_MESH_LANDMARKER ? s->face.landmarker_faces : 0;
-    EmoNnSettings ns;
-    emo_nn_default_settings(&ns);
-    ns.threads = s->threads;
-    ns.log = s->log;
-    snprintf(path, sizeof(path), "%s/face_detection_short_range.tflite", s->models_dir);
-    if ((rc = emo_nn_open(&t->det, path, &ns)) < 0)
+    if ((rc = emo__detector_open(&t->det, &s->face, s->models_dir, s->threads, t->log)) < 0)
         goto fail;
     if ((rc = emo__mesh_open(&t->mesh[kind], kind, s->models_dir, s->threads, s->log, &t->mesh_lm[kind],
                              &t->mesh_presence[kind])) < 0)
@@ -186,14 +171,6 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
         (rc = emo__mesh_open(&t->mesh[EMO_MESH_FACEMESH], EMO_MESH_FACEMESH, s->models_dir, s->threads, s->log,
                              &t->mesh_lm[EMO_MESH_FACEMESH], &t->mesh_presence[EMO_MESH_FACEMESH])) < 0)
         goto fail;
-    t->det_reg = emo__find_output(t->det, NULL, (size_t)EMO_BF_ANCHORS * EMO_BF_COORDS);
-    t->det_cls = emo__find_output(t->det, NULL, EMO_BF_ANCHORS);
-    if (t->det_reg < 0 || t->det_cls < 0 || !input_is(t->det, EMO_BF_SIZE)) {
-        emo_log(t->log, EMO_LOG_ERROR, "face: the detector is not BlazeFace short-range (128x128 in, 896 anchors out)");
-        rc = EMO_EFORMAT;
-        goto fail;
-    }
-    emo__bf_anchors(t->anchors);
     if (t->landmarker_limit > 0)
         emo_log(t->log, EMO_LOG_INFO, "face: landmarks from the %s for %d face(s) at a time, the others from the %s",
                 t->spec.name, t->landmarker_limit, emo__mesh_spec(EMO_MESH_FACEMESH)->name);
@@ -211,7 +188,7 @@ void emo_face_tracker_close(EmoFaceTracker **pt)
     if (!pt || !*pt)
         return;
     EmoFaceTracker *t = *pt;
-    emo_nn_close(&t->det);
+    emo__detector_close(&t->det);
     emo_nn_close(&t->mesh[0]);
     emo_nn_close(&t->mesh[1]);
     free(t);
@@ -225,6 +202,7 @@ void emo_face_tracker_reset(EmoFaceTracker *t)
     t->n_tracks = 0;
     t->lost_last_frame = 0;
     t->since_detect = 0;
+    t->det.idle = 0;
 }
 
 void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks)
@@ -235,6 +213,13 @@ void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *d
         *detector_runs = t ? t->detector_runs : 0;
     if (tracks)
         *tracks = t ? t->tracks_started : 0;
+}
+
+void emo_face_tracker_detector_stats(const EmoFaceTracker *t, EmoFaceDetectorStats *s)
+{
+    static const EmoFaceDetectorStats zero;
+    if (s)
+        *s = t ? t->det.stats : zero;
 }
 
 void emo_face_tracker_timings(const EmoFaceTracker *t, EmoFaceTimes *wall, EmoFaceTimes *cpu)
@@ -273,73 +258,11 @@ static int frame_ok(const EmoFrame *f)
            f->data[0] && f->stride[0] >= f->width * (f->fmt == EMO_PIX_BGRA ? 4 : 3);
 }
 
-/* One detector pass over the square region m (input pixels -> frame pixels);
- * appends its candidates, in frame pixels, to cand[*n..max). */
-static int detector_pass(EmoFaceTracker *t, const EmoFrame *frame, const float m[6], int *n, int max)
-{
-    /* Strong downscaling (1080p -> 128) averages 2x2 bilinear samples per
-     * pixel against aliasing; the frame is still only sampled, never converted. */
-    int ss = m[0] > 4.0f ? 2 : 1;
-    emo__warp_rgbf(frame, m, EMO_BF_SIZE, EMO_BF_SIZE, ss, 1, 2.0f / 255.0f, -1.0f, emo_nn_input(t->det, 0));
-    int rc = emo_nn_run(t->det);
-    if (rc < 0)
-        return rc;
-    int k = emo__bf_decode(emo_nn_output(t->det, t->det_reg), emo_nn_output(t->det, t->det_cls),
-                           (const float(*)[2])t->anchors, (float)t->s.face.min_detection_confidence, t->cand + *n,
-                           max - *n);
-    for (int i = 0; i < k; i++)
-        emo__detection_map(&t->cand[*n + i], m, (float)EMO_BF_SIZE);
-    *n += k;
-    return 0;
-}
-
-/* Tile origins along one axis: tiles of side `tile`, half a tile apart at
- * most, so that any face up to half a tile lies whole in one of them. */
-static int tile_origins(int dim, float tile, float *org)
-{
-    if ((float)dim <= tile) {
-        org[0] = 0.5f * ((float)dim - tile);
-        return 1;
-    }
-    int n = (int)ceilf(((float)dim - tile) / (0.5f * tile) - 1e-3f) + 1;
-    n = n > EMO_FACE_TILES_AXIS ? EMO_FACE_TILES_AXIS : n;
-    for (int i = 0; i < n; i++)
-        org[i] = ((float)dim - tile) * (float)i / (float)(n - 1);
-    return n;
-}
-
-static int run_detector(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max)
-{
-    float m[6];
-    int n = 0, rc;
-    emo__letterbox(frame->width, frame->height, m);
-    if ((rc = detector_pass(t, frame, m, &n, DET_CANDIDATES)) < 0)
-        return rc;
-    /* The short-range model wants faces of at least ~1/5 of its input. When
-     * the whole frame shows none, search overlapping tiles of 1/2, then 1/3
-     * of the frame, where faces look 2x and 3x bigger (group photos, people
-     * far from the camera); never tiles smaller than twice the input. */
-    int side = frame->width > frame->height ? frame->width : frame->height;
-    for (int level = 2; n == 0 && level <= t->s.face.detect_tiles + 1; level++) {
-        float tile = (float)side / (float)level, ox[EMO_FACE_TILES_AXIS], oy[EMO_FACE_TILES_AXIS];
-        if (tile < 2.0f * EMO_BF_SIZE)
-            break;
-        int nx = tile_origins(frame->width, tile, ox), ny = tile_origins(frame->height, tile, oy);
-        for (int j = 0; j < ny; j++)
-            for (int i = 0; i < nx; i++) {
-                const float mt[6] = { tile / EMO_BF_SIZE, 0, ox[i], 0, tile / EMO_BF_SIZE, oy[j] };
-                if ((rc = detector_pass(t, frame, mt, &n, DET_CANDIDATES)) < 0)
-                    return rc;
-            }
-    }
-    return emo__weighted_nms(t->cand, n, (float)t->s.face.nms_iou, dets, max);
-}
-
 int emo_face_detect(EmoFaceTracker *t, const EmoFrame *frame, EmoDetection *dets, int max)
 {
     if (!t || !frame_ok(frame) || !dets || max < 0)
         return EMO_EINVAL;
-    return run_detector(t, frame, dets, max);
+    return emo__detector_run(&t->det, frame, EMO_DET_STILL, dets, max);
 }
 
 static void roi_from_detection(const EmoDetection *d, double scale, float roi[5])
@@ -597,12 +520,14 @@ static int apply_mesh(EmoFaceTracker *t, int i, int rc)
     return 1;
 }
 
-/* Runs the detector on the whole frame into t->dets (timed, counted, and
- * reported in out); the number of detections or an nn error. */
-static int detect_frame(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
+/* Runs the detector on the frame into t->dets (timed, counted, and
+ * reported in out); the number of detections or an nn error. why: no face
+ * tracked, a tracked face lost, or new faces looked for beside tracked ones
+ * (face.detector auto picks its networks by it). */
+static int detect_frame(EmoFaceTracker *t, const EmoFrame *frame, EmoDetPurpose why, EmoFaceList *out)
 {
     Stamp t0 = stamp();
-    int n = run_detector(t, frame, t->dets, t->s.face.max_faces);
+    int n = emo__detector_run(&t->det, frame, why, t->dets, t->s.face.max_faces);
     add_since(t0, stamp(), &t->wall.detect, &t->cpu.detect);
     if (n < 0)
         return n;
@@ -700,11 +625,12 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
         t->tracks[i].face.flags &= ~(unsigned)EMO_FACE_DETECTED;
     }
 
-    int want = t->n_tracks == 0 || t->lost_last_frame ||
+    EmoDetPurpose why = t->lost_last_frame ? EMO_DET_REACQUIRE : t->n_tracks == 0 ? EMO_DET_FIND : EMO_DET_SEARCH;
+    int want = why != EMO_DET_SEARCH ||
                (fs->detect_interval > 0 && t->since_detect >= fs->detect_interval && t->n_tracks < fs->max_faces);
     t->lost_last_frame = 0;
     if (want) {
-        int n = detect_frame(t, frame, out);
+        int n = detect_frame(t, frame, why, out);
         if (n < 0)
             return n;
         seed_tracks(t, n);
@@ -733,7 +659,7 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
          * near where the face was lost restarts the track under its id (the
          * face is neither missing from this frame nor renamed); any other
          * detection starts a new track at once. */
-        int n = detect_frame(t, frame, out);
+        int n = detect_frame(t, frame, EMO_DET_REACQUIRE, out);
         if (n < 0)
             return n;
         int n_kept = t->n_tracks;

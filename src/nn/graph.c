@@ -169,7 +169,7 @@ const char *emo__nn_op_name(EmoNnOp op)
         "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "PRELU", "CLAMP", "MAX_POOL_2D", "AVERAGE_POOL_2D",
         "GLOBAL_AVERAGE_POOL", "PAD_CHANNELS", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX", "CONCATENATION",
         "SIGMOID", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "NEG", "SQRT", "RSQRT", "MEAN", "SUM", "TRANSPOSE",
-        "STRIDED_SLICE",
+        "STRIDED_SLICE", "RESIZE_BILINEAR",
     };
     return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }

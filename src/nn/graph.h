@@ -47,6 +47,7 @@ typedef enum EmoNnOp {
     EMO_NN_SUM,
     EMO_NN_TRANSPOSE,         /* output axis d is input axis perm[d] */
     EMO_NN_SLICE,             /* input axis d: count[d] elements from begin[d], step step[d] >= 1 */
+    EMO_NN_RESIZE_BILINEAR,   /* NHWC rows and columns to the output's extents, `resize` sampling */
     EMO_NN_OP_COUNT
 } EmoNnOp;
 
@@ -55,6 +56,15 @@ typedef enum EmoNnOp {
  * of extent 1 is repeated (numpy broadcasting). A REDUCE keeps or drops the
  * reduced axes as its output tensor says (same element count either way);
  * a SLICE may drop axes of count 1 (TFLite's shrink_axis_mask) likewise. */
+
+/* Where RESIZE_BILINEAR's output pixel x (of out) samples an axis of in
+ * pixels (TensorFlow's three conventions; the sample is clamped to
+ * [0, in - 1] and interpolated between its two neighbours). */
+typedef enum EmoNnResize {
+    EMO_NN_RESIZE_HALF_PIXEL,    /* (x + 0.5) * in / out - 0.5: half_pixel_centers (TF2, MediaPipe) */
+    EMO_NN_RESIZE_ALIGN_CORNERS, /* x * (in - 1) / (out - 1), 0 when out is 1: align_corners */
+    EMO_NN_RESIZE_LEGACY,        /* x * in / out: neither option (TF1's default) */
+} EmoNnResize;
 
 typedef struct EmoNnTensor {
     char name[96];
@@ -82,6 +92,7 @@ typedef struct EmoNnNode {
     unsigned axes;            /* MEAN, SUM: bit d set when input axis d is reduced */
     int perm[4];              /* TRANSPOSE */
     int begin[4], step[4], count[4]; /* SLICE, per input axis */
+    EmoNnResize resize;       /* RESIZE_BILINEAR */
     float act_min, act_max;
 } EmoNnNode;
 

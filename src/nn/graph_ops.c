@@ -1,7 +1,7 @@
 /*
  * Shape rules of the elementwise, reduction and data-movement ops of the
  * tensor graph (graph.h): broadcasting binary ops, NEG/SQRT/RSQRT, MEAN and
- * SUM, TRANSPOSE and SLICE. One function answers for both the validator
+ * SUM, TRANSPOSE, SLICE and RESIZE_BILINEAR. One function answers for both the validator
  * (graph.c) and the reference executor (ref.c), so that the two cannot
  * disagree about what a well-formed node is; every index a kernel computes
  * from these fields stays inside its tensors when this says yes.
@@ -17,7 +17,8 @@ int emo__nn_op_is_binary(EmoNnOp op)
 int emo__nn_op_is_tensor_op(EmoNnOp op)
 {
     return emo__nn_op_is_binary(op) || op == EMO_NN_NEG || op == EMO_NN_SQRT || op == EMO_NN_RSQRT ||
-           op == EMO_NN_MEAN || op == EMO_NN_SUM || op == EMO_NN_TRANSPOSE || op == EMO_NN_SLICE;
+           op == EMO_NN_MEAN || op == EMO_NN_SUM || op == EMO_NN_TRANSPOSE || op == EMO_NN_SLICE ||
+           op == EMO_NN_RESIZE_BILINEAR;
 }
 
 /* Extent of t's axis d once right-aligned to rank 4 (leading axes 1). */
@@ -106,6 +107,15 @@ static const char *slice_problem(const EmoNnNode *n, const EmoNnTensor *in, cons
     return NULL;
 }
 
+static const char *resize_problem(const EmoNnNode *n, const EmoNnTensor *in, const EmoNnTensor *out)
+{
+    if (in->rank != 4 || out->rank != 4 || in->shape[0] != out->shape[0] || in->shape[3] != out->shape[3])
+        return "needs NHWC input and output of the same batch and channels";
+    if ((unsigned)n->resize > EMO_NN_RESIZE_LEGACY)
+        return "unknown sampling convention";
+    return NULL;
+}
+
 const char *emo__nn_tensor_op_problem(const EmoNnGraph *g, int i)
 {
     const EmoNnNode *n = &g->nodes[i];
@@ -132,6 +142,8 @@ const char *emo__nn_tensor_op_problem(const EmoNnGraph *g, int i)
         return transpose_problem(n, in, out);
     case EMO_NN_SLICE:
         return slice_problem(n, in, out);
+    case EMO_NN_RESIZE_BILINEAR:
+        return resize_problem(n, in, out);
     default:
         return "not an elementwise, reduction or data-movement operator";
     }

@@ -378,6 +378,46 @@ static void run_gather(const EmoNnGraph *g, const EmoNnNode *n, const float *x, 
                     y[o++] = x[base + i0 * step[0] + i1 * step[1] + i2 * step[2] + i3 * step[3]];
 }
 
+/* Where output index o of `out` samples an axis of `in` pixels, as
+ * TensorFlow's resize: the sample is clamped into the axis, then lies
+ * between pixels *i0 and *i1 with weight *t on *i1. */
+static void resize_tap(EmoNnResize mode, int o, int in, int out, int *i0, int *i1, float *t)
+{
+    float s;
+    if (mode == EMO_NN_RESIZE_ALIGN_CORNERS)
+        s = out > 1 ? (float)o * (float)(in - 1) / (float)(out - 1) : 0.0f;
+    else if (mode == EMO_NN_RESIZE_HALF_PIXEL)
+        s = ((float)o + 0.5f) * (float)in / (float)out - 0.5f;
+    else
+        s = (float)o * (float)in / (float)out;
+    s = s < 0.0f ? 0.0f : s > (float)(in - 1) ? (float)(in - 1) : s;
+    *i0 = (int)s;
+    *i1 = *i0 + 1 < in ? *i0 + 1 : *i0;
+    *t = s - (float)*i0;
+}
+
+static void run_resize(const EmoNnGraph *g, const EmoNnNode *n, const float *x, float *y)
+{
+    const EmoNnTensor *in = &g->tensors[n->inputs[0]], *out = &g->tensors[n->output];
+    int H = in->shape[1], W = in->shape[2], C = in->shape[3], OH = out->shape[1], OW = out->shape[2];
+    for (int b = 0; b < in->shape[0]; b++)
+        for (int oy = 0; oy < OH; oy++) {
+            int y0, y1, x0, x1;
+            float ty, tx;
+            resize_tap(n->resize, oy, H, OH, &y0, &y1, &ty);
+            const float *r0 = x + ((size_t)b * H + (size_t)y0) * W * C, *r1 = x + ((size_t)b * H + (size_t)y1) * W * C;
+            for (int ox = 0; ox < OW; ox++) {
+                resize_tap(n->resize, ox, W, OW, &x0, &x1, &tx);
+                float *d = y + (((size_t)b * OH + (size_t)oy) * OW + (size_t)ox) * C;
+                for (int c = 0; c < C; c++) {
+                    float top = r0[x0 * C + c] + (r0[x1 * C + c] - r0[x0 * C + c]) * tx;
+                    float bottom = r1[x0 * C + c] + (r1[x1 * C + c] - r1[x0 * C + c]) * tx;
+                    d[c] = top + (bottom - top) * ty;
+                }
+            }
+        }
+}
+
 static void run_node(const RefCtx *r, const EmoNnNode *n)
 {
     const EmoNnGraph *g = r->g;
@@ -413,6 +453,9 @@ static void run_node(const RefCtx *r, const EmoNnNode *n)
     case EMO_NN_TRANSPOSE:
     case EMO_NN_SLICE:
         run_gather(g, n, x, y);
+        break;
+    case EMO_NN_RESIZE_BILINEAR:
+        run_resize(g, n, x, y);
         break;
     case EMO_NN_OP_COUNT:
         break;

@@ -4,7 +4,8 @@
  * computed operand, NEG/SQRT/RSQRT, the reductions MEAN and SUM, TRANSPOSE,
  * STRIDED_SLICE and CONCATENATION on any axis. The MediaPipe blendshape
  * model (an MLP-mixer over landmark coordinates with layer norms written as
- * these ops) needs all of them. Their integer parameters (axes, permutation,
+ * these ops) needs all of them; BlazeFace full-range adds RESIZE_BILINEAR
+ * (its feature pyramid upsamples by 2). Their integer parameters (axes, permutation,
  * slice bounds) are constant int32/int64 tensors of the file, read here
  * through the bounds-checked flatbuffer helpers and resolved against the
  * input shape; the graph (graph_ops.c) checks the result again.
@@ -19,6 +20,7 @@ int emo__tfl_is_tensor_op(int32_t code)
     switch (code) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_SQUARED_DIFFERENCE: case OP_NEG: case OP_SQRT:
     case OP_RSQRT: case OP_MEAN: case OP_SUM: case OP_TRANSPOSE: case OP_STRIDED_SLICE: case OP_CONCATENATION:
+    case OP_RESIZE_BILINEAR:
         return 1;
     default:
         return 0;
@@ -206,6 +208,38 @@ static int strided_slice(Loader *L, const FbTable *op, const FbVec *ins, const E
     return 0;
 }
 
+/* ResizeBilinearOptions: new_height, new_width (deprecated, unused),
+ * align_corners, half_pixel_centers; the size is the second input, a
+ * constant [height, width] that must be the output tensor's. */
+static int resize_bilinear(Loader *L, const FbTable *op, const FbVec *ins, const EmoNnTensor *in,
+                           const EmoNnTensor *out, EmoNnNode *n)
+{
+    FbTable opt;
+    int has_opt = 0, bad = 0, err, count;
+    int64_t size[2];
+    if ((err = emo__tfl_options(L, op, OPT_RESIZE_BILINEAR, &opt, &has_opt)))
+        return err;
+    int align = has_opt ? fb_u8(&L->fb, &opt, 2, 0, &bad) : 0;
+    int half = has_opt ? fb_u8(&L->fb, &opt, 3, 0, &bad) : 0;
+    if (bad)
+        return emo__tfl_fail(L, EMO_EFORMAT, "bad options");
+    if (align && half)
+        return emo__tfl_fail(L, EMO_EUNSUPPORTED, "align_corners and half_pixel_centers together");
+    if (ins->len != 2)
+        return emo__tfl_fail(L, EMO_EFORMAT, "needs 2 inputs");
+    if ((err = const_ints(L, emo__tfl_op_input(L, ins, 1), "size", size, 2, &count)))
+        return err;
+    if (in->rank != 4 || out->rank != 4)
+        return emo__tfl_fail(L, EMO_EUNSUPPORTED, "input and output must be NHWC");
+    if (count != 2 || size[0] != out->shape[1] || size[1] != out->shape[2])
+        return emo__tfl_fail(L, EMO_EFORMAT, "size [%lld,%lld] is not the output's %dx%d",
+                             count > 0 ? (long long)size[0] : -1LL, count > 1 ? (long long)size[1] : -1LL,
+                             out->shape[1], out->shape[2]);
+    emo__nn_node_init(n, EMO_NN_RESIZE_BILINEAR);
+    n->resize = align ? EMO_NN_RESIZE_ALIGN_CORNERS : half ? EMO_NN_RESIZE_HALF_PIXEL : EMO_NN_RESIZE_LEGACY;
+    return 0;
+}
+
 static int concatenation(Loader *L, const FbTable *op, const FbVec *ins, const EmoNnTensor *out, EmoNnNode *n)
 {
     FbTable opt;
@@ -262,6 +296,9 @@ int emo__tfl_read_tensor_op(Loader *L, const FbTable *op, int code, const FbVec 
         break;
     case OP_CONCATENATION:
         err = concatenation(L, op, ins, &ot, &n);
+        break;
+    case OP_RESIZE_BILINEAR:
+        err = resize_bilinear(L, op, ins, &it, &ot, &n);
         break;
     default:
         err = binary(L, op, code, ins, &n);

@@ -254,6 +254,19 @@ static int build_node(Build *b, int i)
     case EMO_NN_SIGMOID:
         s = xnn_define_sigmoid(b->sg, in, out, 0);
         break;
+    case EMO_NN_RESIZE_BILINEAR: {
+        /* XNNPACK's default is half-pixel centres; its align-corners scale
+         * divides by out - 1, which TensorFlow defines as 0 for out 1. */
+        static const uint32_t flags[] = { 0, XNN_FLAG_ALIGN_CORNERS, XNN_FLAG_TENSORFLOW_LEGACY_MODE };
+        if (n->resize == EMO_NN_RESIZE_ALIGN_CORNERS && (ot->shape[1] < 2 || ot->shape[2] < 2)) {
+            emo_log(g->log, EMO_LOG_ERROR, "%s: node %d: RESIZE_BILINEAR with align_corners to a side of 1 pixel "
+                    "is not supported", b->path, i);
+            return EMO_EUNSUPPORTED;
+        }
+        s = xnn_define_static_resize_bilinear_2d(b->sg, (size_t)ot->shape[1], (size_t)ot->shape[2], in, out,
+                                                 flags[n->resize]);
+        break;
+    }
     default:
         if (!emo__xnn_is_composed(n->op) || (err = emo__xnn_compose(b, i, in, out)))
             return err ? err : EMO_EUNSUPPORTED;

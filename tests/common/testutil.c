@@ -54,6 +54,18 @@ const char *emo_test_tmpdir(const char *tag)
     return buf;
 }
 
+const char *emo_test_models_subset(const char *tag, const char *const *files)
+{
+    const char *dir = emo_test_tmpdir(tag);
+    for (; *files; files++) {
+        char cmd[9000];
+        snprintf(cmd, sizeof(cmd), "ln -sf '%s' '%s/%s'", emo_test_model(*files), dir, *files);
+        if (emo_test_system(cmd) != 0)
+            fail_msg("cannot link %s into %s", *files, dir);
+    }
+    return dir;
+}
+
 void *emo_test_read_file(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");

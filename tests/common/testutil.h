@@ -21,6 +21,10 @@ const char *emo_test_model(const char *file);
 const char *emo_test_data(const char *rel);
 /* A fresh empty temporary folder for the test's outputs. */
 const char *emo_test_tmpdir(const char *tag);
+/* A fresh temporary folder (emo_test_tmpdir(tag)) holding links to the
+ * files of the installed models folder named in files (NULL-terminated):
+ * a models folder with some of them missing or replaced. */
+const char *emo_test_models_subset(const char *tag, const char *const *files);
 
 /* Reads a whole file, NUL-terminated; *size receives its length. Fails the test on error. */
 void *emo_test_read_file(const char *path, size_t *size);

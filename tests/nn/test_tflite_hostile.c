@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/flatbuf.h"
 #include "nn/graph.h"
 #include "nn/model_internal.h"
 #include "nn/zip.h"
@@ -226,6 +227,16 @@ static size_t deref(const uint8_t *b, size_t pos)
     return pos + rel;
 }
 
+/* Opens a patched model file named "patched", its errors caught in cap. */
+static int open_patched(const uint8_t *b, size_t size, EmoTestErrors *cap, EmoNnModel **m)
+{
+    EmoLogger log = { capture, cap, EMO_LOG_ERROR };
+    EmoNnSettings s;
+    emo_nn_default_settings(&s);
+    s.log = &log;
+    return emo__nn_open_memory(m, b, size, "patched", &s);
+}
+
 /* An operator we do not run is reported by name, builtin code and index. */
 static void test_unsupported_operator(void **state)
 {
@@ -259,16 +270,101 @@ static void test_unsupported_operator(void **state)
     printf("[ hostile ] operator code 0 was builtin %d, now SQUEEZE\n", (int)before);
 
     EmoTestErrors cap = { 0 };
-    EmoLogger log = { capture, &cap, EMO_LOG_ERROR };
-    EmoNnSettings s;
-    emo_nn_default_settings(&s);
-    s.log = &log;
     EmoNnModel *m = NULL;
-    assert_int_equal(emo__nn_open_memory(&m, b, size, "patched", &s), EMO_EUNSUPPORTED);
+    assert_int_equal(open_patched(b, size, &cap, &m), EMO_EUNSUPPORTED);
     assert_null(m);
     printf("[ hostile ] message: %s\n", cap.last);
     assert_non_null(strstr(cap.last, "unsupported TFLite operator SQUEEZE (builtin 43) in op "));
     free(b);
+}
+
+/* Where the full-range detector's first RESIZE_BILINEAR keeps what a
+ * patch changes: its options table and the bytes of its size tensor. */
+typedef struct ResizeOp {
+    FbTable opt;
+    size_t size_data; /* the int32 [2] values */
+} ResizeOp;
+
+static void find_resize(const uint8_t *b, size_t n, ResizeOp *r)
+{
+    Fb fb = { b, n };
+    FbTable model = { 0, 0, 0 }, sg = model, op = model, tensor = model, buffer = model;
+    FbVec codes, subgraphs, buffers, tensors, ops, ins, data;
+    int bad = 0, present;
+    assert_int_equal(fb_table(&fb, rd32(&fb, 0), &model), 0);
+    assert_int_equal(fb_vector(&fb, &model, 1, 4, &codes), 0);
+    assert_int_equal(fb_vector(&fb, &model, 2, 4, &subgraphs), 0);
+    assert_int_equal(fb_vector(&fb, &model, 4, 4, &buffers), 0);
+    uint32_t code = codes.len;
+    for (uint32_t i = 0; i < codes.len && code == codes.len; i++) {
+        FbTable c = model;
+        assert_int_equal(fb_vec_table(&fb, &codes, i, &c), 0);
+        if (fb_u8(&fb, &c, 0, 0, &bad) == 23 || fb_i32(&fb, &c, 3, 0, &bad) == 23)
+            code = i;
+    }
+    assert_true(code < codes.len);
+    assert_int_equal(fb_vec_table(&fb, &subgraphs, 0, &sg), 0);
+    assert_int_equal(fb_vector(&fb, &sg, 0, 4, &tensors), 0);
+    assert_int_equal(fb_vector(&fb, &sg, 3, 4, &ops), 0);
+    for (uint32_t i = 0; i < ops.len; i++) {
+        assert_int_equal(fb_vec_table(&fb, &ops, i, &op), 0);
+        if (fb_u32(&fb, &op, 0, 0, &bad) != code)
+            continue;
+        assert_int_equal(fb_subtable(&fb, &op, 4, &r->opt, &present), 0);
+        assert_true(present);
+        assert_int_equal(fb_vector(&fb, &op, 1, 4, &ins), 0);
+        assert_int_equal(fb_vec_table(&fb, &tensors, (uint32_t)fb_vec_i32(&fb, &ins, 1), &tensor), 0);
+        assert_int_equal(fb_vec_table(&fb, &buffers, fb_u32(&fb, &tensor, 2, 0, &bad), &buffer), 0);
+        assert_int_equal(fb_vector(&fb, &buffer, 0, 1, &data), 0);
+        assert_int_equal(data.len, 8);
+        r->size_data = data.data;
+        assert_false(bad);
+        return;
+    }
+    fail_msg("no RESIZE_BILINEAR operator");
+}
+
+/* One patched copy of the full-range detector: the error it must give
+ * (0: it must load and run) and the message. */
+static void resize_case(const char *what, int patch, int want, const char *message)
+{
+    size_t size;
+    uint8_t *b = model_bytes("face_detection_full_range.tflite", &size);
+    ResizeOp r = { { 0, 0, 0 }, 0 };
+    find_resize(b, size, &r);
+    uint16_t half_off;
+    memcpy(&half_off, b + r.opt.vt + 4 + 2 * 3, 2);
+    assert_true(half_off != 0 && b[r.opt.pos + half_off] == 1); /* half_pixel_centers is set */
+    if (patch == 0) /* align_corners read from half_pixel_centers' byte: both set */
+        memcpy(b + r.opt.vt + 4 + 2 * 2, &half_off, 2);
+    else if (patch == 1) /* size [49, 48] */
+        b[r.size_data]++;
+    else /* half_pixel_centers off: TensorFlow's legacy sampling, runs */
+        b[r.opt.pos + half_off] = 0;
+    EmoTestErrors cap = { 0 };
+    EmoNnModel *m = NULL;
+    assert_int_equal(open_patched(b, size, &cap, &m), want);
+    printf("[ hostile ] resize %s: %s\n", what, want ? cap.last : "loads and runs");
+    if (want) {
+        assert_null(m);
+        if (!strstr(cap.last, message))
+            fail_msg("message \"%s\" lacks \"%s\"", cap.last, message);
+    } else {
+        assert_int_equal(emo_nn_run(m), 0);
+        emo_nn_close(&m);
+    }
+    free(b);
+}
+
+/* RESIZE_BILINEAR forms the runtime does not have are load errors naming
+ * the operator and what is wrong. */
+static void test_resize_forms(void **state)
+{
+    (void)state;
+    resize_case("align_corners and half_pixel_centers", 0, EMO_EUNSUPPORTED,
+                "(RESIZE_BILINEAR): align_corners and half_pixel_centers together");
+    resize_case("size not the output's", 1, EMO_EFORMAT, "(RESIZE_BILINEAR): size [");
+    resize_case("legacy sampling", 2, 0, NULL);
 }
 
 /* The graph validator rejects inconsistent shapes a loader may produce. */
@@ -318,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_bit_flips),
         cmocka_unit_test(test_random_bytes),
         cmocka_unit_test(test_unsupported_operator),
+        cmocka_unit_test(test_resize_forms),
         cmocka_unit_test(test_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,8 @@
  * around global pooling and dense layers, concatenation of outputs with
  * contiguous and non-contiguous slices; the elementwise, reduction and
  * data-movement ops (broadcasting, constant operands, keep_dims or not,
- * transposes, slices and concatenations that xnn_compose.c composes), each
+ * transposes, slices and concatenations that xnn_compose.c composes) and
+ * bilinear resizing in TensorFlow's three sampling conventions, each
  * also checked on the reference executor against values worked out here,
  * and the shapes XNNPACK cannot compose or the graph rejects. Tolerance:
  * 1e-5 absolute + 1e-5 relative (float32 sums in a different order).
@@ -610,6 +611,70 @@ static void test_transpose_conv(void **state)
     compare(&g, "transpose into 1x1 convolution");
 }
 
+static int resize(EmoNnGraph *g, int in, EmoNnResize mode, int out)
+{
+    EmoNnNode n = node_of(EMO_NN_RESIZE_BILINEAR, in, out);
+    n.resize = mode;
+    node(g, &n);
+    return out;
+}
+
+/* Bilinear resizing of [[1, 2], [3, 5]] to 4x4: the result at output
+ * (y, x) is 1 + sx + 2 sy + sx sy, where sx, sy are the sampled input
+ * positions of the convention (clamped into [0, 1]):
+ *   half-pixel centres (x + 0.5) / 2 - 0.5:  0, 0.25, 0.75, 1
+ *   align corners      x / 3:                 0, 1/3, 2/3, 1
+ *   legacy             x / 2:                 0, 0.5, 1, 1 (1.5 clamped)
+ * Then random 3-channel upscaling, downscaling and a clamp after the
+ * resize, XNNPACK against the reference. */
+static void test_resize(void **state)
+{
+    (void)state;
+    static const float src[4] = { 1, 2, 3, 5 };
+    static const float taps[3][4] = {
+        { 0.0f, 0.25f, 0.75f, 1.0f },
+        { 0.0f, 1.0f / 3.0f, 2.0f / 3.0f, 1.0f },
+        { 0.0f, 0.5f, 1.0f, 1.0f },
+    };
+    static const char *const names[3] = { "resize 2x2->4x4 half-pixel", "resize 2x2->4x4 align corners",
+                                          "resize 2x2->4x4 legacy" };
+    for (int mode = 0; mode < 3; mode++) {
+        EmoNnGraph g;
+        emo__nn_graph_init(&g, NULL);
+        int x = act(&g, "x", 4, 1, 2, 2, 1);
+        emo__nn_graph_mark_input(&g, x);
+        emo__nn_graph_mark_output(&g, resize(&g, x, (EmoNnResize)mode, act(&g, "y", 4, 1, 4, 4, 1)));
+        float want[16];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                float sy = taps[mode][i], sx = taps[mode][j];
+                want[i * 4 + j] = 1.0f + sx + 2.0f * sy + sx * sy;
+            }
+        const float *ins[1] = { src }, *wants[1] = { want };
+        expect(&g, ins, wants, names[mode]);
+    }
+    static const int shapes[3][4] = { { 5, 7, 10, 14 }, { 9, 6, 4, 5 }, { 3, 3, 6, 6 } };
+    for (int mode = 0; mode < 3; mode++)
+        for (int k = 0; k < 3; k++) {
+            EmoNnGraph g;
+            emo__nn_graph_init(&g, NULL);
+            int x = act(&g, "x", 4, 1, shapes[k][0], shapes[k][1], 3);
+            EmoNnNode n = node_of(EMO_NN_RESIZE_BILINEAR, x, act(&g, "y", 4, 1, shapes[k][2], shapes[k][3], 3));
+            n.resize = (EmoNnResize)mode;
+            if (k == 2) { /* no fused range in XNNPACK: a clamp node follows */
+                n.act_min = -0.5f;
+                n.act_max = 0.5f;
+            }
+            node(&g, &n);
+            emo__nn_graph_mark_input(&g, x);
+            emo__nn_graph_mark_output(&g, n.output);
+            char what[64];
+            snprintf(what, sizeof(what), "resize %dx%d->%dx%d mode %d%s", shapes[k][0], shapes[k][1], shapes[k][2],
+                     shapes[k][3], mode, k == 2 ? " clamped" : "");
+            compare(&g, what);
+        }
+}
+
 /* Keeps the last error message in the char[512] at user. */
 static void capture(void *user, EmoLogLevel level, const char *msg)
 {
@@ -660,6 +725,13 @@ static void test_not_composable(void **state)
     emo__nn_graph_mark_input(&g, r);
     emo__nn_graph_mark_output(&g, reduce(&g, EMO_NN_MEAN, r, 5, act(&g, "m", 3, 1, 3, 1, 0)));
     xnn_refuses(&g, "not contiguous");
+
+    /* TensorFlow samples pixel 0 for an output side of 1; XNNPACK divides by 0. */
+    emo__nn_graph_init(&g, NULL);
+    r = act(&g, "r", 4, 1, 2, 2, 1);
+    emo__nn_graph_mark_input(&g, r);
+    emo__nn_graph_mark_output(&g, resize(&g, r, EMO_NN_RESIZE_ALIGN_CORNERS, act(&g, "z", 4, 1, 1, 3, 1)));
+    xnn_refuses(&g, "align_corners to a side of 1 pixel");
 }
 
 /* Each node is added to a fresh valid prefix; the validator and the
@@ -720,6 +792,16 @@ static void bad_slice(EmoNnGraph *g, int x, int y, int v)
     slice(g, x, 2, p[v][0], p[v][1], p[v][2], act(g, "o", 3, 1, p[v][3], p[v][4], 0));
 }
 
+static void bad_resize(EmoNnGraph *g, int x, int y, int v)
+{
+    (void)y;
+    if (v == 0) /* rank-3 input */
+        resize(g, x, EMO_NN_RESIZE_HALF_PIXEL, act(g, "o", 4, 1, 6, 8, 4));
+    else /* channels change */
+        resize(g, unary(g, EMO_NN_RESHAPE, x, act(g, "r", 4, 1, 3, 4, 1)), EMO_NN_RESIZE_LEGACY,
+               act(g, "o", 4, 1, 6, 8, 2));
+}
+
 static void test_invalid(void **state)
 {
     (void)state;
@@ -729,6 +811,8 @@ static void test_invalid(void **state)
     static const char *const slice_cases[] = { "slice past the end", "slice step 0", "slice output shape" };
     for (int v = 0; v < 2; v++)
         invalid_case(binary_cases[v], bad_binary, v);
+    invalid_case("resize of a rank-3 tensor", bad_resize, 0);
+    invalid_case("resize changing channels", bad_resize, 1);
     for (int v = 0; v < 3; v++) {
         invalid_case(shape_cases[v], bad_shape_op, v);
         invalid_case(slice_cases[v], bad_slice, v);
@@ -747,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_unary_reduce),
         cmocka_unit_test(test_data_movement),
         cmocka_unit_test(test_transpose_conv),
+        cmocka_unit_test(test_resize),
         cmocka_unit_test(test_not_composable),
         cmocka_unit_test(test_invalid),
     };
