@@ -282,8 +282,12 @@ static void mirror_frame(const EmoFrame *in, EmoFrame *out)
 /* The gaze of the largest face the landmarker finds on frame. */
 static const EmoFace *gaze_of(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *list, EmoGaze *g)
 {
+    /* The still as three frames of a video: the mesh's crop then comes from
+     * its own landmarks, not from the detector's box (which differs between
+     * the short- and full-range detectors). */
     emo_face_tracker_reset(t);
-    assert_int_equal(emo_face_tracker_process(t, frame, list), 0);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(emo_face_tracker_process(t, frame, list), 0);
     assert_true(list->count >= 1);
     const EmoFace *f = &list->faces[0];
     for (int i = 1; i < list->count; i++)
@@ -298,9 +302,11 @@ static const EmoFace *gaze_of(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceL
  * 40 degrees of the camera's axis (people photographed looking at or near
  * the camera), the two eyes within 15 degrees of each other; the photo
  * mirrored gives the mirrored gaze: yaw negated and pitch kept within 5
- * degrees (the mesh differs a little on the mirrored image). Not on
- * einstein.jpg, whose face is 5.6 px per cm: its eyeball radius is 6 px,
- * where one pixel of iris error is 10 degrees (the two images differ by 50). */
+ * degrees (the mesh differs a little on the mirrored image). On
+ * einstein.jpg, whose face is 5.6 px per cm, only validity: its eyeball
+ * radius is 6 px, where one pixel of iris error is 10 degrees (its gaze
+ * read 13 degrees from short-range seeds and 42 from full-range ones, the
+ * mirrored image 50 degrees apart). */
 static void test_real_photos_mirror(void **state)
 {
     (void)state;
@@ -340,13 +346,16 @@ static void test_real_photos_mirror(void **state)
                (double)a.eye[1].openness, (double)b.yaw, (double)b.pitch);
         assert_int_equal(a.valid & b.valid, 1);
         assert_int_equal(a.eye[0].valid & a.eye[1].valid, 1);
+        if (!photos[i].mirror)
+            goto next; /* too few pixels per cm for the angles: validity only */
         assert_true(hypot(a.yaw, a.pitch) < 40.0);
         assert_true(angle_diff(a.eye[0].yaw, a.eye[1].yaw) < 15.0);
         assert_true(angle_diff(a.eye[0].pitch, a.eye[1].pitch) < 15.0);
-        if (photos[i].mirror) {
+        {
             assert_true(fabsf(a.yaw + b.yaw) < 5.0f);
             assert_true(fabsf(a.pitch - b.pitch) < 5.0f);
         }
+    next:
         emo_frame_unref(&flip);
         emo_frame_unref(&img);
     }
