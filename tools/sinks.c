@@ -151,6 +151,7 @@ static int viewer_poll(void *opaque)
         emo_viewer_get_state(k->viewer, &st);
         emo_pipeline_set_view(k->pipe, st.show_mesh, st.show_model_bars, st.show_graph, st.show_actions,
                               st.paused ? "PAUSED" : st.recording || k->recording ? "REC" : NULL);
+        emo_pipeline_set_gaze_view(k->pipe, st.show_gaze);
     }
     if (!k->paused)
         return EMO_LOOP_GO;

@@ -15,6 +15,7 @@ void emo_viewer_settings_from_config(EmoViewerSettings *s, const EmoConfig *cfg)
     s->show_model_bars = cfg->render.model_bars;
     s->show_graph = cfg->render.graph;
     s->show_actions = cfg->render.actions_panel;
+    s->show_gaze = cfg->render.gaze;
     s->width = cfg->render.window_width;
     s->height = cfg->render.window_height;
     s->fullscreen = cfg->render.fullscreen;

@@ -35,6 +35,7 @@ void emo_viewer_default_settings(EmoViewerSettings *s)
     s->show_mesh = 1;
     s->show_graph = 1;
     s->show_actions = 1;
+    s->show_gaze = 1;
 }
 
 int emo_viewer_display_available(void)
@@ -134,6 +135,7 @@ int emo_viewer_open(EmoViewer **out, const EmoViewerSettings *s)
     v->st.show_model_bars = s->show_model_bars != 0;
     v->st.show_graph = s->show_graph != 0;
     v->st.show_actions = s->show_actions != 0;
+    v->st.show_gaze = s->show_gaze != 0;
     v->st.fullscreen = s->fullscreen != 0;
     SDL_GetRendererOutputSize(v->ren, &v->st.window_w, &v->st.window_h);
     SDL_SetRenderDrawColor(v->ren, 0, 0, 0, 255);
@@ -327,6 +329,11 @@ static int key_action(EmoViewer *v, const SDL_KeyboardEvent *k, EmoViewerAction 
         v->st.show_actions = !v->st.show_actions;
         a->type = EMO_VIEWER_ACTIONS;
         a->value = v->st.show_actions;
+        return 1;
+    case SDLK_e: /* g is the graph: e for eyes */
+        v->st.show_gaze = !v->st.show_gaze;
+        a->type = EMO_VIEWER_GAZE;
+        a->value = v->st.show_gaze;
         return 1;
     case SDLK_s:
         a->type = EMO_VIEWER_SCREENSHOT;

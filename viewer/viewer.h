@@ -35,6 +35,7 @@ typedef struct EmoViewerSettings {
     int fullscreen;                  /**< start full screen (desktop resolution); default 0 */
     int vsync;                       /**< sync presents to the display; default 0 (present never blocks) */
     int show_mesh, show_model_bars, show_graph, show_actions; /**< initial toggle states reported by the keys */
+    int show_gaze;                   /**< initial state of the gaze arrows' toggle (key e) */
 } EmoViewerSettings;
 
 typedef enum EmoViewerActionType {
@@ -49,6 +50,7 @@ typedef enum EmoViewerActionType {
     EMO_VIEWER_THRESHOLD_DOWN,  /**< - (keypad -): lower it */
     EMO_VIEWER_RECORD,          /**< r; value: 1 start recording, 0 stop */
     EMO_VIEWER_ACTIONS,         /**< a; value: the new state of the action panel toggle */
+    EMO_VIEWER_GAZE,            /**< e; value: the new state of the gaze arrows' toggle */
 } EmoViewerActionType;
 
 typedef struct EmoViewerAction {
@@ -60,6 +62,7 @@ typedef struct EmoViewerAction {
 /** Current toggle states. */
 typedef struct EmoViewerState {
     int paused, show_mesh, show_model_bars, show_graph, fullscreen, recording, show_actions;
+    int show_gaze;
     int window_w, window_h;     /**< drawable size, pixels */
     int64_t frames_presented;
 } EmoViewerState;

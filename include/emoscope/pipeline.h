@@ -23,6 +23,7 @@
 #include <emoscope/export.h>
 #include <emoscope/face.h>
 #include <emoscope/frame.h>
+#include <emoscope/gaze.h>
 #include <emoscope/io.h>
 #include <emoscope/motion.h>
 
@@ -46,6 +47,7 @@ typedef struct EmoPipelineFace {
     int has_actions;
     float blendshapes[EMO_BLENDSHAPES]; /**< MediaPipe's 52 scores in [0,1] (emo_blendshape_name) */
     float au[EMO_ACTION_UNITS];  /**< FACS action-unit intensities in [0,1] (emo_action_unit_number) */
+    EmoGaze gaze;                /**< gaze of this frame (emo_face_gaze); valid 0 without the landmarker's irises */
     EmoEmotionResult emotion;    /**< per-model, fused and smoothed probabilities */
     EmoMotionFrame motion;       /**< per-region micro-movements of this frame */
     int motion_active_region;    /**< region with the largest active movement, or -1 */
@@ -149,6 +151,8 @@ EMO_API double emo_pipeline_threshold(const EmoPipeline *p);
 /** What the overlay shows (the viewer's toggles m, b, g, a) and its status line (NULL: none; kept by pointer). */
 EMO_API void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, int actions,
                                    const char *status);
+/** Whether the overlay shows the gaze arrows (the viewer's toggle e; render.gaze at open). */
+EMO_API void emo_pipeline_set_gaze_view(EmoPipeline *p, int gaze);
 
 /** Per-stage totals so far (seconds) and frames processed. */
 EMO_API void emo_pipeline_times(const EmoPipeline *p, double *face, double *emotion, double *motion, double *render,

@@ -39,6 +39,7 @@ typedef struct EmoRenderSettings {
     int chart_height;
     int actions;                 /**< facial actions in the action panel (the strongest first) */
     int actions_panel;           /**< the action panel starts shown (viewer key a) */
+    int gaze;                    /**< gaze arrows start shown (viewer key e) */
 } EmoRenderSettings;
 
 /** Number of canonical emotions. */
@@ -103,6 +104,13 @@ typedef struct EmoOverlayMicro {
 } EmoOverlayMicro;
 
 /** Everything drawn for one face. Pointers may be NULL when their count is 0. */
+/** A gaze arrow: from (x, y) by (dx, dy), frame pixels. */
+typedef struct EmoOverlayGaze {
+    float x, y;    /**< where it starts: an eye's iris centre */
+    float dx, dy;  /**< the gaze direction projected on the image, scaled by the caller
+                        (a face looking into the camera has a zero arrow: a dot) */
+} EmoOverlayGaze;
+
 typedef struct EmoOverlayFace {
     int id;                              /**< stable track id */
     float x, y, w, h;                    /**< face box, frame pixels */
@@ -126,6 +134,8 @@ typedef struct EmoOverlayFace {
      *  The names must stay valid until emo_overlay_draw() returns. */
     EmoOverlayAction actions[EMO_RENDER_MAX_ACTIONS];
     int n_actions;                       /**< 0..EMO_RENDER_MAX_ACTIONS; 0: no panel */
+    EmoOverlayGaze gaze[2];              /**< gaze arrows, one per eye shown (EmoOverlayInput.show_gaze) */
+    int n_gaze;                          /**< 0..2; 0: no gaze */
 } EmoOverlayFace;
 
 /** One overlay call's input. */
@@ -142,6 +152,7 @@ typedef struct EmoOverlayInput {
     int show_graph;          /**< draw the history graph */
     int show_actions;        /**< draw the action panel of the graphed face */
     const char *status;      /**< optional extra status text ("PAUSED", "REC"); NULL = none */
+    int show_gaze;           /**< draw the faces' gaze arrows */
 } EmoOverlayInput;
 
 typedef enum EmoMeshStyle {

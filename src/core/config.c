@@ -120,6 +120,7 @@ static const EmoSettingDesc table[] = {
     S(render, branding, "emoscope", "branding line"),
     S(render, mesh_style, "contours", "face mesh drawing: contours (oval, eyes, brows, lips), points or both"),
     B(render, actions_panel, "true", "draw the action panel: the strongest facial actions (blendshapes, action units) of the graphed face as bars; viewer key a toggles it"),
+    B(render, gaze, "true", "draw gaze arrows from the eyes (with the 478-point landmarker's irises; docs/face.md, Gaze); viewer key e toggles it"),
     I(render, actions, "actions", "6", 1, EMO_RENDER_MAX_ACTIONS_SHOWN, "bars in the action panel (the strongest actions, strongest first; fewer when the frame has no room)"),
     I(render, window_width, "px", "1280", 160, 16384, "initial viewer window width"),
     I(render, window_height, "px", "720", 120, 16384, "initial viewer window height"),

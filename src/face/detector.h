@@ -2,7 +2,7 @@
  * The tracker's face detector (private to src/face): the BlazeFace networks
  * face.detector asks for, and the policy that picks which of them runs on
  * the whole frame and on tiles of it. detect.c has the decoding shared by
- * both networks; this file's detector.c runs them on frames.
+ * both networks; detector.c runs them on frames.
  */
 #ifndef EMOSCOPE_FACE_DETECTOR_H
 #define EMOSCOPE_FACE_DETECTOR_H

@@ -165,6 +165,42 @@ static void add_actions(cJSON *rec, const EmoPipelineFace *pf)
     }
 }
 
+/* Angles to a hundredth of a degree; null where the eye gave none. */
+static void add_angle(cJSON *o, const char *name, int valid, float deg)
+{
+    if (valid)
+        cJSON_AddNumberToObject(o, name, rnd(deg, 1e2));
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* "gaze": valid, yaw, pitch (combined) and per eye "right" / "left":
+ * valid, yaw, pitch, head_yaw, head_pitch, openness (docs/face.md, "Gaze").
+ * Written for every face with irises, valid or not, so that the CSV's
+ * columns (taken from the first record) stay the same. */
+static void add_gaze(cJSON *rec, const EmoGaze *g)
+{
+    cJSON *o = cJSON_AddObjectToObject(rec, "gaze");
+    if (!o)
+        return;
+    cJSON_AddBoolToObject(o, "valid", g->valid);
+    add_angle(o, "yaw", g->valid, g->yaw);
+    add_angle(o, "pitch", g->valid, g->pitch);
+    static const char *const side[2] = { "right", "left" };
+    for (int e = 0; e < 2; e++) {
+        const EmoGazeEye *ey = &g->eye[e];
+        cJSON *eo = cJSON_AddObjectToObject(o, side[e]);
+        if (!eo)
+            return;
+        cJSON_AddBoolToObject(eo, "valid", ey->valid);
+        add_angle(eo, "yaw", ey->valid, ey->yaw);
+        add_angle(eo, "pitch", ey->valid, ey->pitch);
+        add_angle(eo, "head_yaw", ey->valid, ey->head_yaw);
+        add_angle(eo, "head_pitch", ey->valid, ey->head_pitch);
+        cJSON_AddNumberToObject(eo, "openness", r3(ey->openness));
+    }
+}
+
 cJSON *emo__record_frame(const EmoPipelineResult *res, const EmoPipelineFace *pf, const EmoRecordOptions *opt)
 {
     cJSON *rec = cJSON_CreateObject();
@@ -176,6 +212,8 @@ cJSON *emo__record_frame(const EmoPipelineResult *res, const EmoPipelineFace *pf
         cJSON_Delete(rec);
         return NULL;
     }
+    if (pf->face.n_landmarks == EMO_FACE_LANDMARKS_MAX)
+        add_gaze(rec, &pf->gaze);
     add_emotion(rec, &pf->emotion);
     if (pf->has_actions)
         add_actions(rec, pf);

@@ -42,6 +42,7 @@ int emo_pipeline_open(EmoPipeline **out, const EmoPipelineSettings *s)
     p->show_bars = cfg->render.model_bars;
     p->show_graph = cfg->render.graph;
     p->show_actions = cfg->render.actions_panel;
+    p->show_gaze = cfg->render.gaze;
     int threads = cfg->general.threads > 0 ? cfg->general.threads : emo_cpu_count();
     p->n_workers = cfg->general.workers > 0 ? cfg->general.workers : emo_cpu_count();
     if (p->n_workers > p->max_faces * 2)
@@ -383,6 +384,7 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
         int k = r->n_faces++;
         EmoPipelineFace *pf = &p->out_faces[k];
         pf->face = *f;
+        emo_face_gaze(&pf->face, &pf->gaze); /* a few dozen flops: every frame */
         pf->motion_active_region = -1;
         memset(&pf->motion, 0, sizeof(pf->motion));
         FaceWork *fw = &p->work[k];
@@ -508,6 +510,11 @@ void emo_pipeline_set_view(EmoPipeline *p, int mesh, int model_bars, int graph, 
     p->show_graph = graph;
     p->show_actions = actions;
     p->status = status;
+}
+
+void emo_pipeline_set_gaze_view(EmoPipeline *p, int gaze)
+{
+    p->show_gaze = gaze;
 }
 
 void emo_pipeline_times(const EmoPipeline *p, double *face, double *emotion, double *motion, double *render,

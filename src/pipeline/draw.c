@@ -10,6 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The gaze arrows: from each eye the combined gaze uses, the combined
+ * direction (x right, y up, z towards the camera) projected on the image,
+ * as long as the face is wide for a gaze perpendicular to the camera's axis. */
+static void fill_overlay_gaze(const EmoPipelineFace *pf, EmoOverlayFace *of)
+{
+    const EmoGaze *g = &pf->gaze;
+    of->n_gaze = 0;
+    if (!g->valid)
+        return;
+    const double d2r = M_PI / 180.0, len = pf->face.box[2];
+    const double gx = sin(g->yaw * d2r) * cos(g->pitch * d2r), gy = sin(g->pitch * d2r);
+    for (int e = 0; e < 2; e++) {
+        if (!(g->eyes & (1u << e)))
+            continue;
+        const float *iris = pf->face.landmarks[e ? EMO_FACE_IRIS_LEFT : EMO_FACE_IRIS_RIGHT];
+        of->gaze[of->n_gaze++] = (EmoOverlayGaze){ iris[0], iris[1], (float)(gx * len), (float)(-gy * len) };
+    }
+}
+
 /* Face k of the job, from the result pf and its slot: the values the overlay
  * shows (numbers and enums; the overlay writes the labels). */
 static void fill_overlay_face(const EmoPipeline *p, const Slot *sl, const EmoPipelineFace *pf, DrawJob *jb, int k,
@@ -51,6 +70,7 @@ static void fill_overlay_face(const EmoPipeline *p, const Slot *sl, const EmoPip
     if (pf->has_actions)
         for (int u = 0; u < EMO_ACTION_UNITS && u < EMO_RENDER_MAX_ACTIONS; u++)
             of->actions[of->n_actions++] = (EmoOverlayAction){ p->action_label[u], pf->au[u] };
+    fill_overlay_gaze(pf, of);
     int r = pf->motion_active_region;
     EmoOverlayMicro *mi = &of->micro;
     if (r >= 0) {
@@ -153,6 +173,7 @@ static void fill_job(EmoPipeline *p, DrawJob *jb, const EmoFrame *frame, double 
         .show_model_bars = p->show_bars,
         .show_graph = p->show_graph,
         .show_actions = p->show_actions,
+        .show_gaze = p->show_gaze,
         .status = p->status,
     };
 }

@@ -129,7 +129,7 @@ struct EmoPipeline {
     Track *tracks;
     int n_tracks, cap_tracks;
     double threshold;
-    int show_mesh, show_bars, show_graph, show_actions;
+    int show_mesh, show_bars, show_graph, show_actions, show_gaze;
     const char *status;
     /* Overlay snapshots; jobs[0] serves emo_pipeline_process, every job the draw thread. */
     DrawJob *jobs;

@@ -324,19 +324,8 @@ static void draw_micro(Ctx *c, const EmoOverlayFace *f, int fi, const EmoRect *t
     double ca = cos(mi->angle), sa = sin(mi->angle);
     double reach = len + 7 * c->s; /* the arrow with its head, whatever its direction */
     c->movement[fi] = (EmoRect){ mi->cx - reach, mi->cy - reach, 2 * reach, 2 * reach };
-    if (isfinite(ca) && isfinite(sa)) {
-        double x1 = mi->cx + ca * len, y1 = mi->cy + sa * len, hd = 7 * c->s;
-        cairo_move_to(cr, mi->cx, mi->cy);
-        cairo_line_to(cr, x1, y1);
-        cairo_set_line_width(cr, fmax(1.5, 2.4 * c->s));
-        cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-        cairo_stroke(cr);
-        cairo_move_to(cr, x1 + ca * hd * 0.4, y1 + sa * hd * 0.4);
-        cairo_line_to(cr, x1 - ca * hd + sa * hd * 0.6, y1 - sa * hd - ca * hd * 0.6);
-        cairo_line_to(cr, x1 - ca * hd - sa * hd * 0.6, y1 - sa * hd + ca * hd * 0.6);
-        cairo_close_path(cr);
-        cairo_fill(cr);
-    }
+    if (isfinite(ca) && isfinite(sa))
+        arrow(c, mi->cx, mi->cy, mi->cx + ca * len, mi->cy + sa * len, ca, sa, 7 * c->s, fmax(1.5, 2.4 * c->s));
 
     /* Caption below the face box: region, direction, magnitude; event badge. */
     char line[160];
@@ -717,6 +706,17 @@ static int check_input(EmoOverlay *ov, const EmoFrame *frame, const EmoOverlayIn
                     EMO_RENDER_MAX_ACTIONS);
             return EMO_EINVAL;
         }
+        if (f->n_gaze < 0 || f->n_gaze > 2) {
+            emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: %d gaze arrows (at most 2)", i, f->n_gaze);
+            return EMO_EINVAL;
+        }
+        for (int k = 0; k < f->n_gaze; k++) {
+            const EmoOverlayGaze *g = &f->gaze[k];
+            if (!(fabsf(g->x) <= 1e6f && fabsf(g->y) <= 1e6f && fabsf(g->dx) <= 1e6f && fabsf(g->dy) <= 1e6f)) {
+                emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: gaze arrow %d is not finite", i, k);
+                return EMO_EINVAL;
+            }
+        }
         if (f->micro.active && (!isfinite(f->micro.cx) || !isfinite(f->micro.cy) ||
                                 fabsf(f->micro.cx) > 1e6f || fabsf(f->micro.cy) > 1e6f)) {
             emo_log(lg, EMO_LOG_ERROR, "overlay: face %d: bad micro-expression centre", i);
@@ -775,6 +775,8 @@ int emo_overlay_draw(EmoOverlay *ov, EmoFrame *frame, const EmoOverlayInput *in)
         const EmoOverlayFace *f = &in->faces[i];
         if (in->show_mesh && f->n_landmarks)
             draw_mesh(&c, f);
+        if (in->show_gaze && f->n_gaze)
+            emo__overlay_gaze(&c, f);
         draw_box(&c, f, i, tag_text[i]);
     }
     for (int i = 0; i < nf; i++)

@@ -1,5 +1,5 @@
 /* The overlay's state and drawing context, shared by overlay.c and the
- * parts drawn in their own files (actions.c). */
+ * parts drawn in their own files (actions.c, gaze.c). */
 #ifndef EMOSCOPE_RENDER_OVERLAY_INTERNAL_H
 #define EMOSCOPE_RENDER_OVERLAY_INTERNAL_H
 
@@ -95,10 +95,31 @@ static inline void panel(Ctx *c, double x, double y, double w, double h)
     cairo_fill(c->cr);
 }
 
+/* A line from (x0, y0) to (x1, y1), direction (ca, sa) (its unit vector),
+ * with a filled head of size hd at (x1, y1), in the current source. */
+static inline void arrow(Ctx *c, double x0, double y0, double x1, double y1, double ca, double sa, double hd,
+                         double width)
+{
+    cairo_t *cr = c->cr;
+    cairo_move_to(cr, x0, y0);
+    cairo_line_to(cr, x1, y1);
+    cairo_set_line_width(cr, width);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    cairo_stroke(cr);
+    cairo_move_to(cr, x1 + ca * hd * 0.4, y1 + sa * hd * 0.4);
+    cairo_line_to(cr, x1 - ca * hd + sa * hd * 0.6, y1 - sa * hd - ca * hd * 0.6);
+    cairo_line_to(cr, x1 - ca * hd - sa * hd * 0.6, y1 - sa * hd + ca * hd * 0.6);
+    cairo_close_path(cr);
+    cairo_fill(cr);
+}
+
 /* ---------------------------------------------------------------- parts */
 
 /* The action panel (actions.c): places it (last in the order of priority,
  * off the movements too) and draws it, for face in->graph_face. */
 void emo__overlay_actions(Ctx *c, const EmoOverlayInput *in);
+
+/* The gaze arrows of face f (gaze.c), on the video with the mesh. */
+void emo__overlay_gaze(Ctx *c, const EmoOverlayFace *f);
 
 #endif

@@ -424,6 +424,76 @@ static void test_events_jsonl_csv_agree(void **state)
 }
 
 /* Commas outside quotes on one CSV line (up to its end or '\n'). */
+/* The gaze (faces with the landmarker's irises only): combined and per eye,
+ * angles to 0.01 degree, null for an eye without a direction; after the
+ * pose (and landmarks), before the emotion; in CSV one column each, the
+ * same columns for a valid and an invalid gaze. */
+static void test_frame_gaze(void **state)
+{
+    (void)state;
+    EmoPipelineResult res;
+    memset(&res, 0, sizeof(res));
+    static EmoPipelineFace pf;
+    fill_face(&pf);
+    pf.face.n_landmarks = EMO_FACE_LANDMARKS_MAX;
+    pf.gaze.valid = 1;
+    pf.gaze.yaw = 12.3456f;
+    pf.gaze.pitch = -4.5f;
+    pf.gaze.eyes = 1;
+    pf.gaze.eye[0] = (EmoGazeEye){ 1, 12.3456f, -4.5f, 10.004f, -1.25f, 0.2567f };
+    pf.gaze.eye[1] = (EmoGazeEye){ 0, 0, 0, 0, 0, 0.05f };
+    const EmoRecordOptions opt = { 0, 0 };
+    cJSON *o = emo__record_frame(&res, &pf, &opt);
+    assert_non_null(o);
+    cJSON *g = cJSON_GetObjectItem(o, "gaze");
+    assert_non_null(g);
+    assert_string_equal(g->prev->string, "pose");
+    assert_string_equal(g->next->string, "emotion");
+    static const char *const fields[] = { "valid", "yaw", "pitch", "right", "left" };
+    assert_fields(g, NULL, fields, 5);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(g, "valid")));
+    assert_true(cJSON_GetObjectItem(g, "yaw")->valuedouble == 12.35);
+    assert_true(cJSON_GetObjectItem(g, "pitch")->valuedouble == -4.5);
+    cJSON *r = cJSON_GetObjectItem(g, "right"), *l = cJSON_GetObjectItem(g, "left");
+    static const char *const eye_fields[] = { "valid", "yaw", "pitch", "head_yaw", "head_pitch", "openness" };
+    assert_fields(r, NULL, eye_fields, 6);
+    assert_fields(l, NULL, eye_fields, 6);
+    assert_true(cJSON_GetObjectItem(r, "head_yaw")->valuedouble == 10.0);
+    assert_true(cJSON_GetObjectItem(r, "head_pitch")->valuedouble == -1.25);
+    assert_true(cJSON_GetObjectItem(r, "openness")->valuedouble == 0.257);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(l, "valid")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(l, "yaw")) && cJSON_IsNull(cJSON_GetObjectItem(l, "head_pitch")));
+    assert_true(cJSON_GetObjectItem(l, "openness")->valuedouble == 0.05);
+
+    /* CSV: the valid record, then one without any gaze: same columns. */
+    memset(&pf.gaze, 0, sizeof(pf.gaze));
+    cJSON *recs[2] = { o, emo__record_frame(&res, &pf, &opt) };
+    g = cJSON_GetObjectItem(recs[1], "gaze");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(g, "valid")) && cJSON_IsNull(cJSON_GetObjectItem(g, "yaw")));
+    char c[4200];
+    snprintf(c, sizeof(c), "%s/results.csv", emo_test_tmpdir("records-gaze"));
+    EmoResultsWriter *w;
+    assert_int_equal(emo_results_open(&w, NULL, c, &quiet), 0);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(emo_results_write(w, recs[k]), 0);
+        cJSON_Delete(recs[k]);
+    }
+    assert_int_equal(emo_results_close(&w), 0);
+    size_t n;
+    char *csv = emo_test_read_file(c, &n);
+    assert_non_null(strstr(csv, ",gaze.valid,gaze.yaw,gaze.pitch,gaze.right.valid,gaze.right.yaw,gaze.right.pitch,"
+                                "gaze.right.head_yaw,gaze.right.head_pitch,gaze.right.openness,gaze.left.valid,"));
+    assert_non_null(strstr(csv, ",true,12.35,-4.5,true,12.35,-4.5,10,-1.25,0.257,false,,,,,0.05,"));
+    assert_non_null(strstr(csv, ",false,,,false,,,,,0,false,,,,,0,"));
+    free(csv);
+
+    /* The face mesh's face: no gaze at all. */
+    pf.face.n_landmarks = EMO_FACE_LANDMARKS;
+    o = emo__record_frame(&res, &pf, &opt);
+    assert_null(cJSON_GetObjectItem(o, "gaze"));
+    cJSON_Delete(o);
+}
+
 static int csv_separators(const char *line)
 {
     int n = 0, quoted = 0;
@@ -512,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_frame_record),
         cmocka_unit_test(test_frame_csv),
         cmocka_unit_test(test_frame_csv_mixed_actions),
+        cmocka_unit_test(test_frame_gaze),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_events_jsonl_csv_agree),
     };

@@ -45,7 +45,9 @@ static void test_from_config(void **state)
     EmoViewerSettings vs;
     emo_viewer_default_settings(&vs);
     assert_int_equal(vs.show_actions, 1);
+    assert_int_equal(vs.show_gaze, 1);
     assert_int_equal(emo_config_set(&c, "render.actions_panel=false", &quiet), 0);
+    assert_int_equal(emo_config_set(&c, "render.gaze=false", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "render.window_width=800", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "render.model_bars=true", &quiet), 0);
     assert_int_equal(emo_config_set(&c, "general.output_dir=/tmp/shots", &quiet), 0);
@@ -56,6 +58,7 @@ static void test_from_config(void **state)
     assert_int_equal(vs.show_model_bars, 1);
     assert_int_equal(vs.show_mesh, 1);
     assert_int_equal(vs.show_actions, 0);
+    assert_int_equal(vs.show_gaze, 0);
     assert_string_equal(vs.output_dir, "/tmp/shots");
 
     EmoAudioCueSettings as;

@@ -122,7 +122,7 @@ static void test_viewer_session(void **state)
     assert_int_equal(emo_viewer_open(&v, &s), 0);
     EmoViewerState st;
     emo_viewer_get_state(v, &st);
-    assert_true(st.show_mesh && st.show_graph && st.show_actions && !st.show_model_bars && !st.paused);
+    assert_true(st.show_mesh && st.show_graph && st.show_actions && st.show_gaze && !st.show_model_bars && !st.paused);
 
     /* about two seconds of the clip at 30 fps, polling without waiting */
     EmoViewerAction act[8];
@@ -174,11 +174,13 @@ static void test_viewer_session(void **state)
     cairo_surface_destroy(png);
 
     /* the toggles and actions, in order */
-    const SDL_Keycode keys[] = { SDLK_m, SDLK_b, SDLK_g, SDLK_PLUS, SDLK_KP_MINUS, SDLK_r, SDLK_r, SDLK_a, SDLK_a };
+    const SDL_Keycode keys[] = { SDLK_m, SDLK_b, SDLK_g, SDLK_PLUS, SDLK_KP_MINUS, SDLK_r,
+                                 SDLK_r, SDLK_a, SDLK_a, SDLK_e, SDLK_e };
     const int types[] = { EMO_VIEWER_MESH,    EMO_VIEWER_MODEL_BARS, EMO_VIEWER_GRAPH,
                           EMO_VIEWER_THRESHOLD_UP, EMO_VIEWER_THRESHOLD_DOWN, EMO_VIEWER_RECORD,
-                          EMO_VIEWER_RECORD,  EMO_VIEWER_ACTIONS,    EMO_VIEWER_ACTIONS };
-    const int values[] = { 0, 1, 0, 0, 0, 1, 0, 0, 1 };
+                          EMO_VIEWER_RECORD,  EMO_VIEWER_ACTIONS,    EMO_VIEWER_ACTIONS,
+                          EMO_VIEWER_GAZE,    EMO_VIEWER_GAZE };
+    const int values[] = { 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1 };
     enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
     for (int i = 0; i < NKEYS; i++)
         push_key(keys[i]);
