@@ -270,14 +270,11 @@ static void test_frame_record(void **state)
     cJSON_Delete(o);
 
     /* A face at or above face.min_reliable_size: the mark is false, the size still there. */
-    EmoPipelineResult res;
-    memset(&res, 0, sizeof(res));
     static EmoPipelineFace big;
     fill_face(&big);
     big.face.flags = EMO_FACE_TRACKED;
     big.face.size_px = 120;
-    EmoRecordOptions opt = { 0, 0 };
-    o = emo__record_frame(&res, &big, &opt);
+    o = emo__record_frame(&(EmoPipelineResult){ .index = 42 }, &big, &(EmoRecordOptions){ 0, 0 });
     assert_non_null(o);
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "low_confidence")));
     assert_true(cJSON_GetObjectItem(o, "size_px")->valuedouble == 120);
