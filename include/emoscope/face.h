@@ -45,6 +45,10 @@ typedef struct EmoFaceSettings {
     int landmarker_faces;        /**< with the landmarker: faces tracked with it at once (a face keeps its
                                       network for its track's life; the others get the face mesh, so no
                                       facial actions); 0 = no limit */
+    double reid_seconds;         /**< seconds a face that left keeps its id for coming back near where it
+                                      left (docs/face.md, "Groups"); 0 = never */
+    double cut_threshold;        /**< shot-cut score in (0,1] at which a frame begins a new shot: every track
+                                      ends, no id carries over; 0 = no cut detection */
 } EmoFaceSettings;
 
 #define EMO_FACE_LANDMARKS 468 /**< points of the face mesh, indices 0-467: every face has these */
@@ -84,7 +88,8 @@ typedef struct EmoDetection {
 
 /** One face of one frame. */
 typedef struct EmoFace {
-    int id;                /**< stable while tracked; never reused within a tracker */
+    int id;                /**< stable while tracked; a face that comes back soon near where it left
+                                takes its id back (face.reid_seconds), else ids are never reused */
     unsigned flags;        /**< EMO_FACE_DETECTED, EMO_FACE_TRACKED */
     float box[4];          /**< x, y, w, h in frame pixels: bounding box of the landmarks */
     float detection_score; /**< score of the detection that started (or last re-found) the track */
@@ -107,6 +112,7 @@ typedef struct EmoFaceList {
     int count;
     int detector_ran;      /**< 1 when the detector ran on this frame */
     int n_detections;      /**< detections it returned (before matching with tracks) */
+    int cut;               /**< 1 when this frame begins a new shot (face.cut_threshold): no id carries over */
     EmoFace faces[EMO_FACE_MAX];
 } EmoFaceList;
 
@@ -139,11 +145,15 @@ EMO_API int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSett
  */
 EMO_API int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out);
 
-/** Forgets every track (e.g. after a seek); ids keep increasing. */
+/** Forgets every track and every departed face (e.g. after a seek); ids keep increasing. */
 EMO_API void emo_face_tracker_reset(EmoFaceTracker *t);
 
 /** Counters since open: frames processed, frames the detector ran on, tracks started. */
 EMO_API void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks);
+
+/** Counters since open: faces that came back under their former id
+ *  (face.reid_seconds) and shot cuts detected (face.cut_threshold). Either may be NULL. */
+EMO_API void emo_face_tracker_group_stats(const EmoFaceTracker *t, int64_t *comebacks, int64_t *cuts);
 
 /**
  * Seconds spent since open in [0] detection, [1] face mesh (crop and
