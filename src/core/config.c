@@ -42,7 +42,7 @@ static const EmoSettingDesc table[] = {
 
     D(face, min_detection_confidence, "probability", "0.5", 0, 1, "BlazeFace score needed to accept a face"),
     D(face, min_presence, "probability", "0.5", 0, 1, "face-mesh presence needed to keep tracking a face"),
-    I(face, max_faces, "faces", "4", 1, 64, "faces tracked at once"),
+    I(face, max_faces, "faces", "8", 1, 64, "faces tracked at once (groups, audiences, a 2x4 call grid); while fewer are tracked the detector looks for new ones every detect_interval frames (1.5 ms of CPU at 1080p); each face tracked costs its own landmarks, emotion models and flow (docs/face.md, Groups)"),
     I(face, detect_interval, "frames", "30", 0, 1000000, "detector runs at least this often to find new faces; 0 = only when a face is lost"),
     D(face, nms_iou, "IoU", "0.3", 0, 1, "overlap above which detections are merged"),
     D(face, crop_scale, "x box", "1.5", 1, 4, "face-mesh crop size relative to the face box"),
