@@ -100,7 +100,7 @@ typedef struct EmoFace {
      *  coordinates ([0,1]^2; multiply by a size to get that size's pixels):
      *  u = a[0]*x + a[1]*y + a[2], v = a[3]*x + a[4]*y + a[5]. */
     float align[6];
-    int64_t frames_tracked;/**< frames since the track started (1 on its first frame) */
+    int64_t frames_tracked;/**< frames since the track started (1 on its first frame); a face found again under its id continues its count */
     int n_landmarks;       /**< EMO_FACE_LANDMARKS (face mesh) or EMO_FACE_LANDMARKS_MAX (landmarker: + iris) */
     /** x, y, z in frame pixels: the 468 face-mesh points (same indices with
      *  either model), then, from the landmarker, the 10 iris points. */
