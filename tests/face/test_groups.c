@@ -197,6 +197,48 @@ static void test_clips_no_cut(void **state)
     }
 }
 
+/* A cut between any two of the shared stills (each stretched to one frame
+ * size): every pair scores at or above the default threshold; the lowest
+ * printed (docs/face.md). */
+static void test_stills_cut(void **state)
+{
+    (void)state;
+    static const char *stills[] = { "expressions/angry", "expressions/disgusted", "expressions/fearful",
+                                    "expressions/happy", "expressions/neutral",   "expressions/sad",
+                                    "expressions/surprised", "obama", "biden" };
+    enum { N = sizeof(stills) / sizeof(stills[0]) };
+    static uint8_t cells[N][EMO_CUT_CELLS];
+    EmoFrame *f = NULL;
+    assert_int_equal(emo_frame_alloc(&f, EMO_PIX_BGRA, 640, 480), 0);
+    for (int i = 0; i < N; i++) {
+        char rel[96];
+        snprintf(rel, sizeof(rel), "testdata/faces/%s.jpg", stills[i]);
+        EmoFrame *img = tm_load_image(emo_test_shared(rel));
+        assert_non_null(img);
+        const float m[6] = { (float)img->width / 640, 0, 0, 0, (float)img->height / 480, 0 };
+        emo__warp_u8(img, m, 640, 480, 4, f->data[0], f->stride[0]);
+        emo__cut_cells(f, cells[i]);
+        emo_frame_unref(&img);
+    }
+    EmoFaceTrackerSettings ts;
+    emo_face_tracker_default_settings(&ts);
+    float low = 1;
+    int lo_i = 0, lo_j = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++) {
+            float s = emo__cut_score(cells[i], cells[j]);
+            if (s < low) {
+                low = s;
+                lo_i = i;
+                lo_j = j;
+            }
+        }
+    printf("cuts between %d stills: lowest score %.3f (%s -> %s), threshold %.2f\n", N, low, stills[lo_i],
+           stills[lo_j], ts.face.cut_threshold);
+    assert_true(low >= ts.face.cut_threshold);
+    emo_frame_unref(&f);
+}
+
 /* ------------------------------------------------------------ sequences */
 
 typedef struct Still {
@@ -535,6 +577,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_comeback_rule), cmocka_unit_test(test_clock),
         cmocka_unit_test(test_cut_score),     cmocka_unit_test(test_clips_no_cut),
+        cmocka_unit_test(test_stills_cut),
         cmocka_unit_test(test_single_comeback), cmocka_unit_test(test_montage),
         cmocka_unit_test(test_cuts),
     };
