@@ -66,6 +66,22 @@ static void test_comeback_rule(void **state)
     fr.pts = 14.1;
     emo__reid_frame(&r, &fr);
     assert_int_equal(r.n_gone, 0);
+    /* An id handed back keeps its original departure time (a start the mesh
+     * rejected): kept in time order, it expires 3 s after it first left. */
+    emo__reid_depart(&r, 11, 0, box_a, r.now, 1);
+    emo__reid_depart(&r, 12, 0, box_b, r.now - 2.5, 1);
+    assert_int_equal(r.n_gone, 2);
+    assert_int_equal(r.gone[0].id, 12);
+    fr.pts = 14.7;
+    emo__reid_frame(&r, &fr);
+    assert_int_equal(r.n_gone, 1);
+    assert_int_equal(r.gone[0].id, 11);
+    /* Full: the oldest makes room. */
+    for (int k = 0; k < EMO_FACE_MAX; k++)
+        emo__reid_depart(&r, 100 + k, 0, box_a, r.now, 1);
+    assert_int_equal(r.n_gone, EMO_FACE_MAX);
+    assert_int_equal(r.gone[0].id, 100);
+    assert_int_equal(r.gone[EMO_FACE_MAX - 1].id, 100 + EMO_FACE_MAX - 1);
     /* reid_seconds = 0: nothing is kept. */
     emo__reid_init(&r, 0, 0);
     emo__reid_depart(&r, 3, 1, box_a, r.now, 40);
