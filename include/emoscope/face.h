@@ -50,6 +50,10 @@ typedef struct EmoFaceSettings {
     char detector[8];            /**< face detector: "auto" (BlazeFace full-range, short-range first to
                                       find a lost face again), "short" (short-range only) or "full"
                                       (full-range only); docs/face.md */
+    double reid_seconds;         /**< seconds a face that left keeps its id for coming back near where it
+                                      left (docs/face.md, "Groups"); 0 = never */
+    double cut_threshold;        /**< shot-cut score in (0,1] at which a frame begins a new shot: every track
+                                      ends, no id carries over; 0 = no cut detection */
 } EmoFaceSettings;
 
 #define EMO_FACE_LANDMARKS 468 /**< points of the face mesh, indices 0-467: every face has these */
@@ -92,7 +96,8 @@ typedef struct EmoDetection {
 
 /** One face of one frame. */
 typedef struct EmoFace {
-    int id;                /**< stable while tracked; never reused within a tracker */
+    int id;                /**< stable while tracked; a face that comes back soon near where it left
+                                takes its id back (face.reid_seconds), else ids are never reused */
     unsigned flags;        /**< EMO_FACE_DETECTED, EMO_FACE_TRACKED */
     float box[4];          /**< x, y, w, h in frame pixels: bounding box of the landmarks */
     float detection_score; /**< score of the detection that started (or last re-found) the track */
@@ -107,7 +112,7 @@ typedef struct EmoFace {
      *  coordinates ([0,1]^2; multiply by a size to get that size's pixels):
      *  u = a[0]*x + a[1]*y + a[2], v = a[3]*x + a[4]*y + a[5]. */
     float align[6];
-    int64_t frames_tracked;/**< frames since the track started (1 on its first frame) */
+    int64_t frames_tracked;/**< frames since the track started (1 on its first frame); a face found again under its id continues its count */
     int n_landmarks;       /**< EMO_FACE_LANDMARKS (face mesh) or EMO_FACE_LANDMARKS_MAX (landmarker: + iris) */
     /** x, y, z in frame pixels: the 468 face-mesh points (same indices with
      *  either model), then, from the landmarker, the 10 iris points. */
@@ -119,6 +124,7 @@ typedef struct EmoFaceList {
     int count;
     int detector_ran;      /**< 1 when the detector ran on this frame */
     int n_detections;      /**< detections it returned (before matching with tracks) */
+    int cut;               /**< 1 when this frame begins a new shot (face.cut_threshold): no id carries over */
     EmoFace faces[EMO_FACE_MAX];
 } EmoFaceList;
 
@@ -151,11 +157,15 @@ EMO_API int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSett
  */
 EMO_API int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out);
 
-/** Forgets every track (e.g. after a seek); ids keep increasing. */
+/** Forgets every track and every departed face (e.g. after a seek); ids keep increasing. */
 EMO_API void emo_face_tracker_reset(EmoFaceTracker *t);
 
 /** Counters since open: frames processed, frames the detector ran on, tracks started. */
 EMO_API void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks);
+
+/** Counters since open: faces that came back under their former id
+ *  (face.reid_seconds) and shot cuts detected (face.cut_threshold). Either may be NULL. */
+EMO_API void emo_face_tracker_group_stats(const EmoFaceTracker *t, int64_t *comebacks, int64_t *cuts);
 
 /**
  * Seconds spent since open in [0] detection, [1] face mesh (crop and

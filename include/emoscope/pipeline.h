@@ -77,6 +77,7 @@ typedef struct EmoPipelineResult {
     int n_events;                /**< events that ended on this frame */
     EmoPipelineEvent events[EMO_PIPELINE_MAX_EVENTS];
     int detector_ran;
+    int cut;                     /**< 1 when this frame begins a new shot (face.cut_threshold): no face id carries over */
     double t_face, t_emotion, t_motion, t_render; /**< seconds spent per stage on this frame
                                                    (t_render: 0 from emo_pipeline_submit(), see receive) */
     double cpu_analysis, cpu_render; /**< CPU seconds of the analysis (of the drawing thread) on this frame;

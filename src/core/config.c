@@ -42,7 +42,7 @@ static const EmoSettingDesc table[] = {
 
     D(face, min_detection_confidence, "probability", "0.5", 0, 1, "BlazeFace score needed to accept a face"),
     D(face, min_presence, "probability", "0.5", 0, 1, "face-mesh presence needed to keep tracking a face"),
-    I(face, max_faces, "faces", "4", 1, 64, "faces tracked at once"),
+    I(face, max_faces, "faces", "8", 1, 64, "faces tracked at once (groups, audiences, a 2x4 call grid); while fewer are tracked the detector looks for new ones every detect_interval frames (1.5 ms of CPU at 1080p); each face tracked costs its own landmarks, emotion models and flow (docs/face.md, Groups)"),
     I(face, detect_interval, "frames", "30", 0, 1000000, "detector runs at least this often to find new faces; 0 = only when a face is lost"),
     D(face, nms_iou, "IoU", "0.3", 0, 1, "overlap above which detections are merged"),
     D(face, crop_scale, "x box", "1.5", 1, 4, "face-mesh crop size relative to the face box"),
@@ -54,6 +54,8 @@ static const EmoSettingDesc table[] = {
     I(face, actions, "frames", "1", 0, 1000000, "facial actions (MediaPipe's 52 blendshapes and the FACS action units mapped from them, docs/actions.md) of each face every this many frames, from the 478-point landmarker's points (not available with the face mesh); 0 = off"),
     S(face, mesh_model, "auto", "landmark network: landmarker (MediaPipe's 478-point face landmarker from face_landmarker.task: the 468 mesh points and 10 iris points, 256x256 input, 3.2x the face mesh's arithmetic), facemesh (the 468-point face_landmark.tflite, 192x192) or auto (the landmarker when the models folder holds face_landmarker.task, else the face mesh; the log says which)"),
     I(face, landmarker_faces, "faces", "1", 0, 64, "with the landmarker (mesh_model): at most this many faces are tracked with it at once, the others with the face mesh (a quarter of its cost: with 1, 4 faces keep 60 fps on 2 cores, 66-67 fps measured; with 2, 59.5-59.7; docs/performance.md); a face keeps its network while it is tracked and a new face takes a landmarker place freed by a face that left; facial actions need the landmarker, so only these faces have them; 0 = no limit"),
+    D(face, reid_seconds, "s", "3", 0, 3600, "a face that leaves (lost, out of the frame, hidden) and is found again within this time near where it left (centre within its size, size within 1.5x) gets its former id back; 0 = every face found is a new id (docs/face.md, Groups)"),
+    D(face, cut_threshold, "score", "0.3", 0, 1, "shot cuts: a frame whose cut score (min of the share of 384 sampled cells whose luma changed by more than 24 levels and 3x the luma histogram distance) reaches this begins a new shot: every track ends and no id carries over (talking-head clips: 0.21 at most; cuts between the shared stills: 0.385 or more); 0 = off"),
 
     D(emotion, interval, "s", "0", 0, 3600, "time between emotion analyses of a face; 0 = every frame"),
     S(emotion, models, "mini_xception,big_xception", "comma-separated models in the ensemble (also model.NAME sections)"),

@@ -12,6 +12,7 @@
 
 #include "detector.h"
 #include "face_priv.h"
+#include "reid.h"
 #include "tracker_phases.h"
 
 /* A detection whose box overlaps a tracked face by more than this is that face. */
@@ -28,6 +29,8 @@ typedef struct Track {
     int fresh;      /* started from a detection in this frame */
     int mirrored;   /* mirror averaging on for this face (|yaw| >= mirror_yaw, with hysteresis) */
     EmoMeshKind kind; /* its landmark network, chosen when it starts and kept for its life */
+    int comeback;     /* started under a departed face's id (reid.c) */
+    double left_at;   /* fresh with an id: when that id left (a start that fails gives it back) */
     /* Result of this frame's mesh run (emo__face_tracker_mesh), applied in
      * track order by emo__face_tracker_end, and its time (wall, cpu of the
      * mesh run and of the post-processing), folded into the totals there. */
@@ -63,6 +66,7 @@ struct EmoFaceTracker {
     int64_t since_detect;
     int want_;                          /* the detector was due in this frame (begin -> end) */
     int64_t frames, detector_runs, tracks_started;
+    EmoReid reid;                       /* clock, departed faces, shot cuts */
     EmoFaceTimes wall, cpu;             /* seconds: wall, thread CPU */
 };
 
@@ -116,6 +120,10 @@ static int check_settings(const EmoFaceSettings *f, const EmoLogger *lg)
         bad = "detect_tiles";
     else if (f->landmarker_faces < 0 || f->landmarker_faces > EMO_FACE_MAX)
         bad = "landmarker_faces";
+    else if (!(f->reid_seconds >= 0 && f->reid_seconds <= 3600))
+        bad = "reid_seconds";
+    else if (!(f->cut_threshold >= 0 && f->cut_threshold <= 1))
+        bad = "cut_threshold";
     if (bad) {
         emo_log(lg, EMO_LOG_ERROR, "face: setting %s is out of range", bad);
         return EMO_EINVAL;
@@ -143,6 +151,7 @@ int emo_face_tracker_open(EmoFaceTracker **out, const EmoFaceTrackerSettings *s)
     t->s = *s;
     t->log = s->log;
     t->next_id = 1;
+    emo__reid_init(&t->reid, s->face.reid_seconds, s->face.cut_threshold);
     char path[EMO_PATH_MAX + 64], err[256] = "";
     snprintf(path, sizeof(path), "%s/canonical_face_model.obj", s->models_dir);
     rc = emo__obj_load(path, &t->canon, err, sizeof(err));
@@ -203,6 +212,15 @@ void emo_face_tracker_reset(EmoFaceTracker *t)
     t->lost_last_frame = 0;
     t->since_detect = 0;
     t->det.idle = 0;
+    emo__reid_forget(&t->reid);
+}
+
+void emo_face_tracker_group_stats(const EmoFaceTracker *t, int64_t *comebacks, int64_t *cuts)
+{
+    if (comebacks)
+        *comebacks = t ? t->reid.comebacks : 0;
+    if (cuts)
+        *cuts = t ? t->reid.cuts : 0;
 }
 
 void emo_face_tracker_stats(const EmoFaceTracker *t, int64_t *frames, int64_t *detector_runs, int64_t *tracks)
@@ -452,15 +470,27 @@ static EmoMeshKind new_track_kind(const EmoFaceTracker *t, int prefer, int reser
     return EMO_MESH_LANDMARKER;
 }
 
+/* A face with no id from this frame's lost faces (prefer < 0) may be a
+ * departed face coming back (reid.c): it takes that id and, the limit
+ * allowing, that network. */
 static Track *add_track(EmoFaceTracker *t, const EmoDetection *det, int prefer, int reserved)
 {
-    EmoMeshKind kind = new_track_kind(t, prefer, reserved);
+    EmoReidFace back;
+    int live[EMO_FACE_MAX];
+    for (int i = 0; i < t->n_tracks; i++)
+        live[i] = t->tracks[i].face.id;
+    const float db[4] = { det->x, det->y, det->w, det->h };
+    int comeback = prefer < 0 && emo__reid_claim(&t->reid, db, live, t->n_tracks, &back);
+    EmoMeshKind kind = new_track_kind(t, comeback ? back.kind : prefer, reserved);
     Track *tr = &t->tracks[t->n_tracks++];
     tr->kind = kind;
     memset(&tr->face, 0, sizeof(tr->face));
     tr->fresh = 1;
     tr->mirrored = 0;
-    tr->face.id = -1; /* assigned when the mesh confirms it */
+    tr->face.id = comeback ? back.id : -1; /* else assigned when the mesh confirms it */
+    tr->face.frames_tracked = comeback ? back.frames_tracked : 0;
+    tr->comeback = comeback;
+    tr->left_at = comeback ? back.left : t->reid.now;
     tr->face.detection_score = det->score;
     roi_from_detection(det, t->s.face.crop_scale, tr->roi);
     return tr;
@@ -507,6 +537,9 @@ static int apply_mesh(EmoFaceTracker *t, int i, int rc)
             l->kind = tr->kind;
             memcpy(l->box, tr->face.box, sizeof(l->box));
             l->frames_tracked = tr->face.frames_tracked;
+        } else if (tr->fresh && tr->face.id > 0) {
+            /* A face given its id back that the mesh did not confirm: the id waits on. */
+            emo__reid_depart(&t->reid, tr->face.id, tr->kind, tr->face.box, tr->left_at, tr->face.frames_tracked);
         }
         remove_track(t, i);
         return 0;
@@ -518,6 +551,7 @@ static int apply_mesh(EmoFaceTracker *t, int i, int rc)
         t->tracks_started++;
         tr->face.frames_tracked = 0;
     }
+    t->reid.comebacks += tr->fresh && tr->comeback;
     tr->face.frames_tracked++;
     return 1;
 }
@@ -622,6 +656,12 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
     out->n_detections = 0;
     t->frames++;
     t->since_detect++;
+    /* A new shot: the faces on it are not the faces tracked so far. */
+    out->cut = emo__reid_frame(&t->reid, frame);
+    if (out->cut) {
+        t->n_tracks = 0;
+        t->lost_last_frame = 0;
+    }
     for (int i = 0; i < t->n_tracks; i++) {
         t->tracks[i].fresh = 0;
         t->tracks[i].face.flags &= ~(unsigned)EMO_FACE_DETECTED;
@@ -699,6 +739,11 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
             if (rc < 0)
                 return rc;
         }
+    }
+    /* Lost faces not found again in this frame wait for a come-back. */
+    for (int k = 0; k < t->n_lost; k++) {
+        const Lost *l = &t->lost[k];
+        emo__reid_depart(&t->reid, l->id, l->kind, l->box, t->reid.now, l->frames_tracked);
     }
     /* Two crops converging on one face: keep the older track. */
     for (int i = 0; i < t->n_tracks; i++)

@@ -371,6 +371,8 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
     double t1 = emo_clock_now();
     r->t_face = t1 - t0;
     r->detector_ran = p->faces.detector_ran;
+    r->cut = p->faces.cut;
+    p->cuts += r->cut;
     r->t_emotion = r->t_motion = 0;
 
     for (int i = 0; i < p->max_faces; i++)

@@ -139,6 +139,7 @@ struct EmoPipeline {
     int pending;                 /* frames submitted and not yet received */
     double analysis_t0;
     int64_t frames;
+    int64_t cuts;                /* shot cuts the tracker found (summary.json) */
     double tot_face, tot_emotion, tot_motion, tot_render;
     double last_pts;
 };

@@ -109,8 +109,10 @@ int emo_pipeline_write_summary(EmoPipeline *p, const char *path, const char *sou
     }
     cJSON *doc = emo__record_summary(source, p->frames, faces, n);
     free(faces);
-    if (!doc)
+    if (!doc || !cJSON_AddNumberToObject(doc, "shot_cuts", (double)p->cuts)) {
+        cJSON_Delete(doc);
         return EMO_ENOMEM;
+    }
     int err = emo__record_write_file(path, doc, p->log);
     cJSON_Delete(doc);
     return err;

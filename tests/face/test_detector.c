@@ -88,6 +88,11 @@ static EmoFaceTracker *open_mode(const char *mode, const char *dir, int *rc)
     snprintf(s.models_dir, sizeof(s.models_dir), "%s", dir ? dir : EMO_TEST_MODELS_DIR);
     snprintf(s.face.detector, sizeof(s.face.detector), "%s", mode);
     snprintf(s.face.mesh_model, sizeof(s.face.mesh_model), "facemesh");
+    /* These tests move whole scenes between frames (faces jumping 400 px in
+     * one frame) to exercise the detector on lost faces; the shot-cut
+     * detector (test_groups) would take such a jump as a cut and end the
+     * tracks before they are lost. */
+    s.face.cut_threshold = 0;
     emo_test_model("face_detection_short_range.tflite");
     emo_test_model("face_detection_full_range.tflite");
     EmoFaceTracker *t = NULL;

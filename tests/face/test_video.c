@@ -38,6 +38,7 @@ static void run_clips(const char *mesh_model)
         EmoFrame *f;
         while ((f = tm_next(&r))) {
             assert_int_equal(emo_face_tracker_process(t, f, list), 0);
+            assert_int_equal(list->cut, 0); /* no shot cuts in these clips */
             frames++;
             max_faces = list->count > max_faces ? list->count : max_faces;
             if (list->count == 0)

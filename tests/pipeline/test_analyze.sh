@@ -41,6 +41,7 @@ for r, row in zip(recs, rows):
     assert w > 20 and h > 20
 summ = json.load(open(d + "/summary.json"))
 assert summ["frames_analysed"] == frames, summ["frames_analysed"]
+assert summ["shot_cuts"] == 0, summ["shot_cuts"]  # one shot
 f = summ["faces"][0]
 assert f["frames"] == len(recs)
 events = [json.loads(l) for l in open(d + "/events.jsonl")]
