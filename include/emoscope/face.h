@@ -38,6 +38,8 @@ typedef struct EmoFaceSettings {
     double crop_scale;           /**< face-mesh crop size relative to the face box */
     int aligned_size;            /**< pixels of the normalised face used for optical flow */
     int detect_tiles;            /**< small faces: when the whole frame shows none, search tiles of 1/2 (1), then 1/3 (2) of it; 0 = off */
+    double min_reliable_size;    /**< pixels: faces narrower than this (EmoFace.size_px) are kept but marked
+                                      EMO_FACE_LOW_CONFIDENCE; 0 = never */
     double mirror_yaw;           /**< degrees: faces turned at least this far also run through the mesh mirrored, averaged; 90 = off */
     int actions;                 /**< frames between facial-action analyses of a face (blendshapes, AUs); 0 = off */
     char mesh_model[16];         /**< landmark network: "auto" (the landmarker when models_dir holds
@@ -80,6 +82,9 @@ enum {
 enum {
     EMO_FACE_DETECTED = 1, /**< the detector found this face in this frame */
     EMO_FACE_TRACKED = 2,  /**< the crop came from the previous frame's landmarks */
+    /** narrower than face.min_reliable_size: landmarks, pose and emotion are
+     *  less reliable (measured in docs/face.md, "Small faces"); still analysed */
+    EMO_FACE_LOW_CONFIDENCE = 4,
 };
 
 /** One detection of BlazeFace, in frame pixels. */
@@ -97,6 +102,10 @@ typedef struct EmoFace {
     float box[4];          /**< x, y, w, h in frame pixels: bounding box of the landmarks */
     float detection_score; /**< score of the detection that started (or last re-found) the track */
     float presence;        /**< face-mesh presence probability of this frame */
+    /** Face width in frame pixels: the extent of the 468 mesh points along the
+     *  eye line (33 -> 263), so roll does not change it; a face turned away
+     *  measures narrower. Compared with face.min_reliable_size. */
+    float size_px;
     float yaw, pitch, roll;/**< head pose in degrees (conventions in docs/face.md) */
     float roi[5];          /**< face-mesh crop of this frame: centre x, y, width, height (px), rotation (rad) */
     /** Similarity transform from frame pixels to the aligned face in unit

@@ -74,6 +74,20 @@ void emo_face_compute_alignment(EmoFace *f)
     f->align[5] = (float)(tm[1] - k * rm[1]);
 }
 
+float emo__face_width(const float (*lm)[3])
+{
+    /* Along the eye line rather than the frame's x axis: a rolled face's
+     * axis-aligned box is up to 1.4x wider than the face. */
+    double dx = lm[263][0] - lm[33][0], dy = lm[263][1] - lm[33][1], n = hypot(dx, dy);
+    double ux = n > 0 ? dx / n : 1, uy = n > 0 ? dy / n : 0, lo = 0, hi = 0;
+    for (int i = 0; i < EMO_FACE_LANDMARKS; i++) {
+        double u = ux * lm[i][0] + uy * lm[i][1];
+        lo = i == 0 || u < lo ? u : lo;
+        hi = i == 0 || u > hi ? u : hi;
+    }
+    return (float)(hi - lo);
+}
+
 int emo_face_align(const EmoFrame *frame, const EmoFace *face, int size, EmoAlignFormat fmt, uint8_t *out,
                    int stride)
 {

@@ -65,6 +65,10 @@ int emo__weighted_nms(EmoDetection *dets, int n, float iou, EmoDetection *out, i
 
 float emo__iou(const float a[4], const float b[4]);
 
+/* EmoFace.size_px of landmarks lm (the 468 mesh points, frame pixels): their
+ * extent along the eye line 33 -> 263, the face's width whatever its roll. */
+float emo__face_width(const float (*lm)[3]);
+
 /* Letterbox of a w x h frame into the 128x128 input: input pixels -> frame pixels. */
 void emo__letterbox(int w, int h, float m[6]);
 

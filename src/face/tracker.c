@@ -426,6 +426,7 @@ static int run_mesh(const EmoFaceTracker *t, EmoNnModel *mesh, const EmoFrame *f
     for (int k = 0; k < 5; k++)
         f->roi[k] = tr->roi[k];
     landmarks_box(f);
+    f->size_px = emo__face_width((const float(*)[3])f->landmarks);
     emo_face_compute_alignment(f);
     roi_from_landmarks(f, t->s.face.crop_scale, tr->roi);
     /* Post: all of this call but the crops and the network runs. */
@@ -543,7 +544,8 @@ static int apply_mesh(EmoFaceTracker *t, int i, int rc)
         remove_track(t, i);
         return 0;
     }
-    tr->face.flags = detected | (tr->fresh ? 0u : (unsigned)EMO_FACE_TRACKED);
+    tr->face.flags = detected | (tr->fresh ? 0u : (unsigned)EMO_FACE_TRACKED) |
+                     (tr->face.size_px < t->s.face.min_reliable_size ? (unsigned)EMO_FACE_LOW_CONFIDENCE : 0u);
     if (tr->face.id < 0) {
         tr->face.id = t->next_id++;
         t->tracks_started++;

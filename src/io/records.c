@@ -125,7 +125,7 @@ static int add_coords(cJSON *rec, const char *name, const float *v, int n)
 }
 
 /* The face's fields of a frame record: face_id, detected, tracked, the two
- * scores, box, pose and, when asked, the landmarks. Unlike the other fields
+ * scores, box, size and its low-confidence mark, pose and, when asked, the landmarks. Unlike the other fields
  * these are checked: a frame record without its face would be meaningless.
  * 0, or -1 when out of memory (rec then holds part of them). */
 static int add_face(cJSON *rec, const EmoFace *f, int with_landmarks)
@@ -134,7 +134,9 @@ static int add_face(cJSON *rec, const EmoFace *f, int with_landmarks)
         !cJSON_AddBoolToObject(rec, "detected", !!(f->flags & EMO_FACE_DETECTED)) ||
         !cJSON_AddBoolToObject(rec, "tracked", !!(f->flags & EMO_FACE_TRACKED)) ||
         !cJSON_AddNumberToObject(rec, "detection_score", (double)f->detection_score) ||
-        !cJSON_AddNumberToObject(rec, "landmark_score", (double)f->presence) || add_coords(rec, "box", f->box, 4) < 0)
+        !cJSON_AddNumberToObject(rec, "landmark_score", (double)f->presence) || add_coords(rec, "box", f->box, 4) < 0 ||
+        !cJSON_AddNumberToObject(rec, "size_px", rnd(f->size_px, 1e2)) ||
+        !cJSON_AddBoolToObject(rec, "low_confidence", !!(f->flags & EMO_FACE_LOW_CONFIDENCE)))
         return -1;
     cJSON *pose = cJSON_AddObjectToObject(rec, "pose");
     if (!pose || !cJSON_AddNumberToObject(pose, "yaw", (double)f->yaw) ||
@@ -279,6 +281,8 @@ static void add_face_summary(cJSON *faces, const EmoRecordFaceSummary *fs)
     cJSON_AddNumberToObject(f, "frames", (double)fs->frames);
     cJSON_AddNumberToObject(f, "first_t", r6(fs->first_t));
     cJSON_AddNumberToObject(f, "last_t", r6(fs->last_t));
+    cJSON_AddNumberToObject(f, "mean_size_px", rnd(fs->mean_size_px, 1e2));
+    cJSON_AddNumberToObject(f, "low_confidence_frames", (double)fs->low_confidence_frames);
     cJSON *dom = cJSON_AddObjectToObject(f, "dominant_seconds");
     int best = 0;
     for (int e = 0; e < EMO_EMOTION_COUNT; e++) {

@@ -48,6 +48,8 @@ typedef struct EmoRecordFaceSummary {
     const EmoPipelineEvent *events;
     int n_events;
     double speaking_time;               /* s with the speaking flag on */
+    int64_t low_confidence_frames;      /* frames it was marked low-confidence (a small face) */
+    double mean_size_px;                /* mean of its size_px */
 } EmoRecordFaceSummary;
 
 /* The summary.json document. */

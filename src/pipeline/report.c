@@ -47,6 +47,8 @@ int emo__pipe_report_frame(EmoPipeline *p, Slot *sl, const EmoPipelineFace *pf, 
     if (dt > 0 && t->last_speaking)
         t->speaking_time += dt;
     t->last_speaking = pf->motion.speaking;
+    t->low_confidence_frames += !!(pf->face.flags & EMO_FACE_LOW_CONFIDENCE);
+    t->size_sum += pf->face.size_px;
     t->prev_t = pts;
     t->last_t = pts;
     t->frames++;
@@ -102,7 +104,8 @@ int emo_pipeline_write_summary(EmoPipeline *p, const char *path, const char *sou
     for (int i = 0; i < n; i++) {
         const Track *t = &p->tracks[i];
         faces[i] = (EmoRecordFaceSummary){ t->id, t->frames, t->first_t, t->last_t, t->dominant_time, t->events,
-                                           t->n_events, t->speaking_time };
+                                           t->n_events, t->speaking_time, t->low_confidence_frames,
+                                           t->frames ? t->size_sum / (double)t->frames : 0 };
     }
     cJSON *doc = emo__record_summary(source, p->frames, faces, n);
     free(faces);

@@ -21,6 +21,8 @@ typedef struct Track {
     int last_dominant;      /* dominant emotion of the previous frame, -1 none */
     double speaking_time;   /* s with the motion's speaking flag on (each frame until the next) */
     int last_speaking;      /* the previous frame's flag */
+    int64_t low_confidence_frames; /* frames marked EMO_FACE_LOW_CONFIDENCE (a small face) */
+    double size_sum;        /* sum of size_px over the frames */
     double *t;
     float *p;               /* n x 7 smoothed probabilities */
     int n, cap;

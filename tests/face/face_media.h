@@ -112,6 +112,43 @@ static inline EmoFrame *tm_load_image(const char *path)
     return out;
 }
 
+/* The rectangle (x, y, w, h) of src, pixels outside src mid-gray,
+ * resampled to dw x dh by swscale's area filter (each output pixel the mean
+ * of the input it covers: no aliasing when shrinking). A new BGRA frame, or
+ * NULL. Small faces are made this way: a camera's pixels average the light
+ * they cover too. */
+static inline EmoFrame *tm_resample(const EmoFrame *src, int x, int y, int w, int h, int dw, int dh)
+{
+    EmoFrame *tmp = NULL, *out = NULL;
+    struct SwsContext *sws = NULL;
+    if (emo_frame_alloc(&tmp, EMO_PIX_BGRA, w, h) < 0 || emo_frame_alloc(&out, EMO_PIX_BGRA, dw, dh) < 0)
+        goto fail;
+    for (int j = 0; j < h; j++) {
+        uint8_t *d = tmp->data[0] + (size_t)j * tmp->stride[0];
+        for (int i = 0, sx = x, sy = y + j; i < w; i++, sx++) {
+            static const uint8_t gray[4] = { 128, 128, 128, 255 };
+            int in = sx >= 0 && sy >= 0 && sx < src->width && sy < src->height;
+            memcpy(d + 4 * i, in ? src->data[0] + (size_t)sy * src->stride[0] + 4 * (size_t)sx : gray, 4);
+        }
+    }
+    sws = sws_getContext(w, h, AV_PIX_FMT_BGRA, dw, dh, AV_PIX_FMT_BGRA, SWS_AREA | SWS_ACCURATE_RND, NULL, NULL,
+                         NULL);
+    if (!sws)
+        goto fail;
+    const uint8_t *sp[4] = { tmp->data[0], NULL, NULL, NULL };
+    int ss[4] = { tmp->stride[0], 0, 0, 0 }, ds[4] = { out->stride[0], 0, 0, 0 };
+    uint8_t *dp[4] = { out->data[0], NULL, NULL, NULL };
+    sws_scale(sws, sp, ss, 0, h, dp, ds);
+    sws_freeContext(sws);
+    emo_frame_unref(&tmp);
+    return out;
+fail:
+    sws_freeContext(sws);
+    emo_frame_unref(&tmp);
+    emo_frame_unref(&out);
+    return NULL;
+}
+
 /* Reads an iBUG .pts file (68 points, 1-based pixel coordinates). */
 static inline int tm_read_pts(const char *path, float (*pts)[2])
 {

@@ -157,7 +157,8 @@ static void test_motion_record(void **state)
 /* A frame record's fields after "frame": README "Outputs" (results.jsonl).
  * The landmarks, asked for, come between pose and emotion. */
 static const char *const face_fields[] = { "t", "face_id", "detected", "tracked", "detection_score",
-                                           "landmark_score", "box", "pose", "emotion", "motion" };
+                                           "landmark_score", "box", "size_px", "low_confidence", "pose",
+                                           "emotion", "motion" };
 #define N_FACE_FIELDS (int)(sizeof(face_fields) / sizeof(face_fields[0]))
 static const char *const pose_fields[] = { "yaw", "pitch", "roll" };
 
@@ -165,7 +166,8 @@ static void fill_face(EmoPipelineFace *pf)
 {
     memset(pf, 0, sizeof(*pf));
     pf->face.id = 7;
-    pf->face.flags = EMO_FACE_TRACKED;
+    pf->face.flags = EMO_FACE_TRACKED | EMO_FACE_LOW_CONFIDENCE;
+    pf->face.size_px = 31.256f;
     pf->face.box[0] = 12.344f;
     pf->face.box[1] = -3.456f;
     pf->face.box[2] = pf->face.box[3] = 100;
@@ -232,6 +234,9 @@ static void test_frame_record(void **state)
     assert_true(cJSON_GetArrayItem(box, 0)->valuedouble == 12.34);
     assert_true(cJSON_GetArrayItem(box, 1)->valuedouble == -3.46);
     assert_true(cJSON_GetArrayItem(box, 2)->valuedouble == 100);
+    /* A small face: its width to two decimals, and the mark (docs/face.md, "Small faces"). */
+    assert_true(cJSON_GetObjectItem(o, "size_px")->valuedouble == 31.26);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "low_confidence")));
     cJSON *pose = cJSON_GetObjectItem(o, "pose");
     assert_fields(pose, NULL, pose_fields, 3);
     assert_float_equal(cJSON_GetObjectItem(pose, "yaw")->valuedouble, 1.5, 1e-6);
@@ -263,6 +268,17 @@ static void test_frame_record(void **state)
     assert_true(cJSON_GetArrayItem(lm, 3 * 477 + 2)->valuedouble == 477.0); /* iris point 477's z */
     assert_true(cJSON_GetArrayItem(lm, 5)->valuedouble == 4.01);
     cJSON_Delete(o);
+
+    /* A face at or above face.min_reliable_size: the mark is false, the size still there. */
+    static EmoPipelineFace big;
+    fill_face(&big);
+    big.face.flags = EMO_FACE_TRACKED;
+    big.face.size_px = 120;
+    o = emo__record_frame(&(EmoPipelineResult){ .index = 42 }, &big, &(EmoRecordOptions){ 0, 0 });
+    assert_non_null(o);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "low_confidence")));
+    assert_true(cJSON_GetObjectItem(o, "size_px")->valuedouble == 120);
+    cJSON_Delete(o);
 }
 
 static void test_summary(void **state)
@@ -281,7 +297,8 @@ static void test_summary(void **state)
     double dom[EMO_EMOTION_COUNT] = { 0.5, 0, 0, 2.25, 0, 0, 1.0 };
     double none[EMO_EMOTION_COUNT] = { 0 };
     /* 80 frames from 0.04 s to 3.2 s: 3.2 s tracked (79 intervals of 0.04 s, and the last frame's). */
-    EmoRecordFaceSummary faces[2] = { { 1, 80, 0.04, 3.2, dom, evs, 6, 1.5 }, { 2, 0, 0, 0, none, NULL, 0, 0 } };
+    EmoRecordFaceSummary faces[2] = { { 1, 80, 0.04, 3.2, dom, evs, 6, 1.5, 30, 41.256 },
+                                      { 2, 0, 0, 0, none, NULL, 0, 0, 0, 0 } };
     cJSON *doc = emo__record_summary("clip.mp4", 81, faces, 2);
     assert_non_null(doc);
     assert_string_equal(cJSON_GetObjectItem(doc, "source")->valuestring, "clip.mp4");
@@ -290,6 +307,9 @@ static void test_summary(void **state)
     assert_int_equal(cJSON_GetArraySize(arr), 2);
     cJSON *f = cJSON_GetArrayItem(arr, 0);
     assert_string_equal(cJSON_GetObjectItem(f, "most_dominant")->valuestring, "happy");
+    /* How small the face was: its mean size to 0.01 px, its frames marked low-confidence. */
+    assert_true(cJSON_GetObjectItem(f, "mean_size_px")->valuedouble == 41.26);
+    assert_int_equal(cJSON_GetObjectItem(f, "low_confidence_frames")->valueint, 30);
     assert_int_equal(cJSON_GetObjectItem(f, "micro_expressions")->valueint, 2);
     assert_int_equal(cJSON_GetObjectItem(f, "macro_expressions")->valueint, 1);
     assert_int_equal(cJSON_GetObjectItem(f, "expression_twitches")->valueint, 0);
@@ -350,12 +370,12 @@ static void test_frame_csv(void **state)
     assert_int_equal(emo_results_close(&w), 0);
     size_t n;
     char *csv = emo_test_read_file(c, &n);
-    const char *head = "frame,t,face_id,detected,tracked,detection_score,landmark_score,box,pose.yaw,pose.pitch,"
-                       "pose.roll,emotion.dominant,";
+    const char *head = "frame,t,face_id,detected,tracked,detection_score,landmark_score,box,size_px,low_confidence,"
+                       "pose.yaw,pose.pitch,pose.roll,emotion.dominant,";
     assert_true(!strncmp(csv, head, strlen(head)));
     const char *row = strchr(csv, '\n');
     assert_non_null(row);
-    const char *want = "42,1.68,7,false,true,0.9,0.99,12.34;-3.46;100;100,1.5,-2.25,0.5,happy,";
+    const char *want = "42,1.68,7,false,true,0.9,0.99,12.34;-3.46;100;100,31.26,true,1.5,-2.25,0.5,happy,";
     assert_true(!strncmp(row + 1, want, strlen(want)));
     free(csv);
 }

@@ -8,6 +8,20 @@
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
 
+/* A pipeline on cfg (which must outlive it) over the installed models. */
+static inline EmoPipeline *open_test_pipeline(const EmoConfig *cfg, int draw, const EmoLogger *log)
+{
+    EmoPipelineSettings ps;
+    emo_pipeline_default_settings(&ps);
+    ps.cfg = cfg;
+    ps.models_dir = EMO_TEST_MODELS_DIR;
+    ps.draw = draw;
+    ps.log = log;
+    EmoPipeline *p = NULL;
+    assert_int_equal(emo_pipeline_open(&p, &ps), 0);
+    return p;
+}
+
 static inline void open_d0_pipeline(const EmoConfig *cfg, int draw, const EmoLogger *log, EmoVideoSource **src,
                                     EmoPipeline **p)
 {
@@ -17,14 +31,7 @@ static inline void open_d0_pipeline(const EmoConfig *cfg, int draw, const EmoLog
     vs.pix_fmt = EMO_PIX_BGRA;
     *src = NULL;
     assert_int_equal(emo_video_open(src, &vs), 0);
-    EmoPipelineSettings ps;
-    emo_pipeline_default_settings(&ps);
-    ps.cfg = cfg;
-    ps.models_dir = EMO_TEST_MODELS_DIR;
-    ps.draw = draw;
-    ps.log = log;
-    *p = NULL;
-    assert_int_equal(emo_pipeline_open(p, &ps), 0);
+    *p = open_test_pipeline(cfg, draw, log);
 }
 
 #endif
