@@ -221,7 +221,7 @@ static void test_policy(void **state)
     }
     /* Tracking: the periodic search for new faces (detect_interval 30)
      * runs full-range alone on the whole frame; between searches, the tile
-     * scan one full-range tile every tile_scan frames (6), not a detector run. */
+     * scan one full-range tile every tile_scan frames (8), not a detector run. */
     emo_face_tracker_reset(t);
     EmoFaceDetectorStats st0, st1;
     emo_face_tracker_detector_stats(t, &st0);
@@ -232,10 +232,10 @@ static void test_policy(void **state)
         if (i == 0 || i == 30)
             assert_true(p[0] == 0 && p[1] == 1 && r[1] == 1 && list->detector_ran && list->n_detections == 2);
         else
-            assert_true(p[0] == 0 && p[1] == (i % 6 == 0) && r[1] == 0 && !list->detector_ran);
+            assert_true(p[0] == 0 && p[1] == (i % 8 == 0) && r[1] == 0 && !list->detector_ran);
     }
     emo_face_tracker_detector_stats(t, &st1);
-    assert_int_equal(st1.scan_passes - st0.scan_passes, 4);
+    assert_int_equal(st1.scan_passes - st0.scan_passes, 3);
     assert_true(st1.scan_cpu > st0.scan_cpu && st1.scan_cpu - st0.scan_cpu <= st1.cpu[1] - st0.cpu[1]);
     /* Both faces jump 400 px (a cut, a fast pan): lost from their crops, found
      * again on the same frame by short-range alone (faces of 170 px in 1280). */
@@ -558,20 +558,20 @@ static int scan_scene(int cw, int ch, float big_w, float small_w, int tile_scan)
 
     EmoFaceTrackerSettings s;
     emo_face_tracker_default_settings(&s);
-    assert_int_equal(s.face.tile_scan, 6);
+    assert_int_equal(s.face.tile_scan, 8);
     snprintf(s.models_dir, sizeof(s.models_dir), "%s", EMO_TEST_MODELS_DIR);
     snprintf(s.face.mesh_model, sizeof(s.face.mesh_model), "facemesh");
     s.face.tile_scan = tile_scan;
     assert_int_equal(emo_face_tracker_open(&t, &s), 0);
     EmoFaceList *list = calloc(1, sizeof(*list));
     assert_non_null(list);
-    /* One cycle and a step: 22 tile passes (4 per detect_interval of 30
-     * frames, the scan waiting tile_scan frames after each detector run),
-     * within 6 s at 30 fps; without the scan as long. */
+    /* One cycle and a step: 22 tile passes (3 per detect_interval of 30
+     * frames at tile_scan 8, the scan waiting tile_scan frames after each
+     * detector run), within 8 s at 30 fps; without the scan as long. */
     int frames = 0, big_id = -1, marked = 0, found = 0;
     EmoFaceDetectorStats st;
-    for (st.scan_passes = 0; tile_scan > 0 ? st.scan_passes < 22 : frames < 180; frames++) {
-        assert_true(frames < 180);
+    for (st.scan_passes = 0; tile_scan > 0 ? st.scan_passes < 22 : frames < 240; frames++) {
+        assert_true(frames < 240);
         assert_int_equal(emo_face_tracker_process(t, frame, list), 0);
         assert_true(list->count >= 1);
         /* The close face keeps its id; a tile showing part of it marks it, never a second track. */
@@ -629,9 +629,9 @@ static int scan_scene(int cw, int ch, float big_w, float small_w, int tile_scan)
 static void test_tile_scan(void **state)
 {
     (void)state;
-    assert_int_equal(scan_scene(1280, 720, 300, 40, 6), SCAN_SMALL);
+    assert_int_equal(scan_scene(1280, 720, 300, 40, 8), SCAN_SMALL);
     assert_int_equal(scan_scene(1280, 720, 300, 40, 0), 0);
-    assert_int_equal(scan_scene(640, 360, 150, 30, 6), SCAN_SMALL);
+    assert_int_equal(scan_scene(640, 360, 150, 30, 8), SCAN_SMALL);
     assert_int_equal(scan_scene(640, 360, 150, 30, 0), 0);
 }
 
