@@ -25,6 +25,10 @@
  *         every AUTO_TILE_EVERY frames of an empty scene (22 full-range
  *         passes cost 60-75 ms: every frame would cost 3x what short-range's
  *         tiles did). docs/face.md has the sizes and costs measured.
+ *
+ * auto and full, while faces are tracked: the tile scan
+ * (emo__detector_scan, face.tile_scan), full-range on one tile per step,
+ * round robin, for small faces beside the tracked ones.
  */
 #include <math.h>
 #include <stdio.h>
