@@ -43,13 +43,16 @@ static void stats(const char *name, double *v, int n)
 
 /* What each BlazeFace network cost over the run (thread CPU time): per
  * detector run that used it, per network pass (whole frame or tile), and
- * spread over every frame of the run. */
-static void detector_costs(const EmoFaceTracker *t, const char *mode, int frames)
+ * spread over every frame of the run; the tile scan's share. */
+static void detector_costs(const EmoFaceTracker *t, const char *mode, int tile_scan, int frames)
 {
     static const char *const names[2] = { "short-range", "full-range" };
     EmoFaceDetectorStats s;
     emo_face_tracker_detector_stats(t, &s);
     printf("  detector (face.detector = %s):\n", mode);
+    /* The tile scan's passes are not detector runs: shown on their own. */
+    s.passes[EMO_FACE_DETECTOR_FULL] -= s.scan_passes;
+    s.cpu[EMO_FACE_DETECTOR_FULL] -= s.scan_cpu;
     for (int k = 0; k < 2; k++) {
         if (!s.runs[k]) {
             printf("    %-11s not run\n", names[k]);
@@ -60,6 +63,13 @@ static void detector_costs(const EmoFaceTracker *t, const char *mode, int frames
                names[k], (long long)s.runs[k], 100.0 * (double)s.runs[k] / frames, (long long)s.passes[k],
                1e3 * s.cpu[k] / (double)s.runs[k], 1e3 * s.cpu[k] / (double)s.passes[k], 1e3 * s.cpu[k] / frames);
     }
+    if (s.scan_passes)
+        printf("    tile scan   %lld full-range passes (face.tile_scan = %d, %.1f%% of frames): %.3f ms per pass, "
+               "%.3f ms per frame\n",
+               (long long)s.scan_passes, tile_scan, 100.0 * (double)s.scan_passes / frames,
+               1e3 * s.scan_cpu / (double)s.scan_passes, 1e3 * s.scan_cpu / frames);
+    else
+        printf("    tile scan   not run (face.tile_scan = %d)\n", tile_scan);
 }
 
 /* One run of the tracker over the clip with the landmark network
@@ -148,7 +158,7 @@ static int run_face(EmoCli *cli, const char *clip, int width, int height, int fr
            emo_face_tracker_landmark_count(t), with_face, count[DET_ONLY]);
     for (int k = 0; k < N_SERIES; k++)
         stats(names[k], v[k], count[k]);
-    detector_costs(t, fs.face.detector, n);
+    detector_costs(t, fs.face.detector, fs.face.tile_scan, n);
     rc = EMO_EXIT_OK;
 done:
     emo_video_close(&src);

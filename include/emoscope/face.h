@@ -54,6 +54,9 @@ typedef struct EmoFaceSettings {
                                       left (docs/face.md, "Groups"); 0 = never */
     double cut_threshold;        /**< shot-cut score in (0,1] at which a frame begins a new shot: every track
                                       ends, no id carries over; 0 = no cut detection */
+    int tile_scan;               /**< frames between tile-scan passes while fewer than max_faces faces are
+                                      tracked (full-range on one tile at a time, round robin: small faces beside
+                                      tracked ones; auto and full detectors, detect_tiles > 0); 0 = off */
 } EmoFaceSettings;
 
 #define EMO_FACE_LANDMARKS 468 /**< points of the face mesh, indices 0-467: every face has these */
@@ -204,6 +207,9 @@ typedef struct EmoFaceDetectorStats {
     int64_t passes[2]; /**< its network runs: the whole frame and each tile count one */
     double cpu[2];     /**< seconds of the calling thread's CPU in its passes (input warp, network, decoding) */
     double wall[2];    /**< the same passes' wall-clock seconds */
+    int64_t scan_passes; /**< tile-scan passes (face.tile_scan; full-range, also counted in passes[1]) */
+    double scan_cpu;     /**< their CPU seconds (also in cpu[1]) */
+    double scan_wall;    /**< their wall-clock seconds (also in wall[1]) */
 } EmoFaceDetectorStats;
 
 /** Fills s with the detector's counters since open (zeros for NULL t). */

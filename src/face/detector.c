@@ -25,6 +25,10 @@
  *         every AUTO_TILE_EVERY frames of an empty scene (22 full-range
  *         passes cost 60-75 ms: every frame would cost 3x what short-range's
  *         tiles did). docs/face.md has the sizes and costs measured.
+ *
+ * auto and full, while faces are tracked: the tile scan
+ * (emo__detector_scan, face.tile_scan), full-range on one tile per step,
+ * round robin, for small faces beside the tracked ones.
  */
 #include <math.h>
 #include <stdio.h>
@@ -183,32 +187,80 @@ static int tile_origins(int dim, float tile, float *org)
     return n;
 }
 
+/* The tiles of one level (1/level of the frame's long side) for network
+ * kind: their side and origins; 0 when they would be smaller than the
+ * network wants (short-range's never under twice its input, as before
+ * full-range came; full-range's never under its input, where it sees the
+ * frame's own pixels: its smallest faces, 12 px, are found in 640x360
+ * frames too). */
+static int level_tiles(const EmoFaceDetector *d, EmoDetKind kind, const EmoFrame *frame, int level, float *tile,
+                       int *nx, int *ny, float ox[TILES_AXIS], float oy[TILES_AXIS])
+{
+    const int size = d->net[kind].spec->size;
+    const float min_tile = (kind == EMO_DET_FULL ? 1.0f : 2.0f) * (float)size;
+    int side = frame->width > frame->height ? frame->width : frame->height;
+    *tile = (float)side / (float)level;
+    if (*tile < min_tile)
+        return 0;
+    *nx = tile_origins(frame->width, *tile, ox);
+    *ny = tile_origins(frame->height, *tile, oy);
+    return *nx * *ny;
+}
+
+static int tile_pass(EmoFaceDetector *d, EmoDetKind kind, const EmoFrame *frame, float tile, float x, float y, int *n)
+{
+    const float s = tile / (float)d->net[kind].spec->size, mt[6] = { s, 0, x, 0, s, y };
+    return pass(d, kind, frame, mt, n);
+}
+
 /* A network wants faces of at least a certain share of its input
  * (short-range about 1/8 of it, full-range 1/16: docs/face.md). When the
  * whole frame shows none, search overlapping tiles of 1/2, then 1/3 of the
  * frame, where faces look 2x and 3x bigger (group photos, people far from
- * the camera). Short-range's tiles are never smaller than twice its input
- * (as before full-range came); full-range's never smaller than its input,
- * where it sees the frame's own pixels: its smallest faces, 12 px, are
- * found in 640x360 frames too. */
+ * the camera). */
 static int tiles(EmoFaceDetector *d, EmoDetKind kind, const EmoFrame *frame, int *n)
 {
-    const int size = d->net[kind].spec->size;
-    const float min_tile = (kind == EMO_DET_FULL ? 1.0f : 2.0f) * (float)size;
-    int side = frame->width > frame->height ? frame->width : frame->height, rc;
+    int rc, nx, ny;
+    float tile, ox[TILES_AXIS], oy[TILES_AXIS];
     for (int level = 2; *n == 0 && level <= d->tiles + 1; level++) {
-        float tile = (float)side / (float)level, ox[TILES_AXIS], oy[TILES_AXIS];
-        if (tile < min_tile)
+        if (!level_tiles(d, kind, frame, level, &tile, &nx, &ny, ox, oy))
             break;
-        int nx = tile_origins(frame->width, tile, ox), ny = tile_origins(frame->height, tile, oy);
         for (int j = 0; j < ny; j++)
-            for (int i = 0; i < nx; i++) {
-                const float mt[6] = { tile / (float)size, 0, ox[i], 0, tile / (float)size, oy[j] };
-                if ((rc = pass(d, kind, frame, mt, n)) < 0)
+            for (int i = 0; i < nx; i++)
+                if ((rc = tile_pass(d, kind, frame, tile, ox[i], oy[j], n)) < 0)
                     return rc;
-            }
     }
     return 0;
+}
+
+int emo__detector_scan(EmoFaceDetector *d, const EmoFrame *frame, EmoDetection *dets, int max)
+{
+    if (!d->net[EMO_DET_FULL].m || d->tiles <= 0)
+        return 0;
+    int nx, ny, total = 0, count[3] = { 0, 0, 0 };
+    float tile, ox[TILES_AXIS], oy[TILES_AXIS];
+    for (int level = 2; level <= d->tiles + 1; level++) {
+        count[level - 2] = level_tiles(d, EMO_DET_FULL, frame, level, &tile, &nx, &ny, ox, oy);
+        if (!count[level - 2])
+            break;
+        total += count[level - 2];
+    }
+    if (total == 0)
+        return 0;
+    /* The cursor wraps over this frame size's tiles (a new size restarts
+     * no cycle: the next tile of the new grid is as good as any). */
+    int k = (int)(d->scan_next++ % total), level = 2;
+    for (; k >= count[level - 2]; level++)
+        k -= count[level - 2];
+    level_tiles(d, EMO_DET_FULL, frame, level, &tile, &nx, &ny, ox, oy);
+    double c0 = d->stats.cpu[EMO_DET_FULL], w0 = d->stats.wall[EMO_DET_FULL];
+    int n = 0, rc = tile_pass(d, EMO_DET_FULL, frame, tile, ox[k % nx], oy[k / nx], &n);
+    d->stats.scan_passes++;
+    d->stats.scan_cpu += d->stats.cpu[EMO_DET_FULL] - c0;
+    d->stats.scan_wall += d->stats.wall[EMO_DET_FULL] - w0;
+    if (rc < 0)
+        return rc;
+    return emo__weighted_nms(d->cand, n, d->nms_iou, dets, max);
 }
 
 int emo__detector_run(EmoFaceDetector *d, const EmoFrame *frame, EmoDetPurpose why, EmoDetection *dets, int max)

@@ -43,6 +43,7 @@ typedef struct EmoFaceDetector {
     float min_score, nms_iou;
     int tiles;              /* face.detect_tiles */
     int64_t idle;           /* consecutive FIND runs that found nothing (auto's tile rhythm) */
+    int64_t scan_next;      /* the tile scan's round-robin cursor (emo__detector_scan) */
     const EmoLogger *log;
     EmoDetection cand[EMO_DET_CANDIDATES];
     EmoFaceDetectorStats stats;
@@ -64,5 +65,13 @@ void emo__detector_close(EmoFaceDetector *d);
  * order until one finds a face (see detector.c), then weighted NMS. At most
  * max detections in frame pixels, best first; their number, or an nn error. */
 int emo__detector_run(EmoFaceDetector *d, const EmoFrame *frame, EmoDetPurpose why, EmoDetection *dets, int max);
+
+/* The tile scan (face.tile_scan) while faces are tracked: full-range on
+ * the next tile, round robin over the tiles of every level (1/2, then 1/3
+ * of the frame, as far as face.detect_tiles goes), so that small faces
+ * beside tracked ones are found at the cost of one pass per scan step.
+ * Detections of that tile as emo__detector_run gives them; 0 without the
+ * full-range network (face.detector short) or with detect_tiles 0. */
+int emo__detector_scan(EmoFaceDetector *d, const EmoFrame *frame, EmoDetection *dets, int max);
 
 #endif

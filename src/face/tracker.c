@@ -64,6 +64,7 @@ struct EmoFaceTracker {
     int next_id;
     int lost_last_frame;
     int64_t since_detect;
+    int64_t since_scan;                 /* frames since the last tile-scan pass or detector run */
     int want_;                          /* the detector was due in this frame (begin -> end) */
     int64_t frames, detector_runs, tracks_started;
     EmoReid reid;                       /* clock, departed faces, shot cuts */
@@ -118,6 +119,8 @@ static int check_settings(const EmoFaceSettings *f, const EmoLogger *lg)
         bad = "aligned_size";
     else if (f->detect_tiles < 0 || f->detect_tiles > 2)
         bad = "detect_tiles";
+    else if (f->tile_scan < 0)
+        bad = "tile_scan";
     else if (f->landmarker_faces < 0 || f->landmarker_faces > EMO_FACE_MAX)
         bad = "landmarker_faces";
     else if (!(f->reid_seconds >= 0 && f->reid_seconds <= 3600))
@@ -211,7 +214,9 @@ void emo_face_tracker_reset(EmoFaceTracker *t)
     t->n_tracks = 0;
     t->lost_last_frame = 0;
     t->since_detect = 0;
+    t->since_scan = 0;
     t->det.idle = 0;
+    t->det.scan_next = 0;
     emo__reid_forget(&t->reid);
 }
 
@@ -569,6 +574,7 @@ static int detect_frame(EmoFaceTracker *t, const EmoFrame *frame, EmoDetPurpose 
         return n;
     t->detector_runs++;
     t->since_detect = 0;
+    t->since_scan = 0;
     out->detector_ran = 1;
     out->n_detections = n;
     return n;
@@ -656,6 +662,7 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
     out->n_detections = 0;
     t->frames++;
     t->since_detect++;
+    t->since_scan++;
     /* A new shot: the faces on it are not the faces tracked so far. */
     out->cut = emo__reid_frame(&t->reid, frame);
     if (out->cut) {
@@ -675,6 +682,20 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
         int n = detect_frame(t, frame, why, out);
         if (n < 0)
             return n;
+        seed_tracks(t, n);
+    } else if (fs->tile_scan > 0 && t->since_scan >= fs->tile_scan && t->n_tracks > 0 &&
+               t->n_tracks < fs->max_faces) {
+        /* The tile scan: small faces beside tracked ones, which the whole
+         * frame does not show (no face tracked: the detector runs anyway,
+         * with its tiles). One tile per step spreads the cost; a tile's
+         * detection on a tracked face (often a partial one of a big face)
+         * only marks it. Not a detector run: the frame's search stays due. */
+        Stamp t0 = stamp();
+        int n = emo__detector_scan(&t->det, frame, t->dets, fs->max_faces);
+        add_since(t0, stamp(), &t->wall.detect, &t->cpu.detect);
+        if (n < 0)
+            return n;
+        t->since_scan = 0;
         seed_tracks(t, n);
     }
     t->want_ = want;

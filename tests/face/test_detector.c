@@ -132,9 +132,9 @@ static EmoFrame *photo(const char *name)
 }
 
 /* The photo scaled by k (area averaging, as a camera's optics would) and
- * pasted on a mid-grey cw x ch frame with the point (px, py) of the photo
- * at the frame's centre; what falls outside is cut. */
-static EmoFrame *paste(const EmoFrame *src, double k, float px, float py, int cw, int ch)
+ * pasted on a cw x ch frame of grey level fill with the point (px, py) of
+ * the photo at the frame's centre; what falls outside is cut. */
+static EmoFrame *paste_on(const EmoFrame *src, double k, float px, float py, int cw, int ch, int fill)
 {
     int w = (int)lround(src->width * k), h = (int)lround(src->height * k);
     EmoFrame *scaled = NULL, *out = NULL;
@@ -151,7 +151,7 @@ static EmoFrame *paste(const EmoFrame *src, double k, float px, float py, int cw
     int ox = (int)lround(cw / 2.0 - px * k), oy = (int)lround(ch / 2.0 - py * k);
     for (int y = 0; y < ch; y++) {
         uint8_t *row = out->data[0] + (size_t)y * out->stride[0];
-        memset(row, 128, (size_t)cw * 4);
+        memset(row, fill, (size_t)cw * 4);
         int sy = y - oy, x0 = ox > 0 ? ox : 0, x1 = ox + w < cw ? ox + w : cw;
         if (sy >= 0 && sy < h && x1 > x0)
             memcpy(row + 4 * (size_t)x0, scaled->data[0] + (size_t)sy * scaled->stride[0] + 4 * (size_t)(x0 - ox),
@@ -159,6 +159,12 @@ static EmoFrame *paste(const EmoFrame *src, double k, float px, float py, int cw
     }
     emo_frame_unref(&scaled);
     return out;
+}
+
+/* paste_on() on mid-grey. */
+static EmoFrame *paste(const EmoFrame *src, double k, float px, float py, int cw, int ch)
+{
+    return paste_on(src, k, px, py, cw, ch, 128);
 }
 
 /* Which network runs when: the policy of detector.c. */
@@ -182,6 +188,21 @@ static void test_policy(void **state)
     assert_int_equal(emo_face_detect(t, ob, d, 8), 2);
     passes_since(t, &last, p, r);
     assert_true(p[0] == 0 && p[1] == 1);
+    /* two_people at 1.0 with its left edge at x = 163 of a black 1280x720
+     * frame (faces of 165 px): reported as a full-range miss that
+     * short-range finds, measured otherwise: full-range alone finds both
+     * (and so does short-range, at every position of the photo tried, on
+     * black and grey), so auto needs no short-range pass here. */
+    {
+        EmoFrame *mid = paste_on(two, 1.0, 477, 330, 1280, 720, 0);
+        assert_int_equal(emo_face_detect(t, mid, d, 8), 2);
+        passes_since(t, &last, p, r);
+        printf("two_people at 1.0 in black 1280x720: auto (full-range alone) finds faces of %.0f and %.0f px\n",
+               (double)d[0].w, (double)d[1].w);
+        assert_true(p[0] == 0 && p[1] == 1);
+        assert_true(fabsf((d[0].x + d[0].w / 2) - (d[1].x + d[1].w / 2)) > 2 * d[0].w);
+        emo_frame_unref(&mid);
+    }
     /* Nothing: short-range on the whole frame, then full-range's tiles
      * (1280 px: 1/2 tiles of 640 and 1/3 of 427, >= its 192 input). */
     assert_int_equal(emo_face_detect(t, blank, d, 8), 0);
@@ -199,17 +220,23 @@ static void test_policy(void **state)
         assert_int_equal(p[1], i % 10 == 0 ? 22 : 1);
     }
     /* Tracking: the periodic search for new faces (detect_interval 30)
-     * runs full-range alone on the whole frame. */
+     * runs full-range alone on the whole frame; between searches, the tile
+     * scan one full-range tile every tile_scan frames (8), not a detector run. */
     emo_face_tracker_reset(t);
+    EmoFaceDetectorStats st0, st1;
+    emo_face_tracker_detector_stats(t, &st0);
     for (int i = 0; i < 31; i++) {
         assert_int_equal(emo_face_tracker_process(t, two, list), 0);
         assert_int_equal(list->count, 2);
         passes_since(t, &last, p, r);
         if (i == 0 || i == 30)
-            assert_true(p[0] == 0 && p[1] == 1 && list->detector_ran && list->n_detections == 2);
+            assert_true(p[0] == 0 && p[1] == 1 && r[1] == 1 && list->detector_ran && list->n_detections == 2);
         else
-            assert_true(p[0] == 0 && p[1] == 0 && !list->detector_ran);
+            assert_true(p[0] == 0 && p[1] == (i % 8 == 0) && r[1] == 0 && !list->detector_ran);
     }
+    emo_face_tracker_detector_stats(t, &st1);
+    assert_int_equal(st1.scan_passes - st0.scan_passes, 3);
+    assert_true(st1.scan_cpu > st0.scan_cpu && st1.scan_cpu - st0.scan_cpu <= st1.cpu[1] - st0.cpu[1]);
     /* Both faces jump 400 px (a cut, a fast pan): lost from their crops, found
      * again on the same frame by short-range alone (faces of 170 px in 1280). */
     EmoFrame *at[2] = { paste(two, 1.0, 563, 330, 1280, 720), paste(two, 1.0, 163, 330, 1280, 720) };
@@ -473,6 +500,141 @@ static void test_sizes(void **state)
         emo_frame_unref(&ph[p].img);
 }
 
+/* ------------------------------------------------------------ tile scan */
+
+/* Copies src into dst with its centre at (cx, cy), clipped to dst. */
+static void blit(EmoFrame *dst, const EmoFrame *src, int cx, int cy)
+{
+    int x0 = cx - src->width / 2, y0 = cy - src->height / 2;
+    for (int y = 0; y < src->height; y++) {
+        int dy = y0 + y, a = x0 < 0 ? -x0 : 0, b = x0 + src->width > dst->width ? dst->width - x0 : src->width;
+        if (dy >= 0 && dy < dst->height && b > a)
+            memcpy(dst->data[0] + (size_t)dy * dst->stride[0] + 4 * (size_t)(x0 + a),
+                   src->data[0] + (size_t)y * src->stride[0] + 4 * (size_t)a, 4 * (size_t)(b - a));
+    }
+}
+
+/* The face of a photo (the short-range detector's box at full size) scaled
+ * to width w and pasted with its surroundings (a square of 2w) centred at
+ * (cx, cy) of frame; its box in the frame in box. */
+static void put_face(EmoFaceTracker *ref, EmoFrame *frame, const char *name, float w, int cx, int cy, float box[4])
+{
+    EmoFrame *img = photo(name);
+    EmoDetection d[4];
+    assert_true(emo_face_detect(ref, img, d, 4) >= 1);
+    double k = w / d[0].w;
+    int side = (int)(2 * w);
+    EmoFrame *patch = paste(img, k, d[0].x + d[0].w / 2, d[0].y + d[0].h / 2, side, side);
+    blit(frame, patch, cx, cy);
+    box[0] = cx - w / 2;
+    box[1] = cy - (float)(d[0].h * k) / 2;
+    box[2] = w;
+    box[3] = (float)(d[0].h * k);
+    emo_frame_unref(&patch);
+    emo_frame_unref(&img);
+}
+
+#define SCAN_SMALL 6
+
+/* A close face and SCAN_SMALL small ones beside it on a cw x ch frame:
+ * the close face is found on the first frame (the whole frame), the small
+ * ones only by the tile scan. Tracked for one scan cycle (21 tiles at
+ * these sizes, one every tile_scan frames) plus a step, with tile_scan
+ * frames between passes (0: off); the small faces tracked at the end. */
+static int scan_scene(int cw, int ch, float big_w, float small_w, int tile_scan)
+{
+    static const char *const small[SCAN_SMALL] = { "expressions/angry.jpg",   "expressions/disgusted.jpg",
+                                                   "expressions/fearful.jpg", "expressions/happy.jpg",
+                                                   "expressions/sad.jpg",     "expressions/surprised.jpg" };
+    EmoFaceTracker *ref = open_ok("short"), *t = NULL;
+    EmoFrame *frame = NULL;
+    assert_int_equal(emo_frame_alloc(&frame, EMO_PIX_BGRA, cw, ch), 0);
+    memset(frame->data[0], 128, (size_t)frame->stride[0] * ch);
+    float big[4], box[SCAN_SMALL][4];
+    put_face(ref, frame, "obama.jpg", big_w, cw * 3 / 10, ch / 2, big);
+    for (int i = 0; i < SCAN_SMALL; i++)
+        put_face(ref, frame, small[i], small_w, cw * (68 + 16 * (i % 2)) / 100, ch * (1 + 2 * (i / 2)) / 6, box[i]);
+    emo_face_tracker_close(&ref);
+
+    EmoFaceTrackerSettings s;
+    emo_face_tracker_default_settings(&s);
+    assert_int_equal(s.face.tile_scan, 8);
+    snprintf(s.models_dir, sizeof(s.models_dir), "%s", EMO_TEST_MODELS_DIR);
+    snprintf(s.face.mesh_model, sizeof(s.face.mesh_model), "facemesh");
+    s.face.tile_scan = tile_scan;
+    assert_int_equal(emo_face_tracker_open(&t, &s), 0);
+    EmoFaceList *list = calloc(1, sizeof(*list));
+    assert_non_null(list);
+    /* One cycle and a step: 22 tile passes (3 per detect_interval of 30
+     * frames at tile_scan 8, the scan waiting tile_scan frames after each
+     * detector run), within 8 s at 30 fps; without the scan as long. */
+    int frames = 0, big_id = -1, marked = 0, found = 0;
+    EmoFaceDetectorStats st;
+    for (st.scan_passes = 0; tile_scan > 0 ? st.scan_passes < 22 : frames < 240; frames++) {
+        assert_true(frames < 240);
+        assert_int_equal(emo_face_tracker_process(t, frame, list), 0);
+        assert_true(list->count >= 1);
+        /* The close face keeps its id; a tile showing part of it marks it, never a second track. */
+        int on_big = 0;
+        for (int i = 0; i < list->count; i++) {
+            const float *b = list->faces[i].box;
+            if (emo__iou(b, big) > 0.3f) {
+                on_big++;
+                if (big_id < 0)
+                    big_id = list->faces[i].id;
+                assert_int_equal(list->faces[i].id, big_id);
+                marked += !list->detector_ran && (list->faces[i].flags & EMO_FACE_DETECTED);
+            }
+        }
+        assert_int_equal(on_big, 1);
+        emo_face_tracker_detector_stats(t, &st);
+    }
+    /* Each small face tracked once. */
+    for (int k = 0; k < SCAN_SMALL; k++) {
+        int n = 0;
+        for (int i = 0; i < list->count; i++) {
+            const float *b = list->faces[i].box;
+            float cx = b[0] + b[2] / 2, cy = b[1] + b[3] / 2;
+            n += fabsf(cx - (box[k][0] + box[k][2] / 2)) < box[k][2] / 2 &&
+                 fabsf(cy - (box[k][1] + box[k][3] / 2)) < box[k][3] / 2;
+        }
+        assert_true(n <= 1);
+        found += n;
+    }
+    int64_t nf, runs, tracks;
+    emo_face_tracker_stats(t, &nf, &runs, &tracks);
+    printf("[ scan ] %dx%d, %d frames, close face %.0f px, %d of %d faces of %.0f px, tile_scan %d: %d faces tracked, %lld ids, "
+           "close face marked by a tile on %d frames; per frame %.3f full-range passes (%.3f tile scan, %.2f ms "
+           "CPU), %.3f short-range\n",
+           cw, ch, frames, (double)big_w, found, SCAN_SMALL, (double)small_w, tile_scan, list->count, (long long)tracks,
+           marked, (double)st.passes[1] / frames, (double)st.scan_passes / frames, 1e3 * st.scan_cpu / frames,
+           (double)st.passes[0] / frames);
+    /* No face was ever tracked twice or renamed: one id per face. */
+    assert_int_equal(tracks, list->count);
+    assert_int_equal(list->count, 1 + found);
+    if (tile_scan > 0) {
+        assert_true(marked > 0); /* the tiles over the close face were seen, and only marked it */
+    } else {
+        assert_int_equal(st.scan_passes, 0);
+    }
+    free(list);
+    emo_face_tracker_close(&t);
+    emo_frame_unref(&frame);
+    return found;
+}
+
+/* Small faces beside a tracked close one: found by the tile scan within
+ * one cycle, each once, the close face keeping its id; without the scan
+ * (tile_scan 0) none is found. */
+static void test_tile_scan(void **state)
+{
+    (void)state;
+    assert_int_equal(scan_scene(1280, 720, 300, 40, 8), SCAN_SMALL);
+    assert_int_equal(scan_scene(1280, 720, 300, 40, 0), 0);
+    assert_int_equal(scan_scene(640, 360, 150, 30, 8), SCAN_SMALL);
+    assert_int_equal(scan_scene(640, 360, 150, 30, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_tile_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,11 +64,11 @@ static void run_clips(const char *mesh_model)
         EmoFaceDetectorStats ds;
         emo_face_tracker_detector_stats(t, &ds);
         printf("%s %s: %d frames, face in %d (%.2f%%), tracks %lld, detector on %lld frames (%.2f%%: short-range "
-               "%lld, full-range %lld), min detection score %.3f, min presence %.3f, yaw %.0f..%.0f pitch %.0f..%.0f "
+               "%lld, full-range %lld), tile-scan passes %lld, min detection score %.3f, min presence %.3f, yaw %.0f..%.0f pitch %.0f..%.0f "
                "roll %.0f..%.0f\n",
                mesh_model, clips[c], frames, with_face, 100.0 * with_face / frames, (long long)tracks, (long long)runs,
                100.0 * (double)runs / frames, (long long)ds.runs[EMO_FACE_DETECTOR_SHORT],
-               (long long)ds.runs[EMO_FACE_DETECTOR_FULL], min_det, min_presence, yaw[0], yaw[1], pitch[0], pitch[1],
+               (long long)ds.runs[EMO_FACE_DETECTOR_FULL], (long long)ds.scan_passes, min_det, min_presence, yaw[0], yaw[1], pitch[0], pitch[1],
                roll[0], roll[1]);
         assert_true(frames > 50);
         assert_int_equal(n, frames);
@@ -80,6 +80,8 @@ static void run_clips(const char *mesh_model)
         assert_int_equal(other_ids, 0);
         assert_int_equal(max_faces, 1);
         assert_true(runs <= 0.10 * frames);
+        /* The tile scan ran beside the face (3 tiles per 30 frames) and started no track. */
+        assert_true(ds.scan_passes >= frames / 15);
         /* Talking heads: plausible poses, never beyond what a face mesh tracks. */
         assert_true(yaw[0] > -70 && yaw[1] < 70 && pitch[0] > -60 && pitch[1] < 60 && roll[0] > -60 && roll[1] < 60);
         tm_close(&r);
