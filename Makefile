@@ -49,6 +49,7 @@ bench: build models
 train-emotion: build
 	@scripts/install-deps.sh scripts/packages-train.txt
 	$(PYTHON) -m train.train $(if $(GPU),--preset gpu) --lib $(BUILD)/libemoscope.so $(TRAIN_ARGS)
+	@cmake --build $(BUILD) -j $(JOBS) >/dev/null
 	$(BUILD)/emoscope eval ../shared/testdata/fer2013-public --models fer_vgg
 
 clean:

@@ -6,7 +6,6 @@ MaxPooling2D 2x2 stride 2, GlobalAveragePooling2D, Dropout, Dense. No strided
 convolution: TensorFlow's SAME pads an odd pixel after, torch pads both sides,
 so downsampling is done by max-pooling only.
 """
-import torch
 import torch.nn as nn
 
 # Channels per stage; each stage is `convs` 3x3 convolutions (one count for

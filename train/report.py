@@ -1,6 +1,7 @@
 """The golden file and the model card the training run writes."""
 import hashlib
 import os
+import re
 import time
 
 import numpy as np
@@ -63,7 +64,18 @@ def _arch_rows(net):
     return rows
 
 
-def write_card(path, h5, a, settings, state, net, acc, recall, cpu):
+def cpu_name():
+    """"<model name> (<n> cores)" from /proc/cpuinfo, else the machine type."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
+        return "%s (%d cores)" % (names[0], len(names))
+    except (OSError, IndexError):
+        import platform
+        return platform.machine()
+
+
+def write_card(path, h5, a, settings, state, net, acc, recall):
     best = state["best"]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "card_notes.md")
     L = []
@@ -94,7 +106,8 @@ def write_card(path, h5, a, settings, state, net, acc, recall, cpu):
     L.append("- epochs: %d; exported: epoch %d (best PublicTest accuracy)" % (state["epoch"], best["epoch"]))
     L.append("- wall time: %.0f s (%.1f min) of training in %d session(s), on %d threads of a %s "
              "(torch %s, device %s); the load of the machine per epoch is in the log below" %
-             (state["wall_s"], state["wall_s"] / 60, state["sessions"], a.threads, cpu, torch.__version__, a.device))
+             (state["wall_s"], state["wall_s"] / 60, state["sessions"], a.threads, cpu_name(), torch.__version__,
+              a.device))
     L.append("- written: %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     L.append("")
     L.append("## PublicTest (3,589 images; torch on the pixels emoscope decodes)")
@@ -117,3 +130,14 @@ def write_card(path, h5, a, settings, state, net, acc, recall, cpu):
         L.append(f.read().rstrip())
     with open(path, "w") as f:
         f.write("\n".join(L) + "\n")
+
+
+def update_model_list(models_c, h5):
+    """Puts the new file's SHA256 into the model list (src/io/models.c)."""
+    with open(models_c) as f:
+        text = f.read()
+    new, n = re.subn(r'#define FER_VGG_SHA256 "[0-9a-f]{64}"', '#define FER_VGG_SHA256 "%s"' % sha256(h5), text)
+    if n != 1:
+        raise RuntimeError("%s: no FER_VGG_SHA256 definition to update" % models_c)
+    with open(models_c, "w") as f:
+        f.write(new)

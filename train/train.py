@@ -10,9 +10,7 @@ all sessions is summed. At the end the epoch with the best PublicTest accuracy
 is exported (Keras HDF5), with the golden file and the model card.
 """
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 
@@ -52,6 +50,7 @@ def parse_args(argv):
     p.add_argument("--name", default="fer_vgg")
     p.add_argument("--models", default="models")
     p.add_argument("--golden", default="tests/emotion/data")
+    p.add_argument("--model-list", default="src/io/models.c", help="where FER_VGG_SHA256 is updated ('' = not)")
     p.add_argument("--no-export", action="store_true")
     a = p.parse_args(argv)
     for k, v in PRESETS[a.preset].items():
@@ -186,7 +185,9 @@ def main(argv=None):
     golden = os.path.join(a.golden, a.name + "_golden.txt")
     report.write_golden(golden, h5, xva, yva, pva, probs)
     card = os.path.join(a.models, a.name + ".md")
-    report.write_card(card, h5, a, settings, state, net, acc, recall, platform.processor() or platform.machine())
+    report.write_card(card, h5, a, settings, state, net, acc, recall)
+    if a.model_list and a.name == "fer_vgg":
+        report.update_model_list(a.model_list, h5)
     print("train: wrote %s, %s, %s; PublicTest %.2f%% (torch, best epoch)" % (h5, card, golden, acc * 100))
     return 0
 

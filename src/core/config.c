@@ -70,6 +70,7 @@ static const EmoSettingDesc table[] = {
     D(emotion, weight_big_xception, "weight", "0.4", 0, 1000, "fusion weight of the FER2013 big-Xception"),
     D(emotion, weight_kdef_xception, "weight", "1", 0, 1000, "fusion weight of the KDEF mini-Xception (off by default)"),
     D(emotion, weight_deepface, "weight", "1", 0, 1000, "fusion weight of the DeepFace emotion CNN"),
+    D(emotion, weight_fer_vgg, "weight", "1", 0, 1000, "fusion weight of the FER2013 VGG-style CNN trained in this project (models/fer_vgg.md)"),
 
     B(api, enabled, "false", "use the online emotion API"),
     S(api, url, "", "endpoint receiving POSTed face crops"),
