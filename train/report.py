@@ -103,7 +103,11 @@ def write_card(path, h5, a, settings, state, net, acc, recall):
     L.append("- data: ../shared/testdata/fer2013-train (%s), validation and model choice on "
              "../shared/testdata/fer2013-public (PublicTest)" % "FER2013 Training split, 28,709 images")
     L.append("- settings: %s" % ", ".join("%s=%s" % kv for kv in sorted(settings.items())))
-    L.append("- epochs: %d; exported: epoch %d (best PublicTest accuracy)" % (state["epoch"], best["epoch"]))
+    if state["epoch"] < a.epochs:
+        L.append("- **run incomplete**: exported after epoch %d of %d (the run goes on; rerunning "
+                 "`make train-emotion` resumes it and rewrites this card)" % (state["epoch"], a.epochs))
+    L.append("- epochs: %d of %d; exported: epoch %d (best PublicTest accuracy so far)" %
+             (state["epoch"], a.epochs, best["epoch"]))
     L.append("- wall time: %.0f s (%.1f min) of training in %d session(s), on %d threads of a %s "
              "(torch %s, device %s); the load of the machine per epoch is in the log below" %
              (state["wall_s"], state["wall_s"] / 60, state["sessions"], a.threads, cpu_name(), torch.__version__,

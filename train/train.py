@@ -52,6 +52,8 @@ def parse_args(argv):
     p.add_argument("--golden", default="tests/emotion/data")
     p.add_argument("--model-list", default="src/io/models.c", help="where FER_VGG_SHA256 is updated ('' = not)")
     p.add_argument("--no-export", action="store_true")
+    p.add_argument("--export-only", action="store_true",
+                   help="export the best epoch of the checkpoint as it stands (a run may still be going) and stop")
     a = p.parse_args(argv)
     for k, v in PRESETS[a.preset].items():
         if getattr(a, k) is None:
@@ -146,12 +148,16 @@ def main(argv=None):
         sched.load_state_dict(ck["sched"])
         state = ck["state"]
         print("train: resuming after epoch %d (%.0f s so far)" % (state["epoch"], state["wall_s"]), flush=True)
-    state["sessions"] += 1
+    if not a.export_only:
+        state["sessions"] += 1
     print("train: %s, %.1f M MAC, %d parameters, %s, %d threads, %d epochs of %d steps" %
           (a.arch, model.macs(net) / 1e6, sum(p.numel() for p in net.parameters()), a.device, a.threads,
            a.epochs, steps_per_epoch), flush=True)
 
-    while state["epoch"] < a.epochs:
+    if a.export_only and not state["best"]:
+        print("train: %s has no finished epoch to export" % ck_path, file=sys.stderr)
+        return 2
+    while state["epoch"] < a.epochs and not a.export_only:
         e = state["epoch"] + 1
         t = time.time()
         loss, steps = run_epoch(net, opt, sched, xtr, ytr, a, e, dev)
@@ -173,8 +179,9 @@ def main(argv=None):
             return 0
 
     best = state["best"]
-    print("train: done, %d epochs, %.0f s of training in %d session(s); best PublicTest %.2f%% at epoch %d" %
-          (state["epoch"], state["wall_s"], state["sessions"], best["acc"] * 100, best["epoch"]), flush=True)
+    print("train: %s, %d of %d epochs, %.0f s of training in %d session(s); best PublicTest %.2f%% at epoch %d" %
+          ("done" if state["epoch"] >= a.epochs else "run incomplete", state["epoch"], a.epochs, state["wall_s"],
+           state["sessions"], best["acc"] * 100, best["epoch"]), flush=True)
     if a.no_export:
         return 0
     net.load_state_dict(best["model"])
