@@ -75,7 +75,7 @@ def cpu_name():
         return platform.machine()
 
 
-def write_card(path, h5, a, settings, state, net, acc, recall):
+def write_card(path, h5, a, settings, state, net, acc, recall, n_val):
     best = state["best"]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "card_notes.md")
     L = []
@@ -114,7 +114,7 @@ def write_card(path, h5, a, settings, state, net, acc, recall):
               a.device))
     L.append("- written: %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     L.append("")
-    L.append("## PublicTest (3,589 images; torch on the pixels emoscope decodes)")
+    L.append("## PublicTest (%d images; torch on the pixels emoscope decodes, as `emoscope eval` scores it)" % n_val)
     L.append("")
     L.append("accuracy **%.2f%%**" % (acc * 100))
     L.append("")

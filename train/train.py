@@ -192,7 +192,7 @@ def main(argv=None):
     golden = os.path.join(a.golden, a.name + "_golden.txt")
     report.write_golden(golden, h5, xva, yva, pva, probs)
     card = os.path.join(a.models, a.name + ".md")
-    report.write_card(card, h5, a, settings, state, net, acc, recall)
+    report.write_card(card, h5, a, settings, state, net, acc, recall, len(yva))
     if a.model_list and a.name == "fer_vgg":
         report.update_model_list(a.model_list, h5)
     print("train: wrote %s, %s, %s; PublicTest %.2f%% (torch, best epoch)" % (h5, card, golden, acc * 100))
