@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Also in models/fer_vgg.md (tests/emotion/test_fer_vgg.c compares them). */
-#define FER_VGG_SHA256 "a4fcfa30aceeefe3200b3ea0abba8ee12e53facf82ca6a2512a7526c6778db6a"
+#define FER_VGG_SHA256 "0b800f1a718a1be7bacda0ce19f1ce196c168fc719faadf9908fe690880eb3df"
 
 static const EmoModelFile files[] = {
     { "blazeface", "face_detection_short_range.tflite",
