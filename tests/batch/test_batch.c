@@ -106,6 +106,15 @@ static void test_list(void **state)
     assert_string_equal(emo_batch_list_output(l, 3), a2name);
     emo_batch_list_close(&l);
 
+    /* The output folder inside the input folder: its files are no inputs. */
+    mkdir_in("in/out/b");
+    touch("in/out/b/annotated.mp4", "x");
+    char inner[600];
+    snprintf(inner, sizeof(inner), "%s/in/out", g_dir);
+    assert_int_equal(emo_batch_list_open(&l, a1, 1, inner, NULL), 0);
+    assert_int_equal(emo_batch_list_count(l), 3);
+    emo_batch_list_close(&l);
+
     /* A list that cannot be read; no arguments. */
     EmoLogger quiet = { .level = EMO_LOG_QUIET };
     const char *const a5[] = { "/nonexistent/list.txt" };
