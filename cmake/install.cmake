@@ -14,7 +14,6 @@ file(RELATIVE_PATH _emo_bin_to_models "/p/${CMAKE_INSTALL_BINDIR}" "/p/${EMO_INS
 set_source_files_properties("${CMAKE_SOURCE_DIR}/src/io/models_dir.c" PROPERTIES COMPILE_DEFINITIONS
   "EMO_INSTALL_MODELS_DIR=\"${CMAKE_INSTALL_FULL_DATADIR}/emoscope/models\";EMO_LIBDIR_TO_MODELS=\"${_emo_lib_to_models}\";EMO_BINDIR_TO_MODELS=\"${_emo_bin_to_models}\"")
 # dladdr() (glibc >= 2.34 has it in libc; older ones in libdl).
-target_link_libraries(emoscope_objects PRIVATE ${CMAKE_DL_LIBS})
 target_link_libraries(emoscope PRIVATE ${CMAKE_DL_LIBS})
 
 if(NOT TARGET emoscope_shared)
