@@ -65,8 +65,12 @@ grep -qxF "models folder: $models" "$tmp/models.txt" ||
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 [ "$(pkg-config --modversion emoscope)" = "$version" ] || fail "pkg-config --modversion"
 [ "$(pkg-config --variable=modelsdir emoscope | sed 's/\\ / /g')" = "$prefix/share/emoscope/models" ] || fail "pkg-config modelsdir"
+# A sanitized build (EMO_SANITIZE, the ASan suite) installs an instrumented
+# library, whose runtime must come first: the program is built the same way.
+san=""
+readelf -d "$lib" | grep -q 'NEEDED.*libasan' && san="-fsanitize=address,undefined -fno-omit-frame-pointer"
 # shellcheck disable=SC2046 # word splitting of the flags is the point (the prefix's space is escaped by pkg-config)
-eval "cc -std=c11 -Wall -Wextra -Werror -o \"$tmp/analyze_frame\" \"$root/examples/analyze_frame.c\" $(pkg-config --cflags --libs emoscope)" \
+eval "cc -std=c11 -Wall -Wextra -Werror $san -o \"$tmp/analyze_frame\" \"$root/examples/analyze_frame.c\" $(pkg-config --cflags --libs emoscope)" \
   2>"$tmp/cc.log" || { cat "$tmp/cc.log"; fail "the example does not build with pkg-config's flags"; }
 # It links the installed shared library, not anything from the build tree.
 LD_LIBRARY_PATH="$libdir" ldd "$tmp/analyze_frame" | grep -F "libemoscope.so.$major => $libdir/" >/dev/null ||
