@@ -6,8 +6,9 @@ JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 SMOKE_FUZZ_SECONDS ?= 5
+PREFIX     ?= /usr/local
 
-.PHONY: all build deps models demo test test-unit test-asan fuzz fuzz-smoke bench clean
+.PHONY: all build deps models demo test test-unit test-asan fuzz fuzz-smoke bench clean install uninstall
 
 all: build
 
@@ -36,6 +37,17 @@ fuzz:
 
 fuzz-smoke:
 	@FUZZ_SEED=1 FUZZ_SECONDS=$(SMOKE_FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
+
+# The library, headers, emoscope.pc, the CLI, its man page and the models
+# (docs/install.md). Only what installs is built; DESTDIR is honoured.
+install: models
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMO_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target emoscope_shared emoscope_cli
+	@cmake --install $(BUILD)
+	@echo "installed into $(PREFIX) (pkg-config: PKG_CONFIG_PATH=$$(dirname $$(grep -m1 '/emoscope.pc$$' $(BUILD)/install_manifest.txt)))"
+
+uninstall:
+	@scripts/uninstall.sh $(BUILD)/install_manifest.txt
 
 bench: build models
 	$(BUILD)/emoscope bench
