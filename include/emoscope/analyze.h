@@ -132,8 +132,8 @@ typedef struct EmoAnalyzeOptions {
                                       output.jsonl and output.csv say) and summary.json */
     int video;                   /**< 1 (default): annotated.mp4 when output.video says so; 0: never */
     int chart;                   /**< 1 (default): timeline.png/.svg when output.chart says so; 0: never */
-    /** Folder of the model files; NULL (default): general.models_dir, else
-     *  $EMOSCOPE_MODELS_DIR, else "models". */
+    /** Folder of the model files; NULL (default): emo_models_dir()'s search
+     *  (general.models_dir, $EMOSCOPE_MODELS_DIR, the install prefix's). */
     const char *models_dir;
     /** Set nonzero to end the run at the next frame (a signal handler may
      *  set it); the files then hold the frames so far, complete. NULL: never. */

@@ -355,7 +355,7 @@ int emo_analyze_file(const EmoConfig *cfg, const char *source, const char *out_d
     if (o->models_dir)
         snprintf(a.models_dir, sizeof(a.models_dir), "%s", o->models_dir);
     else
-        emo_models_dir(a.models_dir, sizeof(a.models_dir), cfg->general.models_dir, "models");
+        emo_models_dir(a.models_dir, sizeof(a.models_dir), cfg->general.models_dir, NULL);
     int err = prepare(&a);
     if (!err)
         err = open_input(&a);
