@@ -1,0 +1,2 @@
+def batch(*a, **k):
+    raise NotImplementedError
