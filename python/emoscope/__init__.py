@@ -9,15 +9,20 @@
 
 docs/python.md documents the tables' columns, the settings and the errors.
 """
+import logging as _logging
+
+# A library stays quiet unless its user configures logging.
+_logging.getLogger("emoscope").addHandler(_logging.NullHandler())
+
 from ._errors import (Error, SettingError, NotFoundError, FormatError, IOFailure, Interrupted)
-from ._lib import ffi as _ffi, lib as _lib, LIB_PATH
+from ._lib import ffi as _ffi, lib as _clib, LIB_PATH
 from ._settings import Settings, setting_names
 from ._table import columns, emotion_labels, EVENT_COLUMNS
 from ._analyze import analyze, events, summary, read_results, read_frames
 from ._analyzer import Analyzer, Face
 from .batch import batch
 
-__version__ = _ffi.string(_lib.emo_version_string()).decode()
+__version__ = _ffi.string(_clib.emo_version_string()).decode()
 
 __all__ = ["analyze", "events", "summary", "read_results", "read_frames", "Analyzer", "Face", "batch",
            "Settings", "setting_names", "columns", "emotion_labels", "EVENT_COLUMNS",

@@ -48,7 +48,7 @@ class _Source:
             # The library says ENOENT too; this keeps the message short and sure.
             from ._errors import NotFoundError
             raise NotFoundError("emoscope: cannot open %s: no such file" % self.path)
-        lib.emo_video_ffmpeg_log_level(-1)
+        lib.emo_video_ffmpeg_log_level(0)  # errors only, as the CLI
         self.msgs.check(lib.emo_video_open(p, vs), "emoscope: cannot open %s" % self.path)
         self.src = p[0]
         self.info = ffi.new("EmoVideoInfo *")

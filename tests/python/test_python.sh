@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Python package (python/) and its pytest tests, on this build's
+# libemoscope.so. Debian's python3 is preferred: it is the one the
+# python3-cffi, -numpy, -pandas, -pytest and -distributed packages serve.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+py=""
+for p in ${EMO_PYTHON:-} /usr/bin/python3 python3; do
+  if "$p" -c 'import cffi, numpy, pandas, pytest' 2>/dev/null; then py=$p; break; fi
+done
+if [ -z "$py" ]; then
+  echo "FAIL: no python3 with cffi, numpy, pandas and pytest (scripts/packages.txt: python3-cffi python3-numpy python3-pandas python3-pytest)" >&2
+  exit 1
+fi
+export EMOSCOPE_LIB=${EMO_BUILD_DIR:?}/libemoscope.so
+export EMOSCOPE_MODELS_DIR=${EMO_MODELS_DIR:-$root/models}
+export PYTHONPATH=$root/python${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONDONTWRITEBYTECODE=1
+cd "$root/tests/python" && exec "$py" -m pytest -q -p no:cacheprovider "$@" .
