@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 
-from ._errors import EOF, ETIMEDOUT
-from ._lib import ffi, lib, cstr, PIX_BGRA, PIX_RGB24, PIX_GRAY8
+from ._errors import EOF, ETIMEDOUT, NotFoundError, error_for
+from ._lib import ffi, lib, cstr, PIX_BGRA, PIX_RGB24, PIX_GRAY8, ANALYZE_PARTIAL
 from ._settings import Settings
 from . import _table
 
@@ -46,7 +46,6 @@ class _Source:
         p = ffi.new("EmoVideoSource **")
         if not os.path.exists(self.path) and "://" not in self.path and not self.path.startswith("/dev/"):
             # The library says ENOENT too; this keeps the message short and sure.
-            from ._errors import NotFoundError
             raise NotFoundError("emoscope: cannot open %s: no such file" % self.path)
         lib.emo_video_ffmpeg_log_level(0)  # errors only, as the CLI
         self.msgs.check(lib.emo_video_open(p, vs), "emoscope: cannot open %s" % self.path)
@@ -77,107 +76,35 @@ class _Source:
             self.src = None
 
 
-class Pipeline:
-    """An EmoPipeline with its result writers (either may be None)."""
-
-    def __init__(self, st, keep_timeline):
-        self.st = st
-        self.msgs = st.messages
-        self._models = cstr(st.models_dir())
-        ps = ffi.new("EmoPipelineSettings *")
-        lib.emo_pipeline_default_settings(ps)
-        ps.cfg = st.ptr
-        ps.models_dir = self._models
-        ps.draw = 0
-        ps.keep_timeline = 1 if keep_timeline else 0
-        ps.log = self.msgs.logger
-        p = ffi.new("EmoPipeline **")
-        self.msgs.check(lib.emo_pipeline_open(p, ps), "emoscope: cannot load the analysis models from %s"
-                        % ffi.string(self._models).decode())
-        self.pipe = p[0]
-        self.frames = self.events = None
-        self.res = ffi.new("EmoPipelineResult **")
-
-    def open_writers(self, frames_path, events_path):
-        for attr, path in (("frames", frames_path), ("events", events_path)):
-            w = ffi.new("EmoResultsWriter **")
-            self.msgs.check(lib.emo_results_open(w, cstr(path), ffi.NULL, self.msgs.logger),
-                            "emoscope: cannot create %s" % path)
-            setattr(self, attr, w[0])
-
-    def process(self, frame, fps):
-        self.msgs.check(lib.emo_pipeline_process(self.pipe, frame, fps, self.res),
-                        "emoscope: analysis of frame %d failed" % frame.index)
-        return self.res[0]
-
-    def write(self, res, frames=True):
-        self.msgs.check(lib.emo_pipeline_write_records(self.pipe, res, self.frames if frames else ffi.NULL,
-                                                       self.events or ffi.NULL),
-                        "emoscope: writing the results failed")
-
-    def finish(self):
-        self.msgs.check(lib.emo_pipeline_finish(self.pipe, self.res), "emoscope: finishing the analysis")
-        return self.res[0] if self.res[0] != ffi.NULL else None
-
-    def close_writers(self):
-        err = 0
-        for attr in ("frames", "events"):
-            w = getattr(self, attr)
-            if w is not None:
-                e = lib.emo_results_close(ffi.new("EmoResultsWriter **", w))
-                err = err or e
-                setattr(self, attr, None)
-        self.msgs.check(err, "emoscope: writing the results failed")
-
-    def close(self):
-        try:
-            self.close_writers()
-        finally:
-            if self.pipe is not None:
-                lib.emo_pipeline_close(ffi.new("EmoPipeline **", self.pipe))
-                self.pipe = None
-
-
 def _analyse_into(path, out, st, chart):
-    """Every frame of path into out/: results.jsonl, events.jsonl, summary.json (timeline.* with chart)."""
-    src = _Source(path, st)
-    pipe = None
-    try:
-        pipe = Pipeline(st, keep_timeline=True)
-        pipe.open_writers(os.path.join(out, "results.jsonl"), os.path.join(out, "events.jsonl"))
-        fps = src.info.fps
-        frames = 0
-        while True:
-            f = src.read()
-            if f is None:
-                break
-            fp = ffi.new("EmoFrame **", f)
-            try:
-                pipe.write(pipe.process(f, fps))
-            finally:
-                lib.emo_frame_unref(fp)
-            frames += 1
-        end = pipe.finish()
-        if end is not None:
-            pipe.write(end, frames=False)
-        pipe.close_writers()
-        source = cstr(src.path)
-        pipe.msgs.check(lib.emo_pipeline_write_summary(pipe.pipe, cstr(os.path.join(out, "summary.json")), source),
-                        "emoscope: cannot write summary.json")
-        if chart:
-            pipe.msgs.check(lib.emo_pipeline_write_timeline(pipe.pipe, cstr(os.path.join(out, "timeline.png")),
-                                                            cstr(os.path.join(out, "timeline.svg")), source),
-                            "emoscope: cannot write the timeline chart")
-        if src.error is not None:
-            if frames == 0:
-                raise src.error
-            # As the CLI's exit status 3: the results up to the break are complete.
-            warnings.warn("%s; the results up to frame %d are complete" % (src.error, frames), RuntimeWarning)
-        return frames
-    finally:
-        if pipe is not None:
-            pipe.close()
-        src.close()
+    """Every frame of path into out/ by the library (emo_analyze_file): the
+    files `emoscope analyze --no-video` writes (timeline.* only with chart)."""
+    path = os.fspath(path)
+    if not os.path.exists(path) and "://" not in path and not path.startswith("/dev/"):
+        raise NotFoundError("emoscope: cannot open %s: no such file" % path)
+    msgs = st.messages
+    opt = ffi.new("EmoAnalyzeOptions *")
+    lib.emo_analyze_default_options(opt)
+    models = cstr(st.models_dir())
+    opt.models_dir = models
+    opt.video = 0
+    opt.chart = 1 if chart else 0
+    rep = ffi.new("EmoAnalyzeReport *")
+    lib.emo_video_ffmpeg_log_level(0)  # errors only, as the CLI
+    err = lib.emo_analyze_file(st.ptr, cstr(path), cstr(out), opt, rep, msgs.logger)
+    said = ffi.string(rep.error).decode("utf-8", "replace")
+    if err == 0:
+        return rep.frames
+    if rep.end == ANALYZE_PARTIAL and rep.frames > 0:
+        # As the CLI's exit status 3: the files hold the frames up to the break, complete.
+        msgs.take()
+        warnings.warn("emoscope: %s broke after frame %d (%s); the results up to it are complete"
+                      % (path, rep.frames, said or ffi.string(rep.source_error).decode("utf-8", "replace")),
+                      RuntimeWarning)
+        return rep.frames
+    msgs.take()
+    text = "emoscope: %s: %s" % (path, ffi.string(lib.emo_strerror(err)).decode())
+    raise error_for(err, text + (" (%s)" % said if said else ""))
 
 
 def analyze(path, out=None, chart=False, settings=None, config=None, **kw):
@@ -196,7 +123,6 @@ def analyze(path, out=None, chart=False, settings=None, config=None, **kw):
         with tempfile.TemporaryDirectory(prefix="emoscope-") as tmp:
             _analyse_into(path, tmp, st, chart)
             return _read(tmp, st, path)
-    os.makedirs(out, exist_ok=True)
     _analyse_into(path, os.fspath(out), st, chart)
     return _read(os.fspath(out), st, path)
 
@@ -212,7 +138,6 @@ def read_results(folder, settings=None, config=None, **kw):
     st = settings if isinstance(settings, Settings) else Settings(settings, config, **kw)
     for name in _OUTPUTS:
         if not os.path.isfile(os.path.join(folder, name)):
-            from ._errors import NotFoundError
             raise NotFoundError("emoscope: %s has no %s" % (folder, name))
     df = _read(os.fspath(folder), st, st.get("video.source"))
     df.attrs["source"] = df.attrs["summary"].get("source", "")

@@ -22,10 +22,70 @@ from typing import Optional
 
 import numpy as np
 
-from ._lib import ffi, lib, PIX_BGRA
+from ._lib import ffi, lib, cstr, PIX_BGRA
 from ._settings import Settings
-from ._analyze import Pipeline
 from . import _table
+
+
+class Pipeline:
+    """An EmoPipeline with its result writers (either may be None)."""
+
+    def __init__(self, st, keep_timeline):
+        self.st = st
+        self.msgs = st.messages
+        self._models = cstr(st.models_dir())
+        ps = ffi.new("EmoPipelineSettings *")
+        lib.emo_pipeline_default_settings(ps)
+        ps.cfg = st.ptr
+        ps.models_dir = self._models
+        ps.draw = 0
+        ps.keep_timeline = 1 if keep_timeline else 0
+        ps.log = self.msgs.logger
+        p = ffi.new("EmoPipeline **")
+        self.msgs.check(lib.emo_pipeline_open(p, ps), "emoscope: cannot load the analysis models from %s"
+                        % ffi.string(self._models).decode())
+        self.pipe = p[0]
+        self.frames = self.events = None
+        self.res = ffi.new("EmoPipelineResult **")
+
+    def open_writers(self, frames_path, events_path):
+        for attr, path in (("frames", frames_path), ("events", events_path)):
+            w = ffi.new("EmoResultsWriter **")
+            self.msgs.check(lib.emo_results_open(w, cstr(path), ffi.NULL, self.msgs.logger),
+                            "emoscope: cannot create %s" % path)
+            setattr(self, attr, w[0])
+
+    def process(self, frame, fps):
+        self.msgs.check(lib.emo_pipeline_process(self.pipe, frame, fps, self.res),
+                        "emoscope: analysis of frame %d failed" % frame.index)
+        return self.res[0]
+
+    def write(self, res, frames=True):
+        self.msgs.check(lib.emo_pipeline_write_records(self.pipe, res, self.frames if frames else ffi.NULL,
+                                                       self.events or ffi.NULL),
+                        "emoscope: writing the results failed")
+
+    def finish(self):
+        self.msgs.check(lib.emo_pipeline_finish(self.pipe, self.res), "emoscope: finishing the analysis")
+        return self.res[0] if self.res[0] != ffi.NULL else None
+
+    def close_writers(self):
+        err = 0
+        for attr in ("frames", "events"):
+            w = getattr(self, attr)
+            if w is not None:
+                e = lib.emo_results_close(ffi.new("EmoResultsWriter **", w))
+                err = err or e
+                setattr(self, attr, None)
+        self.msgs.check(err, "emoscope: writing the results failed")
+
+    def close(self):
+        try:
+            self.close_writers()
+        finally:
+            if self.pipe is not None:
+                lib.emo_pipeline_close(ffi.new("EmoPipeline **", self.pipe))
+                self.pipe = None
 
 
 @dataclasses.dataclass

@@ -87,6 +87,27 @@ const char *emo_video_error_message(EmoVideoSource *src);
 void emo_video_close(EmoVideoSource **src);
 void emo_video_ffmpeg_log_level(int level);
 
+typedef struct EmoVideoStats {
+    int64_t frames_decoded; int64_t frames_read; int64_t frames_dropped; int64_t decode_errors; int64_t reconnects;
+    double decode_seconds; double convert_seconds;
+} EmoVideoStats;
+
+/* analyze.h: one file into an output folder */
+typedef struct EmoAnalyzeProgress { int64_t frames; double pts; double duration; double wall_s; } EmoAnalyzeProgress;
+typedef struct EmoAnalyzeOptions {
+    int analyze; int results; int video; int chart; const char *models_dir; const int *stop;
+    void (*progress)(void *opaque, const EmoAnalyzeProgress *p); void *opaque;
+    const void *sinks; int n_sinks;
+} EmoAnalyzeOptions;
+typedef struct EmoAnalyzeReport {
+    int end; int failed_stage; int live_stopped; int64_t frames; int64_t written; int64_t records, events;
+    double first_pts, last_pts; double wall_s; double encode_s; double t_face, t_emotion, t_motion, t_render;
+    int64_t analysed; EmoVideoInfo info; EmoVideoStats stats; char error[512]; char source_error[256];
+} EmoAnalyzeReport;
+void emo_analyze_default_options(EmoAnalyzeOptions *o);
+int emo_analyze_file(const EmoConfig *cfg, const char *source, const char *out_dir,
+                     const EmoAnalyzeOptions *o, EmoAnalyzeReport *rep, const EmoLogger *lg);
+
 /* emotion.h, actions.h, motion.h: the names the records use */
 const char *emo_emotion_name(int e);
 const char *emo_blendshape_name(int i);
@@ -115,6 +136,9 @@ void emo_pipeline_close(EmoPipeline **p);
 # Values of the public enums used here (frame.h, core.h).
 PIX_BGRA, PIX_RGB24, PIX_GRAY8 = 1, 2, 3
 LOG_QUIET, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG = -1, 0, 1, 2, 3
+
+# EmoAnalyzeEnd (analyze.h).
+ANALYZE_NOT_RUN, ANALYZE_COMPLETE, ANALYZE_PARTIAL, ANALYZE_INTERRUPTED, ANALYZE_FAILED = range(5)
 
 # The counts behind the record names (emotion.h, actions.h, motion.h);
 # tests/python checks them against the headers.
