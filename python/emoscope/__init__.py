@@ -20,7 +20,7 @@ from ._settings import Settings, setting_names
 from ._table import columns, emotion_labels, EVENT_COLUMNS
 from ._analyze import analyze, events, summary, read_results, read_frames
 from ._analyzer import Analyzer, Face
-from .batch import batch
+from ._batch import batch
 
 __version__ = _ffi.string(_clib.emo_version_string()).decode()
 

@@ -94,14 +94,14 @@ def _analyse_into(path, out, st, chart):
     err = lib.emo_analyze_file(st.ptr, cstr(path), cstr(out), opt, rep, msgs.logger)
     said = ffi.string(rep.error).decode("utf-8", "replace")
     if err == 0:
-        return rep.frames
+        return rep
     if rep.end == ANALYZE_PARTIAL and rep.frames > 0:
         # As the CLI's exit status 3: the files hold the frames up to the break, complete.
         msgs.take()
         warnings.warn("emoscope: %s broke after frame %d (%s); the results up to it are complete"
                       % (path, rep.frames, said or ffi.string(rep.source_error).decode("utf-8", "replace")),
                       RuntimeWarning)
-        return rep.frames
+        return rep
     msgs.take()
     text = "emoscope: %s: %s" % (path, ffi.string(lib.emo_strerror(err)).decode())
     raise error_for(err, text + (" (%s)" % said if said else ""))
@@ -119,12 +119,13 @@ def analyze(path, out=None, chart=False, settings=None, config=None, **kw):
     (and through emoscope.events(df), emoscope.summary(df)).
     """
     st = settings if isinstance(settings, Settings) else Settings(settings, config, **kw)
-    if out is None:
-        with tempfile.TemporaryDirectory(prefix="emoscope-") as tmp:
-            _analyse_into(path, tmp, st, chart)
-            return _read(tmp, st, path)
-    _analyse_into(path, os.fspath(out), st, chart)
-    return _read(os.fspath(out), st, path)
+    with tempfile.TemporaryDirectory(prefix="emoscope-") as tmp:
+        folder = tmp if out is None else os.fspath(out)
+        rep = _analyse_into(path, folder, st, chart)
+        df = _read(folder, st, path)
+    # The library's own figures: what the run cost without the tables.
+    df.attrs.update(frames=rep.frames, analysis_s=rep.wall_s)
+    return df
 
 
 def _read(folder, st, source):

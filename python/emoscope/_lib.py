@@ -108,6 +108,24 @@ void emo_analyze_default_options(EmoAnalyzeOptions *o);
 int emo_analyze_file(const EmoConfig *cfg, const char *source, const char *out_dir,
                      const EmoAnalyzeOptions *o, EmoAnalyzeReport *rep, const EmoLogger *lg);
 
+/* batch.h: one item per input, the list of a batch, its index */
+typedef struct EmoBatchResult {
+    int status; char key[65]; int64_t frames; double seconds; char error[512];
+} EmoBatchResult;
+typedef struct EmoBatchList EmoBatchList;
+const char *emo_batch_status_name(int s);
+int emo_batch_item(const EmoConfig *cfg, const char *input, const char *output, const EmoAnalyzeOptions *o,
+                   EmoBatchResult *res, const EmoLogger *lg);
+void emo_batch_share_cores(EmoConfig *cfg, int jobs);
+int emo_batch_list_open(EmoBatchList **out, const char *const *args, int n_args, const char *out_dir,
+                        const EmoLogger *lg);
+int emo_batch_list_count(const EmoBatchList *l);
+const char *emo_batch_list_input(const EmoBatchList *l, int i);
+const char *emo_batch_list_output(const EmoBatchList *l, int i);
+int64_t emo_batch_list_size(const EmoBatchList *l, int i);
+void emo_batch_list_close(EmoBatchList **l);
+int emo_batch_write_index(const char *path, const EmoBatchList *l, const EmoBatchResult *results);
+
 /* emotion.h, actions.h, motion.h: the names the records use */
 const char *emo_emotion_name(int e);
 const char *emo_blendshape_name(int i);
@@ -139,6 +157,9 @@ LOG_QUIET, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG = -1, 0, 1, 2, 3
 
 # EmoAnalyzeEnd (analyze.h).
 ANALYZE_NOT_RUN, ANALYZE_COMPLETE, ANALYZE_PARTIAL, ANALYZE_INTERRUPTED, ANALYZE_FAILED = range(5)
+
+# EmoBatchStatus (batch.h).
+BATCH_DONE, BATCH_SKIPPED, BATCH_FAILED, BATCH_INTERRUPTED = range(4)
 
 # The counts behind the record names (emotion.h, actions.h, motion.h);
 # tests/python checks them against the headers.
