@@ -149,3 +149,17 @@ def test_local_threads_batch_equals_c_batch(local_batch, tmp_path):
     # A failed input is a row with its error, not an exception.
     df = emoscope.batch([str(tmp_path / "missing.mp4")], str(out), jobs=1)
     assert list(df["status"]) == ["failed"] and "missing.mp4" in df["error"][0]
+
+
+def test_command_line_statuses(tmp_path):
+    """python3 -m emoscope.batch: the CLI's exit statuses and index without a cluster."""
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "emoscope.batch", *args], capture_output=True, text=True,
+                              timeout=60)
+    assert run(str(tmp_path / "a.mp4")).returncode == 2                       # no --out
+    r = run(str(tmp_path / "a.mp4"), "--out", str(tmp_path / "o"), "--face.max_faces=lots")
+    assert r.returncode == 2 and "face.max_faces" in r.stderr
+    r = run(str(tmp_path / "a.mp4"), "--out", str(tmp_path / "o"), "--set", "face.max_faces=2", "--quiet")
+    assert r.returncode == 1, r.stderr
+    idx = emoscope_read_index(tmp_path / "o")
+    assert list(idx["status"]) == ["failed"] and "a.mp4" in idx["error"][0]
