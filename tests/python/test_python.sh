@@ -22,4 +22,5 @@ export EMOSCOPE_LIB=${EMO_BUILD_DIR:?}/libemoscope.so
 export EMOSCOPE_MODELS_DIR=${EMO_MODELS_DIR:-$root/models}
 export PYTHONPATH=$root/python${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONDONTWRITEBYTECODE=1
-cd "$root/tests/python" && exec "$py" -m pytest -q -p no:cacheprovider "$@" .
+cd "$root/tests/python" && [ $# -gt 0 ] || set -- .
+exec "$py" -m pytest -q -p no:cacheprovider "$@"
