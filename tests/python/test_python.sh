@@ -22,5 +22,6 @@ export EMOSCOPE_LIB=${EMO_BUILD_DIR:?}/libemoscope.so
 export EMOSCOPE_MODELS_DIR=${EMO_MODELS_DIR:-$root/models}
 export PYTHONPATH=$root/python${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONDONTWRITEBYTECODE=1
-cd "$root/tests/python" && [ $# -gt 0 ] || set -- .
+cd "$root/tests/python" || exit 1
+[ $# -gt 0 ] || set -- .
 exec "$py" -m pytest -q -p no:cacheprovider "$@"
