@@ -403,7 +403,7 @@ static int64_t expected_frames(const EmoVideoSource *src, int64_t frames)
     return n > 600 && n < 1e7 ? (int64_t)(n * 1.05) + 64 : 608;
 }
 
-/* The frame loop of run and analyze (tools/loop.c), measured through a sink. */
+/* The frame loop of run and analyze (src/analyze/loop.c), measured through a sink. */
 static int run_one(EmoCli *cli, const char *clip, int threads, int workers, int64_t frames, double pace_fps,
                    double max_s, Run *r)
 {

@@ -21,6 +21,8 @@ struct EmoBatchList {
     int n, cap;
     char *out_dir;
     const EmoLogger *lg;
+    int have_out;              /* the output folder exists: out_st says which it is */
+    struct stat out_st;
 };
 
 static const char *const video_exts[] = {
@@ -49,6 +51,15 @@ static int is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The batch's own output folder, met while reading an input folder that
+ * holds it (`emoscope batch . --out out`): its videos are results, not
+ * inputs. */
+static int is_out_dir(const EmoBatchList *l, const char *path)
+{
+    struct stat st;
+    return l->have_out && stat(path, &st) == 0 && st.st_dev == l->out_st.st_dev && st.st_ino == l->out_st.st_ino;
 }
 
 /* name without its folder and extension, or with its folder (below a
@@ -153,6 +164,8 @@ static int add_folder(EmoBatchList *l, const char *root, const char *rel)
         char sub[EMO_PATH_MAX], path[2 * EMO_PATH_MAX];
         snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", names[i]);
         snprintf(path, sizeof(path), "%s/%s", root, sub);
+        if (is_out_dir(l, path))
+            continue;
         if (is_dir(path))
             err = add_folder(l, root, sub);
         else if (has_ext(names[i], video_exts))
@@ -240,6 +253,7 @@ int emo_batch_list_open(EmoBatchList **out, const char *const *args, int n_args,
     int err = (l->out_dir = strdup(out_dir)) ? 0 : EMO_ENOMEM;
     for (size_t n = l->out_dir ? strlen(l->out_dir) : 0; n > 1 && l->out_dir[n - 1] == '/'; n--)
         l->out_dir[n - 1] = 0;
+    l->have_out = l->out_dir && stat(l->out_dir, &l->out_st) == 0;
     for (int i = 0; i < n_args && !err; i++)
         err = args[i] ? add_arg(l, args[i], 0) : EMO_EINVAL;
     if (err) {
