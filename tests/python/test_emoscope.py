@@ -169,7 +169,7 @@ def test_truncated_video_keeps_what_was_read(tmp_path, d0):
 
 @pytest.mark.parametrize("model", ["face_landmarker.task", "fer2013_mini_XCEPTION.102-0.66.hdf5",
                                    "face_detection_short_range.tflite"])
-def test_corrupt_model_raises(tmp_path, model):
+def test_corrupt_model_raises(tmp_path, model, d0):
     models = emoscope.Settings().models_dir()
     for name in os.listdir(models):
         if name != model:
@@ -179,6 +179,10 @@ def test_corrupt_model_raises(tmp_path, model):
     with pytest.raises(emoscope.Error) as e:
         emoscope.Analyzer(general__models_dir=str(tmp_path))
     assert model in str(e.value) or "models" in str(e.value)
+    # analyze() checks the files' checksums first (as the CLI): the file is named.
+    with pytest.raises(emoscope.FormatError) as e:
+        emoscope.analyze(d0, general__models_dir=str(tmp_path))
+    assert model in str(e.value)
 
 
 def test_missing_models_folder_raises(tmp_path):
