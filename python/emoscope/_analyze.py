@@ -1,10 +1,10 @@
 """Whole files: analyze(), events(), summary(), read_results(), read_frames().
 
-The library analyses the file in-process, frame by frame, and writes its
-result files into a folder (a temporary one unless ``out=`` names one);
-the tables are then read from those files, so they hold exactly what the
-CLI's results.jsonl, events.jsonl and summary.json hold. Python only steers
-the loop: per frame a few calls into the library, no work on the data.
+The library analyses the file in-process (emo_analyze_file, analyze.h, the
+call `emoscope analyze` makes) and writes its result files into a folder (a
+temporary one unless ``out=`` names one); the tables are then read from
+those files, so they hold exactly what the CLI's results.jsonl, events.jsonl
+and summary.json hold. No Python runs per frame.
 """
 import os
 import tempfile
@@ -22,6 +22,14 @@ _OUTPUTS = ("results.jsonl", "events.jsonl", "summary.json")
 
 def _model_names(st):
     return [m.strip() for m in st.get("emotion.models").split(",") if m.strip()]
+
+
+def _check_exists(path):
+    # The library says ENOENT too, in a longer message; patterns (img%04d.png,
+    # *.jpg), streams and devices are the library's to judge.
+    if not os.path.exists(path) and not any(c in path for c in "*?[%") and "://" not in path \
+            and not path.startswith("/dev/"):
+        raise NotFoundError("emoscope: cannot open %s: no such file" % path)
 
 
 def _landmarks(st):
@@ -44,9 +52,7 @@ class _Source:
         vs.pix_fmt = pix_fmt
         vs.log = self.msgs.logger
         p = ffi.new("EmoVideoSource **")
-        if not os.path.exists(self.path) and "://" not in self.path and not self.path.startswith("/dev/"):
-            # The library says ENOENT too; this keeps the message short and sure.
-            raise NotFoundError("emoscope: cannot open %s: no such file" % self.path)
+        _check_exists(self.path)
         lib.emo_video_ffmpeg_log_level(0)  # errors only, as the CLI
         self.msgs.check(lib.emo_video_open(p, vs), "emoscope: cannot open %s" % self.path)
         self.src = p[0]
@@ -80,8 +86,7 @@ def _analyse_into(path, out, st, chart):
     """Every frame of path into out/ by the library (emo_analyze_file): the
     files `emoscope analyze --no-video` writes (timeline.* only with chart)."""
     path = os.fspath(path)
-    if not os.path.exists(path) and "://" not in path and not path.startswith("/dev/"):
-        raise NotFoundError("emoscope: cannot open %s: no such file" % path)
+    _check_exists(path)
     msgs = st.messages
     opt = ffi.new("EmoAnalyzeOptions *")
     lib.emo_analyze_default_options(opt)

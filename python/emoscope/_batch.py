@@ -20,8 +20,7 @@ import sys
 import threading
 import time
 
-from ._errors import EINTR
-from ._lib import ffi, lib, cstr, Messages, BATCH_DONE, BATCH_SKIPPED, BATCH_FAILED, BATCH_INTERRUPTED
+from ._lib import ffi, lib, cstr, BATCH_DONE, BATCH_SKIPPED, BATCH_FAILED, BATCH_INTERRUPTED
 from ._settings import Settings
 
 _STATUS = {BATCH_DONE: "done", BATCH_SKIPPED: "skipped", BATCH_FAILED: "failed", BATCH_INTERRUPTED: "interrupted"}
