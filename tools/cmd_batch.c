@@ -175,9 +175,12 @@ static int run_items(Batch *b)
  * (and the global options that made the settings). Returns only on failure. */
 static int exec_dask(const EmoCli *cli, int argc, char **argv)
 {
+    /* Debian's python3-cffi, -numpy, -pandas and -distributed serve
+     * /usr/bin/python3; a python3 earlier in PATH (pyenv, a venv without
+     * them) would fail to import the package. EMOSCOPE_PYTHON overrides. */
     const char *py = getenv("EMOSCOPE_PYTHON");
     if (!py || !py[0])
-        py = "python3";
+        py = access("/usr/bin/python3", X_OK) ? "python3" : "/usr/bin/python3";
     char **args = calloc((size_t)(argc + 2 * cli->n_overrides + 8), sizeof(char *));
     if (!args)
         return EMO_EXIT_FAIL;
