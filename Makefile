@@ -10,8 +10,9 @@ SMOKE_FUZZ_SECONDS ?= 5
 PYTHON     ?= /usr/bin/python3
 GPU        ?=
 TRAIN_ARGS ?=
+PREFIX     ?= /usr/local
 
-.PHONY: all build deps models demo test test-unit test-asan fuzz fuzz-smoke bench train-emotion clean
+.PHONY: all build deps models demo test test-unit test-asan fuzz fuzz-smoke bench train-emotion clean install uninstall
 
 all: build
 
@@ -40,6 +41,17 @@ fuzz:
 
 fuzz-smoke:
 	@FUZZ_SEED=1 FUZZ_SECONDS=$(SMOKE_FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BUILD)
+
+# The library, headers, emoscope.pc, the CLI, its man page and the models
+# (docs/install.md). Only what installs is built; DESTDIR is honoured.
+install: models
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMO_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target emoscope_shared emoscope_cli
+	@cmake --install $(BUILD)
+	@echo "installed into $(PREFIX) (pkg-config: PKG_CONFIG_PATH=$$(dirname $$(grep -m1 '/emoscope.pc$$' $(BUILD)/install_manifest.txt)))"
+
+uninstall:
+	@scripts/uninstall.sh $(BUILD)/install_manifest.txt
 
 bench: build models
 	$(BUILD)/emoscope bench

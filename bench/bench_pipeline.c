@@ -28,7 +28,7 @@
 
 #include "bench.h"
 #include "job.h"
-#include "loop.h"
+#include <emoscope/analyze.h>
 
 #define MAX_RUNS 40
 #define WARMUP_FRAMES 1000 /* soak: RSS is taken as the baseline after this many frames (or a tenth of a shorter run) */
@@ -253,7 +253,7 @@ static int samples_alloc(Samples *s, int64_t cap)
     return err;
 }
 
-/* The sink through which a run is measured (tools/loop.h). */
+/* The sink through which a run is measured (analyze.h). */
 typedef struct Bench {
     Run *r;
     Samples sm;
@@ -403,7 +403,7 @@ static int64_t expected_frames(const EmoVideoSource *src, int64_t frames)
     return n > 600 && n < 1e7 ? (int64_t)(n * 1.05) + 64 : 608;
 }
 
-/* The frame loop of run and analyze (tools/loop.c), measured through a sink. */
+/* The frame loop of run and analyze (src/analyze/loop.c), measured through a sink. */
 static int run_one(EmoCli *cli, const char *clip, int threads, int workers, int64_t frames, double pace_fps,
                    double max_s, Run *r)
 {
@@ -427,7 +427,7 @@ static int run_one(EmoCli *cli, const char *clip, int threads, int workers, int6
         goto done;
 
     EmoLoopSink sink = { .opaque = &b, .on_read = bench_read, .on_result = bench_result, .on_frame = bench_drawn };
-    EmoLoopSettings ls = { .name = "bench pipeline", .src = src, .pipe = pipe, .sinks = &sink, .n_sinks = 1 };
+    EmoLoopSettings ls = { .src = src, .pipe = pipe, .sinks = &sink, .n_sinks = 1 };
     EmoLoopReport lr;
     double c0 = cpu_seconds();
     b.t0 = emo_clock_now();

@@ -11,6 +11,8 @@ typedef struct EmoCli {
     char models_dir[EMO_PATH_MAX];
     char data_dir[EMO_PATH_MAX];
     const char *config_path;
+    const char *const *overrides; /* the "section.key=value" overrides given, in order */
+    int n_overrides;
 } EmoCli;
 
 typedef struct EmoCommand {
@@ -23,6 +25,7 @@ typedef struct EmoCommand {
 /* Each sub-command lives in its own tools/cmd_*.c file. */
 int emo_cmd_run(EmoCli *cli, int argc, char **argv);
 int emo_cmd_analyze(EmoCli *cli, int argc, char **argv);
+int emo_cmd_batch(EmoCli *cli, int argc, char **argv);
 int emo_cmd_eval(EmoCli *cli, int argc, char **argv);
 int emo_cmd_bench(EmoCli *cli, int argc, char **argv);
 int emo_cmd_models(EmoCli *cli, int argc, char **argv);

@@ -26,6 +26,13 @@ static const EmoCommand commands[] = {
       "  --out DIR: output folder (default general.output_dir); --landmarks: the face's 478 points\n"
       "  (468 with the face-mesh fallback) per record;\n"
       "  --passthrough: decode and encode only (no analysis)" },
+    { "batch", emo_cmd_batch, "analyse many files, one output folder each; resumes, skips what is done",
+      "emoscope batch INPUTS... --out DIR [--jobs N] [--no-video] [--no-chart] [--landmarks] [--quiet]\n"
+      "                [--scheduler tcp://HOST:PORT]\n"
+      "  INPUTS: files, folders (their videos and images, recursively), list files (*.txt, *.lst, *.list:\n"
+      "  one path a line) or quoted patterns; --jobs N: N files at once (default: one per core, each\n"
+      "  with the cores shared out); DIR/batch.csv lists each input's status; Ctrl-C stops cleanly;\n"
+      "  --scheduler: run on a Dask cluster (python3 -m emoscope.batch, same arguments)" },
     { "eval", emo_cmd_eval, "emotion accuracy on a folder-per-class data set",
       "emoscope eval DIR [--json FILE] [--models LIST] [--jobs N] [--probs FILE.csv] [--detect] [--quiet]\n"
       "  DIR: one folder per class (FER2013 or CK+ names); --detect: run the face pipeline on each image" },
@@ -136,6 +143,8 @@ int main(int argc, char **argv)
                 cli.cfg.general.log_level);
         goto done;
     }
+    cli.overrides = overrides;
+    cli.n_overrides = n_over;
     emo_models_dir(cli.models_dir, sizeof(cli.models_dir), cli.cfg.general.models_dir, EMO_DEFAULT_MODELS_DIR);
     const char *data_env = getenv("EMOSCOPE_DATA_DIR");
     snprintf(cli.data_dir, sizeof(cli.data_dir), "%s", data_env && data_env[0] ? data_env : EMO_DEFAULT_DATA_DIR);

@@ -1,7 +1,7 @@
 /* The main job of `emoscope run` and `emoscope analyze`: a source analysed
  * frame by frame, the overlay drawn, results, video, summary and chart
- * written, optionally shown in the viewer window with sound cues. The frame
- * loop is loop.h's; the files and the window are its sinks (sinks.h). */
+ * written (the library's emo_analyze_file, analyze.h), optionally shown in
+ * the viewer window with sound cues (sinks.h). */
 #ifndef EMOSCOPE_TOOLS_JOB_H
 #define EMOSCOPE_TOOLS_JOB_H
 
@@ -46,8 +46,5 @@ void emo_job_tune_malloc(void);
  * source (what names it in the message: "source", "input"). 0, or
  * EMO_EXIT_USAGE with the message printed. */
 int emo_job_source_arg(EmoJob *job, const char *command, const char *what, const char *arg);
-
-/* Creates a folder and its parents; 0 or -1 with errno set. */
-int emo_mkdirs(const char *dir);
 
 #endif

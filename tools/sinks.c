@@ -1,4 +1,4 @@
-/* The sinks of `emoscope run` and `analyze`: encoder, result files, window. */
+/* The window of `emoscope run` (sinks.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "sinks.h"
 
@@ -6,103 +6,19 @@
 
 #include <emoscope/adapt.h>
 
-int emo_sink_open_writer(EmoCli *cli, EmoVideoWriter **wr, const EmoVideoInfo *info, const char *path)
-{
-    EmoVideoWriterSettings ws;
-    emo_video_writer_default_settings(&ws);
-    emo_video_writer_settings_from_config(&ws, &cli->cfg.output);
-    ws.path = path;
-    ws.width = info->width;
-    ws.height = info->height;
-    ws.pix_fmt = info->pix_fmt;
-    ws.fps = info->fps > 0 ? info->fps : 30;
-    if (!info->live) {
-        ws.time_base_num = info->time_base_num;
-        ws.time_base_den = info->time_base_den;
-    }
-    ws.log = &cli->log;
-    return emo_video_writer_open(wr, &ws);
-}
-
-/* ------------------------------------------------------------ encoder */
-
-static int writer_frame(void *opaque, EmoFrame *f, double t_render, double cpu_render)
-{
-    EmoWriterSink *k = opaque;
-    (void)t_render;
-    (void)cpu_render;
-    if (!k->wr || k->status)
-        return 0;
-    double te = emo_clock_now();
-    k->status = emo_video_writer_write(k->wr, f);
-    k->encode_s += emo_clock_now() - te;
-    if (k->status)
-        fprintf(stderr, "emoscope %s: writing the video failed: %s\n", k->name, emo_strerror(k->status));
-    return k->status;
-}
-
-EmoLoopSink emo_writer_sink(EmoWriterSink *k)
-{
-    return (EmoLoopSink){ .opaque = k, .on_frame = writer_frame };
-}
-
-int64_t emo_writer_sink_close(EmoWriterSink *k)
-{
-    if (!k->wr)
-        return 0;
-    int64_t n = emo_video_writer_frames(k->wr);
-    double te = emo_clock_now();
-    int err = emo_video_writer_close(&k->wr);
-    k->encode_s += emo_clock_now() - te;
-    if (!k->status)
-        k->status = err;
-    return n;
-}
-
-/* ------------------------------------------------------------ result files */
-
-static int results_frame(void *opaque, const EmoPipelineResult *res)
-{
-    EmoResultsSink *k = opaque;
-    if ((!k->frames && !k->events) || k->status)
-        return 0;
-    k->status = emo_pipeline_write_records(k->pipe, res, k->frames, k->events);
-    if (k->status)
-        fprintf(stderr, "emoscope %s: writing results failed (%s); stopping\n", k->name, emo_strerror(k->status));
-    return k->status;
-}
-
-/* The events still open at the end of the stream. */
-static void results_end(void *opaque, const EmoPipelineResult *res)
-{
-    EmoResultsSink *k = opaque;
-    if (res && k->events && !k->status)
-        k->status = emo_pipeline_write_records(k->pipe, res, NULL, k->events);
-}
-
-EmoLoopSink emo_results_sink(EmoResultsSink *k)
-{
-    return (EmoLoopSink){ .opaque = k, .on_result = results_frame, .on_end = results_end };
-}
-
 /* ------------------------------------------------------------ window */
 
-/* `r` starts a recording into its own file while no video is written, and
- * stops it again. */
+/* `r` starts a recording into its own file (the window never runs with
+ * the annotated video written), and stops it again. */
 static void record(EmoViewerSink *k, int on)
 {
     EmoCli *cli = k->cli;
-    if (on && !k->recording) {
+    if (on && !k->recorder) {
         snprintf(k->rec_path, sizeof(k->rec_path), "%s/recording-%d.mp4", k->out_dir, ++k->rec_count);
-        EmoVideoWriter *rw = NULL;
-        if (!k->recorder->wr && emo_sink_open_writer(cli, &rw, k->info, k->rec_path) == 0) {
-            k->recorder->wr = rw;
-            k->recording = 1;
+        if (emo_analyze_open_writer(&k->recorder, &cli->cfg, k->info, k->rec_path, &cli->log) == 0)
             emo_log(&cli->log, EMO_LOG_INFO, "recording to %s", k->rec_path);
-        }
-    } else if (!on && k->recording) {
-        emo_video_writer_close(&k->recorder->wr);
-        k->recording = 0;
+    } else if (!on && k->recorder) {
+        emo_video_writer_close(&k->recorder);
         emo_log(&cli->log, EMO_LOG_INFO, "recording saved: %s", k->rec_path);
     }
 }
@@ -150,7 +66,7 @@ static int viewer_poll(void *opaque)
         EmoViewerState st;
         emo_viewer_get_state(k->viewer, &st);
         emo_pipeline_set_view(k->pipe, st.show_mesh, st.show_model_bars, st.show_graph, st.show_actions,
-                              st.paused ? "PAUSED" : st.recording || k->recording ? "REC" : NULL);
+                              st.paused ? "PAUSED" : st.recording || k->recorder ? "REC" : NULL);
         emo_pipeline_set_gaze_view(k->pipe, st.show_gaze);
     }
     if (!k->paused)
@@ -176,6 +92,13 @@ static int viewer_frame(void *opaque, EmoFrame *f, double t_render, double cpu_r
     (void)t_render;
     (void)cpu_render;
     k->n++;
+    if (k->recorder) {
+        int err = emo_video_writer_write(k->recorder, f);
+        if (err) {
+            emo_log(&k->cli->log, EMO_LOG_ERROR, "writing the recording failed: %s", emo_strerror(err));
+            emo_video_writer_close(&k->recorder);
+        }
+    }
     if (!k->viewer)
         return 0;
     if (k->pace) {
@@ -197,10 +120,44 @@ static void viewer_end(void *opaque, const EmoPipelineResult *res)
     EmoViewerSink *k = opaque;
     (void)res;
     emo_frame_unref(&k->shown);
+    record(k, 0);
+}
+
+/* The window and the sound cues, once the source is open. */
+static void viewer_start(void *opaque, EmoPipeline *pipe, const EmoVideoInfo *info)
+{
+    EmoViewerSink *k = opaque;
+    EmoCli *cli = k->cli;
+    k->pipe = pipe;
+    k->info = info;
+    k->pace = k->want_pace && !info->live;
+    EmoViewerSettings vws;
+    emo_viewer_default_settings(&vws);
+    emo_viewer_settings_from_config(&vws, &cli->cfg);
+    snprintf(vws.output_dir, sizeof(vws.output_dir), "%s", k->out_dir);
+    vws.logger = &cli->log;
+    int err = emo_viewer_open(&k->viewer, &vws);
+    if (err)
+        fprintf(stderr, "emoscope run: cannot open the window (%s); running headless\n", emo_strerror(err));
+    EmoAudioCueSettings as;
+    emo_audio_default_settings(&as);
+    emo_audio_settings_from_config(&as, &cli->cfg);
+    as.logger = &cli->log;
+    if (emo_audio_open(&k->audio, &as))
+        k->audio = NULL; /* already warned; the run goes on silently */
 }
 
 EmoLoopSink emo_viewer_sink(EmoViewerSink *k)
 {
-    return (EmoLoopSink){ .opaque = k, .on_poll = viewer_poll, .on_result = viewer_result,
-                          .on_frame = viewer_frame, .on_end = viewer_end };
+    return (EmoLoopSink){ .opaque = k, .on_start = viewer_start, .on_poll = viewer_poll,
+                          .on_result = viewer_result, .on_frame = viewer_frame, .on_end = viewer_end };
+}
+
+void emo_viewer_sink_close(EmoViewerSink *k)
+{
+    emo_frame_unref(&k->shown);
+    if (k->recorder)
+        emo_video_writer_close(&k->recorder);
+    emo_audio_close(&k->audio);
+    emo_viewer_close(&k->viewer);
 }

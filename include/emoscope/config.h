@@ -137,6 +137,16 @@ EMO_API const char *emo_config_extra_get(const EmoConfig *cfg, int i, const char
 /** Frees the extra sections (the struct itself is the caller's). */
 EMO_API void emo_config_clear(EmoConfig *cfg);
 
+/**
+ * Allocates a configuration holding the defaults, for callers that cannot
+ * size EmoConfig themselves (bindings such as Python's cffi in ABI mode,
+ * which see the library without compiling against its headers).
+ * @return 0, or EMO_ENOMEM (*out is NULL then).
+ */
+EMO_API int emo_config_new(EmoConfig **out);
+/** Clears and frees a configuration from emo_config_new(); sets *cfg to NULL (NULL is a no-op). */
+EMO_API void emo_config_free(EmoConfig **cfg);
+
 /** Resolves the API key: settings first, then the environment variable. NULL if none. */
 EMO_API const char *emo_config_api_key(const EmoConfig *cfg);
 

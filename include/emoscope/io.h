@@ -29,8 +29,14 @@ EMO_API const EmoModelFile *emo_model_files(void);
 EMO_API const EmoModelFile *emo_model_file_find(const char *name);
 
 /**
- * The models folder: dir_setting when not empty, else $EMOSCOPE_MODELS_DIR,
- * else fallback. Writes at most n bytes into out.
+ * The models folder: dir_setting when not empty, else $EMOSCOPE_MODELS_DIR
+ * when set and not empty, else the first of these folders that exists:
+ * PREFIX/share/emoscope/models found from where the library (or the program
+ * it is linked into) lies, so that a moved install prefix still works;
+ * fallback (may be NULL: the build tree's models/ for the CLI); the install
+ * prefix's share/emoscope/models compiled in at configure time. When none
+ * exists: fallback if given, else that compiled-in folder.
+ * Writes at most n bytes into out.
  */
 EMO_API void emo_models_dir(char *out, size_t n, const char *dir_setting, const char *fallback);
 

@@ -65,7 +65,11 @@ struct EmoFaceTracker {
     int lost_last_frame;
     int64_t since_detect;
     int64_t since_scan;                 /* frames since the last tile-scan pass or detector run */
-    int want_;                          /* the detector was due in this frame (begin -> end) */
+    int want_;                          /* the detector ran in begin on this frame (begin -> end) */
+    EmoDetPurpose pass_;                /* a detector pass due beside the meshes this frame (begin -> end): */
+    int pass_due_;                      /* 1 search for new faces, 2 tile scan, 0 none (emo__face_tracker_pass) */
+    int pass_n_;                        /* its detections in pass_dets, or an nn error */
+    EmoDetection pass_dets[EMO_FACE_MAX];
     int64_t frames, detector_runs, tracks_started;
     EmoReid reid;                       /* clock, departed faces, shot cuts */
     EmoFaceTimes wall, cpu;             /* seconds: wall, thread CPU */
@@ -645,6 +649,7 @@ int emo_face_tracker_process(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLi
         return n;
     for (int i = 0; i < n; i++)
         emo__face_tracker_mesh(t, NULL, frame, i);
+    emo__face_tracker_pass(t, frame);
     return emo__face_tracker_end(t, frame, out);
 }
 
@@ -678,34 +683,82 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
     int want = why != EMO_DET_SEARCH ||
                (fs->detect_interval > 0 && t->since_detect >= fs->detect_interval && t->n_tracks < fs->max_faces);
     t->lost_last_frame = 0;
-    if (want) {
+    t->want_ = 0;
+    t->pass_due_ = 0;
+    t->pass_n_ = 0;
+    if (want && why != EMO_DET_SEARCH) {
+        /* No face tracked, or one lost last frame: the frame's tracks come from this run. */
         int n = detect_frame(t, frame, why, out);
         if (n < 0)
             return n;
         seed_tracks(t, n);
+        t->want_ = 1;
+    } else if (want) {
+        /* The search for new faces beside tracked ones: run by
+         * emo__face_tracker_pass beside the meshes, applied in end. */
+        t->pass_due_ = 1;
+        t->pass_ = why;
+        t->detector_runs++;
+        t->since_detect = 0;
+        t->since_scan = 0;
     } else if (fs->tile_scan > 0 && t->since_scan >= fs->tile_scan && t->n_tracks > 0 &&
                t->n_tracks < fs->max_faces) {
         /* The tile scan: small faces beside tracked ones, which the whole
          * frame does not show (no face tracked: the detector runs anyway,
          * with its tiles). One tile per step spreads the cost; a tile's
          * detection on a tracked face (often a partial one of a big face)
-         * only marks it. Not a detector run: the frame's search stays due. */
-        Stamp t0 = stamp();
-        int n = emo__detector_scan(&t->det, frame, t->dets, fs->max_faces);
-        add_since(t0, stamp(), &t->wall.detect, &t->cpu.detect);
-        if (n < 0)
-            return n;
+         * only marks it. Not a detector run: the frame's search stays due.
+         * Run beside the meshes too. */
+        t->pass_due_ = 2;
         t->since_scan = 0;
-        seed_tracks(t, n);
     }
-    t->want_ = want;
     return t->n_tracks;
+}
+
+int emo__face_tracker_pass_due(const EmoFaceTracker *t)
+{
+    return t->pass_due_ != 0;
+}
+
+void emo__face_tracker_pass(EmoFaceTracker *t, const EmoFrame *frame)
+{
+    if (!t->pass_due_)
+        return;
+    Stamp t0 = stamp();
+    t->pass_n_ = t->pass_due_ == 1 ? emo__detector_run(&t->det, frame, t->pass_, t->pass_dets, t->s.face.max_faces)
+                                   : emo__detector_scan(&t->det, frame, t->pass_dets, t->s.face.max_faces);
+    add_since(t0, stamp(), &t->wall.detect, &t->cpu.detect);
+}
+
+/* New faces of this frame's detector pass (dets[0..n)): detections on a
+ * tracked face mark it (its flags are final but for that bit); the others start tracks, meshed here on the
+ * tracker's own instance (rare: a face entering the scene). */
+static int seed_now(EmoFaceTracker *t, const EmoFrame *frame, const EmoDetection *dets, int n)
+{
+    memcpy(t->dets, dets, (size_t)n * sizeof(*dets));
+    int n_old = t->n_tracks;
+    seed_tracks(t, n);
+    for (int i = n_old; i < t->n_tracks;) {
+        int rc = update_track(t, frame, i);
+        if (rc < 0)
+            return rc;
+        i += rc;
+    }
+    return 0;
 }
 
 int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList *out)
 {
     const EmoFaceSettings *fs = &t->s.face;
-    int want = t->want_;
+    int want = t->want_, pass = t->pass_due_;
+    t->pass_due_ = 0;
+    if (pass && t->pass_n_ < 0)
+        return t->pass_n_;
+    int pass_n = pass ? t->pass_n_ : 0;
+    if (pass == 1) {
+        out->detector_ran = 1;
+        out->n_detections = pass_n;
+    }
     /* The meshes' results in track order (a removed track shifts the next ones down). */
     t->n_lost = 0;
     for (int i = 0; i < t->n_tracks;) {
@@ -722,9 +775,17 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
          * near where the face was lost restarts the track under its id (the
          * face is neither missing from this frame nor renamed); any other
          * detection starts a new track at once. */
-        int n = detect_frame(t, frame, EMO_DET_REACQUIRE, out);
-        if (n < 0)
-            return n;
+        int n;
+        if (pass == 1) {
+            /* The search ran on this frame: its detections re-acquire. */
+            n = pass_n;
+            memcpy(t->dets, t->pass_dets, (size_t)n * sizeof(*t->dets));
+            pass_n = 0;
+        } else {
+            n = detect_frame(t, frame, EMO_DET_REACQUIRE, out);
+            if (n < 0)
+                return n;
+        }
         int n_kept = t->n_tracks;
         for (int d = 0; d < n && t->n_tracks < fs->max_faces; d++) {
             const EmoDetection *det = &t->dets[d];
@@ -760,6 +821,11 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
             if (rc < 0)
                 return rc;
         }
+    }
+    if (pass_n > 0) {
+        int rc = seed_now(t, frame, t->pass_dets, pass_n);
+        if (rc < 0)
+            return rc;
     }
     /* Lost faces not found again in this frame wait for a come-back. */
     for (int k = 0; k < t->n_lost; k++) {

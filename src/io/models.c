@@ -46,13 +46,6 @@ const EmoModelFile *emo_model_file_find(const char *name)
     return NULL;
 }
 
-void emo_models_dir(char *out, size_t n, const char *dir_setting, const char *fallback)
-{
-    const char *env = getenv("EMOSCOPE_MODELS_DIR");
-    const char *d = dir_setting && dir_setting[0] ? dir_setting : env && env[0] ? env : fallback;
-    snprintf(out, n, "%s", d ? d : "models");
-}
-
 int emo_sha256_file(const char *path, char hex[65])
 {
     hex[0] = 0;

@@ -277,7 +277,10 @@ static void mesh_task(void *arg, int task, int w)
     EmoPipeline *p = arg;
     int i = p->mesh_order[task];
     double c0 = w ? emo__pipe_thread_cpu() : 0;
-    emo__face_tracker_mesh(p->tracker, w ? p->workers[w].mesher : NULL, p->cur, i);
+    if (i == p->n_mesh)
+        emo__face_tracker_pass(p->tracker, p->cur); /* the detector's own networks */
+    else
+        emo__face_tracker_mesh(p->tracker, w ? p->workers[w].mesher : NULL, p->cur, i);
     p->task_cpu[i] = w ? emo__pipe_thread_cpu() - c0 : 0;
 }
 
@@ -355,16 +358,21 @@ int emo__pipe_analyze(EmoPipeline *p, EmoFrame *frame)
         return n;
     if (n > p->max_tasks)
         return EMO_EINTERNAL;
-    /* Landmarker tracks (4x the face mesh's cost) are claimed first: with
-     * tasks taken in order, a costly one left for last would keep one
-     * worker busy while the others wait (face.landmarker_faces mixes them). */
-    int at = 0;
+    /* The costliest tasks are claimed first: with tasks taken in order, a
+     * costly one left for last would keep one worker busy while the others
+     * wait. A detector pass (the search for new faces or a tile scan, 4-5 ms
+     * at 1080p: task n) comes first, then landmarker tracks (4x the face
+     * mesh's cost; face.landmarker_faces mixes them). */
+    int at = 0, pass_due = emo__face_tracker_pass_due(p->tracker);
+    p->n_mesh = n;
+    if (pass_due)
+        p->mesh_order[at++] = n;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++)
             if ((emo__face_tracker_track_points(p->tracker, i) > EMO_FACE_LANDMARKS) == !pass)
                 p->mesh_order[at++] = i;
-    emo__pool_run(p->pool, n, mesh_task, p);
-    r->cpu_workers += pool_cpu(p, n);
+    emo__pool_run(p->pool, at, mesh_task, p);
+    r->cpu_workers += pool_cpu(p, at);
     int err = emo__face_tracker_end(p->tracker, frame, &p->faces);
     if (err)
         return err;

@@ -124,7 +124,8 @@ struct EmoPipeline {
     int n_tasks_faces;           /* faces of the current batch */
     EmoFrame *cur;               /* frame of the current batch */
     double *task_cpu;            /* per task of a batch: CPU seconds when run on a pool thread */
-    int mesh_order[EMO_FACE_MAX]; /* mesh batch: task -> track, the costlier networks first */
+    int mesh_order[EMO_FACE_MAX + 1]; /* mesh batch: task -> track (n_mesh: the detector pass), costliest first */
+    int n_mesh;                  /* tracks meshed in this frame's mesh batch */
     int max_tasks;
     Track *tracks;
     int n_tracks, cap_tracks;

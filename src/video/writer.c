@@ -42,7 +42,7 @@ void emo_video_writer_default_settings(EmoVideoWriterSettings *s)
     s->pix_fmt = EMO_PIX_BGRA;
     s->codec = "libx264";
     s->crf = 23;
-    s->preset = "medium";
+    s->preset = "veryfast";
 }
 
 static int fail_av(EmoVideoWriter *w, int ret, const char *what)

@@ -95,12 +95,35 @@ static void test_bad_input(void **state)
     emo_config_clear(&c);
 }
 
+/* The heap form bindings use: defaults in, extra sections freed, NULL safe. */
+static void test_new_and_free(void **state)
+{
+    (void)state;
+    EmoConfig *c = NULL, ref;
+    assert_int_equal(emo_config_new(&c), 0);
+    assert_non_null(c);
+    emo_config_defaults(&ref);
+    assert_int_equal(c->face.max_faces, ref.face.max_faces);
+    assert_string_equal(c->emotion.models, ref.emotion.models);
+    assert_int_equal(emo_config_set(c, "face.max_faces=2", &quiet), 0);
+    assert_int_equal(c->face.max_faces, 2);
+    /* An extra section is heap memory of its own: free must release it (ASan's leak check). */
+    assert_int_equal(emo_config_set(c, "model.mine.weight=2", &quiet), 0);
+    assert_int_equal(emo_config_extra_count(c), 1);
+    emo_config_free(&c);
+    assert_null(c);
+    emo_config_free(&c);
+    emo_config_free(NULL);
+    emo_config_clear(&ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_are_valid),
         cmocka_unit_test(test_load_and_override),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_new_and_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

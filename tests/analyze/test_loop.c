@@ -1,5 +1,5 @@
-/* The tools' frame loop (tools/loop.c): every frame reaches every sink, in
- * order, lent; a sink's stop, a quit or a pause does what loop.h says;
+/* The frame loop (src/analyze/loop.c): every frame reaches every sink, in
+ * order, lent; a sink's stop, a quit or a pause does what analyze.h says;
  * results come once per analysed frame and every submitted frame comes back
  * drawn; on_end comes once; pacing holds frames back; the first open of a
  * live source is retried until it appears. Real clip, real models. */
@@ -16,7 +16,7 @@
 #include <emoscope/pipeline.h>
 #include <emoscope/video.h>
 
-#include "loop.h"
+#include <emoscope/analyze.h>
 
 #define FRAMES 12
 
@@ -142,7 +142,7 @@ static void two_run(Two *t, EmoPipeline *pipe)
 {
     EmoVideoSource *src = open_clip(FRAMES);
     EmoLoopSink sinks[2] = { counter_sink(&t->a), counter_sink(&t->b) };
-    EmoLoopSettings ls = { .name = "test", .src = src, .pipe = pipe, .sinks = sinks, .n_sinks = 2 };
+    EmoLoopSettings ls = { .src = src, .pipe = pipe, .sinks = sinks, .n_sinks = 2 };
     assert_int_equal(emo_loop_run(&ls, &t->rep), 0);
     emo_video_close(&src);
 }
@@ -277,7 +277,7 @@ static void test_bad_settings(void **state)
 {
     (void)state;
     EmoLoopReport rep;
-    EmoLoopSettings ls = { .name = "test" };
+    EmoLoopSettings ls = { 0 };
     assert_int_equal(emo_loop_run(&ls, &rep), EMO_EINVAL);
     ls.src = open_clip(1);
     ls.n_sinks = 1; /* and no sinks */
@@ -315,7 +315,7 @@ static void test_open_retried(void **state)
     vcfg.reconnect = 0;
     EmoVideoSource *src = NULL;
     /* Reconnect off: the missing source is an error at once. */
-    assert_int_not_equal(emo_loop_open_source(&src, &vs, &vcfg, "test"), 0);
+    assert_int_not_equal(emo_loop_open_source(&src, &vs, &vcfg, NULL, NULL), 0);
     assert_null(src);
     /* Reconnect on: retried until it appears. */
     vcfg.reconnect = 1;
@@ -324,7 +324,7 @@ static void test_open_retried(void **state)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, copy_late, &lc), 0);
     double t0 = emo_clock_now();
-    assert_int_equal(emo_loop_open_source(&src, &vs, &vcfg, "test"), 0);
+    assert_int_equal(emo_loop_open_source(&src, &vs, &vcfg, NULL, NULL), 0);
     assert_true(emo_clock_now() - t0 >= 0.25);
     assert_non_null(src);
     pthread_join(th, NULL);

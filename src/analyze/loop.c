@@ -1,41 +1,15 @@
-/* The frame loop shared by `emoscope run`, `analyze` and `bench`. */
+/* The frame loop shared by `emoscope run`, `analyze`, `batch` and `bench`. */
 #define _POSIX_C_SOURCE 200809L
-#include "loop.h"
+#include <emoscope/analyze.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-/* The only state a signal handler touches. */
-static volatile sig_atomic_t g_interrupted;
-
-static void on_signal(int sig)
+/* The caller's stop flag, read once per turn. */
+static int stop_asked(const volatile int *stop)
 {
-    (void)sig;
-    g_interrupted = 1;
-}
-
-typedef struct Signals {
-    struct sigaction old_int, old_term;
-} Signals;
-
-/* SIGINT and SIGTERM set g_interrupted (cleared here) until restore_signals. */
-static void catch_signals(Signals *old)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    g_interrupted = 0;
-    sigaction(SIGINT, &sa, &old->old_int);
-    sigaction(SIGTERM, &sa, &old->old_term);
-}
-
-static void restore_signals(const Signals *old)
-{
-    sigaction(SIGINT, &old->old_int, NULL);
-    sigaction(SIGTERM, &old->old_term, NULL);
+    return stop && *stop;
 }
 
 void emo_loop_sleep(double s)
@@ -49,28 +23,24 @@ void emo_loop_sleep(double s)
 /* A camera not plugged in yet or a stream server not started yet is the
  * same situation as one that went away during the run, which the source
  * itself reconnects: so the first open is retried at the same pace. The
- * signals are caught from the first attempt on: one attempt can wait up to
+ * stop flag counts from the first attempt on: one attempt can wait up to
  * video.timeout for a silent server, and Ctrl-C meanwhile must end the run
- * cleanly (exit 4), not kill it. */
+ * cleanly, not kill it. */
 int emo_loop_open_source(EmoVideoSource **src, const EmoVideoSourceSettings *vs, const EmoVideoSettings *cfg,
-                         const char *name)
+                         const volatile int *stop, const EmoLogger *lg)
 {
     if (!cfg->reconnect || !emo_video_settings_live(vs))
         return emo_video_open(src, vs);
-    Signals old;
-    catch_signals(&old);
     int err = emo_video_open(src, vs);
-    for (int64_t attempt = 1; err && err != EMO_EINVAL && err != EMO_ENOMEM && !g_interrupted; attempt++) {
-        fprintf(stderr, "emoscope %s: cannot open %s (%s); retrying in %g s (attempt %lld; Ctrl-C stops)\n", name,
-                vs->source, emo_strerror(err), cfg->reconnect_delay, (long long)attempt);
-        for (double w = 0; w < cfg->reconnect_delay && !g_interrupted; w += 0.05)
+    for (int64_t attempt = 1; err && err != EMO_EINVAL && err != EMO_ENOMEM && !stop_asked(stop); attempt++) {
+        emo_log(lg, EMO_LOG_WARN, "cannot open %s (%s); retrying in %g s (attempt %lld; Ctrl-C stops)", vs->source,
+                emo_strerror(err), cfg->reconnect_delay, (long long)attempt);
+        for (double w = 0; w < cfg->reconnect_delay && !stop_asked(stop); w += 0.05)
             emo_loop_sleep(0.05);
-        if (!g_interrupted)
+        if (!stop_asked(stop))
             err = emo_video_open(src, vs);
     }
-    int interrupted = g_interrupted;
-    restore_signals(&old);
-    if (!interrupted)
+    if (!stop_asked(stop))
         return err;
     emo_video_close(src); /* opened as the signal came: the user asked to stop all the same */
     return EMO_EINTR;
@@ -113,7 +83,7 @@ static int receive_one(Loop *l, double timeout_s)
         return 1;
     if (err) {
         if (!l->failed)
-            fprintf(stderr, "%s: drawing the overlay failed: %s\n", l->s->name, emo_strerror(err));
+            emo_log(l->s->log, EMO_LOG_ERROR, "drawing the overlay failed: %s", emo_strerror(err));
         l->rep->frame_status = err;
         l->failed = 1;
         emo_frame_unref(&g);
@@ -203,7 +173,7 @@ static int analyse(Loop *l, EmoFrame **f)
             break;
     if (err) {
         if (err != EMO_EAGAIN) {
-            fprintf(stderr, "%s: analysis of frame %lld failed: %s\n", l->s->name, (long long)index,
+            emo_log(l->s->log, EMO_LOG_ERROR, "analysis of frame %lld failed: %s", (long long)index,
                     emo_strerror(err));
             l->rep->frame_status = err;
         }
@@ -229,7 +199,7 @@ static int turn(Loop *l)
 {
     const EmoLoopSettings *s = l->s;
     stats_line(l);
-    if (s->catch_signals && g_interrupted) {
+    if (stop_asked(s->stop)) {
         emo_video_stop(s->src);
         return 1;
     }
@@ -267,9 +237,9 @@ int emo_loop_run(const EmoLoopSettings *s, EmoLoopReport *rep)
         return EMO_EINVAL;
     Loop l = { .s = s, .rep = rep, .capture_fps = -1 };
     emo_video_info(s->src, &l.info);
-    Signals old;
-    if (s->catch_signals)
-        catch_signals(&old);
+    for (int i = 0; i < s->n_sinks; i++)
+        if (s->sinks[i].on_start)
+            s->sinks[i].on_start(s->sinks[i].opaque, s->pipe, &l.info);
     l.fps_t0 = l.stats_t = emo_clock_now();
     while (!turn(&l))
         ;
@@ -282,10 +252,7 @@ int emo_loop_run(const EmoLoopSettings *s, EmoLoopReport *rep)
         res = NULL;
     if (res)
         rep->events += res->n_events;
-    if (s->catch_signals) {
-        rep->interrupted = g_interrupted;
-        restore_signals(&old);
-    }
+    rep->interrupted = stop_asked(s->stop);
     for (int i = 0; i < s->n_sinks; i++)
         if (s->sinks[i].on_end)
             s->sinks[i].on_end(s->sinks[i].opaque, res);
