@@ -6,9 +6,13 @@ JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 SMOKE_FUZZ_SECONDS ?= 5
+# Debian's interpreter, where python3-torch lives (not a pyenv or venv one).
+PYTHON     ?= /usr/bin/python3
+GPU        ?=
+TRAIN_ARGS ?=
 PREFIX     ?= /usr/local
 
-.PHONY: all build deps models demo test test-unit test-asan fuzz fuzz-smoke bench clean install uninstall
+.PHONY: all build deps models demo test test-unit test-asan fuzz fuzz-smoke bench train-emotion clean install uninstall
 
 all: build
 
@@ -51,6 +55,14 @@ uninstall:
 
 bench: build models
 	$(BUILD)/emoscope bench
+
+# Trains models/fer_vgg.hdf5 (+ card, golden file) from ../shared/testdata/fer2013-train;
+# reruns resume from build/train-cpu (GPU=1: build/train-gpu, CUDA). See train/README.md.
+train-emotion: build
+	@scripts/install-deps.sh scripts/packages-train.txt
+	$(PYTHON) -m train.train $(if $(GPU),--preset gpu) --lib $(BUILD)/libemoscope.so $(TRAIN_ARGS)
+	@cmake --build $(BUILD) -j $(JOBS) >/dev/null
+	$(BUILD)/emoscope eval ../shared/testdata/fer2013-public --models fer_vgg
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

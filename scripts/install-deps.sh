@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in scripts/packages.txt that are missing.
+# Installs the Debian packages listed in scripts/packages.txt (or the list
+# named as the argument, e.g. scripts/packages-train.txt) that are missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+list=${1:-$here/packages.txt}
 missing=()
 while read -r pkg; do
   case "$pkg" in ''|'#'*) continue ;; esac
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
   fi
-done < "$here/packages.txt"
+done < "$list"
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all Debian packages present"
   exit 0

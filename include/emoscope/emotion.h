@@ -46,6 +46,7 @@ typedef struct EmoEmotionSettings {
     double weight_big_xception;
     double weight_kdef_xception;
     double weight_deepface;
+    double weight_fer_vgg;
 } EmoEmotionSettings;
 
 /** The [api] section of the configuration: config.h maps its INI keys onto these fields. */

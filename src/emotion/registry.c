@@ -21,6 +21,9 @@ static const EmoEmotionModelSpec builtins[] = {
     { "big_xception", "fer2013_big_XCEPTION.54-0.66.hdf5", 64, 64, 1, EMO_EMOTION_SCALE_PM1, 7, FER_MAP, 1, 0 },
     { "kdef_xception", "mini_XCEPTION_KDEF.hdf5", 64, 64, 1, EMO_EMOTION_SCALE_PM1, 7, FER_MAP, 1, 0 },
     { "deepface", "facial_expression_model_weights.h5", 48, 48, 1, EMO_EMOTION_SCALE_01, 7, FER_MAP, 1, 1 },
+    /* Trained in this project (train/, models/fer_vgg.md): FER images reach
+     * it unresized, x/255, as in training. */
+    { "fer_vgg", "fer_vgg.hdf5", 48, 48, 1, EMO_EMOTION_SCALE_01, 7, FER_MAP, 1, 0 },
 };
 #define N_BUILTIN ((int)(sizeof(builtins) / sizeof(builtins[0])))
 
@@ -44,6 +47,8 @@ static double builtin_weight(const EmoConfig *cfg, const char *name)
         return cfg->emotion.weight_kdef_xception;
     if (!strcmp(name, "deepface"))
         return cfg->emotion.weight_deepface;
+    if (!strcmp(name, "fer_vgg"))
+        return cfg->emotion.weight_fer_vgg;
     return 1;
 }
 

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Also in models/fer_vgg.md (tests/emotion/test_fer_vgg.c compares them). */
+#define FER_VGG_SHA256 "0b800f1a718a1be7bacda0ce19f1ce196c168fc719faadf9908fe690880eb3df"
+
 static const EmoModelFile files[] = {
     { "blazeface", "face_detection_short_range.tflite",
       "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633", "face detector", 0 },
@@ -25,6 +28,8 @@ static const EmoModelFile files[] = {
     { "kdef_xception", "mini_XCEPTION_KDEF.hdf5",
       "22746cd536726cc8603d7e065f9eb626639498119c7f16564e58eadea70f6568", "emotion (KDEF, off by default)", 0 },
     { "deepface", "facial_expression_model_weights.h5", NULL, "emotion (DeepFace, user-supplied)", 1 },
+    /* Trained here (make train-emotion) and committed; models/fer_vgg.md is its card. */
+    { "fer_vgg", "fer_vgg.hdf5", FER_VGG_SHA256, "emotion (FER2013, trained in this project)", 0 },
     { NULL, NULL, NULL, NULL, 0 },
 };
 

@@ -1,0 +1,203 @@
+"""Trains the project's FER2013 emotion network; resumable, seeded, logged.
+
+    python3 -m train.train [--preset cpu|gpu] [options]
+
+Runs from the project root. Every epoch ends with a checkpoint in the work
+folder (build/train-<preset> by default); rerunning the same command resumes
+from it (the epoch's seed fixes its shuffling, augmentation and dropout, so a
+resumed run takes the same path as an uninterrupted one) and the wall time of
+all sessions is summed. At the end the epoch with the best PublicTest accuracy
+is exported (Keras HDF5), with the golden file and the model card.
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import augment, data, export, model, report
+
+PRESETS = {
+    # The 2-core CPU machine: about two hours unloaded (see models/fer_vgg.md).
+    "cpu": {"arch": "v24", "epochs": 30, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cpu"},
+    # GPU=1: a wider network and a longer schedule.
+    "gpu": {"arch": "g32", "epochs": 120, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cuda"},
+}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
+    p.add_argument("--arch", choices=sorted(model.CONFIGS))
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--wd", type=float)
+    p.add_argument("--device")
+    p.add_argument("--seed", type=int, default=18)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--max-steps", type=int, default=0, help="stop each epoch after this many steps (speed tests)")
+    p.add_argument("--stop-after", type=int, default=0, help="stop (resumably) after this epoch")
+    p.add_argument("--train-dir", default="../shared/testdata/fer2013-train")
+    p.add_argument("--val-dir", default="../shared/testdata/fer2013-public")
+    p.add_argument("--lib", default="build/libemoscope.so")
+    p.add_argument("--cache", default="build/train-cache")
+    p.add_argument("--work", help="checkpoint folder (default build/train-<preset>)")
+    p.add_argument("--name", default="fer_vgg")
+    p.add_argument("--models", default="models")
+    p.add_argument("--golden", default="tests/emotion/data")
+    p.add_argument("--model-list", default="src/io/models.c", help="where FER_VGG_SHA256 is updated ('' = not)")
+    p.add_argument("--no-export", action="store_true")
+    p.add_argument("--export-only", action="store_true",
+                   help="export the best epoch of the checkpoint as it stands (a run may still be going) and stop")
+    a = p.parse_args(argv)
+    for k, v in PRESETS[a.preset].items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    a.work = a.work or "build/train-%s" % a.preset
+    return a
+
+
+def evaluate(net, x, y, dev, batch=512):
+    """(accuracy, per-class recall, probabilities) of x (uint8 [N, 48, 48])."""
+    net.eval()
+    probs = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            xb = torch.from_numpy(x[i:i + batch]).to(dev).float().div_(255).unsqueeze(1)
+            probs.append(F.softmax(net(xb), 1).cpu())
+    p = torch.cat(probs).numpy()
+    pred = p.argmax(1)
+    recall = [float((pred[y == c] == c).mean()) if (y == c).any() else 0.0 for c in range(7)]
+    return float((pred == y).mean()), recall, p
+
+
+def run_epoch(net, opt, sched, x, y, a, epoch, dev):
+    """One epoch; returns (mean loss, steps). Seeded by (seed, epoch)."""
+    net.train()
+    torch.manual_seed(a.seed * 1000 + epoch)  # dropout
+    gen = torch.Generator().manual_seed(a.seed * 1000 + epoch)
+    order = torch.randperm(len(x), generator=gen).numpy()
+    xt = torch.from_numpy(x)
+    yt = torch.from_numpy(y)
+    total, steps = 0.0, 0
+    n_steps = len(x) // a.batch  # the last partial batch is dropped
+    for s in range(n_steps):
+        if a.max_steps and s >= a.max_steps:
+            break
+        idx = torch.from_numpy(order[s * a.batch:(s + 1) * a.batch])
+        xb = xt[idx].to(dev).float().div_(255).unsqueeze(1)
+        xb = augment.augment(xb, gen)
+        out = net(xb)
+        loss = F.cross_entropy(out, yt[idx].to(dev), label_smoothing=a.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        total += float(loss)
+        steps += 1
+    return total / max(steps, 1), steps
+
+
+def save_atomic(obj, path):
+    torch.save(obj, path + ".part")
+    os.replace(path + ".part", path)
+
+
+def main(argv=None):
+    a = parse_args(argv if argv is not None else sys.argv[1:])
+    if a.device == "cuda" and not torch.cuda.is_available():
+        print("train: no CUDA device here; use the default (CPU) preset", file=sys.stderr)
+        return 2
+    dev = torch.device(a.device)
+    torch.set_num_threads(a.threads)
+    torch.use_deterministic_algorithms(True)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.work, exist_ok=True)
+
+    t0 = time.time()
+    xtr, ytr, _ = data.load_set(a.train_dir, a.lib, a.cache)
+    xva, yva, pva = data.load_set(a.val_dir, a.lib, a.cache)
+    print("train: %d training images, %d PublicTest images (decoded by %s, %.0f s)" %
+          (len(xtr), len(xva), a.lib, time.time() - t0), flush=True)
+
+    net = model.build(a.arch).to(dev)
+    steps_per_epoch = len(xtr) // a.batch
+    if a.max_steps:
+        steps_per_epoch = min(steps_per_epoch, a.max_steps)
+    opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=a.wd)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, epochs=a.epochs, steps_per_epoch=steps_per_epoch,
+                                                pct_start=0.2, div_factor=10, final_div_factor=100)
+    ck_path = os.path.join(a.work, "checkpoint.pt")
+    settings = {k: getattr(a, k) for k in ("preset", "arch", "epochs", "batch", "lr", "wd", "seed", "threads",
+                                           "label_smoothing", "max_steps")}
+    state = {"epoch": 0, "wall_s": 0.0, "log": [], "best": None, "sessions": 0}
+    if os.path.exists(ck_path):
+        ck = torch.load(ck_path)
+        if ck["settings"] != settings:
+            print("train: %s was made with other settings %s; remove it or use --work" % (ck_path, ck["settings"]),
+                  file=sys.stderr)
+            return 2
+        net.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        sched.load_state_dict(ck["sched"])
+        state = ck["state"]
+        print("train: resuming after epoch %d (%.0f s so far)" % (state["epoch"], state["wall_s"]), flush=True)
+    if not a.export_only:
+        state["sessions"] += 1
+    print("train: %s, %.1f M MAC, %d parameters, %s, %d threads, %d epochs of %d steps" %
+          (a.arch, model.macs(net) / 1e6, sum(p.numel() for p in net.parameters()), a.device, a.threads,
+           a.epochs, steps_per_epoch), flush=True)
+
+    if a.export_only and not state["best"]:
+        print("train: %s has no finished epoch to export" % ck_path, file=sys.stderr)
+        return 2
+    while state["epoch"] < a.epochs and not a.export_only:
+        e = state["epoch"] + 1
+        t = time.time()
+        loss, steps = run_epoch(net, opt, sched, xtr, ytr, a, e, dev)
+        acc, recall, _ = evaluate(net, xva, yva, dev)
+        dt = time.time() - t
+        state["epoch"] = e
+        state["wall_s"] += dt
+        state["log"].append({"epoch": e, "loss": loss, "public_acc": acc, "seconds": dt, "steps": steps,
+                             "load1": os.getloadavg()[0]})
+        if state["best"] is None or acc > state["best"]["acc"]:
+            state["best"] = {"epoch": e, "acc": acc, "recall": recall,
+                             "model": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}}
+        save_atomic({"settings": settings, "model": net.state_dict(), "opt": opt.state_dict(),
+                     "sched": sched.state_dict(), "state": state}, ck_path)
+        print("epoch %3d  loss %.4f  PublicTest %.2f%%  %.0f s  (total %.0f s, load %.1f)" %
+              (e, loss, acc * 100, dt, state["wall_s"], os.getloadavg()[0]), flush=True)
+        if a.stop_after and e >= a.stop_after:
+            print("train: stopped after epoch %d as asked; rerun to resume" % e)
+            return 0
+
+    best = state["best"]
+    print("train: %s, %d of %d epochs, %.0f s of training in %d session(s); best PublicTest %.2f%% at epoch %d" %
+          ("done" if state["epoch"] >= a.epochs else "run incomplete", state["epoch"], a.epochs, state["wall_s"],
+           state["sessions"], best["acc"] * 100, best["epoch"]), flush=True)
+    if a.no_export:
+        return 0
+    net.load_state_dict(best["model"])
+    net = net.cpu().eval()
+    acc, recall, probs = evaluate(net, xva, yva, torch.device("cpu"))
+    h5 = os.path.join(a.models, a.name + ".hdf5")
+    export.write_hdf5(net, h5)
+    golden = os.path.join(a.golden, a.name + "_golden.txt")
+    report.write_golden(golden, h5, xva, yva, pva, probs)
+    card = os.path.join(a.models, a.name + ".md")
+    report.write_card(card, h5, a, settings, state, net, acc, recall, len(yva))
+    if a.model_list and a.name == "fer_vgg":
+        report.update_model_list(a.model_list, h5)
+    print("train: wrote %s, %s, %s; PublicTest %.2f%% (torch, best epoch)" % (h5, card, golden, acc * 100))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
