@@ -57,20 +57,28 @@ static void test_fer2013_floors(void **state)
     assert_int_equal((int)num(root, "failed"), 0);
     double mini = 100 * num(model(root, "mini_xception"), "accuracy");
     double big = 100 * num(model(root, "big_xception"), "accuracy");
-    double vgg = 100 * num(model(root, "fer_vgg"), "accuracy");
     const cJSON *ens = cJSON_GetObjectItemCaseSensitive(root, "ensemble");
     double ensemble = 100 * num(ens, "accuracy");
-    print_message("FER2013 PublicTest: mini %.2f%%, big %.2f%%, fer_vgg %.2f%%, ensemble %.2f%%\n", mini, big, vgg,
-                  ensemble);
+    print_message("FER2013 PublicTest: mini %.2f%%, big %.2f%%, default ensemble %.2f%%\n", mini, big, ensemble);
     /* An independent reference scores 64.54% and 64.75%: a gap over 0.5
      * points means our preprocessing or inference differs. */
     assert_true(fabs(mini - 64.54) <= 0.5);
     assert_true(fabs(big - 64.75) <= 0.5);
-    /* fer_vgg: its card says 65.76% (torch on the same pixels). The
-     * default ensemble with it measured 68.47% (67.45% without). */
+    assert_true(ensemble >= 67.0);
+    assert_true(ensemble >= fmax(mini, big) + 1.0);
+    /* With fer_vgg (trained here) and the weights chosen for the three:
+     * fer_vgg alone as its card says (65.76%, torch on the same pixels),
+     * the three 68.47% measured. */
+    cJSON *three = run_eval("testdata/fer2013-public", "emotion_eval_fer3",
+                            "--models mini_xception,big_xception,fer_vgg --emotion.weight_mini_xception=0.3 "
+                            "--emotion.weight_big_xception=0.3 --emotion.weight_fer_vgg=0.4");
+    double vgg = 100 * num(model(three, "fer_vgg"), "accuracy");
+    double ens3 = 100 * num(cJSON_GetObjectItemCaseSensitive(three, "ensemble"), "accuracy");
+    print_message("FER2013 PublicTest: fer_vgg %.2f%%, mini + big + fer_vgg 0.3/0.3/0.4 %.2f%%\n", vgg, ens3);
     assert_true(fabs(vgg - 65.76) <= 0.3);
-    assert_true(ensemble >= 68.2);
-    assert_true(ensemble >= fmax(fmax(mini, big), vgg) + 2.0);
+    assert_true(ens3 >= 68.2);
+    assert_true(ens3 >= ensemble + 0.75);
+    cJSON_Delete(three);
     /* The confusion matrix adds up to the image count per class. */
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(ens, "confusion");
     const int happy = 3;
@@ -84,7 +92,9 @@ static void test_fer2013_floors(void **state)
 static void test_ckplus_mapping(void **state)
 {
     (void)state;
-    cJSON *root = run_eval("testdata/ckplus48", "emotion_eval_ck", "");
+    cJSON *root = run_eval("testdata/ckplus48", "emotion_eval_ck",
+                           "--models mini_xception,big_xception,fer_vgg --emotion.weight_mini_xception=0.3 "
+                           "--emotion.weight_big_xception=0.3 --emotion.weight_fer_vgg=0.4");
     /* 981 images, contempt (54) has no canonical label. */
     assert_int_equal((int)num(root, "images"), 927);
     assert_int_equal((int)num(cJSON_GetObjectItemCaseSensitive(root, "skipped"), "contempt"), 54);
@@ -98,11 +108,11 @@ static void test_ckplus_mapping(void **state)
     double acc = 100 * num(m, "accuracy");
     print_message("CK+48 mini-Xception: %.2f%%\n", acc);
     assert_true(acc > 60 && acc < 80); /* 68.6% measured; chance is about 20% */
-    /* The default ensemble (with fer_vgg, 65.48% measured) is at least as
-     * good as the two Xceptions' 0.6/0.4 ensemble before it (65.16%). */
+    /* The three with fer_vgg (65.48% measured) are at least as good as the
+     * two Xceptions' default 0.6/0.4 ensemble (604 of 927 images, 65.16%). */
     double ens = 100 * num(cJSON_GetObjectItemCaseSensitive(root, "ensemble"), "accuracy");
-    print_message("CK+48 default ensemble: %.2f%%\n", ens);
-    assert_true(ens >= 65.16);
+    print_message("CK+48 mini + big + fer_vgg 0.3/0.3/0.4: %.2f%%\n", ens);
+    assert_true(ens * 927 / 100 >= 604 - 0.01);
     cJSON_Delete(root);
 }
 
