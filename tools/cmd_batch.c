@@ -36,6 +36,7 @@ struct Batch {
     EmoAnalyzeOptions o;
     EmoBatchList *list;
     EmoBatchResult *res;
+    int *order;                /* items in the order the jobs take them: largest input first */
     int n, next, finished, jobs;
     pthread_mutex_t mu;
     Slot slots[MAX_JOBS];
@@ -75,7 +76,7 @@ static void *worker(void *opaque)
     o.opaque = s;
     pthread_mutex_lock(&b->mu);
     while (b->next < b->n) {
-        int i = b->next++;
+        int i = b->order[b->next++];
         s->item = i;
         s->frames = 0;
         s->fraction = 0;
@@ -134,6 +135,22 @@ static void progress_line(Batch *b, int final)
             finished, b->n, skipped, failed, wall > 0 ? (double)frames / wall : 0.0, left,
             b->tty ? (final ? "\033[K\n" : "\033[K") : "\n");
     fflush(stderr);
+}
+
+/* The largest inputs first (by bytes, a stand-in for their length; ties
+ * in list order): a long file taken last would leave the other jobs' cores
+ * idle at the end. What is written does not depend on the order. */
+static void order_items(Batch *b)
+{
+    if (!b->order)
+        return;
+    for (int i = 0; i < b->n; i++) {
+        int64_t size = emo_batch_list_size(b->list, i);
+        int j = i;
+        for (; j > 0 && emo_batch_list_size(b->list, b->order[j - 1]) < size; j--)
+            b->order[j] = b->order[j - 1];
+        b->order[j] = i;
+    }
 }
 
 /* Runs the items on the job threads; the calling thread draws the progress
@@ -317,6 +334,8 @@ int emo_cmd_batch(EmoCli *cli, int argc, char **argv)
     if (b.jobs > b.n && b.n > 0)
         b.jobs = b.n;
     b.res = calloc((size_t)(b.n > 0 ? b.n : 1), sizeof(*b.res));
+    b.order = calloc((size_t)(b.n > 0 ? b.n : 1), sizeof(*b.order));
+    order_items(&b);
     pthread_mutex_init(&b.mu, NULL);
     for (int i = 0; i < b.n; i++)
         b.bytes_total += emo_batch_list_size(b.list, i);
@@ -327,13 +346,14 @@ int emo_cmd_batch(EmoCli *cli, int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     b.t0 = emo_clock_now();
-    status = b.res ? run_items(&b) : EMO_EXIT_FAIL;
+    status = b.res && b.order ? run_items(&b) : EMO_EXIT_FAIL;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (status == EMO_EXIT_OK)
         status = conclude(&b, a.out);
     pthread_mutex_destroy(&b.mu);
     free(b.res);
+    free(b.order);
     emo_batch_list_close(&b.list);
     return status;
 }

@@ -69,6 +69,7 @@ typedef struct EmoOutputSettings {
     char video_codec[32];
     int video_crf;
     char video_preset[32];       /**< encoder preset (x264: ultrafast ... veryslow) */
+    int video_threads;           /**< encoder threads; 0 = automatic (batch: the job's share of the cores) */
 } EmoOutputSettings;
 
 typedef struct EmoExtraSection EmoExtraSection;

@@ -40,6 +40,8 @@ void emo_batch_share_cores(EmoConfig *cfg, int jobs)
         cfg->general.workers = share;
     if (cfg->video.decode_threads == 0)
         cfg->video.decode_threads = share;
+    if (cfg->output.video_threads == 0)
+        cfg->output.video_threads = share;
 }
 
 /* Settings that cannot change what an item writes (batch.h). */
@@ -47,7 +49,7 @@ static int key_ignores(const char *section, const char *key)
 {
     static const char *const ignored[] = {
         "general.log_level", "general.threads", "general.workers", "general.models_dir", "general.output_dir",
-        "general.stats_interval", "video.source", "video.decode_threads", NULL,
+        "general.stats_interval", "video.source", "video.decode_threads", "output.video_threads", NULL,
     };
     if (!strcmp(section, "audio"))
         return 1;

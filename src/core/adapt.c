@@ -52,6 +52,7 @@ void emo_video_writer_settings_from_config(EmoVideoWriterSettings *s, const EmoO
     s->codec = c->video_codec;
     s->crf = c->video_crf;
     s->preset = c->video_preset;
+    s->threads = c->video_threads;
 }
 
 /* ------------------------------------------------------------ overlay */

@@ -152,6 +152,7 @@ static const EmoSettingDesc table[] = {
     S(output, video_codec, "libx264", "FFmpeg encoder for the annotated video"),
     I(output, video_crf, "crf", "23", 0, 51, "encoder quality (lower is better)"),
     S(output, video_preset, "veryfast", "encoder preset (x264: ultrafast, superfast, veryfast, faster, fast, medium, slow ...); veryfast takes about a fifth of an analysis's CPU less than medium for a file about 4% larger (docs/video.md)"),
+    I(output, video_threads, "threads", "0", 0, 64, "encoder threads; 0 = automatic (the encoder's choice; emoscope batch: the job's share of the cores)"),
 
     { NULL, NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, 0 },
 };

@@ -61,13 +61,21 @@ grep -q "^frames=15$" "$tmp/out/a/emoscope-key.txt" || fail "key file not replac
 no_temp "$tmp/out"
 
 # SIGINT once the first item is under way (its temporary folder exists).
+# The jobs take the largest input first: that one is interrupted, the other
+# is not started.
+if [ "$(stat -c %s "$tmp/in/a.mp4")" -ge "$(stat -c %s "$tmp/in/b.mp4")" ]; then first=a; second=b; else first=b; second=a; fi
 "$cli" batch "$tmp/in/a.mp4" "$tmp/in/b.mp4" --out "$tmp/out2" --jobs 1 --output.video=false >"$tmp/4.out" 2>"$tmp/4.err" &
 pid=$!
 for _ in $(seq 1 600); do
-  [ -n "$(find "$tmp/out2" -maxdepth 1 -name '.a.tmp-*' 2>/dev/null)" ] && break
+  [ -n "$(find "$tmp/out2" -maxdepth 1 -name '.?.tmp-*' 2>/dev/null)" ] && break
   sleep 0.05
 done
-[ -n "$(find "$tmp/out2" -maxdepth 1 -name '.a.tmp-*' 2>/dev/null)" ] || { kill $pid; fail "the first item never started"; }
+started=$(find "$tmp/out2" -maxdepth 1 -name '.?.tmp-*' 2>/dev/null | head -1)
+[ -n "$started" ] || { kill $pid; fail "the first item never started"; }
+case "$(basename "$started")" in
+  ".$first.tmp-"*) ;;
+  *) kill $pid; fail "the jobs took $(basename "$started") first, not the larger input $first.mp4" ;;
+esac
 sleep 0.5
 kill -INT $pid
 wait $pid; st=$?
@@ -75,8 +83,8 @@ echo "SIGINT: exit $st: $(head -1 "$tmp/4.out")"
 [ $st -eq 4 ] || { cat "$tmp/4.err"; fail "SIGINT must exit 4, got $st"; }
 idx2=$tmp/out2/batch.csv
 [ -f "$idx2" ] || fail "no index after SIGINT"
-[ "$(row "$idx2" a.mp4 | cut -d, -f1)" = interrupted ] || fail "a.mp4 after SIGINT: $(cat "$idx2")"
-grep -q "/b.mp4,interrupted,.*,not started" "$idx2" || fail "b.mp4 after SIGINT: $(cat "$idx2")"
+[ "$(row "$idx2" $first.mp4 | cut -d, -f1)" = interrupted ] || fail "$first.mp4 after SIGINT: $(cat "$idx2")"
+grep -q "/$second.mp4,interrupted,.*,not started" "$idx2" || fail "$second.mp4 after SIGINT: $(cat "$idx2")"
 [ -e "$tmp/out2/a" ] || [ -e "$tmp/out2/b" ] && fail "SIGINT left an output folder: $(ls -A "$tmp/out2")"
 no_temp "$tmp/out2"
 "$cli" batch "$tmp/in/a.mp4" "$tmp/in/b.mp4" --out "$tmp/out2" --jobs 2 "${opts[@]}" --quiet >/dev/null 2>&1; st=$?
