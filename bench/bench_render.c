@@ -10,6 +10,7 @@
 
 #include <cairo.h>
 
+#include <emoscope/analyze.h>
 #include <emoscope/render.h>
 
 #include "bench.h"
@@ -189,6 +190,12 @@ int emo_bench_render(EmoCli *cli, int argc, char **argv)
     d.logger = &cli->log;
     char png[EMO_PATH_MAX + 32], svg[EMO_PATH_MAX + 32];
     const char *dir = cli->cfg.general.output_dir[0] ? cli->cfg.general.output_dir : ".";
+    if (emo_mkdirs(dir)) {
+        fprintf(stderr, "bench render: cannot create the output folder %s\n", dir);
+        free(t);
+        free(p);
+        return EMO_EXIT_FAIL;
+    }
     snprintf(png, sizeof(png), "%s/bench-timeline.png", dir);
     snprintf(svg, sizeof(svg), "%s/bench-timeline.svg", dir);
     double t0 = emo_clock_now();
