@@ -104,15 +104,22 @@ static void test_golden(void **state)
     emo_ensemble_close(&e);
 }
 
-static void test_flip_tta(void **state)
+/* A 64x64 golden face (returned, to be freed) and its mirror image into mir. */
+static uint8_t *golden_face_and_mirror(uint8_t mir[64 * 64])
 {
-    (void)state;
     uint8_t *px = golden_image("testdata/golden/fer2013_mini_XCEPTION/fer_angry_PublicTest_10813312/input.f32",
                                64 * 64, 1);
-    uint8_t mir[64 * 64];
     for (int y = 0; y < 64; y++)
         for (int x = 0; x < 64; x++)
             mir[y * 64 + x] = px[y * 64 + 63 - x];
+    return px;
+}
+
+static void test_flip_tta(void **state)
+{
+    (void)state;
+    uint8_t mir[64 * 64];
+    uint8_t *px = golden_face_and_mirror(mir);
     EmoEnsemble *plain = open_default("mini_xception", 0, 0, 4);
     EmoEnsemble *tta = open_default("mini_xception", 1, 0, 4);
     EmoImage a = { px, 64, 64, 64, EMO_PIX_GRAY8 }, b = { mir, 64, 64, 64, EMO_PIX_GRAY8 };
@@ -137,12 +144,8 @@ static void test_flip_tta(void **state)
 static void test_flip_per_model(void **state)
 {
     (void)state;
-    uint8_t *px = golden_image("testdata/golden/fer2013_mini_XCEPTION/fer_angry_PublicTest_10813312/input.f32",
-                               64 * 64, 1);
     uint8_t mir[64 * 64];
-    for (int y = 0; y < 64; y++)
-        for (int x = 0; x < 64; x++)
-            mir[y * 64 + x] = px[y * 64 + 63 - x];
+    uint8_t *px = golden_face_and_mirror(mir);
     EmoEnsemble *plain = open_default("mini_xception,big_xception", 0, 0, 4);
     EmoConfig cfg;
     emo_config_defaults(&cfg);
