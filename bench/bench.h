@@ -12,6 +12,7 @@ int emo_bench_motion(EmoCli *cli, int argc, char **argv);   /* bench/bench_motio
 int emo_bench_render(EmoCli *cli, int argc, char **argv);   /* bench/bench_render.c (issue 7) */
 int emo_bench_pipeline(EmoCli *cli, int argc, char **argv); /* bench/bench_pipeline.c (issue 8) */
 int emo_bench_actions(EmoCli *cli, int argc, char **argv);  /* bench/bench_actions.c (issue 16) */
+int emo_bench_open(EmoCli *cli, int argc, char **argv);     /* bench/bench_open.c (issue 19) */
 
 /* 1 when argv[*i] is the dispatcher's own --stage option, which the stages
  * skip: "--stage NAME" (*i is moved past NAME) or "--stage=NAME"

@@ -13,7 +13,7 @@ typedef struct Stage {
 static const Stage stages[] = {
     { "decode", emo_bench_decode },   { "nn", emo_bench_nn },         { "face", emo_bench_face },
     { "emotion", emo_bench_emotion }, { "motion", emo_bench_motion }, { "render", emo_bench_render },
-    { "pipeline", emo_bench_pipeline }, { "actions", emo_bench_actions },
+    { "pipeline", emo_bench_pipeline }, { "actions", emo_bench_actions }, { "open", emo_bench_open },
     { NULL, NULL },
 };
 
@@ -37,6 +37,6 @@ int emo_cmd_bench(EmoCli *cli, int argc, char **argv)
     for (const Stage *s = stages; s->name; s++)
         if (!strcmp(s->name, stage))
             return s->run(cli, argc, argv);
-    fprintf(stderr, "emoscope bench: unknown stage '%s' (decode, nn, face, emotion, motion, render, pipeline, actions)\n", stage);
+    fprintf(stderr, "emoscope bench: unknown stage '%s' (decode, nn, face, emotion, motion, render, pipeline, actions, open)\n", stage);
     return EMO_EXIT_USAGE;
 }

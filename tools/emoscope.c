@@ -37,9 +37,10 @@ static const EmoCommand commands[] = {
       "emoscope eval DIR [--json FILE] [--models LIST] [--jobs N] [--probs FILE.csv] [--detect] [--quiet]\n"
       "  DIR: one folder per class (FER2013 or CK+ names); --detect: run the face pipeline on each image" },
     { "bench", emo_cmd_bench, "benchmarks printing figures",
-      "emoscope bench [--stage decode|nn|face|emotion|motion|render|pipeline] [--json] [options]\n"
+      "emoscope bench [--stage decode|nn|face|emotion|motion|render|pipeline|actions|open] [--json] [options]\n"
       "  decode: [--clip FILE] [--runs N] [--all] [--pix-fmt F] [--scaler S]; nn: [--iterations N] [--model NAME];\n"
-      "  face: [--frames N] [--size WxH] [--input CLIP]; emotion, motion, render: [--iterations N]" },
+      "  face: [--frames N] [--size WxH] [--input CLIP]; emotion, motion, render: [--iterations N];\n"
+      "  open: [--runs N] (load and prepare the models, as each batch input does)" },
     { "models", emo_cmd_models, "list model files, paths and checksum status", "emoscope models" },
     { "model", emo_cmd_model, "inspect or run one model file on raw tensors",
       "emoscope model info MODEL | emoscope model run MODEL --input IN.f32 [--input ...] --output DIR" },

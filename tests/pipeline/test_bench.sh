@@ -45,4 +45,16 @@ PY
 "$cli" bench --stage pipeline --faces 1 --nn-threads 0 > /dev/null 2>&1 && fail "--nn-threads 0 accepted"
 "$cli" bench --stage pipeline --faces 1 --workers 1,x > /dev/null 2>&1 && fail "--workers 1,x accepted"
 "$cli" bench --stage pipeline --bogus > /dev/null 2>&1 && fail "unknown option accepted"
+
+# bench --stage open: one line per open, then the first open and the median
+# reopen; a models folder without the models is a clear failure, not a crash.
+"$cli" bench --stage open --runs 3 > "$tmp/open.log" 2>&1 || { cat "$tmp/open.log" >&2; fail "bench --stage open failed"; }
+[ "$(grep -c '^  open [0-9]' "$tmp/open.log")" = 3 ] || { cat "$tmp/open.log" >&2; fail "bench open: not 3 opens"; }
+grep -Eq '^first open [0-9.]+ ms cpu; reopen median [0-9.]+ ms wall, [0-9.]+ ms cpu \(2 reopens\)$' "$tmp/open.log" ||
+  { cat "$tmp/open.log" >&2; fail "bench open: no summary line"; }
+"$cli" bench --stage open --runs 1 > /dev/null 2>&1 && fail "--runs 1 accepted"
+mkdir -p "$tmp/nomodels"
+"$cli" --general.models_dir="$tmp/nomodels" bench --stage open --runs 2 > "$tmp/nm.log" 2>&1; st=$?
+[ $st -ne 0 ] && [ $st -lt 128 ] || fail "bench open without models: exit $st"
+grep -q "cannot load the models" "$tmp/nm.log" || { cat "$tmp/nm.log" >&2; fail "bench open without models: no message"; }
 echo "ok"
