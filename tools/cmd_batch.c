@@ -137,20 +137,38 @@ static void progress_line(Batch *b, int final)
     fflush(stderr);
 }
 
+typedef struct SizedItem {
+    int64_t size;
+    int index;
+} SizedItem;
+
+/* Larger first; equal sizes in list order (qsort is not stable). */
+static int larger_first(const void *a, const void *b)
+{
+    const SizedItem *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
 /* The largest inputs first (by bytes, a stand-in for their length; ties
  * in list order): a long file taken last would leave the other jobs' cores
- * idle at the end. What is written does not depend on the order. */
-static void order_items(Batch *b)
+ * idle at the end. What is written does not depend on the order. Returns
+ * 0, or EMO_ENOMEM. */
+static int order_items(Batch *b)
 {
     if (!b->order)
-        return;
-    for (int i = 0; i < b->n; i++) {
-        int64_t size = emo_batch_list_size(b->list, i);
-        int j = i;
-        for (; j > 0 && emo_batch_list_size(b->list, b->order[j - 1]) < size; j--)
-            b->order[j] = b->order[j - 1];
-        b->order[j] = i;
-    }
+        return EMO_ENOMEM;
+    SizedItem *items = malloc((size_t)(b->n > 0 ? b->n : 1) * sizeof(*items));
+    if (!items)
+        return EMO_ENOMEM;
+    for (int i = 0; i < b->n; i++)
+        items[i] = (SizedItem){ emo_batch_list_size(b->list, i), i };
+    qsort(items, (size_t)b->n, sizeof(*items), larger_first);
+    for (int i = 0; i < b->n; i++)
+        b->order[i] = items[i].index;
+    free(items);
+    return 0;
 }
 
 /* Runs the items on the job threads; the calling thread draws the progress
@@ -335,7 +353,7 @@ int emo_cmd_batch(EmoCli *cli, int argc, char **argv)
         b.jobs = b.n;
     b.res = calloc((size_t)(b.n > 0 ? b.n : 1), sizeof(*b.res));
     b.order = calloc((size_t)(b.n > 0 ? b.n : 1), sizeof(*b.order));
-    order_items(&b);
+    int ordered = order_items(&b) == 0;
     pthread_mutex_init(&b.mu, NULL);
     for (int i = 0; i < b.n; i++)
         b.bytes_total += emo_batch_list_size(b.list, i);
@@ -346,7 +364,7 @@ int emo_cmd_batch(EmoCli *cli, int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     b.t0 = emo_clock_now();
-    status = b.res && b.order ? run_items(&b) : EMO_EXIT_FAIL;
+    status = b.res && ordered ? run_items(&b) : EMO_EXIT_FAIL;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (status == EMO_EXIT_OK)

@@ -446,7 +446,8 @@ int emo_cmd_eval(EmoCli *cli, int argc, char **argv)
                ev.align_size, ev.align_size, ev.n_items - failed - noface, noface);
     printf("ensemble: %s fusion, weights", settings->fusion == EMO_FUSION_GEOMETRIC ? "geometric" : "mean");
     for (int m = 0; m < nm; m++)
-        printf(" %s=%g", settings->models[m].name, settings->models[m].weight);
+        printf(" %s=%g%s", settings->models[m].name, settings->models[m].weight,
+               settings->models[m].flip && !settings->flip_tta ? " (flip TTA)" : "");
     printf("%s\n\n%-16s %7s", settings->flip_tta ? ", flip TTA" : "", "model", "acc");
     for (int k = 0; k < EMO_EMOTION_COUNT; k++)
         printf(" %8.8s", emo_emotion_name(k));
@@ -478,6 +479,7 @@ int emo_cmd_eval(EmoCli *cli, int argc, char **argv)
             cJSON_AddStringToObject(o, "name", settings->models[m].name);
             cJSON_AddStringToObject(o, "file", settings->models[m].file);
             cJSON_AddNumberToObject(o, "weight", settings->models[m].weight);
+            cJSON_AddBoolToObject(o, "flip_tta", settings->flip_tta || settings->models[m].flip);
             cJSON_AddItemToArray(arr, o);
         }
         cJSON *ens = confusion_json(&conf[nm]);

@@ -131,6 +131,8 @@ typedef struct EmoEmotionModelSpec {
     int label_map[EMO_EMOTION_MAX_LABELS]; /**< output i -> canonical label, or -1 (ignored) */
     double weight;             /**< fusion weight (>= 0) */
     int optional;              /**< 1: a missing file is skipped with a notice */
+    int flip;                  /**< 1: averaged over the face and its mirror image (flip test-time
+                                    augmentation, twice the cost); emotion.flip_tta does it for every model */
 } EmoEmotionModelSpec;
 
 /** Number of built-in models, and built-in i (weights are the code defaults). */
@@ -140,7 +142,7 @@ EMO_API const EmoEmotionModelSpec *emo_emotion_builtin(int i);
 /**
  * The spec of model name: a [model.NAME] section of cfg (keys file, size
  * ("64" or "64x48"), gray, scale (pm1, 01, 255), labels (comma-separated, in
- * output order), weight, enabled) wins over a built-in of that name;
+ * output order), weight, flip, enabled) wins over a built-in of that name;
  * built-ins take their weight from emotion.weight_NAME. EMO_ENOENT for an
  * unknown name, EMO_EINVAL (with a message) for a bad section.
  */

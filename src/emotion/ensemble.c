@@ -187,15 +187,22 @@ void emo_ensemble_input_size(const EmoEnsemble *e, int *width, int *height)
         *height = e ? e->max_h : 0;
 }
 
+/* Whether model i runs in pass (0: the face, 1: its mirror image). */
+static int in_pass(const EmoEnsemble *e, int i, int pass)
+{
+    return !pass || e->s.flip_tta || e->m[i].spec.flip;
+}
+
 /* Writes model i's input for face (mirrored when flip). Models with the
- * same preprocessing as an earlier one copy its tensor instead of
- * resizing again (mini and big Xception share theirs). */
+ * same preprocessing as an earlier one of the same pass copy its tensor
+ * instead of resizing again (mini and big Xception share theirs). */
 static void prepare(EmoEnsemble *e, int i, const EmoImage *face, int flip)
 {
     const EmoEmotionModelSpec *s = &e->m[i].spec;
     for (int j = 0; j < i; j++) {
         const EmoEmotionModelSpec *o = &e->m[j].spec;
-        if (o->width == s->width && o->height == s->height && o->gray == s->gray && o->scale == s->scale) {
+        if (in_pass(e, j, flip) && o->width == s->width && o->height == s->height && o->gray == s->gray &&
+            o->scale == s->scale) {
             memcpy(e->m[i].in, e->m[j].in, e->m[i].in_count * sizeof(float));
             return;
         }
@@ -231,12 +238,16 @@ static void fill_names(const EmoEnsemble *e, EmoEmotionResult *res)
 static int run_local(EmoEnsemble *e, const EmoImage *face, float (*probs)[EMO_EMOTION_COUNT], int *avail)
 {
     int ok = 0;
-    for (int pass = 0; pass < (e->s.flip_tta ? 2 : 1); pass++) {
+    int passes = 1;
+    for (int i = 0; i < e->n; i++)
+        passes = in_pass(e, i, 1) ? 2 : passes;
+    for (int pass = 0; pass < passes; pass++) {
         /* All inputs first (they may be copied from each other), then the runs. */
         for (int i = 0; i < e->n; i++)
-            prepare(e, i, face, pass);
+            if (in_pass(e, i, pass))
+                prepare(e, i, face, pass);
         for (int i = 0; i < e->n; i++) {
-            if (pass && !avail[i])
+            if (pass && (!avail[i] || !in_pass(e, i, pass)))
                 continue;
             int err = emo_nn_run(e->m[i].nn);
             if (err) {

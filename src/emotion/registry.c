@@ -17,13 +17,13 @@
  * neutral) is the canonical one; the KDEF training code uses the same order
  * (AN, DI, AF, HA, SA, SU, NE) and so does DeepFace. */
 static const EmoEmotionModelSpec builtins[] = {
-    { "mini_xception", "fer2013_mini_XCEPTION.102-0.66.hdf5", 64, 64, 1, EMO_EMOTION_SCALE_PM1, 7, FER_MAP, 1, 0 },
-    { "big_xception", "fer2013_big_XCEPTION.54-0.66.hdf5", 64, 64, 1, EMO_EMOTION_SCALE_PM1, 7, FER_MAP, 1, 0 },
-    { "kdef_xception", "mini_XCEPTION_KDEF.hdf5", 64, 64, 1, EMO_EMOTION_SCALE_PM1, 7, FER_MAP, 1, 0 },
-    { "deepface", "facial_expression_model_weights.h5", 48, 48, 1, EMO_EMOTION_SCALE_01, 7, FER_MAP, 1, 1 },
+    { "mini_xception", "fer2013_mini_XCEPTION.102-0.66.hdf5", 64, 64, 1, EMO_EMOTION_SCALE_PM1, 7, FER_MAP, 1, 0, 0 },
+    { "big_xception", "fer2013_big_XCEPTION.54-0.66.hdf5", 64, 64, 1, EMO_EMOTION_SCALE_PM1, 7, FER_MAP, 1, 0, 0 },
+    { "kdef_xception", "mini_XCEPTION_KDEF.hdf5", 64, 64, 1, EMO_EMOTION_SCALE_PM1, 7, FER_MAP, 1, 0, 0 },
+    { "deepface", "facial_expression_model_weights.h5", 48, 48, 1, EMO_EMOTION_SCALE_01, 7, FER_MAP, 1, 1, 0 },
     /* Trained in this project (train/, models/fer_vgg.md): FER images reach
      * it unresized, x/255, as in training. */
-    { "fer_vgg", "fer_vgg.hdf5", 48, 48, 1, EMO_EMOTION_SCALE_01, 7, FER_MAP, 1, 0 },
+    { "fer_vgg", "fer_vgg.hdf5", 48, 48, 1, EMO_EMOTION_SCALE_01, 7, FER_MAP, 1, 0, 0 },
 };
 #define N_BUILTIN ((int)(sizeof(builtins) / sizeof(builtins[0])))
 
@@ -177,6 +177,10 @@ static int spec_from_section(const EmoConfig *cfg, int si, const char *name, Emo
             return EMO_EINVAL;
         }
         s->weight = w;
+    }
+    if ((v = emo_config_extra_get(cfg, si, "flip")) && parse_bool(v, &s->flip)) {
+        emo_log(lg, EMO_LOG_ERROR, "[%s]: flip = '%s' is not a boolean", sec, v);
+        return EMO_EINVAL;
     }
     int en;
     if ((v = emo_config_extra_get(cfg, si, "enabled")) && parse_bool(v, &en)) {

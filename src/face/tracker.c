@@ -66,14 +66,16 @@ struct EmoFaceTracker {
     int64_t since_detect;
     int64_t since_scan;                 /* frames since the last tile-scan pass or detector run */
     int want_;                          /* the detector ran in begin on this frame (begin -> end) */
-    EmoDetPurpose pass_;                /* a detector pass due beside the meshes this frame (begin -> end): */
-    int pass_due_;                      /* 1 search for new faces, 2 tile scan, 0 none (emo__face_tracker_pass) */
+    int pass_due_;                      /* PASS_*: a detector pass due beside the meshes (begin -> end) */
     int pass_n_;                        /* its detections in pass_dets, or an nn error */
     EmoDetection pass_dets[EMO_FACE_MAX];
     int64_t frames, detector_runs, tracks_started;
     EmoReid reid;                       /* clock, departed faces, shot cuts */
     EmoFaceTimes wall, cpu;             /* seconds: wall, thread CPU */
 };
+
+/* The detector pass run beside the meshes (emo__face_tracker_pass). */
+enum { PASS_NONE, PASS_SEARCH, PASS_SCAN };
 
 typedef struct Stamp {
     double wall, cpu;
@@ -505,13 +507,13 @@ static Track *add_track(EmoFaceTracker *t, const EmoDetection *det, int prefer, 
     return tr;
 }
 
-/* The n detections of this frame: those on a tracked face mark it, the
- * others start tracks (up to max_faces). */
-static void seed_tracks(EmoFaceTracker *t, int n)
+/* The n detections dets of this frame: those on a tracked face mark it,
+ * the others start tracks (up to max_faces). */
+static void seed_tracks(EmoFaceTracker *t, const EmoDetection *dets, int n)
 {
     int n_old = t->n_tracks;
     for (int d = 0; d < n; d++) {
-        const EmoDetection *det = &t->dets[d];
+        const EmoDetection *det = &dets[d];
         int match = -1;
         for (int i = 0; i < n_old && match < 0; i++)
             if (overlaps(det, t->tracks[i].face.box))
@@ -684,20 +686,19 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
                (fs->detect_interval > 0 && t->since_detect >= fs->detect_interval && t->n_tracks < fs->max_faces);
     t->lost_last_frame = 0;
     t->want_ = 0;
-    t->pass_due_ = 0;
+    t->pass_due_ = PASS_NONE;
     t->pass_n_ = 0;
     if (want && why != EMO_DET_SEARCH) {
         /* No face tracked, or one lost last frame: the frame's tracks come from this run. */
         int n = detect_frame(t, frame, why, out);
         if (n < 0)
             return n;
-        seed_tracks(t, n);
+        seed_tracks(t, t->dets, n);
         t->want_ = 1;
     } else if (want) {
         /* The search for new faces beside tracked ones: run by
          * emo__face_tracker_pass beside the meshes, applied in end. */
-        t->pass_due_ = 1;
-        t->pass_ = why;
+        t->pass_due_ = PASS_SEARCH;
         t->detector_runs++;
         t->since_detect = 0;
         t->since_scan = 0;
@@ -709,7 +710,7 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
          * detection on a tracked face (often a partial one of a big face)
          * only marks it. Not a detector run: the frame's search stays due.
          * Run beside the meshes too. */
-        t->pass_due_ = 2;
+        t->pass_due_ = PASS_SCAN;
         t->since_scan = 0;
     }
     return t->n_tracks;
@@ -717,27 +718,28 @@ int emo__face_tracker_begin(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceLis
 
 int emo__face_tracker_pass_due(const EmoFaceTracker *t)
 {
-    return t->pass_due_ != 0;
+    return t->pass_due_ != PASS_NONE;
 }
 
 void emo__face_tracker_pass(EmoFaceTracker *t, const EmoFrame *frame)
 {
-    if (!t->pass_due_)
+    if (t->pass_due_ == PASS_NONE)
         return;
     Stamp t0 = stamp();
-    t->pass_n_ = t->pass_due_ == 1 ? emo__detector_run(&t->det, frame, t->pass_, t->pass_dets, t->s.face.max_faces)
-                                   : emo__detector_scan(&t->det, frame, t->pass_dets, t->s.face.max_faces);
+    int max = t->s.face.max_faces;
+    t->pass_n_ = t->pass_due_ == PASS_SEARCH ? emo__detector_run(&t->det, frame, EMO_DET_SEARCH, t->pass_dets, max)
+                                             : emo__detector_scan(&t->det, frame, t->pass_dets, max);
     add_since(t0, stamp(), &t->wall.detect, &t->cpu.detect);
 }
 
 /* New faces of this frame's detector pass (dets[0..n)): detections on a
- * tracked face mark it (its flags are final but for that bit); the others start tracks, meshed here on the
- * tracker's own instance (rare: a face entering the scene). */
+ * tracked face mark it (its flags are final but for that bit); the others
+ * start tracks, meshed here on the tracker's own instance (rare: a face
+ * entering the scene). */
 static int seed_now(EmoFaceTracker *t, const EmoFrame *frame, const EmoDetection *dets, int n)
 {
-    memcpy(t->dets, dets, (size_t)n * sizeof(*dets));
     int n_old = t->n_tracks;
-    seed_tracks(t, n);
+    seed_tracks(t, dets, n);
     for (int i = n_old; i < t->n_tracks;) {
         int rc = update_track(t, frame, i);
         if (rc < 0)
@@ -751,11 +753,11 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
 {
     const EmoFaceSettings *fs = &t->s.face;
     int want = t->want_, pass = t->pass_due_;
-    t->pass_due_ = 0;
-    if (pass && t->pass_n_ < 0)
+    t->pass_due_ = PASS_NONE;
+    if (pass != PASS_NONE && t->pass_n_ < 0)
         return t->pass_n_;
-    int pass_n = pass ? t->pass_n_ : 0;
-    if (pass == 1) {
+    int pass_n = pass != PASS_NONE ? t->pass_n_ : 0;
+    if (pass == PASS_SEARCH) {
         out->detector_ran = 1;
         out->n_detections = pass_n;
     }
@@ -776,10 +778,11 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
          * face is neither missing from this frame nor renamed); any other
          * detection starts a new track at once. */
         int n;
-        if (pass == 1) {
+        const EmoDetection *dets = t->dets;
+        if (pass == PASS_SEARCH) {
             /* The search ran on this frame: its detections re-acquire. */
             n = pass_n;
-            memcpy(t->dets, t->pass_dets, (size_t)n * sizeof(*t->dets));
+            dets = t->pass_dets;
             pass_n = 0;
         } else {
             n = detect_frame(t, frame, EMO_DET_REACQUIRE, out);
@@ -788,7 +791,7 @@ int emo__face_tracker_end(EmoFaceTracker *t, const EmoFrame *frame, EmoFaceList 
         }
         int n_kept = t->n_tracks;
         for (int d = 0; d < n && t->n_tracks < fs->max_faces; d++) {
-            const EmoDetection *det = &t->dets[d];
+            const EmoDetection *det = &dets[d];
             int taken = 0;
             for (int i = 0; i < n_kept && !taken; i++)
                 taken = overlaps(det, t->tracks[i].face.box);

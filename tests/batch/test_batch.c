@@ -178,6 +178,7 @@ static void test_key(void **state)
     assert_int_equal(cfg.general.threads, 1);
     assert_int_equal(cfg.general.workers, 3);
     assert_int_equal(cfg.video.decode_threads, 1);
+    assert_int_equal(cfg.output.video_threads, 1); /* the encoder too */
     emo_config_clear(&cfg);
 }
 

@@ -104,15 +104,22 @@ static void test_golden(void **state)
     emo_ensemble_close(&e);
 }
 
-static void test_flip_tta(void **state)
+/* A 64x64 golden face (returned, to be freed) and its mirror image into mir. */
+static uint8_t *golden_face_and_mirror(uint8_t mir[64 * 64])
 {
-    (void)state;
     uint8_t *px = golden_image("testdata/golden/fer2013_mini_XCEPTION/fer_angry_PublicTest_10813312/input.f32",
                                64 * 64, 1);
-    uint8_t mir[64 * 64];
     for (int y = 0; y < 64; y++)
         for (int x = 0; x < 64; x++)
             mir[y * 64 + x] = px[y * 64 + 63 - x];
+    return px;
+}
+
+static void test_flip_tta(void **state)
+{
+    (void)state;
+    uint8_t mir[64 * 64];
+    uint8_t *px = golden_face_and_mirror(mir);
     EmoEnsemble *plain = open_default("mini_xception", 0, 0, 4);
     EmoEnsemble *tta = open_default("mini_xception", 1, 0, 4);
     EmoImage a = { px, 64, 64, 64, EMO_PIX_GRAY8 }, b = { mir, 64, 64, 64, EMO_PIX_GRAY8 };
@@ -128,6 +135,44 @@ static void test_flip_tta(void **state)
     assert_true(diff > 1e-4); /* the mirror really is a different input */
     emo_ensemble_close(&plain);
     emo_ensemble_close(&tta);
+    free(px);
+}
+
+/* flip on one model ([model.NAME] flip = true): that model averages the
+ * face and its mirror image, the others see the face alone, even where they
+ * share its preprocessing (mini and big Xception share one input tensor). */
+static void test_flip_per_model(void **state)
+{
+    (void)state;
+    uint8_t mir[64 * 64];
+    uint8_t *px = golden_face_and_mirror(mir);
+    EmoEnsemble *plain = open_default("mini_xception,big_xception", 0, 0, 4);
+    EmoConfig cfg;
+    emo_config_defaults(&cfg);
+    EmoEnsembleSettings *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    assert_int_equal(emo_ensemble_settings_from_config(s, &cfg, models_dir(), "mini_xception,big_xception", &quiet),
+                     0);
+    s->models[1].flip = 1;
+    s->max_faces = 4;
+    EmoEnsemble *one;
+    assert_int_equal(emo_ensemble_open(&one, s), 0);
+    free(s);
+    emo_config_clear(&cfg);
+    EmoImage a = { px, 64, 64, 64, EMO_PIX_GRAY8 }, b = { mir, 64, 64, 64, EMO_PIX_GRAY8 };
+    EmoEmotionResult ra, rb, r1;
+    assert_int_equal(emo_ensemble_run(plain, &a, &ra), 0);
+    assert_int_equal(emo_ensemble_run(plain, &b, &rb), 0);
+    assert_int_equal(emo_ensemble_run(one, &a, &r1), 0);
+    double diff = 0;
+    for (int k = 0; k < 7; k++) {
+        assert_float_equal(r1.model_probs[0][k], ra.model_probs[0][k], 1e-7);
+        assert_float_equal(r1.model_probs[1][k], 0.5f * (ra.model_probs[1][k] + rb.model_probs[1][k]), 1e-6);
+        diff += fabs(ra.model_probs[1][k] - rb.model_probs[1][k]);
+    }
+    assert_true(diff > 1e-4);
+    emo_ensemble_close(&plain);
+    emo_ensemble_close(&one);
     free(px);
 }
 
@@ -348,6 +393,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_flip_tta),
+        cmocka_unit_test(test_flip_per_model),
         cmocka_unit_test(test_schedule_pure),
         cmocka_unit_test(test_analyze_schedule),
         cmocka_unit_test(test_history),

@@ -201,6 +201,21 @@ static void test_registry(void **state)
     char path[2048];
     emo_emotion_model_path(&specs[0], "/m", path, sizeof(path));
     assert_string_equal(path, "/m/fer2013_mini_XCEPTION.102-0.66.hdf5");
+    assert_int_equal(specs[0].flip, 0); /* built-ins: no flip unless a section asks */
+    emo_config_clear(&cfg);
+
+    /* flip in a built-in's section: only that model; a bad value is an error. */
+    emo_config_defaults(&cfg);
+    assert_int_equal(emo_config_load(&cfg, write_ini("[model.big_xception]\nflip = true\n"), &quiet), 0);
+    assert_int_equal(emo_emotion_models_resolve(&cfg, "mini_xception,big_xception", dir, specs, 8, &n, &quiet), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(specs[0].flip, 0);
+    assert_int_equal(specs[1].flip, 1);
+    emo_config_clear(&cfg);
+    emo_config_defaults(&cfg);
+    assert_int_equal(emo_config_load(&cfg, write_ini("[model.big_xception]\nflip = maybe\n"), &quiet), 0);
+    assert_int_equal(emo_emotion_models_resolve(&cfg, "mini_xception,big_xception", dir, specs, 8, &n, &quiet),
+                     EMO_EINVAL);
     emo_config_clear(&cfg);
 }
 
