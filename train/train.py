@@ -22,7 +22,7 @@ from . import augment, data, export, model, report
 
 PRESETS = {
     # The 2-core CPU machine: about two hours unloaded (see models/fer_vgg.md).
-    "cpu": {"arch": "v24", "epochs": 30, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cpu"},
+    "cpu": {"arch": "v24", "epochs": 80, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cpu"},
     # GPU=1: a wider network and a longer schedule.
     "gpu": {"arch": "g32", "epochs": 120, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cuda"},
 }
@@ -69,6 +69,7 @@ def evaluate(net, x, y, dev, batch=512):
     with torch.no_grad():
         for i in range(0, len(x), batch):
             xb = torch.from_numpy(x[i:i + batch]).to(dev).float().div_(255).unsqueeze(1)
+            xb = xb.contiguous(memory_format=torch.channels_last)
             probs.append(F.softmax(net(xb), 1).cpu())
     p = torch.cat(probs).numpy()
     pred = p.argmax(1)
@@ -91,7 +92,7 @@ def run_epoch(net, opt, sched, x, y, a, epoch, dev):
             break
         idx = torch.from_numpy(order[s * a.batch:(s + 1) * a.batch])
         xb = xt[idx].to(dev).float().div_(255).unsqueeze(1)
-        xb = augment.augment(xb, gen)
+        xb = augment.augment(xb, gen).contiguous(memory_format=torch.channels_last)
         out = net(xb)
         loss = F.cross_entropy(out, yt[idx].to(dev), label_smoothing=a.label_smoothing)
         opt.zero_grad(set_to_none=True)
@@ -126,7 +127,9 @@ def main(argv=None):
     print("train: %d training images, %d PublicTest images (decoded by %s, %.0f s)" %
           (len(xtr), len(xva), a.lib, time.time() - t0), flush=True)
 
-    net = model.build(a.arch).to(dev)
+    # NHWC weights: torch's CPU convolutions (oneDNN) run 1.6-1.8x faster on
+    # this machine than with NCHW (0.30-0.36 s vs 0.55 s per step of 128).
+    net = model.build(a.arch).to(dev).to(memory_format=torch.channels_last)
     steps_per_epoch = len(xtr) // a.batch
     if a.max_steps:
         steps_per_epoch = min(steps_per_epoch, a.max_steps)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Also in models/fer_vgg.md (tests/emotion/test_fer_vgg.c compares them). */
-#define FER_VGG_SHA256 "0b800f1a718a1be7bacda0ce19f1ce196c168fc719faadf9908fe690880eb3df"
+#define FER_VGG_SHA256 "376495eb0fbe8b88665654c28922238a3763edb97ed5ae725f55e51e26af4ebb"
 
 static const EmoModelFile files[] = {
     { "blazeface", "face_detection_short_range.tflite",
