@@ -37,7 +37,7 @@ def emotion_labels():
     return _names(lib.emo_emotion_name, EMOTION_COUNT)
 
 
-def columns(models=("mini_xception", "big_xception"), landmarks=False):
+def columns(models=("mini_xception", "fer_vgg"), landmarks=False):
     """The frame table's columns for an ensemble of these model names."""
     labels = emotion_labels()
     cols = ["frame", "t", "face_id", "detected", "tracked", "detection_score", "landmark_score"]

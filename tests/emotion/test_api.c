@@ -421,9 +421,9 @@ static void test_in_ensemble(void **state)
     assert_true(r.available[0] && r.available[1]);
     assert_true(r.api_age >= 0);
     assert_float_equal(r.model_probs[1][EMO_EMOTION_HAPPY], 0.6f, 1e-6);
-    /* Weights 0.6 (mini) and 0.4 (API), renormalised over both. */
+    /* Weights 0.3 (mini, its default) and 0.4 (API), renormalised over both. */
     for (int k = 0; k < EMO_EMOTION_COUNT; k++)
-        assert_float_equal(r.fused[k], 0.6f * r.model_probs[0][k] + 0.4f * r.model_probs[1][k], 1e-5);
+        assert_float_equal(r.fused[k], (0.3f * r.model_probs[0][k] + 0.4f * r.model_probs[1][k]) / 0.7f, 1e-5);
     atomic_store(&srv.mode, MODE_500);
     t0 = emo_clock_now();
     do {

@@ -93,9 +93,10 @@ static void test_golden(void **state)
                 assert_float_equal(r.model_probs[m][k], want[k], 1e-4);
             free(want);
         }
-        /* Default fusion: weighted mean with the default weights 0.6 / 0.4. */
+        /* Default fusion: weighted mean with the default weights of the two
+         * (mini 0.3, big 0.4), normalised over the models present. */
         for (int k = 0; k < 7; k++)
-            assert_float_equal(r.fused[k], 0.6f * r.model_probs[0][k] + 0.4f * r.model_probs[1][k], 1e-6);
+            assert_float_equal(r.fused[k], (0.3f * r.model_probs[0][k] + 0.4f * r.model_probs[1][k]) / 0.7f, 1e-6);
         assert_int_equal(r.dominant, emo_emotion_argmax(r.fused));
         free(px);
     }

@@ -52,32 +52,40 @@ static const cJSON *model(const cJSON *root, const char *name)
 static void test_fer2013_floors(void **state)
 {
     (void)state;
+    /* The default ensemble: mini-Xception + fer_vgg (trained here), 0.3/0.7. */
     cJSON *root = run_eval("testdata/fer2013-public", "emotion_eval_fer", "");
     assert_int_equal((int)num(root, "images"), 3435);
     assert_int_equal((int)num(root, "failed"), 0);
     double mini = 100 * num(model(root, "mini_xception"), "accuracy");
-    double big = 100 * num(model(root, "big_xception"), "accuracy");
+    double vgg = 100 * num(model(root, "fer_vgg"), "accuracy");
     const cJSON *ens = cJSON_GetObjectItemCaseSensitive(root, "ensemble");
     double ensemble = 100 * num(ens, "accuracy");
-    print_message("FER2013 PublicTest: mini %.2f%%, big %.2f%%, default ensemble %.2f%%\n", mini, big, ensemble);
-    /* An independent reference scores 64.54% and 64.75%: a gap over 0.5
-     * points means our preprocessing or inference differs. */
+    print_message("FER2013 PublicTest: mini %.2f%%, fer_vgg %.2f%%, default ensemble %.2f%%\n", mini, vgg, ensemble);
+    /* An independent reference scores 64.54%: a gap over 0.5 points means
+     * our preprocessing or inference differs. fer_vgg as its card says
+     * (68.21%, torch on the same pixels); the default 68.88% measured. */
     assert_true(fabs(mini - 64.54) <= 0.5);
-    assert_true(fabs(big - 64.75) <= 0.5);
-    assert_true(ensemble >= 67.0);
-    assert_true(ensemble >= fmax(mini, big) + 1.0);
-    /* With fer_vgg (trained here) and the weights chosen for the three:
-     * fer_vgg alone as its card says (65.76%, torch on the same pixels),
-     * the three 68.47% measured. */
+    assert_true(fabs(vgg - 68.21) <= 0.3);
+    assert_true(ensemble >= 68.6);
+    assert_true(ensemble >= fmax(mini, vgg) + 0.4);
+    /* The two Xceptions (the default before fer_vgg, 0.6/0.4): 67.45%, and
+     * the three with the weights chosen for them (0.15/0.25/0.6): 70.19%. */
+    cJSON *two = run_eval("testdata/fer2013-public", "emotion_eval_fer2",
+                          "--models mini_xception,big_xception --emotion.weight_mini_xception=0.6 "
+                          "--emotion.weight_big_xception=0.4");
+    double big = 100 * num(model(two, "big_xception"), "accuracy");
+    double ens2 = 100 * num(cJSON_GetObjectItemCaseSensitive(two, "ensemble"), "accuracy");
     cJSON *three = run_eval("testdata/fer2013-public", "emotion_eval_fer3",
-                            "--models mini_xception,big_xception,fer_vgg --emotion.weight_mini_xception=0.3 "
-                            "--emotion.weight_big_xception=0.3 --emotion.weight_fer_vgg=0.4");
-    double vgg = 100 * num(model(three, "fer_vgg"), "accuracy");
+                            "--models mini_xception,big_xception,fer_vgg --emotion.weight_mini_xception=0.15 "
+                            "--emotion.weight_big_xception=0.25 --emotion.weight_fer_vgg=0.6");
     double ens3 = 100 * num(cJSON_GetObjectItemCaseSensitive(three, "ensemble"), "accuracy");
-    print_message("FER2013 PublicTest: fer_vgg %.2f%%, mini + big + fer_vgg 0.3/0.3/0.4 %.2f%%\n", vgg, ens3);
-    assert_true(fabs(vgg - 65.76) <= 0.3);
-    assert_true(ens3 >= 68.2);
-    assert_true(ens3 >= ensemble + 0.75);
+    print_message("FER2013 PublicTest: big %.2f%%, mini + big 0.6/0.4 %.2f%%, mini + big + fer_vgg 0.15/0.25/0.6 "
+                  "%.2f%%\n", big, ens2, ens3);
+    assert_true(fabs(big - 64.75) <= 0.5);
+    assert_true(ens2 >= 67.0);
+    assert_true(ensemble >= ens2 + 1.0);
+    assert_true(ens3 >= 69.9);
+    cJSON_Delete(two);
     cJSON_Delete(three);
     /* The confusion matrix adds up to the image count per class. */
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(ens, "confusion");
@@ -92,9 +100,7 @@ static void test_fer2013_floors(void **state)
 static void test_ckplus_mapping(void **state)
 {
     (void)state;
-    cJSON *root = run_eval("testdata/ckplus48", "emotion_eval_ck",
-                           "--models mini_xception,big_xception,fer_vgg --emotion.weight_mini_xception=0.3 "
-                           "--emotion.weight_big_xception=0.3 --emotion.weight_fer_vgg=0.4");
+    cJSON *root = run_eval("testdata/ckplus48", "emotion_eval_ck", "");
     /* 981 images, contempt (54) has no canonical label. */
     assert_int_equal((int)num(root, "images"), 927);
     assert_int_equal((int)num(cJSON_GetObjectItemCaseSensitive(root, "skipped"), "contempt"), 54);
@@ -108,10 +114,11 @@ static void test_ckplus_mapping(void **state)
     double acc = 100 * num(m, "accuracy");
     print_message("CK+48 mini-Xception: %.2f%%\n", acc);
     assert_true(acc > 60 && acc < 80); /* 68.6% measured; chance is about 20% */
-    /* The three with fer_vgg (65.48% measured) are at least as good as the
-     * two Xceptions' default 0.6/0.4 ensemble (604 of 927 images, 65.16%). */
+    /* The default mini + fer_vgg (635 of 927 images measured, 68.50%) is at
+     * least as good as the two Xceptions' former default 0.6/0.4 (604 of
+     * 927, 65.16%), on a set the weights were not chosen on. */
     double ens = 100 * num(cJSON_GetObjectItemCaseSensitive(root, "ensemble"), "accuracy");
-    print_message("CK+48 mini + big + fer_vgg 0.3/0.3/0.4: %.2f%%\n", ens);
+    print_message("CK+48 default mini + fer_vgg 0.3/0.7: %.2f%%\n", ens);
     assert_true(ens * 927 / 100 >= 604 - 0.01);
     cJSON_Delete(root);
 }

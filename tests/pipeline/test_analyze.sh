@@ -107,10 +107,10 @@ mkdir "$tmp/m"; cp "$EMO_MODELS_DIR"/* "$tmp/m/"; rm "$tmp/m/face_landmark.tflit
 "$cli" analyze "$clip" --out "$tmp/mm" --general.models_dir="$tmp/m" > "$tmp/m.log" 2>&1; st=$?
 [ $st -eq 5 ] || fail "missing model must exit 5, got $st"
 grep -q "face_landmark.tflite" "$tmp/m.log" || fail "missing model not named"
-cp "$EMO_MODELS_DIR/face_landmark.tflite" "$tmp/m/"; head -c 1000 /dev/urandom >> "$tmp/m/fer2013_big_XCEPTION.54-0.66.hdf5"
+cp "$EMO_MODELS_DIR/face_landmark.tflite" "$tmp/m/"; head -c 1000 /dev/urandom >> "$tmp/m/fer_vgg.hdf5"
 "$cli" analyze "$clip" --out "$tmp/mm" --general.models_dir="$tmp/m" > "$tmp/m.log" 2>&1; st=$?
 [ $st -eq 5 ] || fail "corrupt model must exit 5, got $st"
-grep -q "fer2013_big_XCEPTION.54-0.66.hdf5.*checksum mismatch" "$tmp/m.log" || fail "corrupt model not named"
+grep -q "fer_vgg.hdf5.*checksum mismatch" "$tmp/m.log" || fail "corrupt model not named"
 
 # Unwritable output folder: a clear error.
 "$cli" analyze "$clip" --out /proc/emoscope-cannot-write > "$tmp/u.log" 2>&1; st=$?

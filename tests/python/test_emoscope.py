@@ -47,7 +47,7 @@ def test_columns_pinned(d0_df):
     assert list(d0_df.columns) == pinned
     assert emoscope.columns() == pinned
     # The same columns with no face at all: the schema does not come from the data.
-    assert list(_table.frames_table([], ["mini_xception", "big_xception"]).columns) == pinned
+    assert list(_table.frames_table([], ["mini_xception", "fer_vgg"]).columns) == pinned
 
 
 def test_analyze_equals_cli_results(d0_df, d0_cli):
