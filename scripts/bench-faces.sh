@@ -4,29 +4,31 @@
 # the variants interleaved (A B A B ...) so that a change in the machine's
 # load falls on all of them alike; prints every run's fps, CPU and analysis
 # CPU per frame, then per variant the median, the lowest and the highest.
-# A variant is a quoted list of extra options ("" is the default settings).
-# usage: scripts/bench-faces.sh [-c CLI] [-f FACES] [-r RUNS] [-s SECONDS] [VARIANT...]
-# e.g.   scripts/bench-faces.sh -r 5 "" "--emotion.models=mini_xception,fer_vgg"
+# A variant is a quoted list of extra options ("" is the default settings);
+# put -- before the variants when the first one begins with a dash.
+# -w: analysis workers (default 2, one per core of the 2-core machine).
+# usage: scripts/bench-faces.sh [-c CLI] [-f FACES] [-w WORKERS] [-r RUNS] [-s SECONDS] [--] [VARIANT...]
+# e.g.   scripts/bench-faces.sh -r 5 -- "" "--emotion.models=mini_xception,big_xception"
 set -euo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
-cli=$root/build/emoscope faces=4 runs=3 secs=10
-while getopts c:f:r:s: o; do
+cli=$root/build/emoscope faces=4 workers=2 runs=3 secs=10
+while getopts c:f:w:r:s: o; do
   case $o in
-    c) cli=$OPTARG ;; f) faces=$OPTARG ;; r) runs=$OPTARG ;; s) secs=$OPTARG ;;
-    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+    c) cli=$OPTARG ;; f) faces=$OPTARG ;; w) workers=$OPTARG ;; r) runs=$OPTARG ;; s) secs=$OPTARG ;;
+    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- ""
 [ -x "$cli" ] || { echo "bench-faces: no CLI at $cli (make build)" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-echo "bench --faces $faces --no-paced --max-seconds $secs, $runs runs per variant, interleaved; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench --faces $faces --workers $workers --no-paced --max-seconds $secs, $runs runs per variant, interleaved; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= runs; r++)); do
   for ((v = 1; v <= $#; v++)); do
     opts=${!v}
     # shellcheck disable=SC2086 # a variant is a list of options
-    if ! "$cli" bench --faces "$faces" --no-paced --max-seconds "$secs" $opts >"$tmp/out" 2>&1; then
+    if ! "$cli" bench --faces "$faces" --workers "$workers" --no-paced --max-seconds "$secs" $opts >"$tmp/out" 2>&1; then
       cat "$tmp/out" >&2; echo "bench-faces: variant ${v} (${opts:-default}) failed" >&2; exit 1
     fi
     fps=$(awk '/^  fps /{print $2; exit}' "$tmp/out")
