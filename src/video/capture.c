@@ -236,6 +236,10 @@ static int run_input(EmoVideoSource *v)
         v->packets++;
         if ((v->pkt->flags & AV_PKT_FLAG_CORRUPT) && !v->live) {
             av_packet_unref(v->pkt);
+            /* A stop interrupts the read in the middle of a packet: the
+             * demuxer hands back the part it had, flagged corrupt. */
+            if (emo__source_stopping(v))
+                return EMO_EINTR;
             end = EMO_EFORMAT;
             emo__source_error(v, end, "%s: packet %lld is cut or corrupt (truncated or damaged file)", v->url,
                       (long long)v->packets);
@@ -243,7 +247,7 @@ static int run_input(EmoVideoSource *v)
         }
         int err = decode(v, v->pkt);
         av_packet_unref(v->pkt);
-        if (err == EMO_EINTR)
+        if (err == EMO_EINTR || (err && emo__source_stopping(v)))
             return EMO_EINTR;
         if (err == EMO_EFORMAT) {
             if (v->live && ++live_errors < MAX_LIVE_ERRORS)
