@@ -103,11 +103,21 @@ def write_card(path, h5, a, settings, state, net, acc, recall, n_val):
     L.append("- data: ../shared/testdata/fer2013-train (%s), validation and model choice on "
              "../shared/testdata/fer2013-public (PublicTest)" % "FER2013 Training split, 28,709 images")
     L.append("- settings: %s" % ", ".join("%s=%s" % kv for kv in sorted(settings.items())))
-    if state["epoch"] < a.epochs:
+    total = a.epochs + a.swa_epochs
+    if state["epoch"] < total:
         L.append("- **run incomplete**: exported after epoch %d of %d (the run goes on; rerunning "
-                 "`make train-emotion` resumes it and rewrites this card)" % (state["epoch"], a.epochs))
-    L.append("- epochs: %d of %d; exported: epoch %d (best PublicTest accuracy so far)" %
-             (state["epoch"], a.epochs, best["epoch"]))
+                 "`make train-emotion` resumes it and rewrites this card)" % (state["epoch"], total))
+    if a.swa_epochs:
+        L.append("- epochs: %d of %d (%d of the one-cycle schedule, then %d at the constant rate %g whose weights "
+                 "are averaged)" % (state["epoch"], total, a.epochs, a.swa_epochs, a.swa_lr))
+    else:
+        L.append("- epochs: %d of %d" % (state["epoch"], total))
+    if best.get("swa_n"):
+        L.append("- exported: the average of the weights after epochs %d-%d (stochastic weight averaging, "
+                 "BatchNorm statistics recomputed on the training images), the best PublicTest accuracy of the run"
+                 % (best["epoch"] - best["swa_n"] + 1, best["epoch"]))
+    else:
+        L.append("- exported: epoch %d (best PublicTest accuracy of the run)" % best["epoch"])
     L.append("- wall time: %.0f s (%.1f min) of training in %d session(s), on %d threads of a %s "
              "(torch %s, device %s); the load of the machine per epoch is in the log below" %
              (state["wall_s"], state["wall_s"] / 60, state["sessions"], a.threads, cpu_name(), torch.__version__,
@@ -124,11 +134,16 @@ def write_card(path, h5, a, settings, state, net, acc, recall, n_val):
     L.append("")
     L.append("## Per-epoch log")
     L.append("")
-    L.append("| epoch | loss | PublicTest | seconds | load (1 min) |")
-    L.append("| --- | --- | --- | --- | --- |")
+    L.append("PublicTest is scored on the weights at the end of each epoch; from epoch %d on, also on the "
+             "average of the weights since epoch %d (the SWA column)." % (a.epochs + 1, a.epochs + 1)
+             if a.swa_epochs else "PublicTest is scored on the weights at the end of each epoch.")
+    L.append("")
+    L.append("| epoch | loss | PublicTest | SWA | seconds | load (1 min) |")
+    L.append("| --- | --- | --- | --- | --- | --- |")
     for r in state["log"]:
-        L.append("| %d | %.4f | %.2f%% | %.0f | %.1f |" % (r["epoch"], r["loss"], r["public_acc"] * 100, r["seconds"],
-                                                          r.get("load1", 0)))
+        sw = "%.2f%% (%d)" % (r["swa_acc"] * 100, r["swa_n"]) if "swa_acc" in r else ""
+        L.append("| %d | %.4f | %.2f%% | %s | %.0f | %.1f |" % (r["epoch"], r["loss"], r["public_acc"] * 100, sw,
+                                                               r["seconds"], r.get("load1", 0)))
     L.append("")
     with open(notes) as f:
         L.append(f.read().rstrip())

@@ -22,9 +22,11 @@ from . import augment, data, export, model, report
 
 PRESETS = {
     # The 2-core CPU machine: about two hours unloaded (see models/fer_vgg.md).
-    "cpu": {"arch": "v24", "epochs": 80, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cpu"},
+    "cpu": {"arch": "v24", "epochs": 80, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cpu",
+            "swa_epochs": 0, "swa_lr": 0.01},
     # GPU=1: a wider network and a longer schedule.
-    "gpu": {"arch": "g32", "epochs": 120, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cuda"},
+    "gpu": {"arch": "g32", "epochs": 120, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cuda",
+            "swa_epochs": 0, "swa_lr": 0.01},
 }
 
 
@@ -37,6 +39,10 @@ def parse_args(argv):
     p.add_argument("--lr", type=float)
     p.add_argument("--wd", type=float)
     p.add_argument("--device")
+    p.add_argument("--swa-epochs", type=int,
+                   help="epochs at the constant rate --swa-lr after the one-cycle schedule, their weights averaged "
+                        "(stochastic weight averaging; 0 = none)")
+    p.add_argument("--swa-lr", type=float)
     p.add_argument("--seed", type=int, default=18)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--label-smoothing", type=float, default=0.1)
@@ -98,7 +104,8 @@ def run_epoch(net, opt, sched, x, y, a, epoch, dev):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
+        if sched is not None:
+            sched.step()
         total += float(loss)
         steps += 1
     return total / max(steps, 1), steps
@@ -107,6 +114,39 @@ def run_epoch(net, opt, sched, x, y, a, epoch, dev):
 def save_atomic(obj, path):
     torch.save(obj, path + ".part")
     os.replace(path + ".part", path)
+
+
+def bn_update(net, x, dev, batch=256):
+    """Recomputes every BatchNorm's running mean and variance as the plain
+    average over the (unaugmented) images x, as averaged weights need."""
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    net.train()
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            xb = torch.from_numpy(x[i:i + batch]).to(dev).float().div_(255).unsqueeze(1)
+            net(xb.contiguous(memory_format=torch.channels_last))
+    for m, mom in zip(bns, saved):
+        m.momentum = mom
+
+
+# Training images the BatchNorm statistics of averaged weights are computed
+# on: a fixed seeded sample (a pass over all 28,709 costs more than the
+# epoch's training on 2 cores; the running averages settle long before).
+SWA_BN_IMAGES = 8192
+
+
+def swa_model(arch, avg, x, dev, seed):
+    """A network with the averaged parameters avg and BatchNorm statistics
+    recomputed on SWA_BN_IMAGES images of x drawn with seed."""
+    net = model.build(arch).to(dev).to(memory_format=torch.channels_last)
+    net.load_state_dict(avg, strict=False)
+    pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).numpy()[:SWA_BN_IMAGES]
+    bn_update(net, x[np.sort(pick)], dev)
+    return net
 
 
 def main(argv=None):
@@ -181,9 +221,58 @@ def main(argv=None):
             print("train: stopped after epoch %d as asked; rerun to resume" % e)
             return 0
 
+    # Stochastic weight averaging (Izmailov et al. 2018): after the one-cycle
+    # schedule, swa_epochs more epochs at the constant rate swa_lr; the
+    # parameters at the end of each are averaged, and the BatchNorm statistics
+    # of the average are recomputed on the training images. Each epoch's
+    # average is scored on PublicTest like any epoch and can be the one
+    # exported.
+    swa_settings = {"swa_epochs": a.swa_epochs, "swa_lr": a.swa_lr}
+    swa = None
+    if os.path.exists(ck_path):
+        swa = torch.load(ck_path).get("swa")
+        if swa is not None and swa["settings"] != swa_settings:
+            print("train: %s averaged weights with other settings %s; remove it or use --work" %
+                  (ck_path, swa["settings"]), file=sys.stderr)
+            return 2
+    if swa is None:
+        swa = {"settings": swa_settings, "avg": None, "n": 0}
+    total = a.epochs + a.swa_epochs
+    while state["epoch"] >= a.epochs and state["epoch"] < total and not a.export_only:
+        e = state["epoch"] + 1
+        t = time.time()
+        for g in opt.param_groups:
+            g["lr"] = a.swa_lr
+        loss, steps = run_epoch(net, opt, None, xtr, ytr, a, e, dev)
+        acc, _, _ = evaluate(net, xva, yva, dev)
+        params = {k: v.detach().clone() for k, v in net.named_parameters()}
+        if swa["avg"] is None:
+            swa["avg"] = params
+        else:
+            for k, v in params.items():
+                swa["avg"][k] += (v - swa["avg"][k]) / (swa["n"] + 1)
+        swa["n"] += 1
+        snet = swa_model(a.arch, swa["avg"], xtr, dev, a.seed)
+        sacc, srecall, _ = evaluate(snet, xva, yva, dev)
+        dt = time.time() - t
+        state["epoch"] = e
+        state["wall_s"] += dt
+        state["log"].append({"epoch": e, "loss": loss, "public_acc": acc, "swa_acc": sacc, "swa_n": swa["n"],
+                             "seconds": dt, "steps": steps, "load1": os.getloadavg()[0]})
+        if sacc > state["best"]["acc"]:
+            state["best"] = {"epoch": e, "acc": sacc, "recall": srecall, "swa_n": swa["n"],
+                             "model": {k: v.detach().cpu().clone() for k, v in snet.state_dict().items()}}
+        save_atomic({"settings": settings, "model": net.state_dict(), "opt": opt.state_dict(),
+                     "sched": sched.state_dict(), "state": state, "swa": swa}, ck_path)
+        print("epoch %3d  loss %.4f  PublicTest %.2f%%  average of %d: %.2f%%  %.0f s  (total %.0f s, load %.1f)" %
+              (e, loss, acc * 100, swa["n"], sacc * 100, dt, state["wall_s"], os.getloadavg()[0]), flush=True)
+        if a.stop_after and e >= a.stop_after:
+            print("train: stopped after epoch %d as asked; rerun to resume" % e)
+            return 0
+
     best = state["best"]
     print("train: %s, %d of %d epochs, %.0f s of training in %d session(s); best PublicTest %.2f%% at epoch %d" %
-          ("done" if state["epoch"] >= a.epochs else "run incomplete", state["epoch"], a.epochs, state["wall_s"],
+          ("done" if state["epoch"] >= total else "run incomplete", state["epoch"], total, state["wall_s"],
            state["sessions"], best["acc"] * 100, best["epoch"]), flush=True)
     if a.no_export:
         return 0
@@ -195,7 +284,7 @@ def main(argv=None):
     golden = os.path.join(a.golden, a.name + "_golden.txt")
     report.write_golden(golden, h5, xva, yva, pva, probs)
     card = os.path.join(a.models, a.name + ".md")
-    report.write_card(card, h5, a, settings, state, net, acc, recall, len(yva))
+    report.write_card(card, h5, a, dict(settings, **swa_settings), state, net, acc, recall, len(yva))
     if a.model_list and a.name == "fer_vgg":
         report.update_model_list(a.model_list, h5)
     print("train: wrote %s, %s, %s; PublicTest %.2f%% (torch, best epoch)" % (h5, card, golden, acc * 100))
