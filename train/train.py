@@ -180,6 +180,8 @@ def main(argv=None):
     settings = {k: getattr(a, k) for k in ("preset", "arch", "epochs", "batch", "lr", "wd", "seed", "threads",
                                            "label_smoothing", "max_steps")}
     state = {"epoch": 0, "wall_s": 0.0, "log": [], "best": None, "sessions": 0}
+    swa_settings = {"swa_epochs": a.swa_epochs, "swa_lr": a.swa_lr}
+    swa = {"settings": swa_settings, "avg": None, "n": 0}
     if os.path.exists(ck_path):
         ck = torch.load(ck_path)
         if ck["settings"] != settings:
@@ -190,6 +192,12 @@ def main(argv=None):
         opt.load_state_dict(ck["opt"])
         sched.load_state_dict(ck["sched"])
         state = ck["state"]
+        if "swa" in ck:
+            if ck["swa"]["settings"] != swa_settings:
+                print("train: %s averaged weights with other settings %s; remove it or use --work" %
+                      (ck_path, ck["swa"]["settings"]), file=sys.stderr)
+                return 2
+            swa = ck["swa"]
         print("train: resuming after epoch %d (%.0f s so far)" % (state["epoch"], state["wall_s"]), flush=True)
     if not a.export_only:
         state["sessions"] += 1
@@ -200,72 +208,53 @@ def main(argv=None):
     if a.export_only and not state["best"]:
         print("train: %s has no finished epoch to export" % ck_path, file=sys.stderr)
         return 2
-    while state["epoch"] < a.epochs and not a.export_only:
-        e = state["epoch"] + 1
-        t = time.time()
-        loss, steps = run_epoch(net, opt, sched, xtr, ytr, a, e, dev)
-        acc, recall, _ = evaluate(net, xva, yva, dev)
-        dt = time.time() - t
-        state["epoch"] = e
-        state["wall_s"] += dt
-        state["log"].append({"epoch": e, "loss": loss, "public_acc": acc, "seconds": dt, "steps": steps,
-                             "load1": os.getloadavg()[0]})
-        if state["best"] is None or acc > state["best"]["acc"]:
-            state["best"] = {"epoch": e, "acc": acc, "recall": recall,
-                             "model": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}}
-        save_atomic({"settings": settings, "model": net.state_dict(), "opt": opt.state_dict(),
-                     "sched": sched.state_dict(), "state": state}, ck_path)
-        print("epoch %3d  loss %.4f  PublicTest %.2f%%  %.0f s  (total %.0f s, load %.1f)" %
-              (e, loss, acc * 100, dt, state["wall_s"], os.getloadavg()[0]), flush=True)
-        if a.stop_after and e >= a.stop_after:
-            print("train: stopped after epoch %d as asked; rerun to resume" % e)
-            return 0
-
     # Stochastic weight averaging (Izmailov et al. 2018): after the one-cycle
     # schedule, swa_epochs more epochs at the constant rate swa_lr; the
     # parameters at the end of each are averaged, and the BatchNorm statistics
     # of the average are recomputed on the training images. Each epoch's
     # average is scored on PublicTest like any epoch and can be the one
     # exported.
-    swa_settings = {"swa_epochs": a.swa_epochs, "swa_lr": a.swa_lr}
-    swa = None
-    if os.path.exists(ck_path):
-        swa = torch.load(ck_path).get("swa")
-        if swa is not None and swa["settings"] != swa_settings:
-            print("train: %s averaged weights with other settings %s; remove it or use --work" %
-                  (ck_path, swa["settings"]), file=sys.stderr)
-            return 2
-    if swa is None:
-        swa = {"settings": swa_settings, "avg": None, "n": 0}
     total = a.epochs + a.swa_epochs
-    while state["epoch"] >= a.epochs and state["epoch"] < total and not a.export_only:
+    while state["epoch"] < total and not a.export_only:
         e = state["epoch"] + 1
+        in_swa = e > a.epochs
         t = time.time()
-        for g in opt.param_groups:
-            g["lr"] = a.swa_lr
-        loss, steps = run_epoch(net, opt, None, xtr, ytr, a, e, dev)
-        acc, _, _ = evaluate(net, xva, yva, dev)
-        params = {k: v.detach().clone() for k, v in net.named_parameters()}
-        if swa["avg"] is None:
-            swa["avg"] = params
-        else:
-            for k, v in params.items():
-                swa["avg"][k] += (v - swa["avg"][k]) / (swa["n"] + 1)
-        swa["n"] += 1
-        snet = swa_model(a.arch, swa["avg"], xtr, dev, a.seed)
-        sacc, srecall, _ = evaluate(snet, xva, yva, dev)
+        if in_swa:
+            for g in opt.param_groups:
+                g["lr"] = a.swa_lr
+        loss, steps = run_epoch(net, opt, None if in_swa else sched, xtr, ytr, a, e, dev)
+        acc, recall, _ = evaluate(net, xva, yva, dev)
+        row = {"epoch": e, "loss": loss, "public_acc": acc, "steps": steps}
+        cand, note = net, ""
+        if in_swa:
+            params = {k: v.detach().clone() for k, v in net.named_parameters()}
+            if swa["avg"] is None:
+                swa["avg"] = params
+            else:
+                for k, v in params.items():
+                    swa["avg"][k] += (v - swa["avg"][k]) / (swa["n"] + 1)
+            swa["n"] += 1
+            cand = swa_model(a.arch, swa["avg"], xtr, dev, a.seed)
+            acc, recall, _ = evaluate(cand, xva, yva, dev)
+            row.update(swa_acc=acc, swa_n=swa["n"])
+            note = "  average of %d: %.2f%%" % (swa["n"], acc * 100)
         dt = time.time() - t
         state["epoch"] = e
         state["wall_s"] += dt
-        state["log"].append({"epoch": e, "loss": loss, "public_acc": acc, "swa_acc": sacc, "swa_n": swa["n"],
-                             "seconds": dt, "steps": steps, "load1": os.getloadavg()[0]})
-        if sacc > state["best"]["acc"]:
-            state["best"] = {"epoch": e, "acc": sacc, "recall": srecall, "swa_n": swa["n"],
-                             "model": {k: v.detach().cpu().clone() for k, v in snet.state_dict().items()}}
-        save_atomic({"settings": settings, "model": net.state_dict(), "opt": opt.state_dict(),
-                     "sched": sched.state_dict(), "state": state, "swa": swa}, ck_path)
-        print("epoch %3d  loss %.4f  PublicTest %.2f%%  average of %d: %.2f%%  %.0f s  (total %.0f s, load %.1f)" %
-              (e, loss, acc * 100, swa["n"], sacc * 100, dt, state["wall_s"], os.getloadavg()[0]), flush=True)
+        row.update(seconds=dt, load1=os.getloadavg()[0])
+        state["log"].append(row)
+        if state["best"] is None or acc > state["best"]["acc"]:
+            state["best"] = {"epoch": e, "acc": acc, "recall": recall,
+                             "model": {k: v.detach().cpu().clone() for k, v in cand.state_dict().items()}}
+            if in_swa:
+                state["best"]["swa_n"] = swa["n"]
+        ck = {"settings": settings, "model": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+              "state": state}
+        if in_swa:
+            ck["swa"] = swa
+        save_atomic(ck, ck_path)
+        print("epoch %3d  loss %.4f  PublicTest %.2f%%%s  %.0f s  (total %.0f s, load %.1f)" %
+              (e, loss, row["public_acc"] * 100, note, dt, state["wall_s"], os.getloadavg()[0]), flush=True)
         if a.stop_after and e >= a.stop_after:
             print("train: stopped after epoch %d as asked; rerun to resume" % e)
             return 0
