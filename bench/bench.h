@@ -19,6 +19,13 @@ int emo_bench_open(EmoCli *cli, int argc, char **argv);     /* bench/bench_open.
  * (tools/cmd_bench.c). */
 int emo_bench_stage_arg(int argc, char **argv, int *i);
 
+/* qsort comparator of doubles, ascending (tools/cmd_bench.c). */
+int emo_bench_cmp_double(const void *a, const void *b);
+
+/* CPU seconds of the whole process so far, all threads
+ * (CLOCK_PROCESS_CPUTIME_ID; tools/cmd_bench.c). */
+double emo_bench_cpu_seconds(void);
+
 /* The 1-minute load average (/proc/loadavg), 0 when unknown (bench_pipeline.c). */
 double emo_bench_load_average(void);
 

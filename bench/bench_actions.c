@@ -23,12 +23,6 @@
 
 #define FLOOR_MS 1.0
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* A face-sized cloud of 478 points (deterministic), moved a little per run
  * so that no run sees the previous run's input. */
 static void landmarks(float (*p)[3], uint32_t *seed, int run)
@@ -42,7 +36,7 @@ static void landmarks(float (*p)[3], uint32_t *seed, int run)
 
 static void report(const char *what, int threads, double *t, int n, unsigned long long macs, const char *floor)
 {
-    qsort(t, (size_t)n, sizeof(double), cmp_double);
+    qsort(t, (size_t)n, sizeof(double), emo_bench_cmp_double);
     double median = t[n / 2], p99 = t[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
     printf("%-16s %7d %10.4f %10.4f %10.4f %8.1f %8.2f   %s\n", what, threads, median, t[0], p99, (double)macs / 1e6,
            macs ? (double)macs / (median * 1e-3) / 1e9 : 0.0, floor);
@@ -104,7 +98,7 @@ int emo_bench_actions(EmoCli *cli, int argc, char **argv)
         char floor[32] = "";
         if (threads == 1) {
             double median;
-            qsort(times, (size_t)iterations, sizeof(double), cmp_double);
+            qsort(times, (size_t)iterations, sizeof(double), emo_bench_cmp_double);
             median = times[iterations / 2];
             snprintf(floor, sizeof(floor), "<= %.1f %s", FLOOR_MS, median <= FLOOR_MS ? "ok" : "MISSED");
             if (median > FLOOR_MS)

@@ -85,13 +85,6 @@ typedef struct Run {
     double seconds, cpu_seconds;
 } Run;
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int run_ours(EmoCli *cli, const char *clip, EmoPixFmt fmt, const char *scaler, Run *r)
 {
     EmoVideoSourceSettings vs;
@@ -103,7 +96,7 @@ static int run_ours(EmoCli *cli, const char *clip, EmoPixFmt fmt, const char *sc
     vs.live = EMO_VIDEO_LIVE_NO;
     vs.log = &cli->log;
     vs.queue_size = 16; /* loosens the hand-over on a loaded machine; the consumer does nothing */
-    double t0 = emo_clock_now(), c0 = cpu_now();
+    double t0 = emo_clock_now(), c0 = emo_bench_cpu_seconds();
     EmoVideoSource *src = NULL;
     int err = emo_video_open(&src, &vs);
     if (err)
@@ -115,7 +108,7 @@ static int run_ours(EmoCli *cli, const char *clip, EmoPixFmt fmt, const char *sc
         emo_frame_unref(&f);
     }
     r->seconds = emo_clock_now() - t0;
-    r->cpu_seconds = cpu_now() - c0;
+    r->cpu_seconds = emo_bench_cpu_seconds() - c0;
     emo_video_close(&src);
     r->fps = r->seconds > 0 ? r->frames / r->seconds : 0;
     r->cpu_fps = r->cpu_seconds > 0 ? r->frames / r->cpu_seconds : 0;

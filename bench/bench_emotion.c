@@ -8,12 +8,6 @@
 #include <emoscope/adapt.h>
 #include <emoscope/emotion.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Times n runs of e on face; median and p99 in ms. */
 static int time_runs(EmoEnsemble *e, const EmoImage *face, int n, double *ms, double *median, double *p99)
 {
@@ -27,7 +21,7 @@ static int time_runs(EmoEnsemble *e, const EmoImage *face, int n, double *ms, do
             return EMO_EINTERNAL;
         ms[i] = (emo_clock_now() - t0) * 1e3;
     }
-    qsort(ms, (size_t)n, sizeof(double), cmp_double);
+    qsort(ms, (size_t)n, sizeof(double), emo_bench_cmp_double);
     *median = ms[n / 2];
     *p99 = ms[(int)(0.99 * (n - 1))];
     return 0;

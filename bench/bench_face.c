@@ -22,17 +22,11 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void stats(const char *name, double *v, int n)
 {
     if (n <= 0)
         return;
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    qsort(v, (size_t)n, sizeof(double), emo_bench_cmp_double);
     double sum = 0;
     for (int i = 0; i < n; i++)
         sum += v[i];

@@ -15,15 +15,9 @@
 #include "bench.h"
 #include "face/face_priv.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void stats(double *v, int n, double *median, double *p99)
 {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    qsort(v, (size_t)n, sizeof(double), emo_bench_cmp_double);
     *median = n ? v[n / 2] : 0;
     int i = (int)ceil(0.99 * n) - 1;
     *p99 = n ? v[i < 0 ? 0 : i >= n ? n - 1 : i] : 0;

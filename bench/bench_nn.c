@@ -29,12 +29,6 @@ static double floor_of(const char *name)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Returns 1 when a floor was missed, -1 when the model could not run. */
 static int bench_model(EmoCli *cli, const EmoModelFile *mf, int iterations, double *times)
 {
@@ -71,7 +65,7 @@ static int bench_model(EmoCli *cli, const EmoModelFile *mf, int iterations, doub
             emo_nn_run(m);
             times[i] = (emo_clock_now() - t0) * 1e3;
         }
-        qsort(times, (size_t)iterations, sizeof(double), cmp_double);
+        qsort(times, (size_t)iterations, sizeof(double), emo_bench_cmp_double);
         double median = times[iterations / 2];
         double p99 = times[(iterations * 99) / 100 < iterations ? (iterations * 99) / 100 : iterations - 1];
         double gmacs = (double)emo_nn_macs(m) / (median * 1e-3) / 1e9;

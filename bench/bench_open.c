@@ -6,29 +6,14 @@
  * one pipeline across its inputs is the cost of a reopen, not that of the
  * first open (which includes the process's first use of its heap and of the
  * model files' pages). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <emoscope/pipeline.h>
 
 #include "bench.h"
 #include "cli.h"
-
-static double cpu_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int emo_bench_open(EmoCli *cli, int argc, char **argv)
 {
@@ -63,9 +48,9 @@ int emo_bench_open(EmoCli *cli, int argc, char **argv)
         ps.keep_timeline = 1;
         ps.log = &cli->log;
         EmoPipeline *p = NULL;
-        double c0 = cpu_now(), w0 = emo_clock_now();
+        double c0 = emo_bench_cpu_seconds(), w0 = emo_clock_now();
         int err = emo_pipeline_open(&p, &ps);
-        double c1 = cpu_now(), w1 = emo_clock_now();
+        double c1 = emo_bench_cpu_seconds(), w1 = emo_clock_now();
         if (err) {
             fprintf(stderr, "bench open: cannot load the models from %s: %s\n", cli->models_dir, emo_strerror(err));
             status = err == EMO_ENOENT ? EMO_EXIT_NOMODEL : EMO_EXIT_FAIL;
@@ -74,12 +59,12 @@ int emo_bench_open(EmoCli *cli, int argc, char **argv)
         emo_pipeline_close(&p);
         wall[r] = (w1 - w0) * 1e3;
         cpu[r] = (c1 - c0) * 1e3;
-        double close_ms = (cpu_now() - c1) * 1e3;
+        double close_ms = (emo_bench_cpu_seconds() - c1) * 1e3;
         printf("  open %-3d %8.1f ms wall %8.1f ms cpu   close %6.2f ms cpu\n", r + 1, wall[r], cpu[r], close_ms);
     }
     /* The reopens: every run after the first, median. */
-    qsort(wall + 1, (size_t)runs - 1, sizeof(double), cmp_double);
-    qsort(cpu + 1, (size_t)runs - 1, sizeof(double), cmp_double);
+    qsort(wall + 1, (size_t)runs - 1, sizeof(double), emo_bench_cmp_double);
+    qsort(cpu + 1, (size_t)runs - 1, sizeof(double), emo_bench_cmp_double);
     printf("first open %.1f ms cpu; reopen median %.1f ms wall, %.1f ms cpu (%d reopens)\n", cpu[0],
            wall[1 + (runs - 1) / 2], cpu[1 + (runs - 1) / 2], runs - 1);
     status = 0;

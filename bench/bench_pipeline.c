@@ -58,19 +58,13 @@ typedef struct Run {
     int64_t series_every;
 } Run;
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median and 99th percentile (nearest rank) of n values, in milliseconds. */
 static Stats stats_ms(double *v, int64_t n)
 {
     Stats s = { 0, 0, 0 };
     if (n <= 0)
         return s;
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    qsort(v, (size_t)n, sizeof(*v), emo_bench_cmp_double);
     int64_t i99 = (int64_t)ceil(0.99 * (double)n) - 1;
     s.median = 1e3 * (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
     s.p99 = 1e3 * v[i99 < 0 ? 0 : i99];

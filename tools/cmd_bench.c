@@ -1,6 +1,8 @@
 /* emoscope bench: dispatch to the benchmark stages in bench/. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench.h"
 #include "cli.h"
@@ -24,6 +26,19 @@ int emo_bench_stage_arg(int argc, char **argv, int *i)
         return 1;
     }
     return !strncmp(argv[*i], "--stage=", 8);
+}
+
+int emo_bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double emo_bench_cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 int emo_cmd_bench(EmoCli *cli, int argc, char **argv)
