@@ -84,3 +84,36 @@ def load_set(root, lib_path, cache_dir, size=48):
     np.savez(cache + ".part.npz", x=x, y=y)
     os.replace(cache + ".part.npz", cache)
     return x, y, [p for p, _ in items]
+
+
+def load_teacher(csv_path, root, paths, y, weights=None):
+    """Soft labels [N, 7] (float32, rows in the order of paths) for
+    distillation: the weighted mean of the models' probabilities in an
+    `emoscope eval ROOT --models A,B,.. --probs CSV` file of the same set.
+    weights: one per model of the file, in its order (normalised); None =
+    equal. Every image of the set must be in the file with the same label."""
+    with open(csv_path) as f:
+        head = f.readline().rstrip("\n").split(",")
+        models = [c[:-len("_" + LABELS[0])] for c in head[2::7] if c.endswith("_" + LABELS[0])]
+        models = [m for m in models if m != "ensemble"]
+        rows = {}
+        base = os.path.realpath(root)
+        for line in f:
+            r = line.rstrip("\n").split(",")
+            if len(r) != len(head):
+                raise ValueError("%s: a row of %d fields, the header has %d" % (csv_path, len(r), len(head)))
+            rel = os.path.relpath(os.path.realpath(r[0]), base)
+            rows[rel] = (r[1], np.array([float(v) for v in r[2:2 + 7 * len(models)]], np.float64))
+    w = np.ones(len(models)) if weights is None else np.asarray(weights, np.float64)
+    if len(w) != len(models) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("%s holds the models %s: give %d non-negative weights" % (csv_path, models, len(models)))
+    w = w / w.sum()
+    out = np.empty((len(paths), 7), np.float32)
+    for i, p in enumerate(paths):
+        if p not in rows:
+            raise ValueError("%s: no probabilities for %s" % (csv_path, p))
+        label, v = rows[p]
+        if label != LABELS[y[i]]:
+            raise ValueError("%s: %s is labelled %s there, %s here" % (csv_path, p, label, LABELS[y[i]]))
+        out[i] = (w[:, None] * v.reshape(len(models), 7)).sum(0)
+    return models, out / out.sum(1, keepdims=True)

@@ -76,3 +76,38 @@ def write_hdf5(net, path, size=48):
                 g.create_dataset(full, data=np.ascontiguousarray(arr, dtype=np.float32))
                 names.append(full.encode())
             g.attrs["weight_names"] = np.array(names, dtype="S")
+
+
+def read_hdf5(net, path):
+    """Loads the weights of a file write_hdf5 wrote for the same architecture
+    into net (the inverse of keras_layers' mapping), e.g. to fine-tune it."""
+    import torch
+    layers = keras_layers(net)
+    mods = [m for m in net.features if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))] + [net.fc]
+    with_w = [(l, w) for l, w in layers if w]
+    if len(with_w) != len(mods):
+        raise ValueError("%s: %d layers with weights, the network has %d" % (path, len(with_w), len(mods)))
+    with h5py.File(path, "r") as f:
+        for (l, ref), m in zip(with_w, mods):
+            ln = l["config"]["name"]
+            t = {}
+            for wn, arr in ref.items():
+                ds = "model_weights/%s/%s/%s:0" % (ln, ln, wn)
+                if ds not in f:
+                    raise ValueError("%s: no %s" % (path, ds))
+                v = np.asarray(f[ds], np.float32)
+                if v.shape != arr.shape:
+                    raise ValueError("%s: %s is %s, the network wants %s" % (path, ds, v.shape, arr.shape))
+                t[wn] = torch.from_numpy(v)
+            with torch.no_grad():
+                if isinstance(m, nn.Conv2d):
+                    m.weight.copy_(t["kernel"].permute(3, 2, 0, 1))  # HWIO -> OIHW
+                elif isinstance(m, nn.BatchNorm2d):
+                    m.weight.copy_(t["gamma"])
+                    m.bias.copy_(t["beta"])
+                    m.running_mean.copy_(t["moving_mean"])
+                    m.running_var.copy_(t["moving_variance"])
+                else:
+                    m.weight.copy_(t["kernel"].T)
+                    m.bias.copy_(t["bias"])
+    return net

@@ -75,9 +75,30 @@ def cpu_name():
         return platform.machine()
 
 
+def _stage_one(path, init_sha):
+    """The training sections (run, PublicTest, per-epoch log) of the card at
+    path when it is the card of the model with SHA256 init_sha (the model a
+    fine-tuning run starts from, whose card the export is about to replace),
+    headings one level down; None otherwise."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    if "- sha256: `%s`" % init_sha not in text:
+        return None
+    start, end = text.find("## Training run"), text.find("## Preprocessing")
+    if start < 0 or end < start:
+        return None
+    return [("#" + l if l.startswith("## ") else l) for l in text[start:end].rstrip().split("\n")]
+
+
 def write_card(path, h5, a, settings, state, net, acc, recall, n_val):
     best = state["best"]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "card_notes.md")
+    # Read before the card is rewritten: a fine-tuning run's card carries the
+    # card of the model it started from.
+    stage_one = _stage_one(path, settings["init_sha256"]) if settings.get("init") else None
     L = []
     L.append("# %s: FER2013 emotion network trained in this project" % a.name)
     L.append("")
@@ -103,6 +124,15 @@ def write_card(path, h5, a, settings, state, net, acc, recall, n_val):
     L.append("- data: ../shared/testdata/fer2013-train (%s), validation and model choice on "
              "../shared/testdata/fer2013-public (PublicTest)" % "FER2013 Training split, 28,709 images")
     L.append("- settings: %s" % ", ".join("%s=%s" % kv for kv in sorted(settings.items())))
+    if settings.get("init"):
+        L.append("- fine-tuned: the run started from the weights of `%s` (sha256 `%s`; its own training is under "
+                 "\"Stage 1\" below), not from random ones" % (settings["init"], settings["init_sha256"]))
+    if settings.get("teacher"):
+        L.append("- distilled: loss = %g x the distillation loss (KL divergence to the teacher's probabilities, "
+                 "both at temperature %g, times %g) + %g x the label loss; teacher: the mean of the models of `%s` "
+                 "(sha256 `%s`, `emoscope eval` of the training set) with weights %s" %
+                 (settings["distill"], settings["distill_t"], settings["distill_t"] ** 2, 1 - settings["distill"],
+                  settings["teacher"], settings["teacher_sha256"], settings["teacher_weights"]))
     total = a.epochs + a.swa_epochs
     if state["epoch"] < total:
         L.append("- **run incomplete**: exported after epoch %d of %d (the run goes on; rerunning "
@@ -145,6 +175,11 @@ def write_card(path, h5, a, settings, state, net, acc, recall, n_val):
         L.append("| %d | %.4f | %.2f%% | %s | %.0f | %.1f |" % (r["epoch"], r["loss"], r["public_acc"] * 100, sw,
                                                                r["seconds"], r.get("load1", 0)))
     L.append("")
+    if settings.get("init"):
+        L.append("## Stage 1: the model this run started from")
+        L.append("")
+        L += stage_one or ["(its card, %s with sha256 %s, was not found)" % (path, settings["init_sha256"])]
+        L.append("")
     with open(notes) as f:
         L.append(f.read().rstrip())
     with open(path, "w") as f:

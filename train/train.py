@@ -43,6 +43,16 @@ def parse_args(argv):
                    help="epochs at the constant rate --swa-lr after the one-cycle schedule, their weights averaged "
                         "(stochastic weight averaging; 0 = none)")
     p.add_argument("--swa-lr", type=float)
+    p.add_argument("--init", help="start from the weights of this HDF5 file (written by this training for the same "
+                                   "--arch) instead of random ones: a fine-tuning run")
+    p.add_argument("--teacher", help="distil from these soft labels: an `emoscope eval TRAIN-DIR --models A,B,.. "
+                                      "--probs FILE.csv` of the training set")
+    p.add_argument("--teacher-weights", help="the models' weights in the teacher's mean, comma-separated in the "
+                                              "file's model order (default equal)")
+    p.add_argument("--distill", type=float, default=0.0,
+                   help="weight of the distillation loss (KL divergence to the teacher at temperature "
+                        "--distill-t, times t^2); the label loss gets 1 - this")
+    p.add_argument("--distill-t", type=float, default=2.0)
     p.add_argument("--seed", type=int, default=18)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--label-smoothing", type=float, default=0.1)
@@ -68,23 +78,28 @@ def parse_args(argv):
     return a
 
 
+def net_input(x, dev):
+    """The network's input for uint8 images x [N, 48, 48]: [N, 1, 48, 48]
+    float x/255 on dev, channels-last."""
+    return torch.from_numpy(x).to(dev).float().div_(255).unsqueeze(1).contiguous(memory_format=torch.channels_last)
+
+
 def evaluate(net, x, y, dev, batch=512):
     """(accuracy, per-class recall, probabilities) of x (uint8 [N, 48, 48])."""
     net.eval()
     probs = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            xb = torch.from_numpy(x[i:i + batch]).to(dev).float().div_(255).unsqueeze(1)
-            xb = xb.contiguous(memory_format=torch.channels_last)
-            probs.append(F.softmax(net(xb), 1).cpu())
+            probs.append(F.softmax(net(net_input(x[i:i + batch], dev)), 1).cpu())
     p = torch.cat(probs).numpy()
     pred = p.argmax(1)
     recall = [float((pred[y == c] == c).mean()) if (y == c).any() else 0.0 for c in range(7)]
     return float((pred == y).mean()), recall, p
 
 
-def run_epoch(net, opt, sched, x, y, a, epoch, dev):
-    """One epoch; returns (mean loss, steps). Seeded by (seed, epoch)."""
+def run_epoch(net, opt, sched, x, y, a, epoch, dev, teacher=None):
+    """One epoch; returns (mean loss, steps). Seeded by (seed, epoch).
+    teacher: soft labels [N, 7] (distillation, weight a.distill)."""
     net.train()
     torch.manual_seed(a.seed * 1000 + epoch)  # dropout
     gen = torch.Generator().manual_seed(a.seed * 1000 + epoch)
@@ -101,6 +116,12 @@ def run_epoch(net, opt, sched, x, y, a, epoch, dev):
         xb = augment.augment(xb, gen).contiguous(memory_format=torch.channels_last)
         out = net(xb)
         loss = F.cross_entropy(out, yt[idx].to(dev), label_smoothing=a.label_smoothing)
+        if teacher is not None and a.distill > 0:
+            t = a.distill_t
+            # The teacher's probabilities at temperature t: p^(1/t), renormalised.
+            soft = F.softmax(torch.log(teacher[idx].to(dev).clamp_min(1e-7)) / t, 1)
+            kd = F.kl_div(F.log_softmax(out / t, 1), soft, reduction="batchmean") * (t * t)
+            loss = (1 - a.distill) * loss + a.distill * kd
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -127,8 +148,7 @@ def bn_update(net, x, dev, batch=256):
     net.train()
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            xb = torch.from_numpy(x[i:i + batch]).to(dev).float().div_(255).unsqueeze(1)
-            net(xb.contiguous(memory_format=torch.channels_last))
+            net(net_input(x[i:i + batch], dev))
     for m, mom in zip(bns, saved):
         m.momentum = mom
 
@@ -162,14 +182,31 @@ def main(argv=None):
     os.makedirs(a.work, exist_ok=True)
 
     t0 = time.time()
-    xtr, ytr, _ = data.load_set(a.train_dir, a.lib, a.cache)
+    xtr, ytr, ptr = data.load_set(a.train_dir, a.lib, a.cache)
     xva, yva, pva = data.load_set(a.val_dir, a.lib, a.cache)
     print("train: %d training images, %d PublicTest images (decoded by %s, %.0f s)" %
           (len(xtr), len(xva), a.lib, time.time() - t0), flush=True)
 
     # NHWC weights: torch's CPU convolutions (oneDNN) run 1.6-1.8x faster on
     # this machine than with NCHW (0.30-0.36 s vs 0.55 s per step of 128).
-    net = model.build(a.arch).to(dev).to(memory_format=torch.channels_last)
+    teacher = None
+    if a.distill > 0:
+        if not a.teacher:
+            print("train: --distill needs --teacher", file=sys.stderr)
+            return 2
+        tw = [float(v) for v in a.teacher_weights.split(",")] if a.teacher_weights else None
+        tmodels, tp = data.load_teacher(a.teacher, a.train_dir, ptr, ytr, tw)
+        teacher = torch.from_numpy(tp)
+        print("train: distilling from %s (%s), weight %g, temperature %g; the teacher's training accuracy %.2f%%" %
+              (a.teacher, "/".join(tmodels), a.distill, a.distill_t, 100 * float((tp.argmax(1) == ytr).mean())),
+              flush=True)
+    net = model.build(a.arch)
+    if a.init:
+        export.read_hdf5(net, a.init)
+    net = net.to(dev).to(memory_format=torch.channels_last)
+    if a.init:
+        acc0, _, _ = evaluate(net, xva, yva, dev)
+        print("train: starting from the weights of %s (PublicTest %.2f%%)" % (a.init, acc0 * 100), flush=True)
     steps_per_epoch = len(xtr) // a.batch
     if a.max_steps:
         steps_per_epoch = min(steps_per_epoch, a.max_steps)
@@ -179,6 +216,13 @@ def main(argv=None):
     ck_path = os.path.join(a.work, "checkpoint.pt")
     settings = {k: getattr(a, k) for k in ("preset", "arch", "epochs", "batch", "lr", "wd", "seed", "threads",
                                            "label_smoothing", "max_steps")}
+    # Fine-tuning and distillation are recorded only when used, so that
+    # checkpoints and cards of plain runs keep their settings.
+    if a.init:
+        settings.update(init=os.path.basename(a.init), init_sha256=report.sha256(a.init))
+    if a.distill > 0:
+        settings.update(teacher=os.path.basename(a.teacher), teacher_sha256=report.sha256(a.teacher),
+                        teacher_weights=a.teacher_weights or "equal", distill=a.distill, distill_t=a.distill_t)
     state = {"epoch": 0, "wall_s": 0.0, "log": [], "best": None, "sessions": 0}
     swa_settings = {"swa_epochs": a.swa_epochs, "swa_lr": a.swa_lr}
     swa = {"settings": swa_settings, "avg": None, "n": 0}
@@ -222,7 +266,7 @@ def main(argv=None):
         if in_swa:
             for g in opt.param_groups:
                 g["lr"] = a.swa_lr
-        loss, steps = run_epoch(net, opt, None if in_swa else sched, xtr, ytr, a, e, dev)
+        loss, steps = run_epoch(net, opt, None if in_swa else sched, xtr, ytr, a, e, dev, teacher)
         acc, recall, _ = evaluate(net, xva, yva, dev)
         row = {"epoch": e, "loss": loss, "public_acc": acc, "steps": steps}
         cand, note = net, ""
