@@ -16,6 +16,7 @@
 #include <emoscope/video.h>
 
 #include "cli.h"
+#include "core/thread.h"
 #include "job.h"
 
 #define MAX_JOBS 64
@@ -72,6 +73,9 @@ static void *worker(void *opaque)
     Slot *s = opaque;
     Batch *b = s->b;
     EmoAnalyzeOptions o = b->o;
+    char name[16];
+    snprintf(name, sizeof(name), "emo-job%d", (int)(s - b->slots));
+    emo__thread_name(name);
     o.progress = on_progress;
     o.opaque = s;
     pthread_mutex_lock(&b->mu);

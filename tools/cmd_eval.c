@@ -12,6 +12,7 @@
 #include <libavutil/log.h>
 
 #include "cli.h"
+#include "core/thread.h"
 #include <emoscope/adapt.h>
 #include <emoscope/emotion.h>
 #include <emoscope/face.h>
@@ -139,6 +140,7 @@ static void *worker(void *ud)
     Job *j = ud;
     Eval *ev = j->ev;
     EmoEnsemble *e = NULL;
+    emo__thread_name("emo-eval");
     EmoFaceTracker *tracker = NULL;
     EmoFaceList *list = NULL;
     uint8_t *aligned = NULL;

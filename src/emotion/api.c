@@ -16,6 +16,7 @@
 
 #include <libavcodec/avcodec.h>
 
+#include "core/thread.h"
 #include "emotion/image.h"
 
 struct EmoApiClient {
@@ -368,6 +369,7 @@ static void add_seconds(struct timespec *ts, double s)
 static void *worker(void *ud)
 {
     EmoApiClient *a = ud;
+    emo__thread_name("emo-api");
     pthread_mutex_lock(&a->mu);
     while (!atomic_load(&a->stop)) {
         double now = emo_clock_now();

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/thread.h"
+
 /* The gaze arrows: from each eye the combined gaze uses, the combined
  * direction (x right, y up, z towards the camera) projected on the image,
  * as long as the face is wide for a gaze perpendicular to the camera's axis. */
@@ -194,6 +196,7 @@ static void *draw_main(void *arg)
 {
     EmoPipeline *p = arg;
     void *item;
+    emo__thread_name("emo-draw");
     while (emo_queue_pop(p->draw_q, &item, -1) == 0) {
         DrawJob *jb = item;
         draw_job(p, jb);

@@ -2,9 +2,12 @@
 #include "pipeline/pool.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <emoscope/core.h>
+
+#include "core/thread.h"
 
 typedef struct Worker {
     EmoPool *pool;
@@ -47,6 +50,9 @@ static void *worker_main(void *a)
     Worker *w = a;
     EmoPool *p = w->pool;
     unsigned long seen = 0;
+    char name[16];
+    snprintf(name, sizeof(name), "emo-worker%d", w->index);
+    emo__thread_name(name);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && (p->batch == seen || p->next >= p->n_tasks)) {

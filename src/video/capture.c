@@ -9,6 +9,7 @@
 
 #include <libavutil/pixdesc.h>
 
+#include "core/thread.h"
 #include "video/source_internal.h"
 
 #define MAX_LIVE_ERRORS 200 /* consecutive decode errors before a live source gives up */
@@ -116,6 +117,7 @@ void *emo__source_convert_main(void *arg)
     EmoVideoSource *v = arg;
     int err = 0;
     double busy = 0;
+    emo__thread_name("emo-convert");
     for (;;) {
         void *item = NULL;
         if (emo_queue_pop(v->work_q, &item, -1) != 0)
@@ -280,6 +282,7 @@ void *emo__source_capture_main(void *arg)
 {
     EmoVideoSource *v = arg;
     int status;
+    emo__thread_name("emo-capture");
     for (;;) {
         int64_t before = v->index;
         status = run_input(v);
