@@ -17,6 +17,8 @@ CONFIGS = {
     "s24": {"channels": (24, 48, 96, 192), "convs": 2, "dropout": 0.3},
     "s32": {"channels": (32, 64, 128, 192), "convs": 2, "dropout": 0.3},
     "s16": {"channels": (16, 32, 64, 128), "convs": 2, "dropout": 0.2},
+    # v24 with every channel count x4/3 (the 48x48 stage x4/3 too): 96 M MAC
+    "v32": {"channels": (32, 64, 128, 256), "convs": (1, 2, 2, 2), "dropout": 0.4},
     # GPU=1: wider, still within the 1.5 ms inference floor to be measured
     "g32": {"channels": (32, 64, 128, 256), "convs": 2, "dropout": 0.4},
 }

@@ -23,10 +23,12 @@ from . import augment, data, export, model, report
 PRESETS = {
     # The 2-core CPU machine: about two hours unloaded (see models/fer_vgg.md).
     "cpu": {"arch": "v24", "epochs": 80, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cpu",
-            "swa_epochs": 0, "swa_lr": 0.01},
+            "swa_epochs": 0, "swa_lr": 0.01, "bf16": False, "distill": 0.0, "teacher_models": None,
+            "teacher_weights": None},
     # GPU=1: a wider network and a longer schedule.
     "gpu": {"arch": "g32", "epochs": 120, "batch": 128, "lr": 0.1, "wd": 5e-4, "device": "cuda",
-            "swa_epochs": 0, "swa_lr": 0.01},
+            "swa_epochs": 0, "swa_lr": 0.01, "bf16": False, "distill": 0.0, "teacher_models": None,
+            "teacher_weights": None},
 }
 
 
@@ -47,12 +49,18 @@ def parse_args(argv):
                                    "--arch) instead of random ones: a fine-tuning run")
     p.add_argument("--teacher", help="distil from these soft labels: an `emoscope eval TRAIN-DIR --models A,B,.. "
                                       "--probs FILE.csv` of the training set")
+    p.add_argument("--teacher-models",
+                   help="comma-separated emotion models: the teacher file is made by `emoscope eval TRAIN-DIR "
+                        "--models LIST --probs WORK/teacher.csv` (the CLI next to --lib) unless --teacher names one")
     p.add_argument("--teacher-weights", help="the models' weights in the teacher's mean, comma-separated in the "
                                               "file's model order (default equal)")
-    p.add_argument("--distill", type=float, default=0.0,
+    p.add_argument("--distill", type=float,
                    help="weight of the distillation loss (KL divergence to the teacher at temperature "
                         "--distill-t, times t^2); the label loss gets 1 - this")
     p.add_argument("--distill-t", type=float, default=2.0)
+    p.add_argument("--bf16", action="store_true", default=None,
+                   help="train with bfloat16 autocast (weights, optimiser and evaluation stay float32): 2.5-3.5x "
+                        "faster steps on CPUs with AVX512-BF16 (and on GPUs); slower where the CPU lacks it")
     p.add_argument("--seed", type=int, default=18)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--label-smoothing", type=float, default=0.1)
@@ -84,7 +92,7 @@ def net_input(x, dev):
     return torch.from_numpy(x).to(dev).float().div_(255).unsqueeze(1).contiguous(memory_format=torch.channels_last)
 
 
-def evaluate(net, x, y, dev, batch=512):
+def evaluate(net, x, y, dev, batch=128):
     """(accuracy, per-class recall, probabilities) of x (uint8 [N, 48, 48])."""
     net.eval()
     probs = []
@@ -114,7 +122,9 @@ def run_epoch(net, opt, sched, x, y, a, epoch, dev, teacher=None):
         idx = torch.from_numpy(order[s * a.batch:(s + 1) * a.batch])
         xb = xt[idx].to(dev).float().div_(255).unsqueeze(1)
         xb = augment.augment(xb, gen).contiguous(memory_format=torch.channels_last)
-        out = net(xb)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.bf16):
+            out = net(xb)
+        out = out.float()
         loss = F.cross_entropy(out, yt[idx].to(dev), label_smoothing=a.label_smoothing)
         if teacher is not None and a.distill > 0:
             t = a.distill_t
@@ -169,6 +179,25 @@ def swa_model(arch, avg, x, dev, seed):
     return net
 
 
+def make_teacher(a):
+    """WORK/teacher.csv: the probabilities of a.teacher_models on the training
+    set, from `emoscope eval` (kept and reused when present); its path, or
+    None when the CLI failed."""
+    import subprocess
+    path = os.path.join(a.work, "teacher.csv")
+    if os.path.exists(path):
+        return path
+    cli = os.path.join(os.path.dirname(os.path.abspath(a.lib)), "emoscope")
+    cmd = [cli, "eval", a.train_dir, "--models", a.teacher_models, "--probs", path + ".part"]
+    print("train: the teacher's probabilities: %s" % " ".join(cmd), flush=True)
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL)
+    if r.returncode != 0 or not os.path.exists(path + ".part"):
+        print("train: %s failed (exit status %d)" % (" ".join(cmd), r.returncode), file=sys.stderr)
+        return None
+    os.replace(path + ".part", path)
+    return path
+
+
 def main(argv=None):
     a = parse_args(argv if argv is not None else sys.argv[1:])
     if a.device == "cuda" and not torch.cuda.is_available():
@@ -191,8 +220,12 @@ def main(argv=None):
     # this machine than with NCHW (0.30-0.36 s vs 0.55 s per step of 128).
     teacher = None
     if a.distill > 0:
+        if not a.teacher and a.teacher_models:
+            a.teacher = make_teacher(a)
+            if not a.teacher:
+                return 2
         if not a.teacher:
-            print("train: --distill needs --teacher", file=sys.stderr)
+            print("train: --distill needs --teacher or --teacher-models", file=sys.stderr)
             return 2
         tw = [float(v) for v in a.teacher_weights.split(",")] if a.teacher_weights else None
         tmodels, tp = data.load_teacher(a.teacher, a.train_dir, ptr, ytr, tw)
@@ -218,6 +251,8 @@ def main(argv=None):
                                            "label_smoothing", "max_steps")}
     # Fine-tuning and distillation are recorded only when used, so that
     # checkpoints and cards of plain runs keep their settings.
+    if a.bf16:
+        settings.update(bf16=True)
     if a.init:
         settings.update(init=os.path.basename(a.init), init_sha256=report.sha256(a.init))
     if a.distill > 0:
