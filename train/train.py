@@ -220,7 +220,8 @@ def main(argv=None):
     # this machine than with NCHW (0.30-0.36 s vs 0.55 s per step of 128).
     teacher = None
     if a.distill > 0:
-        if not a.teacher and a.teacher_models:
+        made = not a.teacher and a.teacher_models
+        if made:
             a.teacher = make_teacher(a)
             if not a.teacher:
                 return 2
@@ -228,7 +229,16 @@ def main(argv=None):
             print("train: --distill needs --teacher or --teacher-models", file=sys.stderr)
             return 2
         tw = [float(v) for v in a.teacher_weights.split(",")] if a.teacher_weights else None
-        tmodels, tp = data.load_teacher(a.teacher, a.train_dir, ptr, ytr, tw)
+        try:
+            tmodels, tp = data.load_teacher(a.teacher, a.train_dir, ptr, ytr, tw)
+        except (OSError, ValueError) as e:
+            print("train: the teacher: %s" % e, file=sys.stderr)
+            return 2
+        if made and tmodels != a.teacher_models.split(","):
+            # a teacher.csv kept from a run with other --teacher-models
+            print("train: %s holds the models %s, not %s; remove it or use --work" %
+                  (a.teacher, ",".join(tmodels), a.teacher_models), file=sys.stderr)
+            return 2
         teacher = torch.from_numpy(tp)
         print("train: distilling from %s (%s), weight %g, temperature %g; the teacher's training accuracy %.2f%%" %
               (a.teacher, "/".join(tmodels), a.distill, a.distill_t, 100 * float((tp.argmax(1) == ytr).mean())),
